@@ -1,0 +1,203 @@
+# The one entry point of the project.  See ../shared/DESIGN.md and README.md.
+#
+#   make                  build criu for this machine into build/<arch>/, link ./criu
+#   make ARCH=aarch64     cross-build (also ppc64le, s390x); builds coexist
+#   make test             unit tests, e2e tests and the cross tests
+#   make cross-test       the other architectures: build, unit tests under qemu-user
+#   make fuzz             run the image reader fuzzer for FUZZ_SECONDS
+#   make install          PREFIX=/usr/local DESTDIR=
+#   make deps             install the Debian packages the build and tests need
+
+HOST_ARCH := $(shell uname -m)
+ARCH ?= $(HOST_ARCH)
+ALL_ARCHS := x86_64 aarch64 ppc64le s390x
+CROSS_ARCHS := $(filter-out $(HOST_ARCH),$(ALL_ARCHS))
+
+ifeq ($(filter $(ARCH),$(ALL_ARCHS)),)
+$(error unknown ARCH '$(ARCH)': choose one of $(ALL_ARCHS))
+endif
+
+triplet_x86_64  := x86_64-linux-gnu
+triplet_aarch64 := aarch64-linux-gnu
+triplet_ppc64le := powerpc64le-linux-gnu
+triplet_s390x   := s390x-linux-gnu
+debarch_x86_64  := amd64
+debarch_aarch64 := arm64
+debarch_ppc64le := ppc64el
+debarch_s390x   := s390x
+qemu_x86_64     := qemu-x86_64-static
+qemu_aarch64    := qemu-aarch64-static
+qemu_ppc64le    := qemu-ppc64le-static
+qemu_s390x      := qemu-s390x-static
+
+TRIPLET := $(triplet_$(ARCH))
+ifeq ($(ARCH),$(HOST_ARCH))
+CROSS_COMPILE ?=
+STATIC ?=
+RUNNER ?=
+else
+CROSS_COMPILE ?= $(TRIPLET)-
+# Cross builds are static: they run under qemu-user and inside test VMs.
+STATIC ?= -static
+RUNNER ?= $(qemu_$(ARCH))
+endif
+
+CC := $(CROSS_COMPILE)gcc
+LD := $(CROSS_COMPILE)ld
+OBJCOPY := $(CROSS_COMPILE)objcopy
+HOSTCC ?= gcc
+# Debian's python3: the generators use its python3-capstone package.
+PYTHON ?= /usr/bin/python3
+PROTOC_C ?= protoc-c
+
+BUILD := build/$(ARCH)
+GEN := $(BUILD)/gen
+VERSION := 0.1.0
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DCRIU_VERSION='"$(VERSION)"' \
+	-DCRIU_ARCH='"$(ARCH)"' -Icore/include -Iarch/$(ARCH) -I$(GEN) -I$(BUILD)
+LDLIBS := -lprotobuf-c -lcap
+
+# ---- sources --------------------------------------------------------------
+
+PROTOS := $(sort $(wildcard proto/*.proto))
+PROTO_C := $(patsubst proto/%.proto,$(GEN)/proto/%.pb-c.c,$(PROTOS))
+PROTO_H := $(PROTO_C:.c=.h)
+
+CORE_SRCS := $(sort $(wildcard core/*.c cpuinfo/*.c compel/*.c arch/$(ARCH)/*.c))
+CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(PROTO_C:.c=.o) \
+	$(GEN)/syscall-table.o
+MAIN_OBJ := $(BUILD)/core/main.o
+LIB_OBJS := $(filter-out $(MAIN_OBJ),$(CORE_OBJS))
+
+GEN_HDRS := $(PROTO_H) $(GEN)/syscall-nr.h $(GEN)/syscall-table.h
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+
+.PHONY: all criu deps test unit-test gen-test cross-test cross-build fuzz \
+	install clean demo check-tree
+.DEFAULT_GOAL := all
+
+all: criu
+ifeq ($(ARCH),$(HOST_ARCH))
+	@ln -sf $(BUILD)/criu criu
+endif
+
+criu: $(BUILD)/criu
+
+$(BUILD)/criu: $(CORE_OBJS)
+	$(CC) $(STATIC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libcriu-core.a: $(LIB_OBJS)
+	@rm -f $@
+	$(CROSS_COMPILE)ar rcs $@ $^
+
+# Every object waits for the generated headers: dependency files cover the rest.
+$(BUILD)/%.o: %.c $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GEN)/proto/%.pb-c.c $(GEN)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(GEN)/proto
+	$(PROTOC_C) --proto_path=proto --c_out=$(GEN)/proto $<
+
+$(GEN)/proto/%.pb-c.o: $(GEN)/proto/%.pb-c.c $(PROTO_H)
+	$(CC) $(CFLAGS) -Wno-error -c -o $@ $<
+
+# Syscall numbers, stubs and the name table, checked against the toolchain.
+$(GEN)/syscall-nr.h $(GEN)/syscall-table.c $(GEN)/syscall-table.h $(GEN)/syscalls.S &: \
+		arch/$(ARCH)/syscall.tbl gen/gen-syscalls.py
+	@mkdir -p $(GEN)
+	$(PYTHON) gen/gen-syscalls.py --arch $(ARCH) --cc "$(CC)" \
+		--tbl arch/$(ARCH)/syscall.tbl --out $(GEN)
+
+$(GEN)/syscall-table.o: $(GEN)/syscall-table.c $(GEN)/syscall-table.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- tests ----------------------------------------------------------------
+
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libcriu-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(STATIC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcriu-core.a $(LDLIBS)
+
+unit-build: $(UNIT_BINS) $(BUILD)/criu
+
+# Runs every unit test binary; prints one summary line.
+unit-test: unit-build
+	@ARCH=$(ARCH) RUNNER="$(RUNNER)" BUILD=$(BUILD) \
+		tests/unit/run.sh $(UNIT_BINS)
+
+gen-test:
+	@$(PYTHON) gen/test_gen.py
+
+test: deps
+	$(MAKE) all
+	$(MAKE) gen-test
+	$(MAKE) unit-test
+	$(MAKE) e2e-test
+	$(MAKE) cross-test
+	@echo "make test: all parts passed"
+
+e2e-test: all
+	@BUILD=$(BUILD) tests/e2e/run.sh
+
+cross-build:
+	@set -e; for a in $(CROSS_ARCHS); do $(MAKE) --no-print-directory ARCH=$$a unit-build; done
+
+cross-test: cross-build
+	@set -e; for a in $(CROSS_ARCHS); do \
+		echo "== $$a (qemu-user) =="; \
+		$(MAKE) --no-print-directory ARCH=$$a unit-test; \
+	done
+
+# ---- fuzzing --------------------------------------------------------------
+
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := build/fuzz
+FUZZ_SRCS := $(filter-out core/main.c,$(sort $(wildcard core/*.c cpuinfo/*.c compel/*.c arch/$(HOST_ARCH)/*.c)))
+
+$(FUZZ_DIR)/fuzz-image: tests/fuzz/fuzz-image.c $(FUZZ_SRCS) $(PROTO_C) $(GEN)/syscall-table.c
+	@mkdir -p $(FUZZ_DIR)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+		-DCRIU_VERSION='"$(VERSION)"' -DCRIU_ARCH='"$(ARCH)"' -Icore/include \
+		-Iarch/$(HOST_ARCH) -I$(GEN) -I$(BUILD) -o $@ $^ $(LDLIBS)
+
+fuzz: deps all $(FUZZ_DIR)/fuzz-image
+	@mkdir -p $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz-image -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
+		-rss_limit_mb=2048 -max_len=65536 $(FUZZ_DIR)/corpus tests/fuzz/corpus
+
+# ---- install ----------------------------------------------------------------
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR := $(PREFIX)/sbin
+MANDIR := $(PREFIX)/share/man
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/criu $(DESTDIR)$(SBINDIR)/criu
+	install -m 0644 docs/criu.8 $(DESTDIR)$(MANDIR)/man8/criu.8
+
+clean:
+	rm -rf build criu
+
+# ---- Debian packages ----------------------------------------------------------
+# Installs only what is missing; does nothing when everything is there.
+
+HOST_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
+	libcap-dev libnl-3-dev libnl-route-3-dev libcapstone-dev python3 \
+	python3-capstone clang libclang-rt-14-dev llvm qemu-user-static
+CROSS_PKGS := $(foreach a,$(CROSS_ARCHS),gcc-$(triplet_$(a)) \
+	libc6-dev-$(debarch_$(a))-cross libprotobuf-c-dev:$(debarch_$(a)) \
+	libcap-dev:$(debarch_$(a)) libnl-3-dev:$(debarch_$(a)) \
+	libnl-route-3-dev:$(debarch_$(a)))
+
+deps:
+	@HOST_PKGS="$(HOST_PKGS)" CROSS_PKGS="$(CROSS_PKGS)" \
+		FOREIGN="$(foreach a,$(CROSS_ARCHS),$(debarch_$(a)))" gen/install-deps.sh

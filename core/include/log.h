@@ -1,0 +1,36 @@
+/* Logging as criu(8) describes it: levels 0-4, default 2. */
+#ifndef CRIU_LOG_H
+#define CRIU_LOG_H
+
+#include <stdarg.h>
+
+enum log_level {
+	LOG_MSG = 0,   /* always printed: results the user asked for */
+	LOG_ERROR = 1, /* -v1: messages and errors */
+	LOG_WARN = 2,  /* -v2: also warnings (default) */
+	LOG_INFO = 3,  /* -v3: also information and timestamps */
+	LOG_DEBUG = 4, /* -v4: lots of debug */
+};
+
+#define DEFAULT_LOGLEVEL LOG_WARN
+
+/* Opens the log file (NULL or "-" means stderr) relative to dirfd. */
+int log_init(int dirfd, const char *path, int level, int log_pid);
+void log_set_level(int level);
+int log_get_level(void);
+void log_close(void);
+/* Switches to a per-pid file "<path>.<pid>" when --log-pid was given. */
+int log_reopen_for_pid(int pid);
+
+void log_printf(int level, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#define pr_msg(fmt, ...) log_printf(LOG_MSG, NULL, 0, fmt, ##__VA_ARGS__)
+#define pr_err(fmt, ...) log_printf(LOG_ERROR, __FILE__, __LINE__, "Error: " fmt, ##__VA_ARGS__)
+#define pr_perror(fmt, ...) \
+	log_printf(LOG_ERROR, __FILE__, __LINE__, "Error: " fmt ": %m\n", ##__VA_ARGS__)
+#define pr_warn(fmt, ...) log_printf(LOG_WARN, __FILE__, __LINE__, "Warn: " fmt, ##__VA_ARGS__)
+#define pr_info(fmt, ...) log_printf(LOG_INFO, NULL, 0, fmt, ##__VA_ARGS__)
+#define pr_debug(fmt, ...) log_printf(LOG_DEBUG, NULL, 0, fmt, ##__VA_ARGS__)
+
+#endif

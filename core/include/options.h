@@ -1,0 +1,98 @@
+/* The parsed command line: one global, filled by cli_parse(). */
+#ifndef CRIU_OPTIONS_H
+#define CRIU_OPTIONS_H
+
+#include <stdbool.h>
+
+enum cr_command {
+	CMD_NONE,
+	CMD_PRE_DUMP,
+	CMD_DUMP,
+	CMD_RESTORE,
+	CMD_SHOW,
+	CMD_CHECK,
+	CMD_PAGE_SERVER,
+	CMD_EXEC,
+	CMD_SERVICE,
+	CMD_SWRK,
+	CMD_DEDUP,
+	CMD_CPUINFO_DUMP,
+	CMD_CPUINFO_CHECK,
+};
+
+struct str_list {
+	char **items;
+	int n;
+};
+
+struct cr_options {
+	enum cr_command command;
+	/* arguments after the command and options (exec's syscall, swrk's fd) */
+	char **args;
+	int nargs;
+
+	const char *images_dir;	     /* -D, default "." */
+	const char *prev_images_dir; /* --prev-images-dir */
+	const char *work_dir;	     /* -W, default images_dir */
+	const char *log_file;	     /* -o, relative to the work dir */
+	int log_level;		     /* -v, --verbosity */
+	bool log_pid;		     /* --log-pid */
+
+	int pid;		     /* -t */
+	bool leave_stopped;	     /* -s */
+	bool leave_running;	     /* -R */
+	const char *cpu_cap;	     /* --cpu-cap[=list]; NULL: not given */
+	bool cpu_cap_given;
+	const char *show_file;	     /* -f */
+	bool show_pages_content;     /* -c */
+	bool show_json;		     /* --json (ours, for scripts) */
+	bool ext_unix_sk;	     /* -x */
+	bool restore_detached;	     /* -d */
+	bool restore_sibling;	     /* -S */
+	const char *namespaces;	     /* -n */
+	const char *root;	     /* -r */
+	bool evasive_devices;
+	const char *pidfile;
+	struct str_list veth_pairs;  /* IN=OUT */
+	struct str_list ext_mount_map; /* KEY:VAL */
+	bool enable_external_sharing;
+	bool enable_external_masters;
+	struct str_list action_scripts;
+	bool link_remap;
+	struct str_list close_fds;   /* --close N */
+	bool tcp_established;
+	bool shell_job;		     /* -j */
+	bool file_locks;	     /* -l */
+	bool check_ms;		     /* --ms */
+	bool track_mem;
+	bool auto_dedup;
+	bool use_page_server;	     /* --page-server */
+	const char *address;	     /* --address */
+	int port;		     /* --port */
+	const char *libdir;	     /* -L */
+	bool force_irmap;
+	bool manage_cgroups;
+	struct str_list cgroup_roots; /* --cgroup-root */
+	struct str_list inherit_fds; /* fd[N]:existing */
+	int status_fd;		     /* --status-fd, -1 if not given */
+	int timeout;		     /* --timeout SEC, 0: none */
+	struct str_list check_features; /* check --feature NAME */
+	bool check_all;		     /* check --all / --extra */
+};
+
+extern struct cr_options opts;
+
+/* Sets the defaults. */
+void opts_init(struct cr_options *o);
+
+/*
+ * Parses argv into o.  Returns 0 to go on, 1 when it printed help or the
+ * version (exit 0), -1 on a bad command line (a one-line error and a usage
+ * hint are already printed on stderr; exit 1).
+ */
+int cli_parse(int argc, char **argv, struct cr_options *o);
+
+/* Prints the usage, grouped by command. */
+void cli_usage(void);
+
+#endif
