@@ -149,10 +149,15 @@ e2e-test: all
 cross-build:
 	@set -e; for a in $(CROSS_ARCHS); do $(MAKE) --no-print-directory ARCH=$$a unit-build; done
 
+# Unit tests of every other architecture under qemu-user, then every
+# cross-tests/test-*.sh (each builds what it needs through make).
 cross-test: cross-build
 	@set -e; for a in $(CROSS_ARCHS); do \
 		echo "== $$a (qemu-user) =="; \
 		$(MAKE) --no-print-directory ARCH=$$a unit-test; \
+	done
+	@set -e; for t in $(sort $(wildcard cross-tests/test-*.sh)); do \
+		echo "== $$t =="; HOST_ARCH=$(HOST_ARCH) $$t; \
 	done
 
 # ---- fuzzing --------------------------------------------------------------

@@ -43,7 +43,6 @@ struct img_desc {
 	const ProtobufCMessageDescriptor *head_pb;
 	/* Raw bytes that follow an entry (pipe data, socket queues), or NULL. */
 	uint64_t (*payload_size)(const ProtobufCMessage *entry);
-	/* Whether a payload is raw bytes pages (for show -c hex dumps). */
 };
 
 extern const struct img_desc img_descs[IMG_TYPE_MAX];
@@ -99,6 +98,9 @@ int img_read_raw(struct cr_img *img, void *buf, size_t len);
 int img_write_raw(struct cr_img *img, const void *buf, size_t len);
 /* Skips len bytes of payload, checking they are there. */
 int img_skip_raw(struct cr_img *img, uint64_t len);
+
+/* Bytes not yet read (readers only). */
+uint64_t img_bytes_left(const struct cr_img *img);
 
 /* Flushes buffered writes and returns the fd for splice/vmsplice users. */
 int img_raw_fd(struct cr_img *img);

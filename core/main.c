@@ -1,0 +1,94 @@
+/* criu: parse the command line, set up logging, run the command. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "log.h"
+#include "options.h"
+
+struct command_entry {
+	enum cr_command cmd;
+	const char *name;
+	int (*run)(void);
+	/* whether the log goes to a file in the work dir by default */
+	bool logs_to_workdir;
+};
+
+static const struct command_entry commands[] = {
+	{ CMD_SHOW, "show", cmd_show, false },
+	{ CMD_CHECK, "check", cmd_check, false },
+	{ CMD_CPUINFO_DUMP, "cpuinfo dump", cmd_cpuinfo_dump, false },
+	{ CMD_CPUINFO_CHECK, "cpuinfo check", cmd_cpuinfo_check, false },
+	{ CMD_PRE_DUMP, "pre-dump", NULL, true },
+	{ CMD_DUMP, "dump", NULL, true },
+	{ CMD_RESTORE, "restore", NULL, true },
+	{ CMD_PAGE_SERVER, "page-server", NULL, true },
+	{ CMD_EXEC, "exec", NULL, false },
+	{ CMD_SERVICE, "service", NULL, true },
+	{ CMD_SWRK, "swrk", NULL, true },
+	{ CMD_DEDUP, "dedup", NULL, true },
+};
+
+static const struct command_entry *find_command(enum cr_command cmd)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].cmd == cmd)
+			return &commands[i];
+	return NULL;
+}
+
+/* -o is relative to the work dir, which defaults to the images dir. */
+static int setup_logging(void)
+{
+	const char *dir = opts.work_dir ? opts.work_dir : opts.images_dir;
+	int dirfd = AT_FDCWD, ret;
+
+	if (opts.log_file && strcmp(opts.log_file, "-") && opts.log_file[0] != '/') {
+		dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0) {
+			fprintf(stderr, "Error: can't open work directory %s: %s\n", dir,
+				strerror(errno));
+			return -1;
+		}
+	}
+	ret = log_init(dirfd, opts.log_file, opts.log_level, opts.log_pid);
+	if (dirfd >= 0)
+		close(dirfd);
+	return ret;
+}
+
+static void close_requested_fds(void)
+{
+	for (int i = 0; i < opts.close_fds.n; i++)
+		close(atoi(opts.close_fds.items[i]));
+}
+
+int main(int argc, char **argv)
+{
+	const struct command_entry *ce;
+	int ret;
+
+	opts_init(&opts);
+	ret = cli_parse(argc, argv, &opts);
+	if (ret)
+		return ret > 0 ? 0 : 1;
+	close_requested_fds();
+	if (setup_logging())
+		return 1;
+	ce = find_command(opts.command);
+	if (!ce) {
+		pr_err("no command given\n");
+		return 1;
+	}
+	if (!ce->run) {
+		pr_err("'%s' is not available in this build yet\n", ce->name);
+		return 1;
+	}
+	ret = ce->run();
+	log_close();
+	return ret;
+}
