@@ -57,7 +57,7 @@ VERSION := 0.1.0
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DCRIU_VERSION='"$(VERSION)"' \
-	-DCRIU_ARCH='"$(ARCH)"' -Icore/include -Iarch/$(ARCH) -I$(GEN) -I$(BUILD)
+	-DCRIU_ARCH='"$(ARCH)"' -Icore/include -Icompel/include -Iarch/$(ARCH) -I$(GEN) -I$(BUILD)
 LDLIBS := -lprotobuf-c -lcap
 
 # ---- sources --------------------------------------------------------------
@@ -169,7 +169,7 @@ FUZZ_SRCS := $(filter-out core/main.c,$(sort $(wildcard core/*.c cpuinfo/*.c com
 $(FUZZ_DIR)/fuzz-image: tests/fuzz/fuzz-image.c $(FUZZ_SRCS) $(PROTO_C) $(GEN)/syscall-table.c
 	@mkdir -p $(FUZZ_DIR)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-DCRIU_VERSION='"$(VERSION)"' -DCRIU_ARCH='"$(ARCH)"' -Icore/include \
+		-DCRIU_VERSION='"$(VERSION)"' -DCRIU_ARCH='"$(ARCH)"' -Icore/include -Icompel/include \
 		-Iarch/$(HOST_ARCH) -I$(GEN) -I$(BUILD) -o $@ $^ $(LDLIBS)
 
 fuzz: deps all $(FUZZ_DIR)/fuzz-image
