@@ -74,12 +74,17 @@ LIB_OBJS := $(filter-out $(MAIN_OBJ),$(CORE_OBJS))
 
 GEN_HDRS := $(PROTO_H) $(GEN)/syscall-nr.h $(GEN)/syscall-table.h
 
+include pie.mk
+GEN_HDRS += $(BLOB_HDRS)
+
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
 .PHONY: all criu deps test unit-test gen-test cross-test cross-build fuzz \
 	install clean demo check-tree
 .DEFAULT_GOAL := all
+# Generated headers are kept, not treated as intermediate files.
+.SECONDARY:
 
 all: criu
 ifeq ($(ARCH),$(HOST_ARCH))
@@ -108,7 +113,7 @@ $(GEN)/proto/%.pb-c.o: $(GEN)/proto/%.pb-c.c $(PROTO_H)
 	$(CC) $(CFLAGS) -Wno-error -c -o $@ $<
 
 # Syscall numbers, stubs and the name table, checked against the toolchain.
-$(GEN)/syscall-nr.h $(GEN)/syscall-table.c $(GEN)/syscall-table.h $(GEN)/syscalls.S &: \
+$(GEN)/syscall-nr.h $(GEN)/syscalls.h $(GEN)/syscall-table.c $(GEN)/syscall-table.h $(GEN)/syscalls.S &: \
 		arch/$(ARCH)/syscall.tbl gen/gen-syscalls.py
 	@mkdir -p $(GEN)
 	$(PYTHON) gen/gen-syscalls.py --arch $(ARCH) --cc "$(CC)" \
@@ -138,6 +143,7 @@ gen-test:
 test: deps
 	$(MAKE) all
 	$(MAKE) gen-test
+	$(MAKE) blob-test
 	$(MAKE) unit-test
 	$(MAKE) e2e-test
 	$(MAKE) cross-test

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "image-desc.h"
 #include "log.h"
 
 #define IMG_WBUF_SIZE (256u << 10)
@@ -436,6 +437,8 @@ int img_write_raw(struct cr_img *img, const void *buf, size_t len)
 
 int img_skip_raw(struct cr_img *img, uint64_t len)
 {
+	if (len == IMG_PAYLOAD_TO_EOF)
+		len = img->size - img->off;
 	if (len > img->size - img->off) {
 		pr_err("image %s: entry %u at offset %llu: truncated data (need %llu bytes, %llu left)\n",
 		       img->name, img->entry, (unsigned long long)img->off, (unsigned long long)len,

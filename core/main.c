@@ -27,7 +27,7 @@ static const struct command_entry commands[] = {
 	{ CMD_DUMP, "dump", NULL, true },
 	{ CMD_RESTORE, "restore", NULL, true },
 	{ CMD_PAGE_SERVER, "page-server", NULL, true },
-	{ CMD_EXEC, "exec", NULL, false },
+	{ CMD_EXEC, "exec", cmd_exec, false },
 	{ CMD_SERVICE, "service", NULL, true },
 	{ CMD_SWRK, "swrk", NULL, true },
 	{ CMD_DEDUP, "dedup", NULL, true },

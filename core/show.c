@@ -18,6 +18,8 @@
 #include "options.h"
 #include "pb-print.h"
 #include "show.h"
+#include "image-desc.h"
+#include "proto/ipc-msg.pb-c.h"
 
 #define PAGE_BYTES 4096u
 #define HEX_LINE 16u
@@ -77,6 +79,8 @@ static int show_hexdump(FILE *out, struct cr_img *img, uint64_t addr, uint64_t l
 
 static int show_payload(FILE *out, struct cr_img *img, uint64_t len, bool json)
 {
+	if (len == IMG_PAYLOAD_TO_EOF)
+		len = img_bytes_left(img);
 	if (!len)
 		return 0;
 	if (!opts.show_pages_content || json)
@@ -144,7 +148,11 @@ static uint64_t field_u64(const ProtobufCMessage *m, const char *name, uint64_t 
 static int show_pagemap_pages(FILE *out, struct cr_img *pages, const ProtobufCMessage *pe)
 {
 	uint64_t vaddr = field_u64(pe, "vaddr", 0);
+	/* nr_pages in current images, compat_nr_pages in old ones */
 	uint64_t nr = field_u64(pe, "nr_pages", 0);
+
+	if (!nr)
+		nr = field_u64(pe, "compat_nr_pages", 0);
 	/* Images without flags predate lazy and parent pages: all present. */
 	uint64_t flags = field_u64(pe, "flags", PAGEMAP_PE_PRESENT);
 
@@ -156,6 +164,37 @@ static int show_pagemap_pages(FILE *out, struct cr_img *pages, const ProtobufCMe
 		return -EINVAL;
 	}
 	return show_hexdump(out, pages, vaddr, nr * PAGE_BYTES);
+}
+
+/* The messages after an ipc_msg_entry: qnum of (ipc_msg, text padded to 8). */
+static int show_ipc_msgs(FILE *out, struct cr_img *img, const ProtobufCMessage *q, bool json)
+{
+	uint64_t qnum = field_u64(q, "qnum", 0);
+
+	for (uint64_t i = 0; i < qnum; i++) {
+		ProtobufCMessage *msg;
+		uint64_t size;
+		int ret = img_read_pb(img, &ipc_msg__descriptor, &msg);
+
+		if (ret == 0) {
+			pr_err("image %s: message %llu of %llu is missing\n", img->name,
+			       (unsigned long long)i, (unsigned long long)qnum);
+			return -EINVAL;
+		}
+		if (ret < 0)
+			return ret;
+		size = (field_u64(msg, "msize", 0) + 7) & ~7ULL;
+		if (!json) {
+			fputs("  msg ", out);
+			pb_print(out, msg, false, 0);
+			fputc('\n', out);
+		}
+		protobuf_c_message_free_unpacked(msg, NULL);
+		ret = show_payload(out, img, size, json);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static void upper_name(char *buf, size_t size, const char *name)
@@ -186,6 +225,8 @@ static int show_entries(FILE *out, struct cr_img *img, bool json)
 			show_entry_extras(out, img->type, m);
 		}
 		ret = d->payload_size ? show_payload(out, img, d->payload_size(m), json) : 0;
+		if (!ret && img->type == IMG_IPCNS_MSG)
+			ret = show_ipc_msgs(out, img, m, json);
 		if (!ret && !json && opts.show_pages_content && d->head_pb) {
 			if (n == 0)
 				pages = open_pages_of(img, m);
@@ -247,6 +288,7 @@ struct show_extra {
 };
 
 static const struct show_extra show_extras[] = {
+	{ IMG_CPUINFO, cpuinfo_print_features },
 	{ IMG_TYPE_MAX, NULL },
 };
 

@@ -27,9 +27,13 @@ struct str_list {
 
 struct cr_options {
 	enum cr_command command;
-	/* arguments after the command and options (exec's syscall, swrk's fd) */
+	/*
+	 * Arguments after the command, NULL-terminated: exec's syscall name
+	 * and its arguments, swrk's fd.  The strings point into argv.
+	 */
 	char **args;
 	int nargs;
+	int swrk_fd;		     /* swrk's RPC socket, -1 otherwise */
 
 	const char *images_dir;	     /* -D, default "." */
 	const char *prev_images_dir; /* --prev-images-dir */
@@ -41,7 +45,7 @@ struct cr_options {
 	int pid;		     /* -t */
 	bool leave_stopped;	     /* -s */
 	bool leave_running;	     /* -R */
-	const char *cpu_cap;	     /* --cpu-cap[=list]; NULL: not given */
+	const char *cpu_cap;	     /* --cpu-cap[=list]; "all" when bare, NULL: not given */
 	bool cpu_cap_given;
 	const char *show_file;	     /* -f */
 	bool show_pages_content;     /* -c */
@@ -49,12 +53,14 @@ struct cr_options {
 	bool ext_unix_sk;	     /* -x */
 	bool restore_detached;	     /* -d */
 	bool restore_sibling;	     /* -S */
-	const char *namespaces;	     /* -n */
+	const char *namespaces;	     /* -n, as given */
+	unsigned long ns_flags;	     /* -n as CLONE_NEW* bits */
 	const char *root;	     /* -r */
 	bool evasive_devices;
 	const char *pidfile;
 	struct str_list veth_pairs;  /* IN=OUT */
 	struct str_list ext_mount_map; /* KEY:VAL */
+	bool ext_mount_auto;	     /* -M auto */
 	bool enable_external_sharing;
 	bool enable_external_masters;
 	struct str_list action_scripts;
@@ -73,11 +79,12 @@ struct cr_options {
 	bool force_irmap;
 	bool manage_cgroups;
 	struct str_list cgroup_roots; /* --cgroup-root */
-	struct str_list inherit_fds; /* fd[N]:existing */
+	struct str_list inherit_fds; /* fd[N]:existing, see cli_split_inherit_fd() */
 	int status_fd;		     /* --status-fd, -1 if not given */
 	int timeout;		     /* --timeout SEC, 0: none */
 	struct str_list check_features; /* check --feature NAME */
-	bool check_all;		     /* check --all / --extra */
+	bool check_all;		     /* check --all: extra and experimental checks */
+	bool check_extra;	     /* check --extra */
 };
 
 extern struct cr_options opts;
@@ -94,5 +101,11 @@ int cli_parse(int argc, char **argv, struct cr_options *o);
 
 /* Prints the usage, grouped by command. */
 void cli_usage(void);
+
+/* Frees what cli_parse() allocated (lists, args); o can be parsed again after opts_init(). */
+void opts_free(struct cr_options *o);
+
+/* Splits an --inherit-fd value "fd[N]:existing".  0, or -1 if malformed. */
+int cli_split_inherit_fd(const char *arg, int *fd, const char **existing);
 
 #endif

@@ -150,8 +150,8 @@ static int read_pstree_file(int dir, const void *body, size_t len, bool with_mag
 TEST(corrupt_images_are_refused)
 {
 	int dir = scratch_dir();
-	/* a valid entry: pid=1 (field 1 varint) */
-	unsigned char ok[] = { 2, 0, 0, 0, 0x08, 0x01 };
+	/* a valid entry: pid=1, ppid=0, pgid=1, sid=1 (all required) */
+	unsigned char ok[] = { 8, 0, 0, 0, 0x08, 0x01, 0x10, 0x00, 0x18, 0x01, 0x20, 0x01 };
 	unsigned char short_len[] = { 2, 0 };
 	unsigned char short_body[] = { 9, 0, 0, 0, 0x08, 0x01 };
 	unsigned char huge_len[] = { 0xff, 0xff, 0xff, 0xff, 0x08 };

@@ -1,0 +1,57 @@
+/*
+ * Entry points of the PIE blobs and the two calls whose sequence is
+ * per-architecture (see core/pie/pie.h).  compel starts an entry with
+ * x0 = the argument area and sp inside the blob's stack region; the result
+ * is left in x0 and the brk stops the task for the tracer.  Each function
+ * has its own section so --gc-sections keeps only what a blob uses.
+ */
+	.section .head.text.parasite, "ax", %progbits
+	.globl	__export_parasite_head
+	.type	__export_parasite_head, %function
+	.p2align 2
+__export_parasite_head:
+	mov	x9, sp
+	and	x9, x9, #~15
+	mov	sp, x9
+	mov	x29, #0
+	mov	x30, #0
+	bl	parasite_service
+	brk	#0
+	.size	__export_parasite_head, . - __export_parasite_head
+
+	.section .head.text.restorer, "ax", %progbits
+	.globl	__export_restorer_head
+	.type	__export_restorer_head, %function
+	.p2align 2
+__export_restorer_head:
+	mov	x9, sp
+	and	x9, x9, #~15
+	mov	sp, x9
+	mov	x29, #0
+	mov	x30, #0
+	bl	restorer_main
+	brk	#0
+	.size	__export_restorer_head, . - __export_restorer_head
+
+/* long pie_mmap(addr, len, prot, flags, fd, off): same as the syscall here. */
+	.section .text.pie_mmap, "ax", %progbits
+	.globl	pie_mmap
+	.hidden	pie_mmap
+	.type	pie_mmap, %function
+	.p2align 2
+pie_mmap:
+	b	sys_mmap
+	.size	pie_mmap, . - pie_mmap
+
+/* void pie_sigreturn(sp): the kernel reads the frame at sp. */
+	.section .text.pie_sigreturn, "ax", %progbits
+	.globl	pie_sigreturn
+	.hidden	pie_sigreturn
+	.type	pie_sigreturn, %function
+	.p2align 2
+pie_sigreturn:
+	mov	sp, x0
+	b	sys_rt_sigreturn
+	.size	pie_sigreturn, . - pie_sigreturn
+
+	.section .note.GNU-stack, "", %progbits

@@ -1,0 +1,123 @@
+/*
+ * aarch64 registers through ptrace: NT_PRSTATUS (x0-x30, sp, pc, pstate),
+ * NT_ARM_SYSTEM_CALL (the syscall number the kernel restarts with), the
+ * FPSIMD state (NT_PRFPREG) and, on CPUs with SVE, the whole SVE state
+ * (NT_ARM_SVE: z, p and ffr at the task's vector length), which a syscall
+ * would otherwise discard.  Not handled yet: SME (streaming mode, ZA, ZT0).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compel-arch.h"
+#include "compel-regs-aarch64.h"
+
+#ifndef NT_ARM_SYSTEM_CALL
+#define NT_ARM_SYSTEM_CALL 0x404
+#endif
+#ifndef NT_ARM_SVE
+#define NT_ARM_SVE 0x405
+#endif
+
+/* struct user_sve_header: the first field is the size of the whole set. */
+#define SVE_HEADER_SIZE 16
+
+struct compel_regs *compel_arch_regs_new(void)
+{
+	return calloc(1, sizeof(struct compel_regs));
+}
+
+void compel_arch_regs_free(struct compel_regs *r)
+{
+	if (!r)
+		return;
+	free(r->sve);
+	free(r);
+}
+
+void compel_arch_regs_copy(struct compel_regs *dst, const struct compel_regs *src)
+{
+	dst->gp = src->gp;
+	dst->syscallno = src->syscallno;
+}
+
+int compel_arch_get_gregs(pid_t tid, struct compel_regs *r)
+{
+	size_t len = sizeof(r->gp);
+	int ret = compel_getregset(tid, NT_PRSTATUS, &r->gp, &len);
+
+	if (!ret) {
+		len = sizeof(r->syscallno);
+		ret = compel_getregset(tid, NT_ARM_SYSTEM_CALL, &r->syscallno, &len);
+	}
+	return ret;
+}
+
+int compel_arch_set_gregs(pid_t tid, const struct compel_regs *r)
+{
+	int ret = compel_setregset(tid, NT_PRSTATUS, &r->gp, sizeof(r->gp));
+
+	if (!ret)
+		ret = compel_setregset(tid, NT_ARM_SYSTEM_CALL, &r->syscallno,
+				       sizeof(r->syscallno));
+	return ret;
+}
+
+/* The header says how big the set is at the task's current vector length. */
+static int get_sve(pid_t tid, struct compel_regs *r)
+{
+	unsigned char header[SVE_HEADER_SIZE];
+	size_t len = sizeof(header);
+	uint32_t size;
+	int ret = compel_getregset(tid, NT_ARM_SVE, header, &len);
+
+	r->sve_len = 0;
+	if (ret == -EINVAL || ret == -ENODEV || ret == -EIO)
+		return 0; /* no SVE on this CPU */
+	if (ret)
+		return ret;
+	memcpy(&size, header, sizeof(size));
+	if (size < SVE_HEADER_SIZE)
+		return -EIO;
+	if (size > r->sve_cap) {
+		unsigned char *n = realloc(r->sve, size);
+
+		if (!n)
+			return -ENOMEM;
+		r->sve = n;
+		r->sve_cap = size;
+	}
+	len = size;
+	ret = compel_getregset(tid, NT_ARM_SVE, r->sve, &len);
+	if (!ret)
+		r->sve_len = len;
+	return ret;
+}
+
+int compel_arch_get_regs(pid_t tid, struct compel_regs *r)
+{
+	size_t len = sizeof(r->fp);
+	int ret = compel_arch_get_gregs(tid, r);
+
+	if (!ret)
+		ret = compel_getregset(tid, NT_PRFPREG, &r->fp, &len);
+	if (!ret) {
+		r->fp_len = len;
+		ret = get_sve(tid, r);
+	}
+	return ret;
+}
+
+/* The SVE set includes the FPSIMD registers: when there is one, it is last. */
+int compel_arch_set_regs(pid_t tid, const struct compel_regs *r)
+{
+	int ret = compel_arch_set_gregs(tid, r);
+
+	if (!ret && r->fp_len)
+		ret = compel_setregset(tid, NT_PRFPREG, &r->fp, r->fp_len);
+	if (!ret && r->sve_len)
+		ret = compel_setregset(tid, NT_ARM_SVE, r->sve, r->sve_len);
+	return ret;
+}

@@ -1,0 +1,67 @@
+/*
+ * Entry points of the PIE blobs and the two calls whose sequence is
+ * per-architecture (see core/pie/pie.h).  compel starts an entry with
+ * r3 = the argument area and r1 inside the blob's stack region; the result
+ * is left in r3 and the trap stops the task for the tracer.  Each function
+ * has its own section so --gc-sections keeps only what a blob uses.
+ *
+ * The TOC: the C code is ELFv2 -mcmodel=medium, so each C function with a
+ * global entry point computes r2 (.TOC.) from r12, its own address, with
+ * "addis r2,r12,(.TOC.-func)@ha; addi r2,r2,(.TOC.-func)@l", resolved at
+ * link time; data is then reached TOC-relatively.  The heads enter the C
+ * code through its global entry point, with r12 = its run-time address
+ * computed PC-relatively (bcl/mflr), so no TOC value is ever stored and the
+ * blob needs no relocation for it.
+ */
+	.abiversion 2
+
+#define ENTER_C(func)						\
+	clrrdi	1, 1, 4;	/* 16-byte aligned stack */	\
+	li	0, 0;						\
+	stdu	0, -112(1);	/* frame with a null back chain */ \
+	bcl	20, 31, 1f;					\
+1:	mflr	12;						\
+	addis	12, 12, (func - 1b)@ha;				\
+	addi	12, 12, (func - 1b)@l;				\
+	mtctr	12;						\
+	bctrl;							\
+	trap
+
+	.section .head.text.parasite, "ax", @progbits
+	.globl	__export_parasite_head
+	.type	__export_parasite_head, @function
+	.p2align 2
+__export_parasite_head:
+	ENTER_C(parasite_service)
+	.size	__export_parasite_head, . - __export_parasite_head
+
+	.section .head.text.restorer, "ax", @progbits
+	.globl	__export_restorer_head
+	.type	__export_restorer_head, @function
+	.p2align 2
+__export_restorer_head:
+	ENTER_C(restorer_main)
+	.size	__export_restorer_head, . - __export_restorer_head
+
+/* long pie_mmap(addr, len, prot, flags, fd, off): same as the syscall here. */
+	.section .text.pie_mmap, "ax", @progbits
+	.globl	pie_mmap
+	.hidden	pie_mmap
+	.type	pie_mmap, @function
+	.p2align 2
+pie_mmap:
+	b	sys_mmap
+	.size	pie_mmap, . - pie_mmap
+
+/* void pie_sigreturn(sp): the kernel reads the frame above r1. */
+	.section .text.pie_sigreturn, "ax", @progbits
+	.globl	pie_sigreturn
+	.hidden	pie_sigreturn
+	.type	pie_sigreturn, @function
+	.p2align 2
+pie_sigreturn:
+	mr	1, 3
+	b	sys_rt_sigreturn
+	.size	pie_sigreturn, . - pie_sigreturn
+
+	.section .note.GNU-stack, "", @progbits

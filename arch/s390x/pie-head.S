@@ -1,0 +1,66 @@
+/*
+ * Entry points of the PIE blobs and the two calls whose sequence is
+ * per-architecture (see core/pie/pie.h).  compel starts an entry with
+ * %r2 = the argument area and %r15 inside the blob's stack region; the
+ * result is left in %r2 and the 0x0001 halfword (the breakpoint the kernel
+ * reports as SIGTRAP to a tracer) stops the task.  Each function has its own
+ * section so --gc-sections keeps only what a blob uses.
+ */
+#define ENTER_C(func)						\
+	nill	%r15, 0xfff8;	/* 8-byte aligned stack */	\
+	aghi	%r15, -160;	/* the callee's register save area */ \
+	xc	0(8, %r15), 0(%r15);	/* null back chain */	\
+	brasl	%r14, func;					\
+	.word	0x0001
+
+	.section .head.text.parasite, "ax", @progbits
+	.globl	__export_parasite_head
+	.type	__export_parasite_head, @function
+	.p2align 2
+__export_parasite_head:
+	ENTER_C(parasite_service)
+	.size	__export_parasite_head, . - __export_parasite_head
+
+	.section .head.text.restorer, "ax", @progbits
+	.globl	__export_restorer_head
+	.type	__export_restorer_head, @function
+	.p2align 2
+__export_restorer_head:
+	ENTER_C(restorer_main)
+	.size	__export_restorer_head, . - __export_restorer_head
+
+/*
+ * long pie_mmap(addr, len, prot, flags, fd, off): s390x's mmap takes one
+ * pointer to the six values (old_mmap).  %r2-%r6 hold the first five, the
+ * sixth is at 160(%r15) in the caller's frame.
+ */
+	.section .text.pie_mmap, "ax", @progbits
+	.globl	pie_mmap
+	.hidden	pie_mmap
+	.type	pie_mmap, @function
+	.p2align 2
+pie_mmap:
+	stmg	%r14, %r15, 112(%r15)
+	lgr	%r1, %r15
+	aghi	%r15, -208		/* 160 save area + 6 * 8 values */
+	stg	%r1, 0(%r15)		/* back chain */
+	stmg	%r2, %r6, 160(%r15)
+	mvc	200(8, %r15), 160(%r1)
+	la	%r2, 160(%r15)
+	brasl	%r14, sys_mmap
+	lmg	%r14, %r15, 208 + 112(%r15)
+	br	%r14
+	.size	pie_mmap, . - pie_mmap
+
+/* void pie_sigreturn(sp): the kernel reads the frame above %r15. */
+	.section .text.pie_sigreturn, "ax", @progbits
+	.globl	pie_sigreturn
+	.hidden	pie_sigreturn
+	.type	pie_sigreturn, @function
+	.p2align 2
+pie_sigreturn:
+	lgr	%r15, %r2
+	jg	sys_rt_sigreturn
+	.size	pie_sigreturn, . - pie_sigreturn
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,49 @@
+/*
+ * Entry points of the PIE blobs and the two calls whose sequence is
+ * per-architecture (see core/pie/pie.h).  compel starts an entry with
+ * %rdi = the argument area and %rsp inside the blob's stack region; the
+ * result is left in %rax and the int3 stops the task for the tracer.
+ * Each function has its own section so --gc-sections keeps only what a blob
+ * uses.
+ */
+	.section .head.text.parasite, "ax", @progbits
+	.globl	__export_parasite_head
+	.type	__export_parasite_head, @function
+__export_parasite_head:
+	andq	$-16, %rsp
+	xorl	%ebp, %ebp
+	call	parasite_service
+	int3
+	.size	__export_parasite_head, . - __export_parasite_head
+
+	.section .head.text.restorer, "ax", @progbits
+	.globl	__export_restorer_head
+	.type	__export_restorer_head, @function
+__export_restorer_head:
+	andq	$-16, %rsp
+	xorl	%ebp, %ebp
+	call	restorer_main
+	int3
+	.size	__export_restorer_head, . - __export_restorer_head
+
+/* long pie_mmap(addr, len, prot, flags, fd, off): same as the syscall here. */
+	.section .text.pie_mmap, "ax", @progbits
+	.globl	pie_mmap
+	.hidden	pie_mmap
+	.type	pie_mmap, @function
+pie_mmap:
+	jmp	sys_mmap
+	.size	pie_mmap, . - pie_mmap
+
+/* void pie_sigreturn(sp): the kernel reads the frame at %rsp - 8 (past the
+ * return address a handler's ret would have popped). */
+	.section .text.pie_sigreturn, "ax", @progbits
+	.globl	pie_sigreturn
+	.hidden	pie_sigreturn
+	.type	pie_sigreturn, @function
+pie_sigreturn:
+	movq	%rdi, %rsp
+	jmp	sys_rt_sigreturn
+	.size	pie_sigreturn, . - pie_sigreturn
+
+	.section .note.GNU-stack, "", @progbits

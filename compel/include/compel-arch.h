@@ -1,0 +1,110 @@
+/*
+ * What compel needs from each architecture: implemented by
+ * arch/<arch>/regs.c (ptrace access to the registers) and
+ * arch/<arch>/infect.c (instructions, calling conventions, the syscall
+ * restart bookkeeping).  Portable code in compel/ sees registers only
+ * through these functions.
+ *
+ * The register set is everything a task can observe: the general registers,
+ * the "syscall state" the kernel keeps next to them (x86 orig_ax, arm64
+ * syscallno, ppc orig_gpr3/trap, s390 orig_gpr2 and system_call) and the
+ * whole FPU/vector state (x86 xsave area, arm64 FPSIMD + SVE, ppc
+ * FPR/VMX/VSX, s390 FPR + vector registers).
+ */
+#ifndef CRIU_COMPEL_ARCH_H
+#define CRIU_COMPEL_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct compel_regs;
+
+/* ---- regs.c ---------------------------------------------------------- */
+
+struct compel_regs *compel_arch_regs_new(void);
+void compel_arch_regs_free(struct compel_regs *r);
+/* Copies the general registers and the syscall state (not the FPU). */
+void compel_arch_regs_copy(struct compel_regs *dst, const struct compel_regs *src);
+
+/* Everything: general, syscall state, FPU/vector. 0 or -errno. */
+int compel_arch_get_regs(pid_t tid, struct compel_regs *r);
+int compel_arch_set_regs(pid_t tid, const struct compel_regs *r);
+/* Only the general registers and the syscall state: the injection path. */
+int compel_arch_get_gregs(pid_t tid, struct compel_regs *r);
+int compel_arch_set_gregs(pid_t tid, const struct compel_regs *r);
+
+/* ---- infect.c -------------------------------------------------------- */
+
+struct compel_arch_desc {
+	const char *name;
+	/* the syscall instruction, searched for in the task's code */
+	const unsigned char *syscall_insn;
+	size_t syscall_len;
+	/* the instruction that ends injected code (reported as SIGTRAP) */
+	const unsigned char *trap_insn;
+	size_t trap_len;
+	size_t insn_align;	/* instructions start at multiples of this */
+	size_t red_zone;	/* bytes below sp the ABI lets code use */
+	/* mmap takes its six arguments in a memory block (s390x old_mmap) */
+	bool mmap_args_in_memory;
+	/*
+	 * Whether writing the saved registers back restores an interrupted
+	 * syscall's restart exactly.  When false (arm64: orig_x0 is not
+	 * visible to ptrace) compel first lets the kernel restart the syscall
+	 * and catches it at its entry (see restart.c).
+	 */
+	bool restart_precise;
+};
+
+extern const struct compel_arch_desc compel_arch;
+
+unsigned long compel_arch_get_ip(const struct compel_regs *r);
+unsigned long compel_arch_get_sp(const struct compel_regs *r);
+
+/* 0 when compel can run code in this task; -EOPNOTSUPP (logged by the
+ * caller) for another ABI, e.g. a 32-bit x86 task. */
+int compel_arch_check_abi(const struct compel_regs *r);
+
+/*
+ * Sets up r to run syscall nr from the syscall instruction at ip, with the
+ * syscall state saying "not in a syscall" so that the kernel applies no
+ * restart logic to the injected state.
+ */
+void compel_arch_prep_syscall(struct compel_regs *r, unsigned long ip, long nr,
+			      const unsigned long *args, int nargs);
+/* The result of a syscall at its exit: >= 0 or -errno. */
+long compel_arch_syscall_ret(const struct compel_regs *r);
+
+/* Sets up r to start a function-like blob at ip with stack pointer sp. */
+void compel_arch_prep_call(struct compel_regs *r, unsigned long ip, unsigned long sp,
+			   const unsigned long *args, int nargs);
+/* The blob's return value when it reached its trap. */
+long compel_arch_call_ret(const struct compel_regs *r);
+
+/*
+ * The syscall the thread was stopped in, or -1 when it was not in one,
+ * and whether its return register holds one of the kernel's -ERESTART*
+ * codes (the kernel will restart it when it resumes without a handler).
+ */
+long compel_arch_syscall_nr(const struct compel_regs *r);
+bool compel_arch_restart_pending(const struct compel_regs *r);
+
+/*
+ * r was read at a syscall-entry stop: turns it into "about to execute the
+ * syscall instruction" (ip back over the instruction, the number and first
+ * argument back in their registers, the syscall state "not in a
+ * syscall").  before: the same thread's registers at the stop before, for
+ * what a syscall stop hides (arm64 uses x7 to say entry or exit there).
+ */
+void compel_arch_rewind_syscall(struct compel_regs *r, const struct compel_regs *before);
+/* r read at a syscall-entry stop: written back, makes the kernel skip it. */
+void compel_arch_skip_syscall(struct compel_regs *r);
+
+/* ---- helpers for the arch code (compel/regset.c) --------------------- */
+
+/* PTRACE_GETREGSET: *len in = buffer size, out = bytes the kernel gave. */
+int compel_getregset(pid_t tid, unsigned int type, void *buf, size_t *len);
+int compel_setregset(pid_t tid, unsigned int type, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * compel: run code inside another process.
+ *
+ * The life of an infection:
+ *
+ *   compel_infect(pid)      seize every thread (PTRACE_SEIZE + INTERRUPT),
+ *                           pick one live thread (the "victim": the leader
+ *                           unless it is a zombie) and save its registers
+ *                           (general + the whole FPU/vector state) and its
+ *                           signal mask
+ *   compel_syscall()        run one system call in the victim
+ *   compel_remote_mmap()..  memory in the task, through injected syscalls
+ *   compel_map_shared()     one area seen by criu and by the task
+ *   compel_run_code()       run code at an address in the task until it
+ *                           reaches a trap instruction
+ *   compel_cure()           unmap what compel mapped, put every register and
+ *                           the mask back, detach every thread; the task
+ *                           runs on (or stays stopped) as if nothing happened
+ *
+ * Only the victim ever runs while infected; the other threads stay in
+ * their ptrace stop and are only detached at cure.
+ *
+ * Every function returns 0 (or a documented non-negative value) or a
+ * negative errno, and logs its errors once, naming the PID.  Every wait for
+ * the task is bounded by the context's timeout (compel_set_timeout()).
+ * When the task dies in the middle, calls return -ESRCH and compel_cure()
+ * still releases everything that is left.
+ */
+#ifndef CRIU_COMPEL_H
+#define CRIU_COMPEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What /proc/PID/status says about a process, before any seizing. */
+enum compel_task_state {
+	COMPEL_TASK_RUNNING, /* running or sleeping (R, S, D, I, ...) */
+	COMPEL_TASK_STOPPED, /* in group-stop (T) */
+	COMPEL_TASK_TRACED,  /* in a ptrace stop of some tracer (t) */
+	COMPEL_TASK_ZOMBIE,  /* exited, not reaped (Z): cannot be infected */
+	COMPEL_TASK_DEAD,    /* X, or no such process */
+};
+
+struct compel_task_info {
+	enum compel_task_state state;
+	pid_t tgid;	  /* the thread group pid (differs from pid for a thread) */
+	pid_t tracer_pid; /* 0 when nobody traces it */
+	int nr_threads;
+};
+
+/*
+ * Reads /proc/PID/status.  Returns 0 (even for a zombie, see info->state),
+ * -ESRCH when there is no such process, another negative errno otherwise.
+ * Logs nothing: the caller decides whether the state is an error.
+ */
+int compel_probe_task(pid_t pid, struct compel_task_info *info);
+
+/* compel_infect() flags */
+#define COMPEL_F_SETTLE_RESTART 0x1u /* tests: always turn an interrupted,
+				      * restartable syscall into "about to
+				      * run it", even where the registers
+				      * could restore the restart exactly */
+
+struct compel_thread {
+	pid_t tid;
+	int status;	 /* the last wait status of its current stop */
+	bool seized;	 /* attached by us (detach at cure) */
+	bool stopped;	 /* in a ptrace stop right now */
+};
+
+struct compel_map {
+	unsigned long remote; /* address in the task */
+	size_t len;
+	void *local;	      /* criu's view of a shared area, or NULL */
+	struct compel_map *next;
+};
+
+struct compel_regs; /* arch-defined: see compel-arch.h */
+
+/*
+ * One infected task.  Callers read the fields; only compel writes them.
+ */
+struct infect_ctx {
+	pid_t pid;
+	enum compel_task_state found;	/* RUNNING or STOPPED: as we found it */
+	int stop_signo;			/* the group-stop signal when STOPPED */
+	unsigned int flags;		/* COMPEL_F_* */
+	int timeout_ms;			/* bound on every wait for the task */
+
+	struct compel_thread *threads;
+	int nr_threads;
+	struct compel_thread *victim;	/* the thread that runs our code */
+
+	struct compel_regs *orig_regs;	/* the victim's, restored at cure */
+	bool regs_saved;		/* orig_regs holds them */
+	struct compel_regs *work_regs;	/* scratch for injected runs */
+	uint64_t orig_sigmask;		/* the victim's, restored at cure */
+	bool sigmask_saved;
+	bool code_running;		/* compel_start_code() is in flight */
+	unsigned long syscall_ip;	/* a syscall instruction in the task */
+
+	uint64_t held_signals;		/* bit sig-1: signals that stopped
+					 * the victim while our code ran (a
+					 * SIGSTOP, which cannot be blocked):
+					 * sent again at cure */
+	bool dead;			/* the task is gone */
+	struct compel_map *maps;	/* unmapped at cure */
+};
+
+#define COMPEL_DEFAULT_TIMEOUT_MS 10000
+
+/*
+ * Seizes every thread of process pid and prepares one of them to run
+ * code.  Refuses (with one logged line) a zombie or a dead process
+ * (-ESRCH), a thread id that is not a process (-EINVAL), a task traced by
+ * someone else (-EBUSY, naming the tracer), a task of another ABI
+ * (-EOPNOTSUPP, e.g. a 32-bit task).  On failure nothing stays seized.
+ */
+int compel_infect(pid_t pid, unsigned int flags, struct infect_ctx **ctxp);
+
+void compel_set_timeout(struct infect_ctx *ctx, int timeout_ms);
+
+enum compel_leave {
+	COMPEL_LEAVE_AS_FOUND, /* running stays running, stopped stays stopped */
+	COMPEL_LEAVE_STOPPED,  /* leave the whole task in group-stop (SIGSTOP) */
+};
+
+/*
+ * Undoes everything and detaches every thread; frees ctx.  Goes on past
+ * errors so that no thread stays stopped; returns the first error.
+ */
+int compel_cure(struct infect_ctx *ctx, enum compel_leave leave);
+
+/*
+ * Runs system call nr with up to 6 arguments in the victim.  Returns 0 when
+ * the syscall ran, *ret being its raw result (>= 0 or -errno); a negative
+ * errno when it could not be run (the task died: -ESRCH; timeout:
+ * -ETIMEDOUT).
+ */
+int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, int nargs,
+		   long *ret);
+
+/*
+ * mmap/munmap in the task.  compel_remote_mmap() stores the address in
+ * *addr_out and remembers the mapping: whatever is still mapped at cure is
+ * unmapped then.  Both return 0 or the syscall's -errno.
+ */
+int compel_remote_mmap(struct infect_ctx *ctx, unsigned long addr, size_t len, int prot,
+		       int flags, int fd, off_t off, unsigned long *addr_out);
+int compel_remote_munmap(struct infect_ctx *ctx, unsigned long addr, size_t len);
+
+/*
+ * The task's memory, through process_vm_readv/writev, or PTRACE_PEEK/POKE
+ * when those fail (a kernel without them, or a page they refuse: POKEDATA
+ * also writes read-only mappings).  0 or a negative errno.
+ */
+int compel_read_mem(struct infect_ctx *ctx, unsigned long remote, void *buf, size_t len);
+int compel_write_mem(struct infect_ctx *ctx, unsigned long remote, const void *buf, size_t len);
+
+/*
+ * A shared area of size bytes (rounded up to pages): *local in criu and
+ * *remote in the task are the same memory; readable, writable and
+ * executable in the task.  The task maps it MAP_SHARED|MAP_ANONYMOUS and
+ * criu maps the same object through /proc/PID/map_files (see shared.c for
+ * why).  Unmapped on both sides at cure.
+ */
+int compel_map_shared(struct infect_ctx *ctx, size_t size, void **local, unsigned long *remote);
+
+/*
+ * Starts the victim at ip with the stack pointer sp and up to 6 integer
+ * arguments in the arch's argument registers, with every blockable signal
+ * blocked.  The code must end with the arch's trap instruction
+ * (compel_arch.trap); its return value is read from the return register
+ * then.  compel_run_code() waits for the trap; compel_start_code() returns
+ * at once and compel_wait_code() waits later (meanwhile criu talks to the
+ * code through shared memory, e.g. with compel_futex_wait()).  A crash of
+ * the code (SIGSEGV, SIGILL, ...) returns -EFAULT, logged with the address;
+ * the task is intact after cure.
+ */
+int compel_run_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		    const unsigned long *args, int nargs, long *ret);
+int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		      const unsigned long *args, int nargs);
+int compel_wait_code(struct infect_ctx *ctx, long *ret);
+/* Stops code started by compel_start_code() wherever it is (then cure). */
+int compel_stop_code(struct infect_ctx *ctx);
+
+/*
+ * The command channel: a 32-bit word in a shared area.  compel_futex_wait()
+ * sleeps until *word != old, watching the task meanwhile: returns 0, or
+ * -ETIMEDOUT, -ESRCH (died), -EFAULT (the code crashed or trapped without
+ * answering).  compel_futex_wake() wakes the task side.  The futex is a
+ * shared one: the two sides are different processes mapping one object.
+ */
+int compel_futex_wait(struct infect_ctx *ctx, uint32_t *word, uint32_t old, int timeout_ms);
+void compel_futex_wake(uint32_t *word);
+
+#endif

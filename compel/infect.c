@@ -1,0 +1,238 @@
+/* Infecting a task and curing it: see compel.h. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "compel-arch.h"
+#include "compel-priv.h"
+#include "log.h"
+
+static int check_task(pid_t pid)
+{
+	struct compel_task_info info;
+	int ret = compel_probe_task(pid, &info);
+
+	if (ret == -ESRCH || (!ret && info.state == COMPEL_TASK_DEAD)) {
+		pr_err("no process with pid %d\n", pid);
+		return -ESRCH;
+	}
+	if (ret) {
+		pr_err("can't read /proc/%d/status: %s\n", pid, strerror(-ret));
+		return ret;
+	}
+	if (info.tgid != pid) {
+		pr_err("%d is a thread of pid %d, not a process\n", pid, info.tgid);
+		return -EINVAL;
+	}
+	if (info.state == COMPEL_TASK_ZOMBIE && info.nr_threads <= 1) {
+		pr_err("pid %d is a zombie\n", pid);
+		return -ESRCH;
+	}
+	if (info.tracer_pid) {
+		pr_err("pid %d is traced by pid %d\n", pid, info.tracer_pid);
+		return -EBUSY;
+	}
+	if (pid == getpid()) {
+		pr_err("pid %d is criu itself\n", pid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct compel_thread *pick_victim(struct infect_ctx *ctx)
+{
+	struct compel_thread *first = NULL;
+
+	for (int i = 0; i < ctx->nr_threads; i++) {
+		struct compel_thread *t = &ctx->threads[i];
+
+		if (!t->seized)
+			continue;
+		if (t->tid == ctx->pid)
+			return t;
+		if (!first)
+			first = t;
+	}
+	return first;
+}
+
+/* A group-stop reports the stop signal, our interrupt SIGTRAP. */
+static void note_found_state(struct infect_ctx *ctx)
+{
+	int sig = WSTOPSIG(ctx->victim->status);
+
+	ctx->found = COMPEL_TASK_RUNNING;
+	if (compel_stop_kind(ctx->victim->status) == STOP_EVENT && compel_is_stop_signal(sig)) {
+		ctx->found = COMPEL_TASK_STOPPED;
+		ctx->stop_signo = sig;
+	}
+}
+
+static int save_victim(struct infect_ctx *ctx)
+{
+	pid_t tid = ctx->victim->tid;
+	int ret;
+
+	ctx->orig_regs = compel_arch_regs_new();
+	ctx->work_regs = compel_arch_regs_new();
+	if (!ctx->orig_regs || !ctx->work_regs)
+		return -ENOMEM;
+	ret = compel_arch_get_regs(tid, ctx->orig_regs);
+	if (ret) {
+		pr_err("can't read the registers of pid %d: %s\n", ctx->pid, strerror(-ret));
+		return ret;
+	}
+	ctx->regs_saved = true;
+	if (compel_arch_check_abi(ctx->orig_regs)) {
+		pr_err("pid %d does not run the native %s ABI\n", ctx->pid, compel_arch.name);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int save_sigmask(struct infect_ctx *ctx)
+{
+	if (ptrace(PTRACE_GETSIGMASK, ctx->victim->tid, (void *)sizeof(ctx->orig_sigmask),
+		   &ctx->orig_sigmask)) {
+		pr_perror("can't read the signal mask of pid %d", ctx->pid);
+		return -errno;
+	}
+	ctx->sigmask_saved = true;
+	return 0;
+}
+
+/* Everything that makes the victim ready to run our code. */
+static int prepare_victim(struct infect_ctx *ctx)
+{
+	int ret;
+
+	ctx->victim = pick_victim(ctx);
+	if (!ctx->victim)
+		return -ESRCH;
+	note_found_state(ctx);
+	ret = save_victim(ctx);
+	if (!ret)
+		ret = compel_settle_restart(ctx);
+	if (!ret)
+		ret = save_sigmask(ctx);
+	if (!ret)
+		ret = compel_find_syscall_ip(ctx);
+	if (!ret)
+		ret = compel_block_signals(ctx);
+	return ret;
+}
+
+void compel_set_timeout(struct infect_ctx *ctx, int timeout_ms)
+{
+	ctx->timeout_ms = timeout_ms > 0 ? timeout_ms : COMPEL_DEFAULT_TIMEOUT_MS;
+}
+
+int compel_infect(pid_t pid, unsigned int flags, struct infect_ctx **ctxp)
+{
+	struct infect_ctx *ctx;
+	int ret = check_task(pid);
+
+	if (ret)
+		return ret;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->pid = pid;
+	ctx->flags = flags;
+	ctx->timeout_ms = COMPEL_DEFAULT_TIMEOUT_MS;
+	ret = compel_seize_threads(ctx);
+	if (!ret)
+		ret = prepare_victim(ctx);
+	if (ret) {
+		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
+		return ret;
+	}
+	*ctxp = ctx;
+	return 0;
+}
+
+/* Unmaps on both sides; the remote side only while the task lives. */
+static int unmap_all(struct infect_ctx *ctx)
+{
+	int ret = 0;
+
+	while (ctx->maps) {
+		struct compel_map *m = ctx->maps;
+		int r = 0;
+
+		if (!ctx->dead && ctx->syscall_ip)
+			r = compel_remote_munmap(ctx, m->remote, m->len);
+		else
+			free(compel_take_map(ctx, m->remote, m->len));
+		if (ctx->maps == m) { /* munmap could not run: forget it anyway */
+			ctx->maps = m->next;
+			if (m->local)
+				munmap(m->local, m->len);
+			free(m);
+		}
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+/* Registers and mask back, held signals sent again. */
+static int restore_victim(struct infect_ctx *ctx)
+{
+	pid_t tid = ctx->victim->tid;
+	int ret = 0;
+
+	if (ctx->regs_saved)
+		ret = compel_arch_set_regs(tid, ctx->orig_regs);
+	if (ret)
+		pr_err("can't restore the registers of pid %d: %s\n", ctx->pid, strerror(-ret));
+	if (ctx->sigmask_saved &&
+	    ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(ctx->orig_sigmask), &ctx->orig_sigmask)) {
+		pr_perror("can't restore the signal mask of pid %d", ctx->pid);
+		if (!ret)
+			ret = -errno;
+	}
+	for (int sig = 1; sig <= 64; sig++)
+		if (ctx->held_signals & (1ULL << (sig - 1)))
+			syscall(SYS_tgkill, ctx->pid, tid, sig);
+	return ret;
+}
+
+static void free_ctx(struct infect_ctx *ctx)
+{
+	compel_arch_regs_free(ctx->orig_regs);
+	compel_arch_regs_free(ctx->work_regs);
+	free(ctx->threads);
+	free(ctx);
+}
+
+int compel_cure(struct infect_ctx *ctx, enum compel_leave leave)
+{
+	int ret = 0, r;
+
+	if (!ctx)
+		return 0;
+	if (ctx->victim && ctx->code_running)
+		ret = compel_stop_code(ctx);
+	r = unmap_all(ctx);
+	if (r && !ret)
+		ret = r;
+	if (ctx->victim && !ctx->dead) {
+		r = restore_victim(ctx);
+		if (r && !ret)
+			ret = r;
+	}
+	if (leave == COMPEL_LEAVE_STOPPED && !ctx->dead)
+		kill(ctx->pid, SIGSTOP);
+	r = compel_detach_threads(ctx);
+	if (r && !ret)
+		ret = r;
+	free_ctx(ctx);
+	return ret;
+}

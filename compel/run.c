@@ -1,0 +1,358 @@
+/*
+ * Running things in the victim: one syscall, or code up to a trap.
+ *
+ * A syscall runs from a syscall instruction that is already in the task's
+ * code (syscall.c finds one), with PTRACE_SYSCALL: the task stops at the
+ * syscall's entry and again at its exit, where the result is read.
+ * Nothing in the task's memory is written for that, so no code page is
+ * ever made private, and no other thread could run a patched instruction.
+ *
+ * Code in the shared area runs with PTRACE_CONT until it reaches the
+ * arch's trap instruction; the kernel reports it as a SIGTRAP
+ * signal-delivery-stop, which we swallow.
+ *
+ * While our code runs every blockable signal is blocked in the victim
+ * (PTRACE_SETSIGMASK; the task's own mask comes back at cure), so signals
+ * sent meanwhile stay pending and are delivered after cure as if we had
+ * never been there.  SIGSTOP cannot be blocked: it is held back and sent
+ * again at cure.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compel-arch.h"
+#include "compel-priv.h"
+#include "log.h"
+
+/* The kernel's internal restart codes never reach user space as such. */
+#define KERN_ERESTARTSYS 512
+#define KERN_ERESTART_RESTARTBLOCK 516
+
+int compel_block_signals(struct infect_ctx *ctx)
+{
+	uint64_t all = ~0ULL;
+
+	if (ptrace(PTRACE_SETSIGMASK, ctx->victim->tid, (void *)sizeof(all), &all)) {
+		pr_perror("can't block signals in pid %d", ctx->pid);
+		return -errno;
+	}
+	return 0;
+}
+
+static bool is_fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+	       sig == SIGTRAP || sig == SIGSYS;
+}
+
+static bool kernel_generated(struct infect_ctx *ctx, siginfo_t *si)
+{
+	memset(si, 0, sizeof(*si));
+	if (ptrace(PTRACE_GETSIGINFO, ctx->victim->tid, NULL, si))
+		return false;
+	return si->si_code > 0;
+}
+
+int compel_held_signal(struct infect_ctx *ctx, int sig)
+{
+	siginfo_t si;
+
+	if (is_fault_signal(sig) && kernel_generated(ctx, &si)) {
+		struct compel_regs *r = ctx->work_regs;
+		unsigned long ip = 0;
+
+		if (!compel_arch_get_gregs(ctx->victim->tid, r))
+			ip = compel_arch_get_ip(r);
+		pr_err("code injected into pid %d crashed: signal %d (%s) at ip %#lx, address %p\n",
+		       ctx->pid, sig, strsignal(sig), ip, si.si_addr);
+		return -EFAULT;
+	}
+	if (sig != SIGSTOP)
+		pr_warn("pid %d: signal %d arrived while blocked; sent again at cure\n", ctx->pid,
+			sig);
+	if (sig >= 1 && sig <= 64)
+		ctx->held_signals |= 1ULL << (sig - 1);
+	return 0;
+}
+
+/* Waits for the victim's next stop; the task's death is final. */
+static int wait_victim(struct infect_ctx *ctx, int *status)
+{
+	struct compel_thread *v = ctx->victim;
+	int ret = compel_wait_tid(v->tid, status, ctx->timeout_ms);
+
+	if (ret == -ECHILD)
+		ret = -ESRCH;
+	if (!ret && compel_stop_kind(*status) == STOP_EXITED)
+		ret = -ESRCH;
+	if (ret == -ESRCH) {
+		pr_err("pid %d exited while infected\n", ctx->pid);
+		ctx->dead = true;
+		v->seized = false;
+		return ret;
+	}
+	if (!ret) {
+		v->stopped = true;
+		v->status = *status;
+	}
+	return ret;
+}
+
+/* Whatever stop is not the one we wait for: note it and go on. */
+static int pass_stop(struct infect_ctx *ctx, int status, int request)
+{
+	int ret = 0;
+
+	if (compel_stop_kind(status) == STOP_SIGNAL)
+		ret = compel_held_signal(ctx, WSTOPSIG(status));
+	if (!ret)
+		ret = compel_resume(ctx->victim, request, 0);
+	return ret;
+}
+
+/*
+ * A syscall that blocks longer than the timeout (criu exec of a read on an
+ * empty pipe) is interrupted once, like a signal would: its exit then
+ * comes with -EINTR or a restart code.
+ */
+static int run_syscall(struct infect_ctx *ctx, long *result)
+{
+	int ret, status, syscall_stops = 0;
+	bool interrupted = false;
+
+	ret = compel_resume(ctx->victim, PTRACE_SYSCALL, 0);
+	while (!ret) {
+		ret = wait_victim(ctx, &status);
+		if (ret == -ETIMEDOUT && syscall_stops == 1 && !interrupted) {
+			pr_warn("syscall in pid %d still blocked after %d ms: interrupting it\n",
+				ctx->pid, ctx->timeout_ms);
+			interrupted = true;
+			ret = ptrace(PTRACE_INTERRUPT, ctx->victim->tid, NULL, NULL) ? -errno : 0;
+			continue;
+		}
+		if (ret)
+			break;
+		if (compel_stop_kind(status) != STOP_SYSCALL) {
+			ret = pass_stop(ctx, status, PTRACE_SYSCALL);
+			continue;
+		}
+		if (++syscall_stops == 2) {
+			ret = compel_arch_get_gregs(ctx->victim->tid, ctx->work_regs);
+			if (!ret)
+				*result = compel_arch_syscall_ret(ctx->work_regs);
+			return ret;
+		}
+		ret = compel_resume(ctx->victim, PTRACE_SYSCALL, 0);
+	}
+	if (ret == -ETIMEDOUT)
+		pr_err("syscall in pid %d did not finish within %d ms\n", ctx->pid, ctx->timeout_ms);
+	return ret;
+}
+
+static int check_runnable(struct infect_ctx *ctx)
+{
+	if (ctx->dead || !ctx->victim)
+		return -ESRCH;
+	if (ctx->code_running) {
+		pr_err("pid %d is running injected code already\n", ctx->pid);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, int nargs,
+		   long *result)
+{
+	long r = 0;
+	int ret = check_runnable(ctx);
+
+	if (ret)
+		return ret;
+	if (nargs < 0 || nargs > 6)
+		return -EINVAL;
+	compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);
+	compel_arch_prep_syscall(ctx->work_regs, ctx->syscall_ip, nr, args, nargs);
+	ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
+	if (ret) {
+		pr_err("can't set registers of pid %d: %s\n", ctx->pid, strerror(-ret));
+		return ret;
+	}
+	ret = run_syscall(ctx, &r);
+	if (ret)
+		return ret;
+	if (r <= -KERN_ERESTARTSYS && r >= -KERN_ERESTART_RESTARTBLOCK)
+		r = -EINTR;
+	*result = r;
+	return 0;
+}
+
+int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		      const unsigned long *args, int nargs)
+{
+	int ret = check_runnable(ctx);
+
+	if (ret)
+		return ret;
+	if (nargs < 0 || nargs > 6)
+		return -EINVAL;
+	compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);
+	compel_arch_prep_call(ctx->work_regs, ip, sp, args, nargs);
+	ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
+	if (!ret)
+		ret = compel_resume(ctx->victim, PTRACE_CONT, 0);
+	if (ret) {
+		pr_err("can't start code in pid %d: %s\n", ctx->pid, strerror(-ret));
+		return ret;
+	}
+	ctx->code_running = true;
+	return 0;
+}
+
+/*
+ * One stop of the victim while code runs.  Returns 1 when the code reached
+ * its trap (its result in *result), 0 when it runs on, or -errno.
+ */
+static int code_stop(struct infect_ctx *ctx, int status, long *result)
+{
+	siginfo_t si;
+	int ret;
+
+	if (compel_stop_kind(status) == STOP_SIGNAL && WSTOPSIG(status) == SIGTRAP &&
+	    kernel_generated(ctx, &si)) {
+		ret = compel_arch_get_gregs(ctx->victim->tid, ctx->work_regs);
+		ctx->code_running = false;
+		if (ret)
+			return ret;
+		*result = compel_arch_call_ret(ctx->work_regs);
+		return 1;
+	}
+	ret = pass_stop(ctx, status, PTRACE_CONT);
+	if (ret == -EFAULT)
+		ctx->code_running = false; /* stopped at its fault, for good */
+	return ret;
+}
+
+int compel_wait_code(struct infect_ctx *ctx, long *result)
+{
+	int status, ret = 0;
+	long r = 0;
+
+	if (!ctx->code_running)
+		return -EINVAL;
+	while (!ret) {
+		ret = wait_victim(ctx, &status);
+		if (!ret)
+			ret = code_stop(ctx, status, &r);
+	}
+	if (ret == -ETIMEDOUT)
+		pr_err("code in pid %d did not finish within %d ms\n", ctx->pid, ctx->timeout_ms);
+	if (ret < 0) {
+		if (ret != -ESRCH)
+			compel_stop_code(ctx);
+		return ret;
+	}
+	*result = r;
+	return 0;
+}
+
+int compel_run_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		    const unsigned long *args, int nargs, long *result)
+{
+	int ret = compel_start_code(ctx, ip, sp, args, nargs);
+
+	return ret ? ret : compel_wait_code(ctx, result);
+}
+
+int compel_stop_code(struct infect_ctx *ctx)
+{
+	int status, ret;
+	long r;
+
+	if (!ctx->code_running || ctx->dead)
+		return 0;
+	if (ptrace(PTRACE_INTERRUPT, ctx->victim->tid, NULL, NULL))
+		return -errno;
+	for (;;) {
+		ret = wait_victim(ctx, &status);
+		if (ret)
+			return ret;
+		if (compel_stop_kind(status) == STOP_EVENT)
+			break;
+		ret = code_stop(ctx, status, &r);
+		if (ret == 1 || ret == -EFAULT)
+			break; /* stopped at its trap or its fault: good enough */
+		if (ret)
+			return ret;
+	}
+	ctx->code_running = false;
+	return 0;
+}
+
+/*
+ * The answer did not come within a slice: find out whether the code is
+ * still alive.  0: it runs (or was resumed past a foreign stop).
+ */
+static int check_code_alive(struct infect_ctx *ctx)
+{
+	int status, ret;
+	long r;
+	pid_t w = waitpid(ctx->victim->tid, &status, __WALL | WNOHANG);
+
+	if (w == 0)
+		return 0;
+	if (w < 0 || compel_stop_kind(status) == STOP_EXITED) {
+		pr_err("pid %d exited while infected\n", ctx->pid);
+		ctx->dead = true;
+		ctx->victim->seized = false;
+		return -ESRCH;
+	}
+	ctx->victim->stopped = true;
+	ctx->victim->status = status;
+	ret = code_stop(ctx, status, &r);
+	if (ret == 1) {
+		pr_err("code in pid %d ended (returned %ld) without answering\n", ctx->pid, r);
+		return -EFAULT;
+	}
+	return ret;
+}
+
+void compel_futex_wake(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+int compel_futex_wait(struct infect_ctx *ctx, uint32_t *word, uint32_t old, int timeout_ms)
+{
+	struct timespec start, now, slice = { 0, 50 * 1000000L };
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != old)
+			return 0;
+		if (syscall(SYS_futex, word, FUTEX_WAIT, old, &slice, NULL, 0) == 0 ||
+		    errno == EAGAIN)
+			continue; /* woken, or changed before we slept: re-read */
+		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != old)
+			return 0;
+		if (!ctx->code_running)
+			return -EINVAL;
+		ret = check_code_alive(ctx);
+		if (ret)
+			return ret;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
+		    timeout_ms) {
+			pr_err("no answer from the code in pid %d within %d ms\n", ctx->pid,
+			       timeout_ms);
+			return -ETIMEDOUT;
+		}
+	}
+}

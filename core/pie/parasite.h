@@ -1,0 +1,128 @@
+/*
+ * The parasite's command protocol, shared by the blob (core/pie/parasite.c)
+ * and compel, which fills the area.  Only fixed-size integer types: the same
+ * layout is read by the blob inside the task and by criu outside it (both are
+ * built for the same architecture).
+ *
+ * compel maps one shared memfd area into the task and into itself.  It holds
+ * the blob, its bss and stack, then a struct parasite_area.  The blob's entry
+ * (PARASITE_BLOB_ENTRY_HEAD) is started with the first argument register
+ * pointing at the area (its address in the task) and the stack pointer inside
+ * the stack region; it returns through a trap instruction so the tracer sees
+ * the end, with the return value in the first return register.
+ *
+ * Two ways to run commands:
+ *  - one-shot (PARASITE_F_ONESHOT): cmd and args are filled in before the
+ *    start; the parasite runs that one command, stores ret and traps.
+ *  - daemon: the parasite loops on the futex word `state'.  criu writes cmd
+ *    and args, then state = PARASITE_ST_CMD and FUTEX_WAKE; the parasite runs
+ *    the command, writes ret, sets state = PARASITE_ST_DONE and FUTEX_WAKEs.
+ *    PARASITE_CMD_FINI answers DONE and leaves the loop (then the trap).
+ *    The futex is a shared (not private) one: the two sides are different
+ *    processes mapping the same memfd.
+ */
+#ifndef CRIU_PIE_PARASITE_H
+#define CRIU_PIE_PARASITE_H
+
+#include <stdint.h>
+
+#define PARASITE_MAGIC 0x50415241u /* "PARA" */
+#define PARASITE_VERSION 1
+
+#define PARASITE_F_ONESHOT 0x1u
+
+enum parasite_state {
+	PARASITE_ST_IDLE = 0,  /* set by criu before the start */
+	PARASITE_ST_READY = 1, /* the daemon is up and waits for a command */
+	PARASITE_ST_CMD = 2,   /* criu posted a command */
+	PARASITE_ST_DONE = 3,  /* the parasite answered it */
+};
+
+enum parasite_cmd {
+	PARASITE_CMD_FINI = 0,		/* leave the daemon loop */
+	PARASITE_CMD_ECHO = 1,		/* struct parasite_echo_args */
+	PARASITE_CMD_GET_SIGACTIONS = 2, /* struct parasite_sigactions_args */
+	PARASITE_CMD_GET_ITIMERS = 3,	/* struct parasite_itimers_args */
+	PARASITE_CMD_DUMP_PAGES = 4,	/* struct parasite_dump_pages_args */
+	PARASITE_NR_CMDS
+};
+
+struct parasite_area {
+	uint32_t magic;	  /* PARASITE_MAGIC */
+	uint32_t version; /* PARASITE_VERSION */
+	uint32_t flags;	  /* PARASITE_F_* */
+	uint32_t state;	  /* enum parasite_state; the futex word */
+	uint32_t cmd;	  /* enum parasite_cmd */
+	uint32_t nr_cmds; /* answered so far (daemon), for diagnostics */
+	int64_t ret;	  /* >= 0 or -errno */
+	uint64_t args_size; /* bytes usable in args[] */
+	uint64_t reserved;
+	/* The command's arguments and results, in place. */
+	uint64_t args[] __attribute__((aligned(16)));
+};
+
+/* PARASITE_CMD_ECHO: proves the round trip; ret is the pid. */
+struct parasite_echo_args {
+	uint64_t in;
+	uint64_t out; /* = in + 1 */
+	int32_t pid;  /* getpid() in the task */
+	int32_t tid;  /* gettid() of the thread running the parasite */
+};
+
+/* The kernel's struct sigaction for rt_sigaction (all four arches have
+ * sa_restorer and a 64-bit sigset here). */
+struct parasite_ksigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+#define PARASITE_NSIG 64
+
+/* PARASITE_CMD_GET_SIGACTIONS: sa[sig - 1] for sig 1..64. */
+struct parasite_sigactions_args {
+	struct parasite_ksigaction sa[PARASITE_NSIG];
+	int32_t failed_sig; /* the signal whose rt_sigaction failed, or 0 */
+	uint32_t pad;
+};
+
+struct parasite_timeval {
+	int64_t sec;
+	int64_t usec;
+};
+
+struct parasite_itimerval {
+	struct parasite_timeval interval;
+	struct parasite_timeval value;
+};
+
+/* PARASITE_CMD_GET_ITIMERS: ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF. */
+struct parasite_itimers_args {
+	struct parasite_itimerval it[3];
+};
+
+struct parasite_iovec {
+	uint64_t base; /* address in the task */
+	uint64_t len;
+};
+
+/* At most this many iovecs per vmsplice call (the kernel's UIO_MAXIOV). */
+#define PARASITE_IOV_MAX 1024
+
+/*
+ * PARASITE_CMD_DUMP_PAGES: vmsplice every iovec, in order, into pipe_fd (a
+ * descriptor of the task, passed to it beforehand).  The pipe must be big
+ * enough or drained meanwhile.  ret is the number of bytes spliced; on error
+ * ret is -errno and `spliced' says how far it got.
+ */
+struct parasite_dump_pages_args {
+	int32_t pipe_fd;
+	uint32_t splice_flags; /* e.g. SPLICE_F_GIFT */
+	uint32_t nr_iovs;
+	uint32_t pad;
+	uint64_t spliced;
+	struct parasite_iovec iov[];
+};
+
+#endif
