@@ -75,6 +75,10 @@ LIB_OBJS := $(filter-out $(MAIN_OBJ),$(CORE_OBJS))
 GEN_HDRS := $(PROTO_H) $(GEN)/syscall-nr.h $(GEN)/syscall-table.h
 
 include pie.mk
+# e2e test programs (tests/e2e/progs/progs.mk) and the qemu-system VM tests
+# (cross-tests/vm/vm.mk), when present.
+-include tests/e2e/progs/progs.mk
+-include cross-tests/vm/vm.mk
 GEN_HDRS += $(BLOB_HDRS)
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
