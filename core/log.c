@@ -80,7 +80,7 @@ void log_printf(int level, const char *file, int line, const char *fmt, ...)
 	va_list args;
 	int fd = log_fd;
 
-	if (level > log_level)
+	if (level > log_level || log_fd < 0)
 		return;
 	/* Results the user asked for go to stdout, whatever the log file. */
 	if (level == LOG_MSG)
@@ -115,4 +115,10 @@ void log_printf(int level, const char *file, int line, const char *fmt, ...)
 		off += w;
 	}
 	errno = saved_errno;
+}
+
+void log_close_fd_only(void)
+{
+	/* The fd number may be reused by the caller: never write to it again. */
+	log_fd = -1;
 }

@@ -45,20 +45,63 @@ static void indent(struct pb_printer *p, int depth)
 		fputs("  ", p->out);
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (NUL-terminated), or 0.
+ * Strings in images are whatever the kernel or the task gave us (paths,
+ * names): not necessarily UTF-8, whatever the proto says.
+ */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned cp;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Quoted and escaped.  A byte that is not part of valid UTF-8 comes out as
+ * \u00XX in JSON (so that the output always parses; the byte reads as its
+ * Latin-1 character) and as \xXX in text.
+ */
 static void print_string(struct pb_printer *p, const char *s)
 {
+	const unsigned char *c = (const unsigned char *)s;
+
 	if (!s) {
 		fputs(p->json ? "null" : "(null)", p->out);
 		return;
 	}
 	fputc('"', p->out);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+	while (*c) {
+		size_t n = utf8_len(c);
+
 		if (*c == '"' || *c == '\\')
 			fprintf(p->out, "\\%c", *c);
 		else if (*c < 0x20 || *c == 0x7f)
 			fprintf(p->out, "\\u%04x", *c);
+		else if (!n)
+			fprintf(p->out, p->json ? "\\u%04x" : "\\x%02x", *c);
 		else
-			fputc(*c, p->out);
+			fwrite(c, 1, n, p->out);
+		c += n ? n : 1;
 	}
 	fputc('"', p->out);
 }

@@ -1,6 +1,7 @@
 /*
- * Entry points of the PIE blobs and the two calls whose sequence is
- * per-architecture (see core/pie/pie.h).  compel starts an entry with
+ * Entry points of the PIE blobs and the calls whose sequence is
+ * per-architecture (see core/pie/pie.h, and core/pie/parasite.c for
+ * pie_get_tls()).  compel starts an entry with
  * x0 = the argument area and sp inside the blob's stack region; the result
  * is left in x0 and the brk stops the task for the tracer.  Each function
  * has its own section so --gc-sections keeps only what a blob uses.
@@ -53,5 +54,18 @@ pie_sigreturn:
 	mov	sp, x0
 	b	sys_rt_sigreturn
 	.size	pie_sigreturn, . - pie_sigreturn
+
+/* long pie_get_tls(uint64_t tls[2]): tpidr_el0, 0. */
+	.section .text.pie_get_tls, "ax", %progbits
+	.globl	pie_get_tls
+	.hidden	pie_get_tls
+	.type	pie_get_tls, %function
+	.p2align 2
+pie_get_tls:
+	mrs	x1, tpidr_el0
+	stp	x1, xzr, [x0]
+	mov	x0, #0
+	ret
+	.size	pie_get_tls, . - pie_get_tls
 
 	.section .note.GNU-stack, "", %progbits

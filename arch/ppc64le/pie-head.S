@@ -1,6 +1,7 @@
 /*
- * Entry points of the PIE blobs and the two calls whose sequence is
- * per-architecture (see core/pie/pie.h).  compel starts an entry with
+ * Entry points of the PIE blobs and the calls whose sequence is
+ * per-architecture (see core/pie/pie.h, and core/pie/parasite.c for
+ * pie_get_tls()).  compel starts an entry with
  * r3 = the argument area and r1 inside the blob's stack region; the result
  * is left in r3 and the trap stops the task for the tracer.  Each function
  * has its own section so --gc-sections keeps only what a blob uses.
@@ -63,5 +64,19 @@ pie_sigreturn:
 	mr	1, 3
 	b	sys_rt_sigreturn
 	.size	pie_sigreturn, . - pie_sigreturn
+
+/* long pie_get_tls(uint64_t tls[2]): r13 (never touched by compiled code), 0. */
+	.section .text.pie_get_tls, "ax", @progbits
+	.globl	pie_get_tls
+	.hidden	pie_get_tls
+	.type	pie_get_tls, @function
+	.p2align 2
+pie_get_tls:
+	std	13, 0(3)
+	li	0, 0
+	std	0, 8(3)
+	li	3, 0
+	blr
+	.size	pie_get_tls, . - pie_get_tls
 
 	.section .note.GNU-stack, "", @progbits

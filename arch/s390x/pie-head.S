@@ -1,6 +1,7 @@
 /*
- * Entry points of the PIE blobs and the two calls whose sequence is
- * per-architecture (see core/pie/pie.h).  compel starts an entry with
+ * Entry points of the PIE blobs and the calls whose sequence is
+ * per-architecture (see core/pie/pie.h, and core/pie/parasite.c for
+ * pie_get_tls()).  compel starts an entry with
  * %r2 = the argument area and %r15 inside the blob's stack region; the
  * result is left in %r2 and the 0x0001 halfword (the breakpoint the kernel
  * reports as SIGTRAP to a tracer) stops the task.  Each function has its own
@@ -62,5 +63,22 @@ pie_sigreturn:
 	lgr	%r15, %r2
 	jg	sys_rt_sigreturn
 	.size	pie_sigreturn, . - pie_sigreturn
+
+/* long pie_get_tls(uint64_t tls[2]): a0:a1 (a0 the high half), 0. */
+	.section .text.pie_get_tls, "ax", @progbits
+	.globl	pie_get_tls
+	.hidden	pie_get_tls
+	.type	pie_get_tls, @function
+	.p2align 2
+pie_get_tls:
+	ear	%r1, %a0
+	sllg	%r1, %r1, 32
+	ear	%r1, %a1
+	stg	%r1, 0(%r2)
+	lghi	%r1, 0
+	stg	%r1, 8(%r2)
+	lghi	%r2, 0
+	br	%r14
+	.size	pie_get_tls, . - pie_get_tls
 
 	.section .note.GNU-stack, "", @progbits

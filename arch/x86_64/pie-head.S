@@ -1,6 +1,7 @@
 /*
- * Entry points of the PIE blobs and the two calls whose sequence is
- * per-architecture (see core/pie/pie.h).  compel starts an entry with
+ * Entry points of the PIE blobs and the calls whose sequence is
+ * per-architecture (see core/pie/pie.h, and core/pie/parasite.c for
+ * pie_get_tls()).  compel starts an entry with
  * %rdi = the argument area and %rsp inside the blob's stack region; the
  * result is left in %rax and the int3 stops the task for the tracer.
  * Each function has its own section so --gc-sections keeps only what a blob
@@ -45,5 +46,29 @@ pie_sigreturn:
 	movq	%rdi, %rsp
 	jmp	sys_rt_sigreturn
 	.size	pie_sigreturn, . - pie_sigreturn
+
+/*
+ * long pie_get_tls(uint64_t tls[2]): the fs and gs bases.  arch_prctl, not
+ * rdfsbase: FSGSBASE may be off.  Through the stubs (only they may hold a
+ * syscall instruction).
+ */
+	.section .text.pie_get_tls, "ax", @progbits
+	.globl	pie_get_tls
+	.hidden	pie_get_tls
+	.type	pie_get_tls, @function
+pie_get_tls:
+	pushq	%rbx			/* also realigns the stack for the calls */
+	movq	%rdi, %rbx
+	movl	$0x1003, %edi		/* ARCH_GET_FS */
+	movq	%rbx, %rsi
+	call	sys_arch_prctl
+	testq	%rax, %rax
+	js	1f
+	movl	$0x1004, %edi		/* ARCH_GET_GS */
+	leaq	8(%rbx), %rsi
+	call	sys_arch_prctl
+1:	popq	%rbx
+	ret
+	.size	pie_get_tls, . - pie_get_tls
 
 	.section .note.GNU-stack, "", @progbits

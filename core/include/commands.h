@@ -12,6 +12,8 @@ int cmd_check(void);
 int cmd_cpuinfo_dump(void);
 int cmd_cpuinfo_check(void);
 int cmd_exec(void);
+int cmd_dump(void);
+int cmd_restore(void);
 
 /*
  * cpuinfo hooks for dump, restore and show (cpuinfo/).

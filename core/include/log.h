@@ -19,6 +19,8 @@ int log_init(int dirfd, const char *path, int level, int log_pid);
 void log_set_level(int level);
 int log_get_level(void);
 void log_close(void);
+/* Stops logging without touching the fd (a restored task took its number). */
+void log_close_fd_only(void);
 /* Switches to a per-pid file "<path>.<pid>" when --log-pid was given. */
 int log_reopen_for_pid(int pid);
 

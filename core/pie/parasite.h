@@ -44,6 +44,7 @@ enum parasite_cmd {
 	PARASITE_CMD_GET_SIGACTIONS = 2, /* struct parasite_sigactions_args */
 	PARASITE_CMD_GET_ITIMERS = 3,	/* struct parasite_itimers_args */
 	PARASITE_CMD_DUMP_PAGES = 4,	/* struct parasite_dump_pages_args */
+	PARASITE_CMD_GET_TASK_STATE = 5, /* struct parasite_task_state */
 	PARASITE_NR_CMDS
 };
 
@@ -123,6 +124,53 @@ struct parasite_dump_pages_args {
 	uint32_t pad;
 	uint64_t spliced;
 	struct parasite_iovec iov[];
+};
+
+/* The kernel's stack_t on all four architectures (64-bit). */
+struct parasite_stack {
+	uint64_t sp;
+	int32_t flags; /* SS_DISABLE, SS_AUTODISARM (never SS_ONSTACK: the
+			* parasite runs on its own stack) */
+	uint32_t pad;
+	uint64_t size;
+};
+
+/* Which query of PARASITE_CMD_GET_TASK_STATE failed. */
+enum parasite_task_state_step {
+	PARASITE_TS_OK = 0,
+	PARASITE_TS_SIGALTSTACK,
+	PARASITE_TS_PDEATHSIG,
+	PARASITE_TS_SUBREAPER,
+	PARASITE_TS_SECUREBITS,
+	PARASITE_TS_NO_NEW_PRIVS,
+	PARASITE_TS_DUMPABLE,
+	PARASITE_TS_TID_ADDRESS,
+	PARASITE_TS_TLS,
+};
+
+/*
+ * PARASITE_CMD_GET_TASK_STATE: per-process and per-thread state that only
+ * the task itself can ask for, read in the thread that runs the parasite.
+ * tls[] is the thread pointer as the task's own code sees it (arch hook
+ * pie_get_tls() in arch/<arch>/pie-head.S):
+ *   x86_64   fs base, gs base (arch_prctl ARCH_GET_FS / ARCH_GET_GS)
+ *   aarch64  tpidr_el0, 0
+ *   ppc64le  r13, 0
+ *   s390x    a0:a1 (a0 the high half), 0
+ */
+struct parasite_task_state {
+	struct parasite_stack altstack; /* sigaltstack() */
+	uint32_t umask;			/* umask(), set back at once */
+	int32_t pdeath_sig;		/* PR_GET_PDEATHSIG */
+	int32_t child_subreaper;	/* PR_GET_CHILD_SUBREAPER */
+	int32_t securebits;		/* PR_GET_SECUREBITS */
+	int32_t no_new_privs;		/* PR_GET_NO_NEW_PRIVS */
+	int32_t dumpable;		/* PR_GET_DUMPABLE */
+	uint64_t tid_address;		/* PR_GET_TID_ADDRESS; 0 when the kernel
+					 * lacks it (no CONFIG_CHECKPOINT_RESTORE) */
+	uint64_t tls[2];
+	uint32_t failed_step;		/* enum parasite_task_state_step */
+	uint32_t pad2;
 };
 
 #endif

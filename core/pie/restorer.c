@@ -45,6 +45,370 @@ static long restorer_map_vmas(struct restorer_args *args)
 	return 0;
 }
 
+
+/* ---- RESTORER_F_TASK ------------------------------------------------------ */
+
+#define R_PROT_READ 0x1
+#define R_PROT_WRITE 0x2
+#define R_MAP_SHARED 0x01
+#define R_MAP_PRIVATE 0x02
+#define R_MAP_ANONYMOUS 0x20
+#define R_MAP_GROWSDOWN 0x0100
+#define R_MREMAP_MAYMOVE 1
+#define R_MREMAP_FIXED 2
+#define R_SIGCHLD 17
+#define R_SIG_IGN 1
+#define R_SA_RESTORER 0x04000000
+
+#define R_PR_SET_PDEATHSIG 1
+#define R_PR_SET_DUMPABLE 4
+#define R_PR_SET_KEEPCAPS 8
+#define R_PR_SET_NAME 15
+#define R_PR_CAPBSET_DROP 24
+#define R_PR_SET_SECUREBITS 28
+#define R_PR_SET_MM 35
+#define R_PR_SET_CHILD_SUBREAPER 36
+#define R_PR_SET_NO_NEW_PRIVS 38
+#define R_PR_CAP_AMBIENT 47
+#define R_PR_CAP_AMBIENT_RAISE 2
+#define R_PR_SET_MM_MAP 14
+#define R_CAP_V3 0x20080522
+
+static long step_fail(struct restorer_args *args, struct restorer_status *st, long ret,
+		      uint32_t step, uint32_t index)
+{
+	if (st) {
+		st->ret = ret;
+		st->step = step;
+		st->index = index;
+		pie_store_release(&st->done, 1u);
+	}
+	return restorer_fail(args, ret, step, index);
+}
+
+static long do_moves(const struct restorer_task *t)
+{
+	const struct restorer_move *m = (const struct restorer_move *)(uintptr_t)t->moves;
+
+	for (uint32_t i = 0; i < t->nr_moves; i++) {
+		long r;
+
+		if (m[i].from == m[i].to)
+			continue;
+		r = sys_mremap(m[i].from, m[i].len, m[i].len, R_MREMAP_MAYMOVE | R_MREMAP_FIXED,
+			       m[i].to);
+		if (r < 0 && r > -4096)
+			return r;
+	}
+	return 0;
+}
+
+static long read_pages(const struct restorer_task *t, uint32_t *bad)
+{
+	const struct restorer_pages *p = (const struct restorer_pages *)(uintptr_t)t->pages;
+
+	for (uint32_t i = 0; i < t->nr_pages; i++) {
+		uint64_t done = 0;
+
+		while (done < p[i].len) {
+			long r = sys_pread64(t->pages_fd, (long)(p[i].addr + done),
+					     (long)(p[i].len - done), (long)(p[i].off + done));
+
+			if (r <= 0) {
+				*bad = i;
+				return r < 0 ? r : -PIE_EIO;
+			}
+			done += (uint64_t)r;
+		}
+	}
+	return 0;
+}
+
+static long map_task_vmas(struct restorer_args *args)
+{
+	const struct restorer_vma *v = (const struct restorer_vma *)(uintptr_t)args->vmas;
+
+	for (uint32_t i = 0; i < args->nr_vmas; i++) {
+		struct restorer_vma m = v[i];
+		long r;
+
+		m.flags &= ~(uint32_t)R_MAP_GROWSDOWN;
+		/* private memory is filled first, then protected */
+		if (!(m.flags & R_MAP_SHARED) || m.fd < 0)
+			m.prot |= R_PROT_READ | R_PROT_WRITE;
+		r = restorer_map_vma(&m);
+		if (r) {
+			args->failed_index = i;
+			return r;
+		}
+	}
+	return 0;
+}
+
+static long protect_task_vmas(struct restorer_args *args, uint32_t *bad)
+{
+	const struct restorer_vma *v = (const struct restorer_vma *)(uintptr_t)args->vmas;
+
+	for (uint32_t i = 0; i < args->nr_vmas; i++) {
+		long r = sys_mprotect(v[i].addr, v[i].len, v[i].final_prot);
+
+		if (r) {
+			*bad = i;
+			return r;
+		}
+		for (int adv = 0; adv < 64; adv++)
+			if ((v[i].madv >> adv) & 1) {
+				r = sys_madvise(v[i].addr, v[i].len, adv);
+				/* advice the kernel lacks (THP off) is not fatal */
+				if (r && r != -PIE_EINVAL) {
+					*bad = i;
+					return r;
+				}
+			}
+	}
+	return 0;
+}
+
+static long restore_signals(const struct restorer_task *t)
+{
+	struct restorer_ksigaction ign = { R_SIG_IGN, 0, 0, 0 };
+	const uint8_t *si = (const uint8_t *)(uintptr_t)t->siginfo;
+	long r;
+
+	/* SIGCHLDs of children made during restore: drop them */
+	r = sys_rt_sigaction(R_SIGCHLD, (long)&ign, 0, 8);
+	if (r)
+		return r;
+	for (int sig = 1; sig <= 64; sig++) {
+		if (!((t->sa_valid >> (sig - 1)) & 1) || sig == 9 || sig == 19)
+			continue;
+		r = sys_rt_sigaction(sig, (long)&t->sa[sig - 1], 0, 8);
+		if (r)
+			return r;
+	}
+	if (t->has_sas) {
+		struct {
+			uint64_t sp;
+			int32_t flags;
+			uint32_t pad;
+			uint64_t size;
+		} ss = { t->ss_sp, t->ss_flags, 0, t->ss_size };
+
+		r = sys_sigaltstack((long)&ss, 0);
+		if (r)
+			return r;
+	}
+	for (uint32_t i = 0; i < t->nr_siginfo_shared + t->nr_siginfo_thread; i++) {
+		const uint8_t *info = si + (uint64_t)i * RESTORER_SIGINFO_SIZE;
+		int32_t signo = *(const int32_t *)info;
+		long pid = sys_getpid();
+
+		if (i < t->nr_siginfo_shared)
+			r = sys_rt_sigqueueinfo(pid, signo, (long)info);
+		else
+			r = sys_rt_tgsigqueueinfo(pid, sys_gettid(), signo, (long)info);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static long restore_timers(const struct restorer_task *t)
+{
+	for (int which = 0; which < 3; which++) {
+		const struct restorer_itimer *it = &t->itimers[which];
+		int64_t v[4] = { it->isec, it->iusec, it->vsec, it->vusec };
+		long r;
+
+		if (!it->vsec && !it->vusec)
+			continue; /* disarmed: nothing to do in a fresh task */
+		r = sys_setitimer(which, (long)v, 0);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static long restore_misc(const struct restorer_task *t)
+{
+	long r;
+
+	r = sys_personality(t->personality);
+	if (r < 0 && r > -4096)
+		return r;
+	sys_umask(t->umask);
+	r = sys_prctl(R_PR_SET_NAME, (long)t->comm, 0, 0, 0);
+	if (!r && t->pdeath_sig)
+		r = sys_prctl(R_PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0);
+	if (!r && t->subreaper)
+		r = sys_prctl(R_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if (!r && t->dumpable >= 0)
+		r = sys_prctl(R_PR_SET_DUMPABLE, t->dumpable, 0, 0, 0);
+	if (!r && t->clear_tid_addr)
+		sys_set_tid_address((long)t->clear_tid_addr);
+	if (!r && t->rseq_ptr)
+		r = sys_rseq((long)t->rseq_ptr, t->rseq_len, 0, t->rseq_sig);
+	return r;
+}
+
+static long restore_rlimits(const struct restorer_task *t, uint32_t *bad)
+{
+	for (uint32_t i = 0; i < t->nr_rlimits && i < RESTORER_RLIMITS; i++) {
+		long r = sys_prlimit64(0, i, (long)t->rlimits[i], 0);
+
+		if (r) {
+			*bad = i;
+			return r;
+		}
+	}
+	return 0;
+}
+
+struct cap_header {
+	uint32_t version;
+	int32_t pid;
+};
+
+struct cap_data {
+	uint32_t effective, permitted, inheritable;
+};
+
+static long capset64(uint64_t eff, uint64_t prm, uint64_t inh)
+{
+	struct cap_header h = { R_CAP_V3, 0 };
+	struct cap_data d[2] = {
+		{ (uint32_t)eff, (uint32_t)prm, (uint32_t)inh },
+		{ (uint32_t)(eff >> 32), (uint32_t)(prm >> 32), (uint32_t)(inh >> 32) },
+	};
+
+	return sys_capset((long)&h, (long)d);
+}
+
+/*
+ * Credentials last: after them the task may no longer be allowed to do
+ * what came before.  Bounding set while we still have CAP_SETPCAP; ids
+ * with KEEPCAPS so that the permitted set survives; then every capability
+ * we kept lets us set the securebits; then the task's own sets.
+ */
+static long restore_creds(const struct restorer_creds *c, uint32_t *bad)
+{
+	long r;
+
+	*bad = 0;
+	for (uint32_t cap = 0; cap <= c->last_cap && cap < 64; cap++)
+		if (!((c->cap_bnd >> cap) & 1)) {
+			r = sys_prctl(R_PR_CAPBSET_DROP, cap, 0, 0, 0);
+			if (r)
+				return *bad = 1, r;
+		}
+	r = sys_prctl(R_PR_SET_KEEPCAPS, 1, 0, 0, 0);
+	if (!r)
+		r = sys_setgroups(c->ngroups, (long)c->groups);
+	if (r)
+		return *bad = 2, r;
+	r = sys_setresgid(c->gid, c->egid, c->sgid);
+	if (!r)
+		r = sys_setresuid(c->uid, c->euid, c->suid);
+	if (r)
+		return *bad = 3, r;
+	sys_setfsgid(c->fsgid);
+	sys_setfsuid(c->fsuid);
+	/* everything still permitted, effective: for the securebits */
+	{
+		struct cap_header h = { R_CAP_V3, 0 };
+		struct cap_data d[2];
+
+		r = sys_capget((long)&h, (long)d);
+		if (!r)
+			r = capset64(((uint64_t)d[1].permitted << 32) | d[0].permitted,
+				     ((uint64_t)d[1].permitted << 32) | d[0].permitted, c->cap_inh);
+		if (r)
+			return *bad = 4, r;
+	}
+	r = sys_prctl(R_PR_SET_SECUREBITS, c->secbits, 0, 0, 0);
+	if (r)
+		return *bad = 5, r;
+	r = capset64(c->cap_eff, c->cap_prm, c->cap_inh);
+	if (r)
+		return *bad = 6, r;
+	for (uint32_t cap = 0; cap <= c->last_cap && cap < 64; cap++)
+		if ((c->cap_amb >> cap) & 1) {
+			r = sys_prctl(R_PR_CAP_AMBIENT, R_PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+			if (r)
+				return *bad = 7, r;
+		}
+	if (c->no_new_privs) {
+		r = sys_prctl(R_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (r)
+			return *bad = 8, r;
+	}
+	return 0;
+}
+
+static long restore_task(struct restorer_args *args)
+{
+	struct restorer_task *t = &args->task;
+	struct restorer_status *st = (struct restorer_status *)(uintptr_t)t->status;
+	const struct restorer_range *u = (const struct restorer_range *)(uintptr_t)t->unmaps;
+	uint32_t bad = 0;
+	long r;
+
+	for (uint32_t i = 0; i < t->nr_unmaps; i++) {
+		r = sys_munmap(u[i].addr, u[i].len);
+		if (r)
+			return step_fail(args, st, r, RESTORER_STEP_UNMAP, i);
+	}
+	r = do_moves(t);
+	if (r)
+		return step_fail(args, st, r, RESTORER_STEP_MOVE, 0);
+	r = map_task_vmas(args);
+	if (r)
+		return step_fail(args, st, r, RESTORER_STEP_MMAP, args->failed_index);
+	r = read_pages(t, &bad);
+	if (r)
+		return step_fail(args, st, r, RESTORER_STEP_PAGES, bad);
+	r = protect_task_vmas(args, &bad);
+	if (r)
+		return step_fail(args, st, r, RESTORER_STEP_PROTECT, bad);
+	if (t->has_mm_map) {
+		r = sys_prctl(R_PR_SET_MM, R_PR_SET_MM_MAP, (long)&t->mm_map, sizeof(t->mm_map), 0);
+		if (r)
+			return step_fail(args, st, r, RESTORER_STEP_MM, 0);
+	}
+	r = restore_signals(t);
+	if (r)
+		return step_fail(args, st, r, RESTORER_STEP_SIGNALS, 0);
+	r = restore_timers(t);
+	if (r)
+		return step_fail(args, st, r, RESTORER_STEP_TIMERS, 0);
+	r = restore_rlimits(t, &bad);
+	if (r)
+		return step_fail(args, st, r, RESTORER_STEP_RLIMITS, bad);
+	r = restore_misc(t);
+	if (r)
+		return step_fail(args, st, r, RESTORER_STEP_MISC, 0);
+	{
+		const int32_t *fds = (const int32_t *)(uintptr_t)t->close_fds;
+
+		for (uint32_t i = 0; i < t->nr_close_fds; i++)
+			sys_close(fds[i]);
+	}
+	if (t->has_creds) {
+		r = restore_creds(&t->creds, &bad);
+		if (r)
+			return step_fail(args, st, r, RESTORER_STEP_CREDS, bad);
+	}
+	/* Done: tell criu, then sleep until it takes the task over. */
+	if (st) {
+		st->step = RESTORER_STEP_DONE;
+		pie_store_release(&st->done, 1u);
+		sys_futex((long)&st->done, PIE_FUTEX_WAKE, 1, 0, 0, 0);
+	}
+	for (;;)
+		sys_futex((long)&t->wait_word, PIE_FUTEX_WAIT, 0, 0, 0, 0);
+	return 0;
+}
+
 long restorer_main(struct restorer_args *args)
 {
 	long ret;
@@ -65,6 +429,8 @@ long restorer_main(struct restorer_args *args)
 		if (ret)
 			return ret;
 	}
+	if (args->flags & RESTORER_F_TASK)
+		return restore_task(args);
 	if (args->flags & RESTORER_F_SIGRETURN)
 		pie_sigreturn(args->sigframe_sp);
 	if (args->flags & RESTORER_F_EXIT)

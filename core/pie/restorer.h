@@ -12,6 +12,11 @@
  *                         (the stack pointer value arch/<arch>/sigframe.c
  *                         computes for the frame it built)
  *   RESTORER_F_EXIT       exit_group(exit_code)
+ *   RESTORER_F_TASK       the whole task (struct restorer_task, below):
+ *                         unmap criu, move the vDSO, map and fill the VMAs,
+ *                         restore the task's state, credentials last, then
+ *                         report to criu and wait for it (criu puts the
+ *                         registers back through ptrace and unmaps us)
  *
  * On failure it stores -errno in ret, the step and VMA index in failed_step
  * and failed_index, and returns (the head traps) without doing the rest.
@@ -23,12 +28,13 @@
 #include <stdint.h>
 
 #define RESTORER_MAGIC 0x52535452u /* "RSTR" */
-#define RESTORER_VERSION 1
+#define RESTORER_VERSION 2
 
 #define RESTORER_F_UNMAP 0x1u
 #define RESTORER_F_MMAP 0x2u
 #define RESTORER_F_SIGRETURN 0x4u
 #define RESTORER_F_EXIT 0x8u
+#define RESTORER_F_TASK 0x10u
 
 enum restorer_step {
 	RESTORER_STEP_NONE = 0,
@@ -36,6 +42,16 @@ enum restorer_step {
 	RESTORER_STEP_UNMAP,
 	RESTORER_STEP_MMAP,
 	RESTORER_STEP_COPY,
+	RESTORER_STEP_MOVE,	/* mremap of the vDSO */
+	RESTORER_STEP_PAGES,	/* reading pages from the image */
+	RESTORER_STEP_PROTECT,	/* final mprotect / madvise */
+	RESTORER_STEP_MM,	/* prctl(PR_SET_MM_MAP) */
+	RESTORER_STEP_SIGNALS,	/* sigactions, sigaltstack, pending signals */
+	RESTORER_STEP_TIMERS,
+	RESTORER_STEP_RLIMITS,
+	RESTORER_STEP_MISC,	/* personality, umask, comm, prctl state */
+	RESTORER_STEP_CREDS,
+	RESTORER_STEP_DONE,	/* everything restored: waiting for criu */
 };
 
 struct restorer_vma {
@@ -48,6 +64,117 @@ struct restorer_vma {
 	uint32_t pad;
 	uint64_t copy_from; /* 0: nothing to copy */
 	uint64_t copy_len;
+	/* RESTORER_F_TASK: the final protection and advice */
+	uint32_t final_prot;
+	uint32_t pad2;
+	uint64_t madv; /* bit (1 << MADV_x) per advice */
+};
+
+struct restorer_range {
+	uint64_t addr;
+	uint64_t len;
+};
+
+/* mremap(from, len) to `to': the kernel's vDSO and data pages */
+struct restorer_move {
+	uint64_t from;
+	uint64_t len;
+	uint64_t to;
+};
+
+/* pread(pages_fd, addr, len, off) */
+struct restorer_pages {
+	uint64_t addr;
+	uint64_t len;
+	uint64_t off;
+};
+
+struct restorer_ksigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+struct restorer_itimer {
+	int64_t isec, iusec, vsec, vusec;
+};
+
+/* struct prctl_mm_map of <linux/prctl.h> */
+struct restorer_mm_map {
+	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t auxv; /* pointer */
+	uint32_t auxv_size;
+	int32_t exe_fd;
+};
+
+struct restorer_creds {
+	uint32_t uid, euid, suid, fsuid;
+	uint32_t gid, egid, sgid, fsgid;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	uint32_t secbits;
+	uint32_t no_new_privs;
+	uint32_t ngroups;
+	uint32_t last_cap; /* highest capability number of this kernel */
+	uint32_t groups[64];
+};
+
+#define RESTORER_RLIMITS 16
+#define RESTORER_SIGINFO_SIZE 128
+
+/* What the restorer reports in criu's shared memory. */
+struct restorer_status {
+	int32_t pid;
+	uint32_t step;	/* enum restorer_step reached (DONE when finished) */
+	int64_t ret;	/* -errno of the failing step */
+	uint32_t index;
+	uint32_t done;	/* futex word: 1 when finished (or failed) */
+	uint64_t blob_addr; /* where the restorer and its arguments are mapped */
+	uint64_t blob_len;
+};
+
+struct restorer_task {
+	uint64_t unmaps; /* struct restorer_range[nr_unmaps] */
+	uint32_t nr_unmaps;
+	uint32_t nr_moves;
+	uint64_t moves; /* struct restorer_move[nr_moves], in order */
+	uint64_t pages; /* struct restorer_pages[nr_pages] */
+	uint32_t nr_pages;
+	int32_t pages_fd;
+	uint64_t close_fds; /* int32_t[nr_close_fds]: closed before the creds */
+	uint32_t nr_close_fds;
+	uint32_t has_mm_map;
+	struct restorer_mm_map mm_map;
+
+	struct restorer_ksigaction sa[64]; /* sa[sig - 1] */
+	uint64_t sa_valid;		   /* bit sig - 1: restore sa[sig - 1] */
+	uint64_t siginfo; /* pending: RESTORER_SIGINFO_SIZE bytes each */
+	uint32_t nr_siginfo_shared; /* first the process-wide ones */
+	uint32_t nr_siginfo_thread; /* then the leader's own */
+	struct restorer_itimer itimers[3];
+	uint64_t ss_sp, ss_size;
+	int32_t ss_flags;
+	uint32_t has_sas;
+	uint32_t personality;
+	uint32_t umask;
+	uint32_t pdeath_sig;
+	uint32_t subreaper;
+	int32_t dumpable;
+	uint32_t nr_rlimits;
+	uint64_t rlimits[RESTORER_RLIMITS][2];
+	uint64_t clear_tid_addr;
+	uint64_t rseq_ptr; /* rseq area to register, 0: none */
+	uint32_t rseq_len;
+	uint32_t rseq_sig;
+	char comm[16];
+	uint32_t has_creds;
+	uint32_t pad;
+	struct restorer_creds creds;
+
+	uint64_t status; /* struct restorer_status in criu's shared memory */
+	uint32_t wait_word; /* the restorer sleeps on it until criu takes over */
+	uint32_t pad3;
 };
 
 struct restorer_args {
@@ -65,6 +192,8 @@ struct restorer_args {
 	int64_t ret;
 	uint32_t failed_step; /* enum restorer_step */
 	uint32_t failed_index;
+	/* RESTORER_F_TASK */
+	struct restorer_task task;
 };
 
 #endif

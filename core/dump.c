@@ -1,0 +1,948 @@
+/*
+ * criu dump -t PID: checkpoint the process tree rooted at PID.
+ *
+ *   1. seize the tree top-down with compel (every thread of every process),
+ *      re-reading each task's children until the set is stable, so that a
+ *      tree that forks while we work is either caught whole or refused;
+ *   2. for each process: registers of every thread, what only the task can
+ *      tell (signal actions, itimers, rlimits, prctl state: asked through
+ *      injected syscalls, which work for tasks of any user), /proc state,
+ *      memory (mm + pagemap + pages), files;
+ *   3. pstree.img, files.img, inventory.img, cpuinfo.img;
+ *   4. cure every task, then kill the tree (default), leave it running (-R)
+ *      or stopped (-s).  On any error every task is cured and left running
+ *      as it was, and the partial images are left for inspection.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch-image.h"
+#include "commands.h"
+#include "compel-arch.h"
+#include "compel.h"
+#include "dump.h"
+#include "files.h"
+#include "image-desc.h"
+#include "image.h"
+#include "kerndat.h"
+#include "log.h"
+#include "mem.h"
+#include "options.h"
+#include "proc.h"
+#include "proto/core.pb-c.h"
+#include "proto/fs.pb-c.h"
+#include "proto/inventory.pb-c.h"
+#include "proto/pstree.pb-c.h"
+#include "vma.h"
+#include "pie/parasite.h"
+
+#define MAX_TREE 4096
+#define SCRATCH_SIZE 65536
+
+struct dtask {
+	pid_t pid;
+	struct proc_stat stat;
+	struct infect_ctx *ctx;
+	pid_t *tids;
+	int nr_threads;
+	bool zombie;
+	int parent; /* index in the tree, -1 for the root */
+};
+
+static struct dtask tree[MAX_TREE];
+static int nr_tasks;
+
+static int find_task(pid_t pid)
+{
+	for (int i = 0; i < nr_tasks; i++)
+		if (tree[i].pid == pid)
+			return i;
+	return -1;
+}
+
+/* ---- seizing ------------------------------------------------------------ */
+
+static int seize_one(pid_t pid, int parent)
+{
+	struct compel_task_info info;
+	struct dtask *t;
+	int ret;
+
+	if (nr_tasks == MAX_TREE) {
+		pr_err("the tree has more than %d processes\n", MAX_TREE);
+		return -E2BIG;
+	}
+	ret = compel_probe_task(pid, &info);
+	if (ret) {
+		pr_err("process %d: %s\n", pid, ret == -ESRCH ? "no such process" : strerror(-ret));
+		return ret;
+	}
+	t = &tree[nr_tasks];
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->parent = parent;
+	if (info.state == COMPEL_TASK_ZOMBIE) {
+		if (parent < 0) {
+			pr_err("process %d is a zombie: nothing to dump\n", pid);
+			return -ESRCH;
+		}
+		t->zombie = true;
+	} else {
+		ret = compel_infect(pid, 0, &t->ctx);
+		if (ret)
+			return ret;
+		if (opts.timeout > 0)
+			compel_set_timeout(t->ctx, opts.timeout * 1000);
+	}
+	ret = proc_read_stat(pid, 0, &t->stat);
+	if (ret) {
+		pr_err("can't read /proc/%d/stat: %s\n", pid, strerror(-ret));
+		nr_tasks++;
+		return ret;
+	}
+	nr_tasks++;
+	return 0;
+}
+
+/*
+ * Seizes children until no task has one we have not seized.  A child that
+ * appears after its parent was seized can only come from a thread of the
+ * parent that was not stopped yet, or from a child we have not reached:
+ * each round catches it, and a tree forking faster than we seize is
+ * refused after a bounded number of rounds.
+ */
+static int seize_tree(pid_t root)
+{
+	int ret = seize_one(root, -1);
+
+	for (int round = 0; !ret && round < 16; round++) {
+		bool grew = false;
+
+		for (int i = 0; i < nr_tasks && !ret; i++) {
+			pid_t *kids;
+			int nk;
+
+			if (tree[i].zombie)
+				continue;
+			ret = proc_list_children(tree[i].pid, &kids, &nk);
+			if (ret) {
+				pr_err("can't list the children of %d: %s\n", tree[i].pid, strerror(-ret));
+				break;
+			}
+			for (int k = 0; k < nk && !ret; k++)
+				if (find_task(kids[k]) < 0) {
+					ret = seize_one(kids[k], i);
+					grew = true;
+				}
+			free(kids);
+		}
+		if (!grew)
+			return ret;
+	}
+	if (!ret) {
+		pr_err("the process tree of %d keeps changing while it is being seized\n", root);
+		ret = -EAGAIN;
+	}
+	return ret;
+}
+
+static void release_tree(bool kill_it, bool leave_stopped)
+{
+	for (int i = nr_tasks - 1; i >= 0; i--) {
+		struct dtask *t = &tree[i];
+
+		if (t->ctx) {
+			compel_cure(t->ctx, (kill_it || leave_stopped) ? COMPEL_LEAVE_STOPPED
+								       : COMPEL_LEAVE_AS_FOUND);
+			t->ctx = NULL;
+		}
+	}
+	if (kill_it)
+		for (int i = 0; i < nr_tasks; i++)
+			if (!tree[i].zombie)
+				kill(tree[i].pid, SIGKILL);
+	for (int i = 0; i < nr_tasks; i++)
+		free(tree[i].tids);
+}
+
+/* ---- what the task tells (injected syscalls) ------------------------------ */
+
+struct remote {
+	struct infect_ctx *ctx;
+	unsigned long addr;
+};
+
+static long rsys(struct remote *r, long nr, unsigned long a0, unsigned long a1,
+		 unsigned long a2, unsigned long a3, int *err)
+{
+	unsigned long args[4] = { a0, a1, a2, a3 };
+	long ret = 0;
+
+	*err = compel_syscall(r->ctx, nr, args, 4, &ret);
+	return ret;
+}
+
+static int dump_sigactions(struct remote *r, TaskCoreEntry *tc)
+{
+	struct parasite_ksigaction ksa;
+	int err = 0;
+
+	tc->n_sigactions = 0;
+	tc->sigactions = calloc(PARASITE_NSIG, sizeof(SaEntry *));
+	if (!tc->sigactions)
+		return -ENOMEM;
+	for (int sig = 1; sig <= PARASITE_NSIG; sig++) {
+		SaEntry *sa;
+		long ret;
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		ret = rsys(r, SYS_rt_sigaction, sig, 0, r->addr, 8, &err);
+		if (err)
+			return err;
+		if (ret < 0)
+			continue; /* signals the kernel does not allow */
+		err = compel_read_mem(r->ctx, r->addr, &ksa, sizeof(ksa));
+		if (err)
+			return err;
+		sa = calloc(1, sizeof(*sa));
+		if (!sa)
+			return -ENOMEM;
+		sa_entry__init(sa);
+		sa->sigaction = ksa.handler;
+		sa->flags = ksa.flags;
+		sa->restorer = ksa.restorer;
+		sa->mask = ksa.mask;
+		/* sigactions[] is indexed by signal number - 1 on restore */
+		tc->sigactions[sig - 1] = sa;
+	}
+	/* fill the holes (SIGKILL, SIGSTOP, refused ones) with SIG_DFL */
+	for (int i = 0; i < PARASITE_NSIG; i++)
+		if (!tc->sigactions[i]) {
+			tc->sigactions[i] = calloc(1, sizeof(SaEntry));
+			if (!tc->sigactions[i])
+				return -ENOMEM;
+			sa_entry__init(tc->sigactions[i]);
+		}
+	tc->n_sigactions = PARASITE_NSIG;
+	return 0;
+}
+
+static ItimerEntry *itimer(struct remote *r, int which, int *err)
+{
+	struct parasite_itimerval it;
+	ItimerEntry *e;
+	long ret = rsys(r, SYS_getitimer, which, r->addr, 0, 0, err);
+
+	if (*err)
+		return NULL;
+	if (ret < 0) {
+		*err = (int)ret;
+		return NULL;
+	}
+	*err = compel_read_mem(r->ctx, r->addr, &it, sizeof(it));
+	if (*err)
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	itimer_entry__init(e);
+	e->isec = it.interval.sec;
+	e->iusec = it.interval.usec;
+	e->vsec = it.value.sec;
+	e->vusec = it.value.usec;
+	return e;
+}
+
+static int dump_timers(struct remote *r, TaskCoreEntry *tc)
+{
+	TaskTimersEntry *t = calloc(1, sizeof(*t));
+	int err = 0;
+
+	if (!t)
+		return -ENOMEM;
+	task_timers_entry__init(t);
+	tc->timers = t;
+	t->real = itimer(r, ITIMER_REAL, &err);
+	if (!err)
+		t->virt = itimer(r, ITIMER_VIRTUAL, &err);
+	if (!err)
+		t->prof = itimer(r, ITIMER_PROF, &err);
+	return err;
+}
+
+static int dump_rlimits(struct remote *r, TaskCoreEntry *tc)
+{
+	TaskRlimitsEntry *rl = calloc(1, sizeof(*rl));
+	int err = 0;
+
+	if (!rl)
+		return -ENOMEM;
+	task_rlimits_entry__init(rl);
+	tc->rlimits = rl;
+	rl->rlimits = calloc(RLIM_NLIMITS, sizeof(RlimitEntry *));
+	if (!rl->rlimits)
+		return -ENOMEM;
+	for (int i = 0; i < RLIM_NLIMITS; i++) {
+		uint64_t v[2];
+		/* prlimit64 on itself from inside: no CAP_SYS_RESOURCE needed */
+		long ret = rsys(r, SYS_prlimit64, 0, i, 0, r->addr, &err);
+		RlimitEntry *e;
+
+		if (err)
+			return err;
+		if (ret < 0)
+			return (int)ret;
+		err = compel_read_mem(r->ctx, r->addr, v, sizeof(v));
+		if (err)
+			return err;
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		rlimit_entry__init(e);
+		e->cur = v[0];
+		e->max = v[1];
+		rl->rlimits[rl->n_rlimits++] = e;
+	}
+	return 0;
+}
+
+/* prctl state of the victim thread */
+struct task_misc {
+	uint32_t pdeath_sig;
+	bool subreaper;
+	uint32_t securebits;
+	int dumpable;
+	uint32_t personality;
+	uint64_t brk;
+	uint64_t clear_tid;
+	struct {
+		uint64_t sp;
+		int32_t flags;
+		uint32_t pad;
+		uint64_t size;
+	} sas;
+};
+
+static int dump_misc(struct remote *r, struct task_misc *m)
+{
+	uint64_t v = 0;
+	long ret;
+	int err = 0;
+
+	memset(m, 0, sizeof(*m));
+	ret = rsys(r, SYS_prctl, PR_GET_PDEATHSIG, r->addr, 0, 0, &err);
+	if (!err && ret == 0)
+		err = compel_read_mem(r->ctx, r->addr, &v, 4);
+	m->pdeath_sig = (uint32_t)v;
+	v = 0;
+	if (!err)
+		ret = rsys(r, SYS_prctl, PR_GET_CHILD_SUBREAPER, r->addr, 0, 0, &err);
+	if (!err && ret == 0)
+		err = compel_read_mem(r->ctx, r->addr, &v, 4);
+	m->subreaper = (uint32_t)v != 0;
+	if (!err) {
+		ret = rsys(r, SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, &err);
+		m->securebits = ret > 0 ? (uint32_t)ret : 0;
+	}
+	if (!err) {
+		ret = rsys(r, SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, &err);
+		m->dumpable = (int)ret;
+	}
+	if (!err) {
+		ret = rsys(r, SYS_personality, 0xffffffff, 0, 0, 0, &err);
+		m->personality = (uint32_t)ret;
+	}
+	if (!err)
+		m->brk = (uint64_t)rsys(r, SYS_brk, 0, 0, 0, 0, &err);
+	if (!err) {
+		v = 0;
+		ret = rsys(r, SYS_prctl, PR_GET_TID_ADDRESS, r->addr, 0, 0, &err);
+		if (!err && ret == 0)
+			err = compel_read_mem(r->ctx, r->addr, &v, 8);
+		m->clear_tid = v;
+	}
+	if (!err) {
+		ret = rsys(r, SYS_sigaltstack, 0, r->addr, 0, 0, &err);
+		if (!err && ret == 0)
+			err = compel_read_mem(r->ctx, r->addr, &m->sas, sizeof(m->sas));
+	}
+	return err;
+}
+
+/* ---- per-thread core ---------------------------------------------------------- */
+
+static uint32_t *cap_words(uint64_t caps, size_t *n)
+{
+	uint32_t *w = malloc(2 * sizeof(*w));
+
+	if (w) {
+		w[0] = (uint32_t)caps;
+		w[1] = (uint32_t)(caps >> 32);
+	}
+	*n = w ? 2 : 0;
+	return w;
+}
+
+static CredsEntry *make_creds(const struct proc_status *st, uint32_t securebits)
+{
+	CredsEntry *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	creds_entry__init(c);
+	c->uid = st->uid[0], c->euid = st->uid[1], c->suid = st->uid[2], c->fsuid = st->uid[3];
+	c->gid = st->gid[0], c->egid = st->gid[1], c->sgid = st->gid[2], c->fsgid = st->gid[3];
+	c->cap_inh = cap_words(st->cap_inh, &c->n_cap_inh);
+	c->cap_prm = cap_words(st->cap_prm, &c->n_cap_prm);
+	c->cap_eff = cap_words(st->cap_eff, &c->n_cap_eff);
+	c->cap_bnd = cap_words(st->cap_bnd, &c->n_cap_bnd);
+	c->cap_amb = cap_words(st->cap_amb, &c->n_cap_amb);
+	c->secbits = securebits;
+	c->n_groups = st->ngroups;
+	c->groups = malloc((st->ngroups + 1) * sizeof(uint32_t));
+	if (c->groups)
+		memcpy(c->groups, st->groups, st->ngroups * sizeof(uint32_t));
+	c->has_no_new_privs = true;
+	c->no_new_privs = (uint32_t)st->no_new_privs;
+	return c;
+}
+
+static void free_creds(CredsEntry *c)
+{
+	if (!c)
+		return;
+	free(c->cap_inh);
+	free(c->cap_prm);
+	free(c->cap_eff);
+	free(c->cap_bnd);
+	free(c->cap_amb);
+	free(c->groups);
+	free(c);
+}
+
+static void free_core(CoreEntry *core)
+{
+	TaskCoreEntry *tc = core->tc;
+	ThreadCoreEntry *th = core->thread_core;
+
+	arch_core_free_regs(core);
+	if (tc) {
+		for (size_t i = 0; i < tc->n_sigactions; i++)
+			free(tc->sigactions[i]);
+		free(tc->sigactions);
+		if (tc->timers) {
+			free(tc->timers->real);
+			free(tc->timers->virt);
+			free(tc->timers->prof);
+			free(tc->timers);
+		}
+		if (tc->rlimits) {
+			for (size_t i = 0; i < tc->rlimits->n_rlimits; i++)
+				free(tc->rlimits->rlimits[i]);
+			free(tc->rlimits->rlimits);
+			free(tc->rlimits);
+		}
+		free(tc);
+	}
+	if (th) {
+		free_creds(th->creds);
+		free(th->sas);
+		free(th->rseq_entry);
+		free(th);
+	}
+	free(core->ids);
+}
+
+/* Registers of thread tid (the victim's were saved by compel at seize). */
+static int thread_regs(struct dtask *t, pid_t tid, struct compel_regs **out, uint64_t *sigmask)
+{
+	struct compel_regs *r;
+	int ret;
+
+	if (tid == t->ctx->victim->tid) {
+		*out = t->ctx->orig_regs;
+		*sigmask = t->ctx->orig_sigmask;
+		return 0;
+	}
+	r = compel_arch_regs_new();
+	if (!r)
+		return -ENOMEM;
+	ret = compel_arch_get_regs(tid, r);
+	if (!ret && ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(*sigmask), sigmask))
+		ret = -errno;
+	if (ret) {
+		pr_err("can't read the registers of thread %d: %s\n", tid, strerror(-ret));
+		compel_arch_regs_free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntry *tc,
+			     const struct task_misc *misc, uint32_t securebits)
+{
+	CoreEntry core = CORE_ENTRY__INIT;
+	ThreadCoreEntry *th = calloc(1, sizeof(*th));
+	struct proc_status st;
+	struct proc_stat pst;
+	struct compel_regs *regs = NULL;
+	uint64_t sigmask = 0;
+	struct cr_img *img;
+	int ret;
+
+	if (!th)
+		return -ENOMEM;
+	thread_core_entry__init(th);
+	core.thread_core = th;
+	core.tc = tc;
+	ret = proc_read_status(t->pid, tid, &st);
+	if (!ret)
+		ret = proc_read_stat(t->pid, tid, &pst);
+	if (ret) {
+		pr_err("can't read /proc of thread %d: %s\n", tid, strerror(-ret));
+		goto out;
+	}
+	ret = thread_regs(t, tid, &regs, &sigmask);
+	if (ret)
+		goto out;
+	arch_regs_dump_fixup(regs);
+	ret = arch_regs_to_core(regs, &core);
+	if (ret)
+		goto out;
+	th->has_blk_sigset = true;
+	th->blk_sigset = sigmask;
+	th->has_sched_nice = true;
+	th->sched_nice = (int32_t)pst.nice;
+	{
+		struct {
+			uint64_t ptr;
+			uint32_t size, sig, flags, pad;
+		} rc = { 0 };
+
+		/* PTRACE_GET_RSEQ_CONFIGURATION */
+		if (ptrace(0x420f, tid, (void *)sizeof(rc), &rc) == (long)sizeof(rc) && rc.size) {
+			th->rseq_entry = calloc(1, sizeof(*th->rseq_entry));
+			if (!th->rseq_entry) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			rseq_entry__init(th->rseq_entry);
+			th->rseq_entry->rseq_abi_pointer = rc.ptr;
+			th->rseq_entry->rseq_abi_size = rc.size;
+			th->rseq_entry->signature = rc.sig;
+		}
+	}
+	th->creds = make_creds(&st, securebits);
+	if (!th->creds) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	th->comm = pst.comm;
+	if (tid == t->pid) {
+		th->futex_rla = 0;
+		th->has_pdeath_sig = true;
+		th->pdeath_sig = misc->pdeath_sig;
+		th->sas = calloc(1, sizeof(*th->sas));
+		if (!th->sas) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		thread_sas_entry__init(th->sas);
+		th->sas->ss_sp = misc->sas.sp;
+		th->sas->ss_size = misc->sas.size;
+		th->sas->ss_flags = (uint32_t)misc->sas.flags;
+		arch_core_set_clear_tid(&core, misc->clear_tid);
+	}
+	img = img_open(dirfd, IMG_CORE, O_WRONLY, (unsigned int)tid);
+	if (!img) {
+		ret = -EIO;
+		goto out;
+	}
+	ret = img_write_pb(img, &core.base);
+	if (img_close(img) && !ret)
+		ret = -EIO;
+out:
+	if (regs && regs != t->ctx->orig_regs)
+		compel_arch_regs_free(regs);
+	core.tc = NULL; /* owned by the caller */
+	th->comm = NULL;
+	free_core(&core);
+	return ret;
+}
+
+/* ---- mm ------------------------------------------------------------------------ */
+
+static int dump_mm(int dirfd, struct dtask *t, const struct task_misc *misc, unsigned int id,
+		   struct mem_dump_stats *stats)
+{
+	MmEntry mm = MM_ENTRY__INIT;
+	struct proc_vma *pv = NULL;
+	VmaEntry *vmas = NULL;
+	char path[64], link[PATH_MAX];
+	uint64_t *auxv = NULL;
+	size_t auxv_len = 0;
+	struct cr_img *img;
+	int nv = 0, ret;
+
+	ret = proc_read_vmas(t->pid, &pv, &nv);
+	if (ret) {
+		pr_err("can't read the mappings of %d: %s\n", t->pid, strerror(-ret));
+		return ret;
+	}
+	vmas = calloc(nv ? nv : 1, sizeof(*vmas));
+	mm.vmas = calloc(nv ? nv : 1, sizeof(VmaEntry *));
+	if (!vmas || !mm.vmas) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < nv; i++) {
+		vma_entry__init(&vmas[i]);
+		ret = vma_classify(t->pid, &pv[i], &vmas[i]);
+		if (ret)
+			goto out;
+		if (vmas[i].status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
+			unsigned int fid;
+
+			snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", t->pid, pv[i].start,
+				 pv[i].end);
+			ret = files_dump_path(t->pid, path, pv[i].path, &fid);
+			if (ret)
+				goto out;
+			vmas[i].shmid = fid;
+			vmas[i].has_fdflags = true;
+			vmas[i].fdflags = (pv[i].prot & PROT_WRITE) && pv[i].shared ? O_RDWR : O_RDONLY;
+		}
+		mm.vmas[mm.n_vmas++] = &vmas[i];
+	}
+	mm.mm_start_code = t->stat.start_code;
+	mm.mm_end_code = t->stat.end_code;
+	mm.mm_start_data = t->stat.start_data;
+	mm.mm_end_data = t->stat.end_data;
+	mm.mm_start_stack = t->stat.start_stack;
+	mm.mm_start_brk = t->stat.start_brk;
+	mm.mm_brk = misc->brk;
+	mm.mm_arg_start = t->stat.arg_start;
+	mm.mm_arg_end = t->stat.arg_end;
+	mm.mm_env_start = t->stat.env_start;
+	mm.mm_env_end = t->stat.env_end;
+	mm.has_dumpable = true;
+	mm.dumpable = misc->dumpable;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", t->pid);
+	auxv = (uint64_t *)proc_read_file(path, &auxv_len);
+	if (auxv) {
+		mm.mm_saved_auxv = auxv;
+		mm.n_mm_saved_auxv = auxv_len / sizeof(uint64_t);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
+	{
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+
+		if (n > 0) {
+			link[n] = '\0';
+			ret = files_dump_path(t->pid, path, link, &mm.exe_file_id);
+			if (ret)
+				goto out;
+		}
+	}
+
+	img = img_open(dirfd, IMG_MM, O_WRONLY, (unsigned int)t->pid);
+	if (!img) {
+		ret = -EIO;
+		goto out;
+	}
+	ret = img_write_pb(img, &mm.base);
+	if (img_close(img) && !ret)
+		ret = -EIO;
+	if (!ret)
+		ret = mem_dump_pages(t->pid, dirfd, &mm, id, stats);
+out:
+	free(auxv);
+	free(mm.vmas);
+	free(vmas);
+	proc_free_vmas(pv, nv);
+	return ret;
+}
+
+/* ---- one process ------------------------------------------------------------- */
+
+static int dump_fs(int dirfd, struct dtask *t, unsigned int id, unsigned int umask_v)
+{
+	FsEntry fs = FS_ENTRY__INIT;
+	char path[64], link[PATH_MAX];
+	struct cr_img *img;
+	ssize_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/cwd", t->pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	ret = files_dump_path(t->pid, path, link, &fs.cwd_id);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/proc/%d/root", t->pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	ret = files_dump_path(t->pid, path, link, &fs.root_id);
+	if (ret)
+		return ret;
+	fs.has_umask = true;
+	fs.umask = umask_v;
+	img = img_open(dirfd, IMG_FS, O_WRONLY, id);
+	if (!img)
+		return -EIO;
+	ret = img_write_pb(img, &fs.base);
+	if (img_close(img) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+static int dump_zombie(int dirfd, struct dtask *t)
+{
+	CoreEntry core = CORE_ENTRY__INIT;
+	TaskCoreEntry tc = TASK_CORE_ENTRY__INIT;
+	struct cr_img *img;
+	int ret;
+
+	core.mtype = arch_core_mtype();
+	core.tc = &tc;
+	tc.task_state = TASK_STATE_DEAD;
+	tc.exit_code = (uint32_t)t->stat.exit_code;
+	tc.comm = t->stat.comm;
+	img = img_open(dirfd, IMG_CORE, O_WRONLY, (unsigned int)t->pid);
+	if (!img)
+		return -EIO;
+	ret = img_write_pb(img, &core.base);
+	if (img_close(img) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
+{
+	TaskCoreEntry *tc = calloc(1, sizeof(*tc));
+	CoreEntry holder = CORE_ENTRY__INIT;
+	struct remote r = { .ctx = t->ctx };
+	struct proc_status st;
+	struct task_misc misc;
+	unsigned int id = (unsigned int)t->pid;
+	int ret;
+
+	if (!tc)
+		return -ENOMEM;
+	task_core_entry__init(tc);
+	holder.tc = tc;
+	ret = proc_list_threads(t->pid, &t->tids, &t->nr_threads);
+	if (!ret && t->nr_threads != t->ctx->nr_threads) {
+		pr_err("pid %d has %d threads, %d were seized\n", t->pid, t->nr_threads,
+		       t->ctx->nr_threads);
+		ret = -EAGAIN;
+	}
+	if (!ret)
+		ret = proc_read_status(t->pid, 0, &st);
+	if (ret)
+		goto out;
+	ret = compel_remote_mmap(t->ctx, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &r.addr);
+	if (ret) {
+		pr_err("can't map scratch memory in pid %d: %s\n", t->pid, strerror(-ret));
+		goto out;
+	}
+	ret = dump_sigactions(&r, tc);
+	if (!ret)
+		ret = dump_timers(&r, tc);
+	if (!ret)
+		ret = dump_rlimits(&r, tc);
+	if (!ret)
+		ret = dump_misc(&r, &misc);
+	compel_remote_munmap(t->ctx, r.addr, SCRATCH_SIZE);
+	if (ret) {
+		pr_err("can't get the state of pid %d from inside it: %s\n", t->pid, strerror(-ret));
+		goto out;
+	}
+	tc->task_state = t->ctx->found == COMPEL_TASK_STOPPED ? TASK_STATE_STOPPED : TASK_STATE_ALIVE;
+	if (t->ctx->found == COMPEL_TASK_STOPPED) {
+		tc->has_stop_signo = true;
+		tc->stop_signo = (uint32_t)t->ctx->stop_signo;
+	}
+	tc->personality = misc.personality;
+	tc->flags = t->stat.flags;
+	tc->blk_sigset = t->ctx->orig_sigmask;
+	tc->comm = t->stat.comm;
+	tc->has_child_subreaper = true;
+	tc->child_subreaper = misc.subreaper;
+	tc->exit_code = 0;
+
+	for (int i = 0; i < t->nr_threads && !ret; i++)
+		ret = write_thread_core(dirfd, t, t->tids[i], tc, &misc, misc.securebits);
+	if (!ret)
+		ret = dump_mm(dirfd, t, &misc, id, stats);
+	if (!ret)
+		ret = files_dump_task(t->pid, id, dirfd);
+	if (!ret)
+		ret = dump_fs(dirfd, t, id, st.umask);
+out:
+	tc->comm = NULL;
+	free_core(&holder);
+	return ret;
+}
+
+/* ---- tree images ---------------------------------------------------------------- */
+
+static int write_pstree(int dirfd)
+{
+	struct cr_img *img = img_open(dirfd, IMG_PSTREE, O_WRONLY);
+	int ret = 0;
+
+	if (!img)
+		return -EIO;
+	for (int i = 0; i < nr_tasks && !ret; i++) {
+		PstreeEntry e = PSTREE_ENTRY__INIT;
+		struct dtask *t = &tree[i];
+		uint32_t self = (uint32_t)t->pid;
+
+		e.pid = (uint32_t)t->pid;
+		e.ppid = t->parent < 0 ? 0 : (uint32_t)tree[t->parent].pid;
+		e.pgid = (uint32_t)t->stat.pgid;
+		e.sid = (uint32_t)t->stat.sid;
+		if (t->zombie) {
+			e.n_threads = 1;
+			e.threads = &self;
+		} else {
+			e.n_threads = (size_t)t->nr_threads;
+			e.threads = (uint32_t *)t->tids;
+		}
+		ret = img_write_pb(img, &e.base);
+	}
+	if (img_close(img) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+static int write_inventory(int dirfd)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
+	struct cr_img *img = img_open(dirfd, IMG_INVENTORY, O_WRONLY);
+	int ret;
+
+	if (!img)
+		return -EIO;
+	inv.img_version = 2;
+	inv.has_fdinfo_per_id = true;
+	inv.fdinfo_per_id = true;
+	ids.vm_id = ids.files_id = ids.fs_id = ids.sighand_id = (uint32_t)tree[0].pid;
+	inv.root_ids = &ids;
+	inv.has_ns_per_id = true;
+	inv.ns_per_id = true;
+	ret = img_write_pb(img, &inv.base);
+	if (img_close(img) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+static int write_ids(int dirfd, struct dtask *t)
+{
+	TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
+	struct cr_img *img = img_open(dirfd, IMG_IDS, O_WRONLY, (unsigned int)t->pid);
+	int ret;
+
+	if (!img)
+		return -EIO;
+	ids.vm_id = ids.files_id = ids.fs_id = ids.sighand_id = (uint32_t)t->pid;
+	ret = img_write_pb(img, &ids.base);
+	if (img_close(img) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+int dump_status_fd_ready(void)
+{
+	if (opts.status_fd < 0)
+		return 0;
+	if (write(opts.status_fd, "\0", 1) != 1) {
+		pr_perror("can't write to the status fd %d", opts.status_fd);
+		return -1;
+	}
+	close(opts.status_fd);
+	return 0;
+}
+
+int cmd_dump(void)
+{
+	struct mem_dump_stats stats = { 0 };
+	struct timespec t0, t1;
+	int dirfd, ret;
+
+	if (opts.pid <= 0) {
+		pr_err("dump needs the root of the tree: -t PID\n");
+		return 1;
+	}
+	if (opts.leave_running && opts.leave_stopped) {
+		pr_err("--leave-running and --leave-stopped cannot be used together\n");
+		return 1;
+	}
+	dirfd = open(opts.images_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		pr_perror("can't open the images directory %s", opts.images_dir);
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kerndat_probe_one(KD_PAGEMAP_SCAN);
+
+	ret = seize_tree(opts.pid);
+	for (int i = 0; i < nr_tasks && !ret; i++) {
+		if (tree[i].zombie)
+			ret = dump_zombie(dirfd, &tree[i]);
+		else {
+			ret = dump_task(dirfd, &tree[i], &stats);
+			if (!ret)
+				ret = write_ids(dirfd, &tree[i]);
+		}
+	}
+	if (!ret)
+		ret = write_pstree(dirfd);
+	if (!ret)
+		ret = files_write_images(dirfd);
+	if (!ret)
+		ret = write_inventory(dirfd);
+	if (!ret && cpuinfo_dump_image(dirfd))
+		ret = -EIO;
+	files_dump_fini();
+
+	if (ret) {
+		release_tree(false, false);
+		pr_err("dump of the tree of %d failed; the tree is left running\n", opts.pid);
+		close(dirfd);
+		return 1;
+	}
+	release_tree(!opts.leave_running && !opts.leave_stopped, opts.leave_stopped);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_info("dumped %d processes, %llu pages in %.3f s\n", nr_tasks,
+		(unsigned long long)stats.pages_written,
+		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	close(dirfd);
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* Task memory in images: see core/mem.c. */
+#ifndef CRIU_MEM_H
+#define CRIU_MEM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto/mm.pb-c.h"
+
+struct mem_dump_stats {
+	uint64_t pages_written;
+};
+
+/*
+ * Writes pagemap-<pid>.img and pages-<pages_id>.img for the VMAs of mm
+ * (classified already): every present, non-zero page that the restorer
+ * cannot get back from a file.  The task must be stopped.  0 or -errno.
+ */
+int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
+		   struct mem_dump_stats *stats);
+
+#endif

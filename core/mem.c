@@ -1,0 +1,308 @@
+/*
+ * Memory of a dumped task: which VMAs we can take, which of their pages are
+ * worth storing, and the pagemap-PID.img / pages-N.img pair.
+ *
+ * Present pages are found with PAGEMAP_SCAN where the kernel has it (one
+ * ioctl returns whole runs), /proc/PID/pagemap otherwise.  The zero page is
+ * never stored: the restorer's fresh anonymous memory is zero already.
+ * Contents are read through /proc/PID/mem, which also reads PROT_NONE and
+ * write-only areas (FOLL_FORCE), in large chunks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "image-desc.h"
+#include "image.h"
+#include "kerndat.h"
+#include "log.h"
+#include "mem.h"
+#include "pagemap-scan.h"
+#include "proto/pagemap.pb-c.h"
+#include "show.h"
+#include "vma.h"
+
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAP (1ULL << 62)
+#define PM_FILE (1ULL << 61)
+#define PM_PFN_MASK ((1ULL << 55) - 1)
+#define CHUNK (4u << 20)
+
+int vma_classify(pid_t pid, const struct proc_vma *pv, VmaEntry *e)
+{
+	const char *p = pv->path;
+
+	e->start = pv->start;
+	e->end = pv->end;
+	e->pgoff = pv->pgoff;
+	e->prot = pv->prot;
+	e->fd = -1;
+	e->shmid = 0;
+	e->flags = pv->shared ? MAP_SHARED : MAP_PRIVATE;
+	e->status = VMA_AREA_REGULAR;
+	e->has_madv = true;
+	e->madv = 0;
+	if (pv->vmflags & PROC_VMF_DONTFORK)
+		e->madv |= VMA_MADV_BIT(MADV_DONTFORK);
+	if (pv->vmflags & PROC_VMF_WIPEONFORK)
+		e->madv |= VMA_MADV_BIT(MADV_WIPEONFORK);
+	if (pv->vmflags & PROC_VMF_HUGEPAGE)
+		e->madv |= VMA_MADV_BIT(MADV_HUGEPAGE);
+	if (pv->vmflags & PROC_VMF_NOHUGEPAGE)
+		e->madv |= VMA_MADV_BIT(MADV_NOHUGEPAGE);
+	if (pv->vmflags & PROC_VMF_DONTDUMP)
+		e->madv |= VMA_MADV_BIT(MADV_DONTDUMP);
+	if (pv->vmflags & PROC_VMF_SEQ_READ)
+		e->madv |= VMA_MADV_BIT(MADV_SEQUENTIAL);
+	if (pv->vmflags & PROC_VMF_RAND_READ)
+		e->madv |= VMA_MADV_BIT(MADV_RANDOM);
+	if (pv->vmflags & PROC_VMF_GROWSDOWN)
+		e->flags |= MAP_GROWSDOWN;
+
+	if (!strcmp(p, "[vdso]")) {
+		e->status |= VMA_AREA_VDSO;
+		e->flags = MAP_PRIVATE;
+	} else if (!strcmp(p, "[vvar]") || !strcmp(p, "[vvar_vclock]")) {
+		e->status |= VMA_AREA_VVAR;
+		e->flags = MAP_PRIVATE;
+	} else if (!strcmp(p, "[vsyscall]")) {
+		e->status |= VMA_AREA_VSYSCALL;
+	} else if (!strcmp(p, "[heap]")) {
+		e->status |= VMA_AREA_HEAP | VMA_ANON_PRIVATE;
+		e->flags |= MAP_ANONYMOUS;
+	} else if (!strcmp(p, "[stack]")) {
+		e->status |= VMA_AREA_STACK | VMA_ANON_PRIVATE;
+		e->flags |= MAP_ANONYMOUS;
+	} else if (!p[0] || !strncmp(p, "[anon:", 6) || !strncmp(p, "[stack:", 7)) {
+		e->status |= pv->shared ? VMA_ANON_SHARED : VMA_ANON_PRIVATE;
+		e->flags |= MAP_ANONYMOUS;
+		if (pv->shared) {
+			/* the shmem inode number identifies the object */
+			e->shmid = pv->ino;
+		}
+	} else if (!strncmp(p, "/SYSV", 5)) {
+		pr_err("pid %d: SysV shared memory at %lx-%lx is not supported yet\n", pid,
+		       pv->start, pv->end);
+		return -EOPNOTSUPP;
+	} else if (!strncmp(p, "/memfd:", 7) || !strncmp(p, "/dev/zero", 9) ||
+		   (pv->shared && pv->dev_major == 0 && pv->dev_minor == 1)) {
+		/* shmem-backed: shared anonymous memory or a memfd */
+		e->status |= pv->shared ? VMA_ANON_SHARED : VMA_ANON_PRIVATE;
+		e->flags |= MAP_ANONYMOUS;
+		e->shmid = pv->ino;
+		if (!pv->shared)
+			e->status &= ~VMA_ANON_SHARED;
+	} else if (p[0] == '/') {
+		e->status |= pv->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
+	} else {
+		pr_err("pid %d: mapping %lx-%lx of '%s' is not supported\n", pid, pv->start,
+		       pv->end, p);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Pages worth storing for this VMA: a private file mapping keeps its
+ * file pages in the file; everything else anonymous is stored. */
+static bool vma_wants_pages(const VmaEntry *e)
+{
+	if (e->status & VMA_KERNEL_AREA)
+		return false;
+	if (e->status & VMA_FILE_SHARED)
+		return false;
+	return true;
+}
+
+struct page_run {
+	unsigned long start, end;
+};
+
+struct run_list {
+	struct page_run *r;
+	size_t n, cap;
+};
+
+static int add_run(struct run_list *l, unsigned long s, unsigned long e)
+{
+	if (l->n && l->r[l->n - 1].end == s) {
+		l->r[l->n - 1].end = e;
+		return 0;
+	}
+	if (l->n == l->cap) {
+		struct page_run *nr = realloc(l->r, (l->cap = l->cap ? l->cap * 2 : 256) * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		l->r = nr;
+	}
+	l->r[l->n++] = (struct page_run){ s, e };
+	return 0;
+}
+
+static int scan_pagemap_scan(int pm_fd, const VmaEntry *e, struct run_list *l)
+{
+	struct cr_page_region regs[512];
+	struct cr_pm_scan_arg arg;
+	unsigned long at = e->start;
+	bool file = e->status & VMA_FILE_PRIVATE;
+
+	while (at < e->end) {
+		long n;
+
+		memset(&arg, 0, sizeof(arg));
+		arg.size = sizeof(arg);
+		arg.start = at;
+		arg.end = e->end;
+		arg.vec = (uintptr_t)regs;
+		arg.vec_len = 512;
+		/* present or swapped, not the zero page; in a private file
+		 * mapping only the pages it wrote (no longer file pages) */
+		arg.category_anyof_mask = CR_PAGE_IS_PRESENT | CR_PAGE_IS_SWAPPED;
+		arg.category_inverted = CR_PAGE_IS_PFNZERO | (file ? CR_PAGE_IS_FILE : 0);
+		arg.category_mask = CR_PAGE_IS_PFNZERO | (file ? CR_PAGE_IS_FILE : 0);
+		arg.return_mask = CR_PAGE_IS_PRESENT | CR_PAGE_IS_SWAPPED;
+		n = ioctl(pm_fd, CR_PAGEMAP_SCAN, &arg);
+		if (n < 0)
+			return -errno;
+		for (long i = 0; i < n; i++)
+			if (add_run(l, regs[i].start, regs[i].end))
+				return -ENOMEM;
+		if (arg.walk_end <= at)
+			break;
+		at = arg.walk_end;
+	}
+	return 0;
+}
+
+static int scan_pagemap_read(int pm_fd, const VmaEntry *e, struct run_list *l, size_t psz)
+{
+	uint64_t buf[4096];
+	unsigned long at = e->start;
+	bool file = e->status & VMA_FILE_PRIVATE;
+
+	while (at < e->end) {
+		size_t n = (e->end - at) / psz;
+		ssize_t r;
+
+		if (n > 4096)
+			n = 4096;
+		r = pread(pm_fd, buf, n * 8, (off_t)(at / psz * 8));
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		n = (size_t)r / 8;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t pme = buf[i];
+			unsigned long a = at + i * psz;
+
+			if (!(pme & (PM_PRESENT | PM_SWAP)))
+				continue;
+			if (file && (pme & PM_FILE))
+				continue;
+			if (add_run(l, a, a + psz))
+				return -ENOMEM;
+		}
+		at += n * psz;
+	}
+	return 0;
+}
+
+/* Copies [start, end) of the task into the pages image; skips zero pages
+ * the pagemap fallback could not tell apart. */
+static int copy_run(int mem_fd, struct cr_img *pages, unsigned long start, unsigned long end,
+		    char *buf)
+{
+	while (start < end) {
+		size_t n = end - start > CHUNK ? CHUNK : end - start;
+		ssize_t r = pread(mem_fd, buf, n, (off_t)start);
+
+		if (r != (ssize_t)n) {
+			pr_perror("can't read task memory at %lx (%zd of %zu bytes)", start, r, n);
+			return r < 0 ? -errno : -EIO;
+		}
+		if (img_write_raw(pages, buf, n))
+			return -EIO;
+		start += n;
+	}
+	return 0;
+}
+
+int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
+		   struct mem_dump_stats *stats)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+	struct cr_img *pm_img = NULL, *pages = NULL;
+	PagemapHead head = PAGEMAP_HEAD__INIT;
+	int pm_fd = -1, mem_fd = -1, ret = -EIO;
+	struct run_list runs = { 0 };
+	char path[64], *buf = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm_fd < 0 || mem_fd < 0) {
+		pr_perror("can't open /proc/%d/pagemap or mem", pid);
+		goto out;
+	}
+	buf = malloc(CHUNK);
+	pm_img = img_open(dirfd, IMG_PAGEMAP, O_WRONLY, (unsigned long)pid);
+	pages = img_open(dirfd, IMG_PAGES, O_WRONLY, pages_id);
+	if (!buf || !pm_img || !pages)
+		goto out;
+	head.pages_id = pages_id;
+	if (img_write_pb(pm_img, &head.base))
+		goto out;
+
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *e = mm->vmas[i];
+
+		if (!vma_wants_pages(e))
+			continue;
+		runs.n = 0;
+		if (kdat.has[KD_PAGEMAP_SCAN])
+			ret = scan_pagemap_scan(pm_fd, e, &runs);
+		else
+			ret = scan_pagemap_read(pm_fd, e, &runs, psz);
+		if (ret) {
+			pr_err("can't find the pages of pid %d at %lx: %s\n", pid,
+			       (unsigned long)e->start, strerror(-ret));
+			goto out;
+		}
+		for (size_t j = 0; j < runs.n; j++) {
+			PagemapEntry pe = PAGEMAP_ENTRY__INIT;
+			uint64_t nr = (runs.r[j].end - runs.r[j].start) / psz;
+
+			pe.vaddr = runs.r[j].start;
+			pe.compat_nr_pages = 0;
+			pe.has_nr_pages = true;
+			pe.nr_pages = nr;
+			pe.has_flags = true;
+			pe.flags = PAGEMAP_PE_PRESENT;
+			ret = img_write_pb(pm_img, &pe.base);
+			if (!ret)
+				ret = copy_run(mem_fd, pages, runs.r[j].start, runs.r[j].end, buf);
+			if (ret)
+				goto out;
+			if (stats)
+				stats->pages_written += nr;
+		}
+	}
+	ret = 0;
+out:
+	if (pm_img && img_close(pm_img) && !ret)
+		ret = -EIO;
+	if (pages && img_close(pages) && !ret)
+		ret = -EIO;
+	if (pm_fd >= 0)
+		close(pm_fd);
+	if (mem_fd >= 0)
+		close(mem_fd);
+	free(runs.r);
+	free(buf);
+	return ret;
+}

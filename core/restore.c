@@ -1,0 +1,1385 @@
+/*
+ * criu restore: recreate the dumped tree with the same PIDs.
+ *
+ * criu reads every image first, checks that this CPU can run the tasks and
+ * that every PID is free, then forks the root with clone3(set_tid); each
+ * task (still running criu's code) forks its own children the same way,
+ * sets up its session, pipes and files, maps the restorer blob into a hole
+ * that neither criu nor the dumped task uses, and jumps into it.  The
+ * restorer unmaps criu, moves this kernel's vDSO where the dumped one was,
+ * maps and fills the VMAs straight from pages-N.img, restores signal state,
+ * timers, limits and credentials, reports to criu through shared memory
+ * and waits.  criu then seizes each task (compel), unmaps the restorer,
+ * writes the dumped registers and signal mask of every thread and lets it
+ * go.  On any failure criu kills every task it created and says why.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch-image.h"
+#include "blob.h"
+#include "commands.h"
+#include "compel-arch.h"
+#include "compel.h"
+#include "dump.h"
+#include "image-desc.h"
+#include "image.h"
+#include "log.h"
+#include "options.h"
+#include "proc.h"
+#include "proto/core.pb-c.h"
+#include "proto/fdinfo.pb-c.h"
+#include "proto/fs.pb-c.h"
+#include "proto/mm.pb-c.h"
+#include "proto/pagemap.pb-c.h"
+#include "proto/pipe-data.pb-c.h"
+#include "proto/pstree.pb-c.h"
+#include "restorer-blob.h"
+#include "show.h"
+#include "vma.h"
+#include "pie/restorer.h"
+
+#define MAX_TASKS 4096
+#define RESTORE_TIMEOUT_S 60
+
+struct rtask {
+	PstreeEntry *pe;
+	CoreEntry *core;
+	MmEntry *mm;
+	PagemapEntry **pm;
+	size_t npm;
+	unsigned int pages_id;
+	FdinfoEntry **fds;
+	size_t nfds;
+	FsEntry *fs;
+	int parent;
+	bool zombie;
+	bool stopped;
+};
+
+struct rpipe {
+	uint32_t pipe_id;
+	int lca;      /* the task that creates it */
+	int fds[2];   /* in the creator and, inherited, its descendants */
+	const uint8_t *data;
+	uint32_t bytes, size;
+};
+
+static struct rtask *tasks;
+static int nr_tasks;
+static FileEntry **files;
+static size_t nr_files;
+static struct rpipe *pipes;
+static size_t nr_pipes;
+static uint8_t *pipes_data;
+static size_t pipes_data_len;
+static int images_dirfd = -1;
+
+/* criu's shared memory with every task it creates */
+static struct restorer_status *status;
+static size_t status_size;
+
+/* ---- reading the images ------------------------------------------------------ */
+
+static int read_all(int dirfd, enum img_type type, unsigned int id, ProtobufCMessage ***out,
+		    size_t *n, bool must_exist)
+{
+	struct cr_img *img = img_open(dirfd, type, O_RDONLY | (must_exist ? 0 : O_CREAT), id);
+	ProtobufCMessage *m, **arr = NULL;
+	size_t cap = 0;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	if (!img)
+		return must_exist ? -ENOENT : 0;
+	while ((ret = img_read_pb(img, NULL, &m)) > 0) {
+		if (*n == cap) {
+			ProtobufCMessage **na = realloc(arr, (cap = cap ? cap * 2 : 16) * sizeof(*na));
+
+			if (!na) {
+				protobuf_c_message_free_unpacked(m, NULL);
+				ret = -ENOMEM;
+				break;
+			}
+			arr = na;
+		}
+		arr[(*n)++] = m;
+	}
+	img_close(img);
+	*out = arr;
+	return ret < 0 ? ret : 0;
+}
+
+static int read_one(int dirfd, enum img_type type, unsigned int id, ProtobufCMessage **out)
+{
+	struct cr_img *img = img_open(dirfd, type, O_RDONLY, id);
+	int ret;
+
+	*out = NULL;
+	if (!img)
+		return -ENOENT;
+	ret = img_read_one(img, NULL, out);
+	img_close(img);
+	return ret < 0 ? ret : 0;
+}
+
+static int find_task_index(uint32_t pid)
+{
+	for (int i = 0; i < nr_tasks; i++)
+		if (tasks[i].pe->pid == pid)
+			return i;
+	return -1;
+}
+
+static int read_pagemap(int dirfd, struct rtask *t)
+{
+	struct cr_img *img = img_open(dirfd, IMG_PAGEMAP, O_RDONLY, (unsigned long)t->pe->pid);
+	ProtobufCMessage *m;
+	size_t cap = 0;
+	int ret;
+
+	if (!img)
+		return -ENOENT;
+	ret = img_read_pb(img, NULL, &m); /* the head */
+	if (ret <= 0) {
+		img_close(img);
+		pr_err("pagemap-%u.img has no head\n", t->pe->pid);
+		return -EINVAL;
+	}
+	t->pages_id = ((PagemapHead *)m)->pages_id;
+	protobuf_c_message_free_unpacked(m, NULL);
+	while ((ret = img_read_pb(img, &pagemap_entry__descriptor, &m)) > 0) {
+		if (t->npm == cap) {
+			PagemapEntry **n = realloc(t->pm, (cap = cap ? cap * 2 : 64) * sizeof(*n));
+
+			if (!n) {
+				protobuf_c_message_free_unpacked(m, NULL);
+				ret = -ENOMEM;
+				break;
+			}
+			t->pm = n;
+		}
+		t->pm[t->npm++] = (PagemapEntry *)m;
+	}
+	img_close(img);
+	return ret < 0 ? ret : 0;
+}
+
+static int read_task(int dirfd, struct rtask *t)
+{
+	uint32_t pid = t->pe->pid;
+	int ret;
+
+	ret = read_one(dirfd, IMG_CORE, pid, (ProtobufCMessage **)&t->core);
+	if (ret) {
+		pr_err("can't read core-%u.img\n", pid);
+		return ret;
+	}
+	if (!t->core->tc) {
+		pr_err("core-%u.img has no task state\n", pid);
+		return -EINVAL;
+	}
+	t->zombie = t->core->tc->task_state == TASK_STATE_DEAD;
+	t->stopped = t->core->tc->task_state == TASK_STATE_STOPPED;
+	if (t->zombie)
+		return 0;
+	if (t->core->tc->task_state != TASK_STATE_ALIVE && !t->stopped) {
+		pr_err("core-%u.img: unknown task state %u\n", pid, t->core->tc->task_state);
+		return -EINVAL;
+	}
+	if (t->pe->n_threads > 1) {
+		pr_err("pid %u has %zu threads: restoring multi-threaded processes is not "
+		       "supported yet\n",
+		       pid, t->pe->n_threads);
+		return -EOPNOTSUPP;
+	}
+	ret = read_one(dirfd, IMG_MM, pid, (ProtobufCMessage **)&t->mm);
+	if (!ret)
+		ret = read_pagemap(dirfd, t);
+	if (!ret)
+		ret = read_all(dirfd, IMG_FDINFO, pid, (ProtobufCMessage ***)&t->fds, &t->nfds, true);
+	if (!ret)
+		ret = read_one(dirfd, IMG_FS, pid, (ProtobufCMessage **)&t->fs);
+	if (ret)
+		pr_err("can't read the images of pid %u: %s\n", pid, strerror(-ret));
+	return ret;
+}
+
+static const FileEntry *file_by_id(uint32_t id)
+{
+	for (size_t i = 0; i < nr_files; i++)
+		if (files[i]->id == id)
+			return files[i];
+	return NULL;
+}
+
+static int read_pipes_data(int dirfd)
+{
+	struct cr_img *img = img_open(dirfd, IMG_PIPES_DATA, O_RDONLY | O_CREAT);
+	ProtobufCMessage *m;
+	int ret;
+
+	if (!img)
+		return 0;
+	pipes_data_len = (size_t)img_bytes_left(img);
+	pipes_data = malloc(pipes_data_len + 1);
+	if (!pipes_data) {
+		img_close(img);
+		return -ENOMEM;
+	}
+	{
+		size_t used = 0;
+
+		while ((ret = img_read_pb(img, NULL, &m)) > 0) {
+			PipeDataEntry *e = (PipeDataEntry *)m;
+
+			for (size_t i = 0; i < nr_pipes; i++)
+				if (pipes[i].pipe_id == e->pipe_id) {
+					pipes[i].data = pipes_data + used;
+					pipes[i].bytes = e->bytes;
+					pipes[i].size = e->has_size ? e->size : 0;
+				}
+			ret = img_read_raw(img, pipes_data + used, e->bytes);
+			used += e->bytes;
+			protobuf_c_message_free_unpacked(m, NULL);
+			if (ret)
+				break;
+		}
+	}
+	img_close(img);
+	return ret < 0 ? ret : 0;
+}
+
+/* The lowest common ancestor of a and b in the tree. */
+static int lca(int a, int b)
+{
+	for (int x = a; x >= 0; x = tasks[x].parent)
+		for (int y = b; y >= 0; y = tasks[y].parent)
+			if (x == y)
+				return x;
+	return 0;
+}
+
+static int plan_pipes(void)
+{
+	for (int i = 0; i < nr_tasks; i++)
+		for (size_t j = 0; j < tasks[i].nfds; j++) {
+			const FdinfoEntry *fd = tasks[i].fds[j];
+			const FileEntry *fe;
+			size_t k;
+
+			if (fd->type != FD_TYPES__PIPE)
+				continue;
+			fe = file_by_id(fd->id);
+			if (!fe || !fe->pipe) {
+				pr_err("fd %u of pid %u: no pipe %u in files.img\n", fd->fd,
+				       tasks[i].pe->pid, fd->id);
+				return -EINVAL;
+			}
+			for (k = 0; k < nr_pipes; k++)
+				if (pipes[k].pipe_id == fe->pipe->pipe_id)
+					break;
+			if (k == nr_pipes) {
+				struct rpipe *n = realloc(pipes, (nr_pipes + 1) * sizeof(*n));
+
+				if (!n)
+					return -ENOMEM;
+				pipes = n;
+				memset(&pipes[k], 0, sizeof(pipes[k]));
+				pipes[k].pipe_id = fe->pipe->pipe_id;
+				pipes[k].lca = i;
+				pipes[k].fds[0] = pipes[k].fds[1] = -1;
+				nr_pipes++;
+			} else
+				pipes[k].lca = lca(pipes[k].lca, i);
+		}
+	return 0;
+}
+
+static int read_images(int dirfd)
+{
+	PstreeEntry **pe;
+	size_t n;
+	int ret;
+
+	ret = read_all(dirfd, IMG_PSTREE, 0, (ProtobufCMessage ***)&pe, &n, true);
+	if (ret) {
+		pr_err("can't read pstree.img from %s\n", opts.images_dir);
+		return ret;
+	}
+	if (!n || n > MAX_TASKS) {
+		pr_err("pstree.img lists %zu processes\n", n);
+		return -EINVAL;
+	}
+	tasks = calloc(n, sizeof(*tasks));
+	if (!tasks)
+		return -ENOMEM;
+	nr_tasks = (int)n;
+	for (int i = 0; i < nr_tasks; i++) {
+		tasks[i].pe = pe[i];
+		if (!pe[i]->pid || find_task_index(pe[i]->pid) != i) {
+			pr_err("pstree.img: bad or repeated pid %u\n", pe[i]->pid);
+			return -EINVAL;
+		}
+	}
+	free(pe);
+	for (int i = 0; i < nr_tasks; i++) {
+		if (i == 0) {
+			tasks[i].parent = -1;
+			continue;
+		}
+		tasks[i].parent = find_task_index(tasks[i].pe->ppid);
+		/* parents come first: the dump writes the tree top-down */
+		if (tasks[i].parent < 0 || tasks[i].parent >= i) {
+			pr_err("pstree.img: the parent %u of pid %u is not listed before it\n",
+			       tasks[i].pe->ppid, tasks[i].pe->pid);
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < nr_tasks; i++) {
+		ret = read_task(dirfd, &tasks[i]);
+		if (ret)
+			return ret;
+	}
+	if (tasks[0].zombie) {
+		pr_err("the root of the tree (%u) is a zombie\n", tasks[0].pe->pid);
+		return -EINVAL;
+	}
+	ret = read_all(dirfd, IMG_FILES, 0, (ProtobufCMessage ***)&files, &nr_files, true);
+	if (ret) {
+		pr_err("can't read files.img\n");
+		return ret;
+	}
+	ret = plan_pipes();
+	if (!ret)
+		ret = read_pipes_data(dirfd);
+	return ret;
+}
+
+/* ---- before anything is created ------------------------------------------------ */
+
+static int check_pids_free(void)
+{
+	for (int i = 0; i < nr_tasks; i++)
+		for (size_t j = 0; j < tasks[i].pe->n_threads; j++) {
+			uint32_t pid = tasks[i].pe->threads[j];
+			struct proc_stat st;
+			char path[32];
+
+			snprintf(path, sizeof(path), "/proc/%u", pid);
+			if (access(path, F_OK))
+				continue;
+			if (proc_read_stat((pid_t)pid, 0, &st))
+				st.comm[0] = '\0';
+			pr_err("PID %u is taken by a running process (%s): restore needs it free\n", pid,
+			       st.comm);
+			return -EEXIST;
+		}
+	return 0;
+}
+
+/* ---- in each new task --------------------------------------------------------------- */
+
+static void report(int idx, long ret, uint32_t step)
+{
+	status[idx].ret = ret;
+	status[idx].step = step;
+	__atomic_store_n(&status[idx].done, 1u, __ATOMIC_RELEASE);
+}
+
+static pid_t clone_with_pid(pid_t pid, int exit_signal)
+{
+	struct clone_args args;
+
+	memset(&args, 0, sizeof(args));
+	args.exit_signal = (uint64_t)exit_signal;
+	args.set_tid = (uintptr_t)&pid;
+	args.set_tid_size = 1;
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static void restore_task(int idx) __attribute__((noreturn));
+
+static int fork_children(int idx)
+{
+	for (int i = idx + 1; i < nr_tasks; i++) {
+		pid_t pid;
+
+		if (tasks[i].parent != idx)
+			continue;
+		pid = clone_with_pid((pid_t)tasks[i].pe->pid, SIGCHLD);
+		if (pid < 0) {
+			pr_perror("can't create pid %u", tasks[i].pe->pid);
+			return -errno;
+		}
+		if (pid == 0)
+			restore_task(i);
+		if (pid != (pid_t)tasks[i].pe->pid) {
+			pr_err("asked for pid %u, the kernel gave %d\n", tasks[i].pe->pid, pid);
+			kill(pid, SIGKILL);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+static int create_pipes(int idx)
+{
+	for (size_t i = 0; i < nr_pipes; i++) {
+		struct rpipe *p = &pipes[i];
+
+		if (p->lca != idx)
+			continue;
+		if (pipe2(p->fds, 0)) {
+			pr_perror("can't create pipe %u", p->pipe_id);
+			return -errno;
+		}
+		if (p->size)
+			fcntl(p->fds[1], F_SETPIPE_SZ, (int)p->size);
+		if (p->bytes && write(p->fds[1], p->data, p->bytes) != (ssize_t)p->bytes) {
+			pr_perror("can't refill pipe %u with %u bytes", p->pipe_id, p->bytes);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static struct rpipe *pipe_of(uint32_t pipe_id)
+{
+	for (size_t i = 0; i < nr_pipes; i++)
+		if (pipes[i].pipe_id == pipe_id)
+			return &pipes[i];
+	return NULL;
+}
+
+/* An fd (any number) for the file of fdinfo entry fd. */
+static int open_fd(const FdinfoEntry *fd, uint32_t pid)
+{
+	const FileEntry *fe = file_by_id(fd->id);
+	int ret;
+
+	if (!fe) {
+		pr_err("fd %u of pid %u: file %u is not in files.img\n", fd->fd, pid, fd->id);
+		return -EINVAL;
+	}
+	if (fe->type == FD_TYPES__PIPE && fe->pipe) {
+		struct rpipe *p = pipe_of(fe->pipe->pipe_id);
+		int end = (fe->pipe->flags & O_ACCMODE) == O_WRONLY ? 1 : 0;
+
+		if (!p || p->fds[end] < 0) {
+			pr_err("fd %u of pid %u: pipe %u was not created\n", fd->fd, pid,
+			       fe->pipe->pipe_id);
+			return -EINVAL;
+		}
+		ret = fcntl(p->fds[end], F_DUPFD_CLOEXEC, 0);
+		if (ret >= 0 && (fe->pipe->flags & O_NONBLOCK))
+			fcntl(ret, F_SETFL, O_NONBLOCK);
+		return ret < 0 ? -errno : ret;
+	}
+	if (fe->type == FD_TYPES__REG && fe->reg) {
+		int flags = (int)(fe->reg->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC));
+
+		ret = open(fe->reg->name, flags | O_CLOEXEC | O_NOCTTY);
+		if (ret < 0) {
+			pr_perror("fd %u of pid %u: can't open %s", fd->fd, pid, fe->reg->name);
+			return -errno;
+		}
+		if (fe->reg->pos && lseek(ret, (off_t)fe->reg->pos, SEEK_SET) < 0) {
+			pr_perror("fd %u of pid %u: can't seek %s to %llu", fd->fd, pid,
+				  fe->reg->name, (unsigned long long)fe->reg->pos);
+			close(ret);
+			return -errno;
+		}
+		return ret;
+	}
+	pr_err("fd %u of pid %u: files of type %d are not supported yet\n", fd->fd, pid, fe->type);
+	return -EOPNOTSUPP;
+}
+
+struct fd_plan {
+	int target;
+	int src;   /* opened at any number */
+	bool cloexec;
+};
+
+/*
+ * Puts the task's fds in place and closes every other one, except keep[]
+ * (the restorer's: pages image, mapped files, exe), which are moved above
+ * every target and returned renumbered.
+ */
+static int place_fds(int idx, int *keep, int nkeep)
+{
+	struct rtask *t = &tasks[idx];
+	struct fd_plan *plan = calloc(t->nfds + 1, sizeof(*plan));
+	int base = 3, ret = 0;
+	DIR *d;
+
+	if (!plan)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nfds; i++) {
+		plan[i].target = (int)t->fds[i]->fd;
+		plan[i].cloexec = t->fds[i]->flags & FD_CLOEXEC;
+		if (plan[i].target >= base)
+			base = plan[i].target + 1;
+		/* fds sharing one description share one open */
+		plan[i].src = -1;
+		for (size_t j = 0; j < i; j++)
+			if (t->fds[j]->id == t->fds[i]->id) {
+				plan[i].src = plan[j].src;
+				break;
+			}
+		if (plan[i].src < 0) {
+			plan[i].src = open_fd(t->fds[i], t->pe->pid);
+			if (plan[i].src < 0) {
+				ret = plan[i].src;
+				goto out;
+			}
+		}
+	}
+	/* everything we need above every target */
+	for (size_t i = 0; i < t->nfds; i++) {
+		int hi = fcntl(plan[i].src, F_DUPFD_CLOEXEC, base);
+		int old = plan[i].src;
+
+		if (hi < 0) {
+			ret = -errno;
+			goto out;
+		}
+		for (size_t j = i; j < t->nfds; j++)
+			if (plan[j].src == old)
+				plan[j].src = hi;
+		base = hi + 1;
+	}
+	for (int k = 0; k < nkeep; k++) {
+		int hi = fcntl(keep[k], F_DUPFD_CLOEXEC, base);
+
+		if (hi < 0) {
+			ret = -errno;
+			goto out;
+		}
+		keep[k] = hi;
+		base = hi + 1;
+	}
+	/* close all the rest (criu's fds, pipes of other tasks, the opens above) */
+	d = opendir("/proc/self/fd");
+	if (!d) {
+		ret = -errno;
+		goto out;
+	}
+	{
+		int dfd = dirfd(d);
+		struct dirent *de;
+		int *to_close = NULL, nclose = 0, cap = 0;
+
+		while ((de = readdir(d))) {
+			int fd = atoi(de->d_name);
+			bool ours = false;
+
+			if (de->d_name[0] == '.' || fd == dfd)
+				continue;
+			for (size_t i = 0; i < t->nfds && !ours; i++)
+				ours = plan[i].src == fd;
+			for (int k = 0; k < nkeep && !ours; k++)
+				ours = keep[k] == fd;
+			if (ours)
+				continue;
+			if (nclose == cap) {
+				int *n = realloc(to_close, (cap = cap ? cap * 2 : 64) * sizeof(int));
+
+				if (!n)
+					break;
+				to_close = n;
+			}
+			to_close[nclose++] = fd;
+		}
+		closedir(d);
+		for (int i = 0; i < nclose; i++)
+			close(to_close[i]);
+		free(to_close);
+	}
+	log_close_fd_only();
+	for (size_t i = 0; i < t->nfds; i++) {
+		if (dup2(plan[i].src, plan[i].target) < 0) {
+			ret = -errno;
+			goto out;
+		}
+		fcntl(plan[i].target, F_SETFD, plan[i].cloexec ? FD_CLOEXEC : 0);
+	}
+	for (size_t i = 0; i < t->nfds; i++) {
+		bool again = false;
+
+		for (size_t j = 0; j < i; j++)
+			again |= plan[j].src == plan[i].src;
+		if (!again)
+			close(plan[i].src);
+	}
+out:
+	free(plan);
+	return ret;
+}
+
+static void set_session(struct rtask *t)
+{
+	pid_t pid = (pid_t)t->pe->pid;
+
+	if (t->pe->sid == (uint32_t)pid)
+		setsid();
+	else if (t->pe->pgid == (uint32_t)pid)
+		setpgid(0, 0);
+}
+
+static void zombie_exit(struct rtask *t) __attribute__((noreturn));
+static void zombie_exit(struct rtask *t)
+{
+	uint32_t code = t->core->tc->exit_code;
+
+	if (WIFSIGNALED(code)) {
+		signal(WTERMSIG(code), SIG_DFL);
+		prctl(PR_SET_DUMPABLE, 0); /* no core file */
+		kill(getpid(), WTERMSIG(code));
+	}
+	_exit(WEXITSTATUS(code));
+}
+
+/* ---- the restorer's arguments ---------------------------------------------------- */
+
+#define MAX_UNMAPS 2048
+#define MAX_MOVES 8
+#define MAX_KEEP 1024
+
+struct interval {
+	unsigned long start, end;
+};
+
+static int cmp_interval(const void *a, const void *b)
+{
+	const struct interval *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Our own mappings, named: the vDSO block is told apart. */
+struct self_map {
+	unsigned long start, end;
+	char name[32];
+};
+
+static int read_self_maps(struct self_map **out, int *n)
+{
+	struct proc_vma *pv;
+	int nv, ret = proc_read_vmas(getpid(), &pv, &nv);
+
+	if (ret)
+		return ret;
+	*out = calloc(nv ? nv : 1, sizeof(**out));
+	if (!*out) {
+		proc_free_vmas(pv, nv);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < nv; i++) {
+		(*out)[i].start = pv[i].start;
+		(*out)[i].end = pv[i].end;
+		snprintf((*out)[i].name, sizeof((*out)[i].name), "%s", pv[i].path);
+	}
+	*n = nv;
+	proc_free_vmas(pv, nv);
+	return 0;
+}
+
+/* The highest gap of size bytes that neither we nor the dumped task use. */
+static unsigned long find_hole(const MmEntry *mm, const struct self_map *self, int nself,
+			       size_t size)
+{
+	size_t n = mm->n_vmas + (size_t)nself;
+	struct interval *iv = calloc(n + 1, sizeof(*iv));
+	unsigned long hole = 0, low = 1UL << 20;
+
+	if (!iv)
+		return 0;
+	n = 0;
+	/* [vsyscall] sits far above user space: not a ceiling to go under */
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		if (!(mm->vmas[i]->status & VMA_AREA_VSYSCALL))
+			iv[n++] = (struct interval){ mm->vmas[i]->start, mm->vmas[i]->end };
+	for (int i = 0; i < nself; i++)
+		if (strcmp(self[i].name, "[vsyscall]"))
+			iv[n++] = (struct interval){ self[i].start, self[i].end };
+	qsort(iv, n, sizeof(*iv), cmp_interval);
+	/* walk down from the top; never above the highest area in use */
+	for (size_t i = n; i-- > 1;) {
+		unsigned long top = iv[i].start, bottom = iv[i - 1].end;
+
+		for (size_t j = 0; j < i; j++)
+			if (iv[j].end > bottom)
+				bottom = iv[j].end;
+		if (top > bottom && top - bottom >= size + 2 * 4096 && top - size - 4096 >= low) {
+			hole = (top - size - 4096) & ~4095UL;
+			break;
+		}
+	}
+	free(iv);
+	return hole;
+}
+
+static bool is_kernel_map(const char *name)
+{
+	return !strcmp(name, "[vdso]") || !strcmp(name, "[vvar]") ||
+	       !strcmp(name, "[vvar_vclock]") || !strcmp(name, "[vsyscall]");
+}
+
+/* The dumped vDSO block, and where this kernel's is: moves in order. */
+static int plan_vdso(const MmEntry *mm, const struct self_map *self, int nself,
+		     struct restorer_move *moves, uint32_t *nr_moves, struct restorer_range *unmaps,
+		     uint32_t *nr_unmaps, unsigned long scratch)
+{
+	const char *names[] = { "[vvar]", "[vvar_vclock]", "[vdso]" };
+	const VmaEntry *img[3] = { NULL, NULL, NULL };
+	const struct self_map *cur[3] = { NULL, NULL, NULL };
+	bool overlap = false;
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *e = mm->vmas[i];
+
+		if (e->status & VMA_AREA_VDSO)
+			img[2] = e;
+		else if (e->status & VMA_AREA_VVAR)
+			img[img[0] ? 1 : 0] = e; /* [vvar] is below [vvar_vclock] */
+	}
+	for (int i = 0; i < nself; i++)
+		for (int k = 0; k < 3; k++)
+			if (!strcmp(self[i].name, names[k]))
+				cur[k] = &self[i];
+	/* vvar_vclock: on kernels without it, [vvar] is the only data area */
+	if (img[1] && !cur[1] && cur[0]) {
+		pr_err("the dumped task had [vvar_vclock]; this kernel has none\n");
+		return -EINVAL;
+	}
+	if (!img[2]) {
+		/* no vDSO in the image: drop ours */
+		for (int k = 0; k < 3; k++)
+			if (cur[k])
+				unmaps[(*nr_unmaps)++] = (struct restorer_range){
+					cur[k]->start, cur[k]->end - cur[k]->start
+				};
+		return 0;
+	}
+	for (int k = 0; k < 3; k++) {
+		if (!img[k] && !cur[k])
+			continue;
+		if (!img[k] || !cur[k] ||
+		    img[k]->end - img[k]->start != cur[k]->end - cur[k]->start) {
+			pr_err("this kernel's %s is %lu bytes, the dumped one %llu: a vDSO of a "
+			       "different layout is not supported yet\n",
+			       names[k], cur[k] ? cur[k]->end - cur[k]->start : 0,
+			       img[k] ? (unsigned long long)(img[k]->end - img[k]->start) : 0ULL);
+			return -EINVAL;
+		}
+	}
+	for (int k = 0; k < 3; k++)
+		for (int j = 0; j < 3; j++)
+			if (img[k] && cur[j] && img[k]->start < cur[j]->end &&
+			    cur[j]->start < img[k]->end && img[k]->start != cur[j]->start)
+				overlap = true;
+	if (overlap) {
+		unsigned long at = scratch;
+
+		for (int k = 0; k < 3; k++)
+			if (cur[k]) {
+				moves[n++] = (struct restorer_move){ cur[k]->start,
+								    cur[k]->end - cur[k]->start, at };
+				at += cur[k]->end - cur[k]->start;
+			}
+		at = scratch;
+		for (int k = 0; k < 3; k++)
+			if (cur[k]) {
+				moves[n++] = (struct restorer_move){ at, cur[k]->end - cur[k]->start,
+								    img[k]->start };
+				at += cur[k]->end - cur[k]->start;
+			}
+	} else {
+		for (int k = 0; k < 3; k++)
+			if (cur[k])
+				moves[n++] = (struct restorer_move){
+					cur[k]->start, cur[k]->end - cur[k]->start, img[k]->start
+				};
+	}
+	*nr_moves = n;
+	return 0;
+}
+
+static int open_file_id(uint32_t id, int flags)
+{
+	const FileEntry *fe = file_by_id(id);
+	int fd;
+
+	if (!fe || !fe->reg) {
+		pr_err("file %u is not in files.img\n", id);
+		return -EINVAL;
+	}
+	fd = open(fe->reg->name, (flags & O_ACCMODE) | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("can't open %s", fe->reg->name);
+		return -errno;
+	}
+	return fd;
+}
+
+static void fill_state(struct rtask *t, struct restorer_task *rt)
+{
+	const TaskCoreEntry *tc = t->core->tc;
+	const ThreadCoreEntry *th = t->core->thread_core;
+
+	for (size_t i = 0; i < tc->n_sigactions && i < 64; i++) {
+		const SaEntry *sa = tc->sigactions[i];
+
+		rt->sa[i] = (struct restorer_ksigaction){ sa->sigaction, sa->flags, sa->restorer,
+							  sa->mask };
+		rt->sa_valid |= 1ULL << i;
+	}
+	if (tc->timers) {
+		const ItimerEntry *it[3] = { tc->timers->real, tc->timers->virt, tc->timers->prof };
+
+		for (int k = 0; k < 3; k++)
+			if (it[k])
+				rt->itimers[k] = (struct restorer_itimer){
+					(int64_t)it[k]->isec, (int64_t)it[k]->iusec,
+					(int64_t)it[k]->vsec, (int64_t)it[k]->vusec
+				};
+	}
+	if (tc->rlimits)
+		for (size_t i = 0; i < tc->rlimits->n_rlimits && i < RESTORER_RLIMITS; i++) {
+			rt->rlimits[i][0] = tc->rlimits->rlimits[i]->cur;
+			rt->rlimits[i][1] = tc->rlimits->rlimits[i]->max;
+			rt->nr_rlimits = (uint32_t)i + 1;
+		}
+	rt->personality = tc->personality;
+	rt->subreaper = tc->has_child_subreaper && tc->child_subreaper;
+	snprintf(rt->comm, sizeof(rt->comm), "%s", tc->comm);
+	rt->umask = t->fs && t->fs->has_umask ? t->fs->umask : 022;
+	rt->dumpable = t->mm->has_dumpable ? t->mm->dumpable : -1;
+	rt->clear_tid_addr = arch_core_clear_tid(t->core);
+	if (th && th->rseq_entry && th->rseq_entry->rseq_abi_size) {
+		rt->rseq_ptr = th->rseq_entry->rseq_abi_pointer;
+		rt->rseq_len = th->rseq_entry->rseq_abi_size;
+		rt->rseq_sig = th->rseq_entry->signature;
+	}
+	if (th) {
+		rt->pdeath_sig = th->has_pdeath_sig ? th->pdeath_sig : 0;
+		if (th->sas && th->sas->ss_size) {
+			rt->has_sas = 1;
+			rt->ss_sp = th->sas->ss_sp;
+			rt->ss_size = th->sas->ss_size;
+			rt->ss_flags = (int32_t)th->sas->ss_flags & ~1; /* not SS_ONSTACK */
+		}
+		if (th->creds) {
+			const CredsEntry *c = th->creds;
+			struct restorer_creds *rc = &rt->creds;
+			char *last = proc_read_file("/proc/sys/kernel/cap_last_cap", NULL);
+
+			rt->has_creds = 1;
+			rc->uid = c->uid, rc->euid = c->euid, rc->suid = c->suid, rc->fsuid = c->fsuid;
+			rc->gid = c->gid, rc->egid = c->egid, rc->sgid = c->sgid, rc->fsgid = c->fsgid;
+#define CAP64(f) (c->n_##f >= 2 ? ((uint64_t)c->f[1] << 32) | c->f[0] : c->n_##f ? c->f[0] : 0)
+			rc->cap_inh = CAP64(cap_inh);
+			rc->cap_prm = CAP64(cap_prm);
+			rc->cap_eff = CAP64(cap_eff);
+			rc->cap_bnd = CAP64(cap_bnd);
+			rc->cap_amb = CAP64(cap_amb);
+#undef CAP64
+			rc->secbits = c->secbits;
+			rc->no_new_privs = c->has_no_new_privs && c->no_new_privs;
+			rc->ngroups = c->n_groups < 64 ? (uint32_t)c->n_groups : 64;
+			memcpy(rc->groups, c->groups, rc->ngroups * sizeof(uint32_t));
+			rc->last_cap = last ? (uint32_t)atoi(last) : 40;
+			free(last);
+		}
+	}
+}
+
+static int restore_prepare_and_jump(int idx)
+{
+	struct rtask *t = &tasks[idx];
+	const MmEntry *mm = t->mm;
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE), blob_size, args_size, total;
+	struct restorer_args *args;
+	struct restorer_vma *vmas;
+	struct restorer_pages *pages;
+	struct restorer_range *unmaps;
+	struct restorer_move *moves;
+	int32_t *close_fds;
+	uint64_t *auxv;
+	struct self_map *self = NULL;
+	int nself = 0, keep[MAX_KEEP], nkeep = 0, vma_keep[MAX_KEEP], exe_keep = -1, pages_keep;
+	unsigned long base, scratch;
+	uint64_t off = 0;
+	char name[64];
+	int ret;
+
+	if (mm->n_vmas >= MAX_KEEP - 2) {
+		pr_err("pid %u has %zu mappings: too many\n", t->pe->pid, mm->n_vmas);
+		return -E2BIG;
+	}
+	/* the restorer's fds: the pages image, mapped files, the exe */
+	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
+	keep[nkeep] = openat(images_dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (keep[nkeep] < 0) {
+		pr_perror("can't open %s", name);
+		return -errno;
+	}
+	pages_keep = nkeep++;
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *e = mm->vmas[i];
+
+		vma_keep[i] = -1;
+		if (!(e->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (vma_keep[j] >= 0 && mm->vmas[j]->shmid == e->shmid &&
+			    mm->vmas[j]->fdflags == e->fdflags)
+				vma_keep[i] = vma_keep[j];
+		if (vma_keep[i] >= 0)
+			continue;
+		keep[nkeep] = open_file_id((uint32_t)e->shmid, e->has_fdflags ? (int)e->fdflags : O_RDONLY);
+		if (keep[nkeep] < 0)
+			return keep[nkeep];
+		vma_keep[i] = nkeep++;
+	}
+	if (mm->exe_file_id) {
+		keep[nkeep] = open_file_id(mm->exe_file_id, O_RDONLY);
+		if (keep[nkeep] < 0)
+			return keep[nkeep];
+		exe_keep = nkeep++;
+	}
+
+	/* sizes */
+	blob_size = (blob_mem_size(&restorer_blob) + psz - 1) & ~(psz - 1);
+	args_size = sizeof(*args) + mm->n_vmas * sizeof(*vmas) + t->npm * sizeof(*pages) +
+		    MAX_UNMAPS * sizeof(*unmaps) + MAX_MOVES * sizeof(*moves) +
+		    MAX_KEEP * sizeof(*close_fds) + (mm->n_mm_saved_auxv + 2) * sizeof(*auxv) + 64;
+	args_size = (args_size + psz - 1) & ~(psz - 1);
+	/* plus room to park the vDSO block when it must move over itself */
+	total = blob_size + args_size + (64 << 12);
+
+	ret = read_self_maps(&self, &nself);
+	if (ret)
+		return ret;
+	base = find_hole(mm, self, nself, total);
+	free(self);
+	self = NULL;
+	if (!base) {
+		pr_err("no room for the restorer in the address space of pid %u\n", t->pe->pid);
+		return -ENOMEM;
+	}
+	if (mmap((void *)base, total, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (void *)base) {
+		pr_perror("can't map the restorer at %lx", base);
+		return -errno;
+	}
+	ret = blob_install((void *)base, blob_size, base, &restorer_blob);
+	if (ret)
+		return ret;
+	scratch = base + blob_size + args_size;
+
+	args = (struct restorer_args *)(base + blob_size);
+	vmas = (struct restorer_vma *)(args + 1);
+	pages = (struct restorer_pages *)(vmas + mm->n_vmas);
+	unmaps = (struct restorer_range *)(pages + t->npm);
+	moves = (struct restorer_move *)(unmaps + MAX_UNMAPS);
+	close_fds = (int32_t *)(moves + MAX_MOVES);
+	auxv = (uint64_t *)(((uintptr_t)(close_fds + MAX_KEEP) + 7) & ~(uintptr_t)7);
+
+	memset(args, 0, sizeof(*args));
+	args->magic = RESTORER_MAGIC;
+	args->version = RESTORER_VERSION;
+	args->flags = RESTORER_F_TASK;
+	args->vmas = (uintptr_t)vmas;
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *e = mm->vmas[i];
+		struct restorer_vma *v;
+
+		if (e->status & VMA_KERNEL_AREA)
+			continue;
+		if (e->end <= e->start || (e->start | e->end) & (psz - 1)) {
+			pr_err("mm-%u.img: bad mapping %llx-%llx\n", t->pe->pid,
+			       (unsigned long long)e->start, (unsigned long long)e->end);
+			return -EINVAL;
+		}
+		v = &vmas[args->nr_vmas++];
+		memset(v, 0, sizeof(*v));
+		v->addr = e->start;
+		v->len = e->end - e->start;
+		v->final_prot = e->prot;
+		v->prot = e->prot;
+		v->flags = e->flags & ~(uint32_t)MAP_GROWSDOWN;
+		v->fd = -1;
+		v->madv = e->has_madv ? e->madv : 0;
+		if (e->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
+			v->flags &= ~(uint32_t)MAP_ANONYMOUS;
+			v->pgoff = e->pgoff;
+			v->fd = vma_keep[i]; /* an index for now: renumbered below */
+		} else
+			v->flags |= MAP_ANONYMOUS;
+	}
+	args->task.pages = (uintptr_t)pages;
+	for (size_t i = 0; i < t->npm; i++) {
+		const PagemapEntry *pe = t->pm[i];
+		uint64_t nr = pe->has_nr_pages && pe->nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+		uint64_t len = nr * psz, end = pe->vaddr + len;
+		bool inside = false;
+
+		if ((pe->has_in_parent && pe->in_parent) ||
+		    (pe->has_flags && !(pe->flags & PAGEMAP_PE_PRESENT))) {
+			pr_err("pagemap-%u.img: pages in a parent image or lazy pages are not "
+			       "supported yet\n",
+			       t->pe->pid);
+			return -EOPNOTSUPP;
+		}
+		for (uint32_t k = 0; k < args->nr_vmas && !inside; k++)
+			inside = pe->vaddr >= vmas[k].addr && end <= vmas[k].addr + vmas[k].len &&
+				 end > pe->vaddr;
+		if (!inside) {
+			pr_err("pagemap-%u.img: pages at %llx (%llu) are outside every mapping\n",
+			       t->pe->pid, (unsigned long long)pe->vaddr, (unsigned long long)nr);
+			return -EINVAL;
+		}
+		pages[i] = (struct restorer_pages){ pe->vaddr, len, off };
+		off += len;
+	}
+	args->task.nr_pages = (uint32_t)t->npm;
+	{
+		struct stat st;
+
+		if (fstat(keep[pages_keep], &st) || (uint64_t)st.st_size < off) {
+			pr_err("pages-%u.img holds %lld bytes, its pagemap needs %llu\n", t->pages_id,
+			       (long long)st.st_size, (unsigned long long)off);
+			return -EINVAL;
+		}
+	}
+	if (mm->n_mm_saved_auxv) {
+		memcpy(auxv, mm->mm_saved_auxv, mm->n_mm_saved_auxv * sizeof(*auxv));
+		args->task.mm_map.auxv = (uintptr_t)auxv;
+		args->task.mm_map.auxv_size = (uint32_t)(mm->n_mm_saved_auxv * sizeof(*auxv));
+	}
+	args->task.has_mm_map = 1;
+	args->task.mm_map.start_code = mm->mm_start_code;
+	args->task.mm_map.end_code = mm->mm_end_code;
+	args->task.mm_map.start_data = mm->mm_start_data;
+	args->task.mm_map.end_data = mm->mm_end_data;
+	args->task.mm_map.start_brk = mm->mm_start_brk;
+	args->task.mm_map.brk = mm->mm_brk;
+	args->task.mm_map.start_stack = mm->mm_start_stack;
+	args->task.mm_map.arg_start = mm->mm_arg_start;
+	args->task.mm_map.arg_end = mm->mm_arg_end;
+	args->task.mm_map.env_start = mm->mm_env_start;
+	args->task.mm_map.env_end = mm->mm_env_end;
+	args->task.mm_map.exe_fd = -1;
+	fill_state(t, &args->task);
+	args->task.status = (uintptr_t)&status[idx];
+	args->task.moves = (uintptr_t)moves;
+	args->task.unmaps = (uintptr_t)unmaps;
+	args->task.close_fds = (uintptr_t)close_fds;
+
+	/* From here on no logging: the task's fds take their numbers. */
+	ret = place_fds(idx, keep, nkeep);
+	if (ret)
+		return ret;
+	args->task.pages_fd = keep[pages_keep];
+	for (uint32_t i = 0; i < args->nr_vmas; i++)
+		if (vmas[i].fd >= 0)
+			vmas[i].fd = keep[vmas[i].fd];
+	if (exe_keep >= 0)
+		args->task.mm_map.exe_fd = keep[exe_keep];
+	for (int k = 0; k < nkeep; k++)
+		close_fds[args->task.nr_close_fds++] = keep[k];
+
+	ret = read_self_maps(&self, &nself);
+	if (ret)
+		return ret;
+	for (int i = 0; i < nself; i++) {
+		bool ours = self[i].start >= base && self[i].end <= base + total;
+		bool shared = self[i].start >= (unsigned long)status &&
+			      self[i].end <= (unsigned long)status + status_size;
+
+		if (ours || shared || is_kernel_map(self[i].name))
+			continue;
+		if (args->task.nr_unmaps == MAX_UNMAPS - 4) {
+			free(self);
+			return -E2BIG;
+		}
+		unmaps[args->task.nr_unmaps++] =
+			(struct restorer_range){ self[i].start, self[i].end - self[i].start };
+	}
+	/* the parking space is unmapped first: mremap may move into it */
+	ret = plan_vdso(mm, self, nself, moves, &args->task.nr_moves, unmaps,
+			&args->task.nr_unmaps, scratch);
+	free(self);
+	if (ret)
+		return ret;
+
+	/* glibc registered rseq for criu's thread: its area goes away with
+	 * criu's memory, and the kernel would fault on it at the next switch */
+	if (__rseq_size > 0) {
+		void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+
+		if (syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) &&
+		    syscall(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+			return -errno;
+	}
+	status[idx].blob_addr = base;
+	status[idx].blob_len = total;
+	{
+		sigset_t all;
+
+		sigfillset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+	}
+	arch_restorer_jump(base + RESTORER_BLOB_ENTRY_HEAD, base + blob_mem_size(&restorer_blob),
+			   (unsigned long)args);
+}
+
+static void restore_task(int idx)
+{
+	struct rtask *t = &tasks[idx];
+	int ret;
+
+	status[idx].pid = getpid();
+	if (t->zombie) {
+		status[idx].step = RESTORER_STEP_DONE;
+		zombie_exit(t);
+	}
+	set_session(t);
+	ret = create_pipes(idx);
+	if (!ret)
+		ret = fork_children(idx);
+	if (!ret)
+		ret = restore_prepare_and_jump(idx);
+	/* only on failure */
+	report(idx, ret ? ret : -EINVAL, RESTORER_STEP_ARGS);
+	_exit(1);
+}
+
+/* ---- criu's side --------------------------------------------------------------- */
+
+static bool task_gone(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(pid, 0, &st) || st.state == 'Z' || st.state == 'X';
+}
+
+static const char *step_name(uint32_t step)
+{
+	static const char *const names[] = {
+		[RESTORER_STEP_NONE] = "start",	       [RESTORER_STEP_ARGS] = "preparation",
+		[RESTORER_STEP_UNMAP] = "unmapping criu", [RESTORER_STEP_MMAP] = "mapping memory",
+		[RESTORER_STEP_COPY] = "copying",	       [RESTORER_STEP_MOVE] = "moving the vDSO",
+		[RESTORER_STEP_PAGES] = "reading pages", [RESTORER_STEP_PROTECT] = "protecting memory",
+		[RESTORER_STEP_MM] = "setting mm fields", [RESTORER_STEP_SIGNALS] = "signals",
+		[RESTORER_STEP_TIMERS] = "timers",	       [RESTORER_STEP_RLIMITS] = "rlimits",
+		[RESTORER_STEP_MISC] = "task state",     [RESTORER_STEP_CREDS] = "credentials",
+		[RESTORER_STEP_DONE] = "done",
+	};
+
+	return step < sizeof(names) / sizeof(names[0]) && names[step] ? names[step] : "?";
+}
+
+/* Waits until every task reported; 0, or -errno with the culprit logged. */
+static int wait_tasks(pid_t root)
+{
+	int timeout = opts.timeout > 0 ? opts.timeout : RESTORE_TIMEOUT_S;
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		int done = 0;
+
+		for (int i = 0; i < nr_tasks; i++) {
+			struct restorer_status *st = &status[i];
+
+			if (tasks[i].zombie || __atomic_load_n(&st->done, __ATOMIC_ACQUIRE)) {
+				if (st->ret) {
+					pr_err("restore of pid %u failed at %s (item %u): %s\n",
+					       tasks[i].pe->pid, step_name(st->step), st->index,
+					       strerror((int)-st->ret));
+					return (int)st->ret;
+				}
+				done++;
+				continue;
+			}
+			if (st->pid && task_gone(st->pid)) {
+				pr_err("pid %u died during restore (at %s)\n", tasks[i].pe->pid,
+				       step_name(st->step));
+				return -ECHILD;
+			}
+		}
+		if (done == nr_tasks)
+			return 0;
+		{
+			int wst;
+
+			if (waitpid(root, &wst, WNOHANG | __WALL) == root) {
+				pr_err("the root task %d exited during restore (status %#x)\n", root, wst);
+				return -ECHILD;
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > timeout) {
+			pr_err("restore did not finish within %d s\n", timeout);
+			return -ETIMEDOUT;
+		}
+		usleep(500);
+	}
+}
+
+static void kill_created(pid_t root)
+{
+	for (int i = nr_tasks - 1; i >= 0; i--)
+		if (status[i].pid > 0)
+			kill(status[i].pid, SIGKILL);
+	if (root > 0)
+		waitpid(root, NULL, __WALL);
+}
+
+/* Unmaps the restorer, writes the dumped registers and lets the task go. */
+static int finish_task(int idx)
+{
+	struct rtask *t = &tasks[idx];
+	struct restorer_status *st = &status[idx];
+	struct infect_ctx *ctx;
+	long r;
+	int ret;
+
+	ret = compel_infect(st->pid, 0, &ctx);
+	if (ret)
+		return ret;
+	/* the shared status first: the blob holds the syscall instruction
+	 * compel uses, so it goes last */
+	ret = compel_syscall(ctx, SYS_munmap,
+			     (unsigned long[]){ (unsigned long)status, status_size }, 2, &r);
+	if (!ret && r)
+		ret = (int)r;
+	if (!ret) {
+		ret = compel_syscall(ctx, SYS_munmap,
+				     (unsigned long[]){ (unsigned long)st->blob_addr, st->blob_len },
+				     2, &r);
+		if (!ret && r)
+			ret = (int)r;
+	}
+	if (ret) {
+		pr_err("can't unmap the restorer from pid %d: %s\n", st->pid, strerror(-ret));
+		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
+		return ret;
+	}
+	/* the task becomes what was dumped: compel puts these back at cure */
+	ret = arch_core_to_regs(t->core, ctx->orig_regs);
+	if (ret) {
+		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
+		return ret;
+	}
+	ctx->orig_sigmask = t->core->thread_core && t->core->thread_core->has_blk_sigset
+				    ? t->core->thread_core->blk_sigset
+				    : t->core->tc->blk_sigset;
+	return compel_cure(ctx, (t->stopped || opts.leave_stopped) ? COMPEL_LEAVE_STOPPED
+								   : COMPEL_LEAVE_AS_FOUND);
+}
+
+static int write_pidfile(pid_t pid)
+{
+	char buf[32];
+	int fd, n;
+
+	if (!opts.pidfile)
+		return 0;
+	fd = open(opts.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		pr_perror("can't create the pidfile %s", opts.pidfile);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d", pid);
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int cmd_restore(void)
+{
+	pid_t root;
+	int ret;
+
+	images_dirfd = open(opts.images_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (images_dirfd < 0) {
+		pr_perror("can't open the images directory %s", opts.images_dir);
+		return 1;
+	}
+	ret = cpuinfo_check_images(images_dirfd, opts.cpu_cap, opts.cpu_cap_given);
+	if (ret) {
+		if (ret > 0)
+			pr_err("this CPU cannot run the dumped tasks; nothing was restored\n");
+		return 1;
+	}
+	ret = read_images(images_dirfd);
+	if (!ret)
+		ret = check_pids_free();
+	if (ret)
+		return 1;
+
+	status_size = ((size_t)nr_tasks * sizeof(*status) + 4095) & ~(size_t)4095;
+	status = mmap(NULL, status_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (status == MAP_FAILED) {
+		pr_perror("can't map the status area");
+		return 1;
+	}
+	/* children of criu that die are seen through status, not signals */
+	root = clone_with_pid((pid_t)tasks[0].pe->pid, SIGCHLD);
+	if (root < 0) {
+		pr_perror("can't create the root task with pid %u", tasks[0].pe->pid);
+		return 1;
+	}
+	if (root == 0)
+		restore_task(0);
+
+	ret = wait_tasks(root);
+	for (int i = 0; i < nr_tasks && !ret; i++)
+		if (!tasks[i].zombie)
+			ret = finish_task(i);
+	if (ret) {
+		kill_created(root);
+		pr_err("restore failed; every task it created was killed\n");
+		return 1;
+	}
+	pr_info("restored %d processes\n", nr_tasks);
+	if (write_pidfile(root))
+		return 1;
+	dump_status_fd_ready();
+	if (opts.restore_detached)
+		return 0;
+	{
+		int wst;
+
+		if (waitpid(root, &wst, 0) != root)
+			return 1;
+		if (WIFEXITED(wst))
+			return WEXITSTATUS(wst);
+		return 128 + WTERMSIG(wst);
+	}
+}
