@@ -366,6 +366,70 @@ int img_write_pb(struct cr_img *img, const ProtobufCMessage *msg)
 	return ret;
 }
 
+/* Reads a varint at *off; false if it runs past len or over 10 bytes. */
+static bool wire_varint(const unsigned char *buf, size_t len, size_t *off, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; shift < 70 && *off < len; shift += 7) {
+		unsigned char b = buf[(*off)++];
+
+		*v |= (uint64_t)(b & 0x7f) << (shift < 64 ? shift : 0);
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether the messages packed in buf nest no deeper than PB_MAX_DEPTH.
+ * protobuf-c unpacks (and frees) nested messages recursively with no limit,
+ * so a self-nesting message (cgroup_dir_entry.children) a few megabytes
+ * deep would overflow the stack.  Only the nesting is judged here:
+ * anything malformed is left for protobuf_c_message_unpack to refuse.
+ */
+#define PB_MAX_DEPTH 100 /* protobuf's own default recursion limit */
+
+static bool pb_depth_ok(const ProtobufCMessageDescriptor *desc, const unsigned char *buf,
+			size_t len, unsigned depth)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		const ProtobufCFieldDescriptor *f;
+		uint64_t tag, n;
+
+		if (!wire_varint(buf, len, &off, &tag))
+			return true;
+		switch (tag & 7) {
+		case 0:
+			if (!wire_varint(buf, len, &off, &n))
+				return true;
+			break;
+		case 1:
+		case 5:
+			n = (tag & 7) == 1 ? 8 : 4;
+			if (n > len - off)
+				return true;
+			off += n;
+			break;
+		case 2:
+			if (!wire_varint(buf, len, &off, &n) || n > len - off)
+				return true;
+			f = tag >> 3 <= UINT32_MAX ?
+				    protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3)) :
+				    NULL;
+			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+			    (depth >= PB_MAX_DEPTH || !pb_depth_ok(f->descriptor, buf + off, n, depth + 1)))
+				return false;
+			off += n;
+			break;
+		default:
+			return true;
+		}
+	}
+	return true;
+}
+
 int img_read_pb(struct cr_img *img, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **msg)
 {
 	const struct img_desc *d = &img_descs[img->type];
@@ -392,13 +456,24 @@ int img_read_pb(struct cr_img *img, const ProtobufCMessageDescriptor *desc, Prot
 		       img->name, img->entry, (unsigned long long)start, len, IMG_MAX_ENTRY_SIZE);
 		return -EINVAL;
 	}
+	/* Before allocating: a length field alone must not cost 64 MiB. */
+	if (len > img->size - img->off) {
+		pr_err("image %s: entry %u at offset %llu: truncated entry (need %u bytes, %llu left)\n",
+		       img->name, img->entry, (unsigned long long)start, len,
+		       (unsigned long long)(img->size - img->off));
+		return -EINVAL;
+	}
 	buf = malloc(len ? len : 1);
 	if (!buf) {
 		pr_err("image %s: out of memory for entry %u\n", img->name, img->entry);
 		return -ENOMEM;
 	}
 	ret = img_get(img, buf, len, "entry");
-	if (!ret) {
+	if (!ret && !pb_depth_ok(desc, buf, len, 0)) {
+		pr_err("image %s: entry %u at offset %llu: %s message nested deeper than %u levels\n",
+		       img->name, img->entry, (unsigned long long)start, desc->name, PB_MAX_DEPTH);
+		ret = -EINVAL;
+	} else if (!ret) {
 		*msg = protobuf_c_message_unpack(desc, NULL, len, buf);
 		if (!*msg) {
 			pr_err("image %s: entry %u at offset %llu: corrupt %s message (%u bytes)\n",

@@ -80,6 +80,17 @@ struct rpipe {
 	uint32_t bytes, size;
 };
 
+/* shared anonymous memory: one memfd per object, made by the lowest
+ * common ancestor of its users before it forks them */
+struct rshmem {
+	uint64_t shmid;
+	int lca;
+	uint64_t size;
+	int fd;
+};
+
+static struct rshmem *shmems;
+static size_t nr_shmems;
 static struct rtask *tasks;
 static int nr_tasks;
 static FileEntry **files;
@@ -312,6 +323,63 @@ static int plan_pipes(void)
 	return 0;
 }
 
+static int plan_shmem(void)
+{
+	for (int i = 0; i < nr_tasks; i++) {
+		const MmEntry *mm = tasks[i].mm;
+
+		for (size_t j = 0; mm && j < mm->n_vmas; j++) {
+			const VmaEntry *e = mm->vmas[j];
+			uint64_t end = e->pgoff + (e->end - e->start);
+			size_t k;
+
+			if (!(e->status & VMA_ANON_SHARED) || !e->shmid)
+				continue;
+			for (k = 0; k < nr_shmems; k++)
+				if (shmems[k].shmid == e->shmid)
+					break;
+			if (k == nr_shmems) {
+				struct rshmem *n = realloc(shmems, (nr_shmems + 1) * sizeof(*n));
+
+				if (!n)
+					return -ENOMEM;
+				shmems = n;
+				shmems[k] = (struct rshmem){ e->shmid, i, 0, -1 };
+				nr_shmems++;
+			} else
+				shmems[k].lca = lca(shmems[k].lca, i);
+			if (end > shmems[k].size)
+				shmems[k].size = end;
+		}
+	}
+	return 0;
+}
+
+static int create_shmem(int idx)
+{
+	for (size_t i = 0; i < nr_shmems; i++) {
+		struct rshmem *m = &shmems[i];
+
+		if (m->lca != idx)
+			continue;
+		m->fd = (int)syscall(SYS_memfd_create, "criu-shmem", MFD_CLOEXEC);
+		if (m->fd < 0 || ftruncate(m->fd, (off_t)m->size)) {
+			pr_perror("can't create shared memory of %llu bytes",
+				  (unsigned long long)m->size);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static struct rshmem *shmem_of(uint64_t shmid)
+{
+	for (size_t i = 0; i < nr_shmems; i++)
+		if (shmems[i].shmid == shmid)
+			return &shmems[i];
+	return NULL;
+}
+
 static int read_images(int dirfd)
 {
 	PstreeEntry **pe;
@@ -367,6 +435,8 @@ static int read_images(int dirfd)
 		return ret;
 	}
 	ret = plan_pipes();
+	if (!ret)
+		ret = plan_shmem();
 	if (!ret)
 		ret = read_pipes_data(dirfd);
 	return ret;
@@ -649,6 +719,7 @@ static void zombie_exit(struct rtask *t)
 {
 	uint32_t code = t->core->tc->exit_code;
 
+	prctl(PR_SET_NAME, t->core->tc->comm);
 	if (WIFSIGNALED(code)) {
 		signal(WTERMSIG(code), SIG_DFL);
 		prctl(PR_SET_DUMPABLE, 0); /* no core file */
@@ -961,6 +1032,29 @@ static int restore_prepare_and_jump(int idx)
 			return keep[nkeep];
 		vma_keep[i] = nkeep++;
 	}
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *e = mm->vmas[i];
+		struct rshmem *m;
+
+		if (!(e->status & VMA_ANON_SHARED) || !e->shmid)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (vma_keep[j] >= 0 && mm->vmas[j]->shmid == e->shmid &&
+			    (mm->vmas[j]->status & VMA_ANON_SHARED))
+				vma_keep[i] = vma_keep[j];
+		if (vma_keep[i] >= 0)
+			continue;
+		m = shmem_of(e->shmid);
+		if (!m || m->fd < 0) {
+			pr_err("shared memory %llu of pid %u was not created\n",
+			       (unsigned long long)e->shmid, t->pe->pid);
+			return -EINVAL;
+		}
+		keep[nkeep] = fcntl(m->fd, F_DUPFD_CLOEXEC, 0);
+		if (keep[nkeep] < 0)
+			return -errno;
+		vma_keep[i] = nkeep++;
+	}
 	if (mm->exe_file_id) {
 		keep[nkeep] = open_file_id(mm->exe_file_id, O_RDONLY);
 		if (keep[nkeep] < 0)
@@ -1030,7 +1124,9 @@ static int restore_prepare_and_jump(int idx)
 		v->flags = e->flags & ~(uint32_t)MAP_GROWSDOWN;
 		v->fd = -1;
 		v->madv = e->has_madv ? e->madv : 0;
-		if (e->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
+		v->fill = !(e->status & VMA_FILE_SHARED);
+		if ((e->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) ||
+		    ((e->status & VMA_ANON_SHARED) && e->shmid)) {
 			v->flags &= ~(uint32_t)MAP_ANONYMOUS;
 			v->pgoff = e->pgoff;
 			v->fd = vma_keep[i]; /* an index for now: renumbered below */
@@ -1166,6 +1262,8 @@ static void restore_task(int idx)
 	}
 	set_session(t);
 	ret = create_pipes(idx);
+	if (!ret)
+		ret = create_shmem(idx);
 	if (!ret)
 		ret = fork_children(idx);
 	if (!ret)

@@ -153,8 +153,9 @@ static int show_pagemap_pages(FILE *out, struct cr_img *pages, const ProtobufCMe
 
 	if (!nr)
 		nr = field_u64(pe, "compat_nr_pages", 0);
-	/* Images without flags predate lazy and parent pages: all present. */
-	uint64_t flags = field_u64(pe, "flags", PAGEMAP_PE_PRESENT);
+	/* Images without flags mark parent pages with in_parent; the rest are here. */
+	uint64_t old_flags = field_u64(pe, "in_parent", 0) ? PAGEMAP_PE_PARENT : PAGEMAP_PE_PRESENT;
+	uint64_t flags = field_u64(pe, "flags", old_flags);
 
 	if (!(flags & PAGEMAP_PE_PRESENT))
 		return 0;
@@ -227,7 +228,8 @@ static int show_entries(FILE *out, struct cr_img *img, bool json)
 		ret = d->payload_size ? show_payload(out, img, d->payload_size(m), json) : 0;
 		if (!ret && img->type == IMG_IPCNS_MSG)
 			ret = show_ipc_msgs(out, img, m, json);
-		if (!ret && !json && opts.show_pages_content && d->head_pb) {
+		if (!ret && !json && opts.show_pages_content &&
+		    (img->type == IMG_PAGEMAP || img->type == IMG_SHMEM_PAGEMAP)) {
 			if (n == 0)
 				pages = open_pages_of(img, m);
 			else if (pages)

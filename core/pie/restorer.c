@@ -134,7 +134,7 @@ static long map_task_vmas(struct restorer_args *args)
 
 		m.flags &= ~(uint32_t)R_MAP_GROWSDOWN;
 		/* private memory is filled first, then protected */
-		if (!(m.flags & R_MAP_SHARED) || m.fd < 0)
+		if (m.fill)
 			m.prot |= R_PROT_READ | R_PROT_WRITE;
 		r = restorer_map_vma(&m);
 		if (r) {

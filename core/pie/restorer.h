@@ -66,7 +66,7 @@ struct restorer_vma {
 	uint64_t copy_len;
 	/* RESTORER_F_TASK: the final protection and advice */
 	uint32_t final_prot;
-	uint32_t pad2;
+	uint32_t fill; /* pages are read into it: mapped writable first */
 	uint64_t madv; /* bit (1 << MADV_x) per advice */
 };
 
