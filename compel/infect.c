@@ -204,6 +204,43 @@ static int restore_victim(struct infect_ctx *ctx)
 	return ret;
 }
 
+int compel_switch_victim(struct infect_ctx *ctx, pid_t tid)
+{
+	struct compel_thread *t = NULL;
+	int ret;
+
+	for (int i = 0; i < ctx->nr_threads; i++)
+		if (ctx->threads[i].tid == tid)
+			t = &ctx->threads[i];
+	if (!t) {
+		pr_err("thread %d of pid %d was not seized\n", tid, ctx->pid);
+		return -ESRCH;
+	}
+	if (t == ctx->victim)
+		return 0;
+	if (ctx->code_running || ctx->maps)
+		return -EBUSY;
+	ret = restore_victim(ctx);
+	if (ret)
+		return ret;
+	compel_arch_regs_free(ctx->orig_regs);
+	compel_arch_regs_free(ctx->work_regs);
+	ctx->orig_regs = ctx->work_regs = NULL;
+	ctx->regs_saved = ctx->sigmask_saved = false;
+	ctx->held_signals = 0;
+	ctx->victim = t;
+	ret = save_victim(ctx);
+	if (!ret)
+		ret = compel_settle_restart(ctx);
+	if (!ret)
+		ret = save_sigmask(ctx);
+	if (!ret)
+		ret = compel_find_syscall_ip(ctx);
+	if (!ret)
+		ret = compel_block_signals(ctx);
+	return ret;
+}
+
 static void free_ctx(struct infect_ctx *ctx)
 {
 	compel_arch_regs_free(ctx->orig_regs);

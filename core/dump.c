@@ -556,7 +556,7 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 		goto out;
 	}
 	th->comm = pst.comm;
-	if (tid == t->pid) {
+	{
 		th->futex_rla = 0;
 		th->has_pdeath_sig = true;
 		th->pdeath_sig = misc->pdeath_sig;
@@ -764,39 +764,64 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 		ret = proc_read_status(t->pid, 0, &st);
 	if (ret)
 		goto out;
-	ret = compel_remote_mmap(t->ctx, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &r.addr);
-	if (ret) {
-		pr_err("can't map scratch memory in pid %d: %s\n", t->pid, strerror(-ret));
-		goto out;
-	}
-	ret = dump_sigactions(&r, tc);
-	if (!ret)
-		ret = dump_timers(&r, tc);
-	if (!ret)
-		ret = dump_rlimits(&r, tc);
-	if (!ret)
-		ret = dump_misc(&r, &misc);
-	compel_remote_munmap(t->ctx, r.addr, SCRATCH_SIZE);
-	if (ret) {
-		pr_err("can't get the state of pid %d from inside it: %s\n", t->pid, strerror(-ret));
-		goto out;
-	}
-	tc->task_state = t->ctx->found == COMPEL_TASK_STOPPED ? TASK_STATE_STOPPED : TASK_STATE_ALIVE;
-	if (t->ctx->found == COMPEL_TASK_STOPPED) {
-		tc->has_stop_signo = true;
-		tc->stop_signo = (uint32_t)t->ctx->stop_signo;
-	}
-	tc->personality = misc.personality;
-	tc->flags = t->stat.flags;
-	tc->blk_sigset = t->ctx->orig_sigmask;
-	tc->comm = t->stat.comm;
-	tc->has_child_subreaper = true;
-	tc->child_subreaper = misc.subreaper;
-	tc->exit_code = 0;
+	for (int i = 0; i < t->nr_threads && !ret; i++) {
+		pid_t tid = t->tids[i];
 
-	for (int i = 0; i < t->nr_threads && !ret; i++)
-		ret = write_thread_core(dirfd, t, t->tids[i], tc, &misc, misc.securebits);
+		/* each thread answers for itself: alternate stack, clear_tid,
+		 * pdeath signal are per thread */
+		if (i > 0)
+			ret = compel_switch_victim(t->ctx, tid);
+		if (!ret)
+			ret = compel_remote_mmap(t->ctx, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE,
+						 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &r.addr);
+		if (ret) {
+			pr_err("can't map scratch memory in thread %d of pid %d: %s\n", tid, t->pid,
+			       strerror(-ret));
+			break;
+		}
+		if (i == 0) {
+			ret = dump_sigactions(&r, tc);
+			if (!ret)
+				ret = dump_timers(&r, tc);
+			if (!ret)
+				ret = dump_rlimits(&r, tc);
+			if (!ret)
+				ret = dump_misc(&r, &misc);
+		} else {
+			struct task_misc tm;
+
+			ret = dump_misc(&r, &tm);
+			if (!ret) {
+				misc.pdeath_sig = tm.pdeath_sig;
+				misc.clear_tid = tm.clear_tid;
+				misc.sas = tm.sas;
+			}
+		}
+		compel_remote_munmap(t->ctx, r.addr, SCRATCH_SIZE);
+		if (ret) {
+			pr_err("can't get the state of thread %d of pid %d from inside it: %s\n", tid,
+			       t->pid, strerror(-ret));
+			break;
+		}
+		if (i == 0) {
+			tc->task_state = t->ctx->found == COMPEL_TASK_STOPPED ? TASK_STATE_STOPPED
+									      : TASK_STATE_ALIVE;
+			if (t->ctx->found == COMPEL_TASK_STOPPED) {
+				tc->has_stop_signo = true;
+				tc->stop_signo = (uint32_t)t->ctx->stop_signo;
+			}
+			tc->personality = misc.personality;
+			tc->flags = t->stat.flags;
+			tc->blk_sigset = t->ctx->orig_sigmask;
+			tc->comm = t->stat.comm;
+			tc->has_child_subreaper = true;
+			tc->child_subreaper = misc.subreaper;
+			tc->exit_code = 0;
+		}
+		ret = write_thread_core(dirfd, t, tid, tc, &misc, misc.securebits);
+	}
+	if (ret)
+		goto out;
 	if (!ret)
 		ret = dump_mm(dirfd, t, &misc, id, stats);
 	if (!ret)

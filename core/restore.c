@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -70,7 +71,11 @@ struct rtask {
 	int parent;
 	bool zombie;
 	bool stopped;
+	CoreEntry **thread_cores; /* threads[1..]: core-TID.img of each */
+	int th_status;		  /* status[] index of threads[1] */
 };
+
+static int nr_status;
 
 struct rpipe {
 	uint32_t pipe_id;
@@ -214,11 +219,22 @@ static int read_task(int dirfd, struct rtask *t)
 		pr_err("core-%u.img: unknown task state %u\n", pid, t->core->tc->task_state);
 		return -EINVAL;
 	}
-	if (t->pe->n_threads > 1) {
-		pr_err("pid %u has %zu threads: restoring multi-threaded processes is not "
-		       "supported yet\n",
-		       pid, t->pe->n_threads);
-		return -EOPNOTSUPP;
+	if (!t->pe->n_threads || t->pe->threads[0] != pid) {
+		pr_err("pstree.img: the first thread of pid %u is not the process itself\n", pid);
+		return -EINVAL;
+	}
+	t->thread_cores = calloc(t->pe->n_threads, sizeof(CoreEntry *));
+	if (!t->thread_cores)
+		return -ENOMEM;
+	t->th_status = nr_status;
+	for (size_t i = 1; i < t->pe->n_threads; i++) {
+		ret = read_one(dirfd, IMG_CORE, t->pe->threads[i],
+			       (ProtobufCMessage **)&t->thread_cores[i]);
+		if (ret) {
+			pr_err("can't read core-%u.img (thread of %u)\n", t->pe->threads[i], pid);
+			return ret;
+		}
+		nr_status++;
 	}
 	ret = read_one(dirfd, IMG_MM, pid, (ProtobufCMessage **)&t->mm);
 	if (!ret)
@@ -420,6 +436,7 @@ static int read_images(int dirfd)
 			return -EINVAL;
 		}
 	}
+	nr_status = nr_tasks;
 	for (int i = 0; i < nr_tasks; i++) {
 		ret = read_task(dirfd, &tasks[i]);
 		if (ret)
@@ -912,6 +929,58 @@ static int open_file_id(uint32_t id, int flags)
 	return fd;
 }
 
+static uint32_t fill_creds(const CredsEntry *c, struct restorer_creds *rc)
+{
+	char *last = proc_read_file("/proc/sys/kernel/cap_last_cap", NULL);
+
+	rc->uid = c->uid, rc->euid = c->euid, rc->suid = c->suid, rc->fsuid = c->fsuid;
+	rc->gid = c->gid, rc->egid = c->egid, rc->sgid = c->sgid, rc->fsgid = c->fsgid;
+#define CAP64(f) (c->n_##f >= 2 ? ((uint64_t)c->f[1] << 32) | c->f[0] : c->n_##f ? c->f[0] : 0)
+	rc->cap_inh = CAP64(cap_inh);
+	rc->cap_prm = CAP64(cap_prm);
+	rc->cap_eff = CAP64(cap_eff);
+	rc->cap_bnd = CAP64(cap_bnd);
+	rc->cap_amb = CAP64(cap_amb);
+#undef CAP64
+	rc->secbits = c->secbits;
+	rc->no_new_privs = c->has_no_new_privs && c->no_new_privs;
+	rc->ngroups = c->n_groups < 64 ? (uint32_t)c->n_groups : 64;
+	memcpy(rc->groups, c->groups, rc->ngroups * sizeof(uint32_t));
+	rc->last_cap = last ? (uint32_t)atoi(last) : 40;
+	free(last);
+	return 1;
+}
+
+static void fill_thread(struct rtask *t, size_t i, struct restorer_thread *rt, unsigned long stack,
+			int st_idx)
+{
+	const CoreEntry *core = t->thread_cores[i];
+	const ThreadCoreEntry *th = core->thread_core;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->set_tid = t->pe->threads[i];
+	rt->ca.stack = stack;
+	rt->ca.stack_size = RESTORER_THREAD_STACK;
+	rt->clear_tid_addr = arch_core_clear_tid(core);
+	rt->status = (uintptr_t)&status[st_idx];
+	if (!th)
+		return;
+	if (th->rseq_entry && th->rseq_entry->rseq_abi_size) {
+		rt->rseq_ptr = th->rseq_entry->rseq_abi_pointer;
+		rt->rseq_len = th->rseq_entry->rseq_abi_size;
+		rt->rseq_sig = th->rseq_entry->signature;
+	}
+	if (th->sas && th->sas->ss_size) {
+		rt->has_sas = 1;
+		rt->ss_sp = th->sas->ss_sp;
+		rt->ss_size = th->sas->ss_size;
+		rt->ss_flags = (int32_t)th->sas->ss_flags & ~1;
+	}
+	rt->pdeath_sig = th->has_pdeath_sig ? th->pdeath_sig : 0;
+	if (th->creds)
+		rt->has_creds = fill_creds(th->creds, &rt->creds);
+}
+
 static void fill_state(struct rtask *t, struct restorer_task *rt)
 {
 	const TaskCoreEntry *tc = t->core->tc;
@@ -959,28 +1028,8 @@ static void fill_state(struct rtask *t, struct restorer_task *rt)
 			rt->ss_size = th->sas->ss_size;
 			rt->ss_flags = (int32_t)th->sas->ss_flags & ~1; /* not SS_ONSTACK */
 		}
-		if (th->creds) {
-			const CredsEntry *c = th->creds;
-			struct restorer_creds *rc = &rt->creds;
-			char *last = proc_read_file("/proc/sys/kernel/cap_last_cap", NULL);
-
-			rt->has_creds = 1;
-			rc->uid = c->uid, rc->euid = c->euid, rc->suid = c->suid, rc->fsuid = c->fsuid;
-			rc->gid = c->gid, rc->egid = c->egid, rc->sgid = c->sgid, rc->fsgid = c->fsgid;
-#define CAP64(f) (c->n_##f >= 2 ? ((uint64_t)c->f[1] << 32) | c->f[0] : c->n_##f ? c->f[0] : 0)
-			rc->cap_inh = CAP64(cap_inh);
-			rc->cap_prm = CAP64(cap_prm);
-			rc->cap_eff = CAP64(cap_eff);
-			rc->cap_bnd = CAP64(cap_bnd);
-			rc->cap_amb = CAP64(cap_amb);
-#undef CAP64
-			rc->secbits = c->secbits;
-			rc->no_new_privs = c->has_no_new_privs && c->no_new_privs;
-			rc->ngroups = c->n_groups < 64 ? (uint32_t)c->n_groups : 64;
-			memcpy(rc->groups, c->groups, rc->ngroups * sizeof(uint32_t));
-			rc->last_cap = last ? (uint32_t)atoi(last) : 40;
-			free(last);
-		}
+		if (th->creds)
+			rt->has_creds = fill_creds(th->creds, &rt->creds);
 	}
 }
 
@@ -998,7 +1047,7 @@ static int restore_prepare_and_jump(int idx)
 	uint64_t *auxv;
 	struct self_map *self = NULL;
 	int nself = 0, keep[MAX_KEEP], nkeep = 0, vma_keep[MAX_KEEP], exe_keep = -1, pages_keep;
-	unsigned long base, scratch;
+	unsigned long base, scratch, threads_area = 0;
 	uint64_t off = 0;
 	char name[64];
 	int ret;
@@ -1066,7 +1115,8 @@ static int restore_prepare_and_jump(int idx)
 	blob_size = (blob_mem_size(&restorer_blob) + psz - 1) & ~(psz - 1);
 	args_size = sizeof(*args) + mm->n_vmas * sizeof(*vmas) + t->npm * sizeof(*pages) +
 		    MAX_UNMAPS * sizeof(*unmaps) + MAX_MOVES * sizeof(*moves) +
-		    MAX_KEEP * sizeof(*close_fds) + (mm->n_mm_saved_auxv + 2) * sizeof(*auxv) + 64;
+		    MAX_KEEP * sizeof(*close_fds) + (mm->n_mm_saved_auxv + 2) * sizeof(*auxv) + 64 +
+		    t->pe->n_threads * (sizeof(struct restorer_thread) + RESTORER_THREAD_STACK + 16);
 	args_size = (args_size + psz - 1) & ~(psz - 1);
 	/* plus room to park the vDSO block when it must move over itself */
 	total = blob_size + args_size + (64 << 12);
@@ -1098,6 +1148,18 @@ static int restore_prepare_and_jump(int idx)
 	moves = (struct restorer_move *)(unmaps + MAX_UNMAPS);
 	close_fds = (int32_t *)(moves + MAX_MOVES);
 	auxv = (uint64_t *)(((uintptr_t)(close_fds + MAX_KEEP) + 7) & ~(uintptr_t)7);
+	{
+		struct restorer_thread *ths =
+			(struct restorer_thread *)(((uintptr_t)(auxv + mm->n_mm_saved_auxv + 2) + 15) &
+						   ~(uintptr_t)15);
+		unsigned long stacks = ((uintptr_t)(ths + t->pe->n_threads) + 15) & ~15UL;
+
+		for (size_t i = 1; i < t->pe->n_threads; i++)
+			fill_thread(t, i, &ths[i - 1],
+				    stacks + (i - 1) * (RESTORER_THREAD_STACK + 16),
+				    t->th_status + (int)i - 1);
+		threads_area = (uintptr_t)ths;
+	}
 
 	memset(args, 0, sizeof(*args));
 	args->magic = RESTORER_MAGIC;
@@ -1188,6 +1250,8 @@ static int restore_prepare_and_jump(int idx)
 	args->task.mm_map.exe_fd = -1;
 	fill_state(t, &args->task);
 	args->task.status = (uintptr_t)&status[idx];
+	args->task.threads = threads_area;
+	args->task.nr_threads = (uint32_t)t->pe->n_threads - 1;
 	args->task.moves = (uintptr_t)moves;
 	args->task.unmaps = (uintptr_t)unmaps;
 	args->task.close_fds = (uintptr_t)close_fds;
@@ -1327,7 +1391,21 @@ static int wait_tasks(pid_t root)
 				return -ECHILD;
 			}
 		}
-		if (done == nr_tasks)
+		for (int i = 0; i < nr_tasks; i++)
+			for (size_t k = 1; k < tasks[i].pe->n_threads; k++) {
+				struct restorer_status *st = &status[tasks[i].th_status + (int)k - 1];
+
+				if (!__atomic_load_n(&st->done, __ATOMIC_ACQUIRE))
+					continue;
+				if (st->ret) {
+					pr_err("restore of thread %u of pid %u failed at %s: %s\n",
+					       tasks[i].pe->threads[k], tasks[i].pe->pid,
+					       step_name(st->step), strerror((int)-st->ret));
+					return (int)st->ret;
+				}
+				done++;
+			}
+		if (done == nr_status)
 			return 0;
 		{
 			int wst;
@@ -1382,6 +1460,29 @@ static int finish_task(int idx)
 	}
 	if (ret) {
 		pr_err("can't unmap the restorer from pid %d: %s\n", st->pid, strerror(-ret));
+		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
+		return ret;
+	}
+	for (size_t k = 1; k < t->pe->n_threads && !ret; k++) {
+		pid_t tid = (pid_t)t->pe->threads[k];
+		const CoreEntry *c = t->thread_cores[k];
+		struct compel_regs *regs = compel_arch_regs_new();
+		uint64_t mask = c->thread_core && c->thread_core->has_blk_sigset
+					? c->thread_core->blk_sigset
+					: t->core->tc->blk_sigset;
+
+		ret = regs ? compel_arch_get_regs(tid, regs) : -ENOMEM;
+		if (!ret)
+			ret = arch_core_to_regs(c, regs);
+		if (!ret)
+			ret = compel_arch_set_regs(tid, regs);
+		if (!ret && ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(mask), &mask))
+			ret = -errno;
+		if (ret)
+			pr_err("can't set the registers of thread %d: %s\n", tid, strerror(-ret));
+		compel_arch_regs_free(regs);
+	}
+	if (ret) {
 		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
 		return ret;
 	}
@@ -1441,7 +1542,7 @@ int cmd_restore(void)
 	if (ret)
 		return 1;
 
-	status_size = ((size_t)nr_tasks * sizeof(*status) + 4095) & ~(size_t)4095;
+	status_size = ((size_t)nr_status * sizeof(*status) + 4095) & ~(size_t)4095;
 	status = mmap(NULL, status_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (status == MAP_FAILED) {
 		pr_perror("can't map the status area");

@@ -81,4 +81,14 @@ pie_get_tls:
 	br	%r14
 	.size	pie_get_tls, . - pie_get_tls
 
+/* Threads are not restored on this architecture yet: -ENOSYS. */
+	.section .text.pie_clone_thread, "ax", @progbits
+	.globl	pie_clone_thread
+	.hidden	pie_clone_thread
+	.type	pie_clone_thread, @function
+pie_clone_thread:
+	lghi	%r2, -38
+	br	%r14
+	.size	pie_clone_thread, . - pie_clone_thread
+
 	.section .note.GNU-stack, "", @progbits

@@ -71,4 +71,23 @@ pie_get_tls:
 	ret
 	.size	pie_get_tls, . - pie_get_tls
 
+/* long pie_clone_thread(args, size, fn): the child's sys_clone3 returns
+ * with %rsp = stack + stack_size, so its `ret' pops fn from there; %rdi
+ * (args) is its argument.  fn is entered with %rsp = 8 mod 16, as after a
+ * call. */
+	.section .text.pie_clone_thread, "ax", @progbits
+	.globl	pie_clone_thread
+	.hidden	pie_clone_thread
+	.type	pie_clone_thread, @function
+pie_clone_thread:
+	movq	0x28(%rdi), %rax
+	addq	0x30(%rdi), %rax
+	andq	$-16, %rax
+	movq	%rdx, -16(%rax)
+	subq	0x28(%rdi), %rax
+	subq	$16, %rax
+	movq	%rax, 0x30(%rdi)
+	jmp	sys_clone3
+	.size	pie_clone_thread, . - pie_clone_thread
+
 	.section .note.GNU-stack, "", @progbits

@@ -122,6 +122,14 @@ int compel_infect(pid_t pid, unsigned int flags, struct infect_ctx **ctxp);
 
 void compel_set_timeout(struct infect_ctx *ctx, int timeout_ms);
 
+/*
+ * Makes thread tid (seized with the others) the one that runs our code:
+ * the current victim gets its registers and mask back, tid's are saved
+ * (orig_regs, orig_sigmask now describe tid).  Not while code runs or
+ * while compel mappings exist (-EBUSY).  0 or -errno.
+ */
+int compel_switch_victim(struct infect_ctx *ctx, pid_t tid);
+
 enum compel_leave {
 	COMPEL_LEAVE_AS_FOUND, /* running stays running, stopped stays stopped */
 	COMPEL_LEAVE_STOPPED,  /* leave the whole task in group-stop (SIGSTOP) */

@@ -47,6 +47,12 @@ int memcmp(const void *a, const void *b, size_t n);
 long pie_mmap(unsigned long addr, unsigned long len, long prot, long flags, long fd,
 	      unsigned long pgoff_bytes);
 void pie_sigreturn(unsigned long new_sp) __attribute__((noreturn));
+/*
+ * clone3(args, size) where the child starts in fn(args) on the stack that
+ * args describes (the stack must have 16 spare bytes at its top).  Returns
+ * in the parent only: the child's TID or -errno.
+ */
+long pie_clone_thread(void *clone_args, unsigned long size, void (*fn)(void *));
 
 #define pie_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define pie_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)

@@ -345,6 +345,93 @@ static long restore_creds(const struct restorer_creds *c, uint32_t *bad)
 	return 0;
 }
 
+#define R_CLONE_VM 0x00000100
+#define R_CLONE_FS 0x00000200
+#define R_CLONE_FILES 0x00000400
+#define R_CLONE_SIGHAND 0x00000800
+#define R_CLONE_THREAD 0x00010000
+#define R_CLONE_SYSVSEM 0x00040000
+
+static void report_fail(struct restorer_status *st, long ret, uint32_t step, uint32_t index)
+{
+	st->ret = ret;
+	st->step = step;
+	st->index = index;
+	pie_store_release(&st->done, 1u);
+}
+
+/* A new thread: its own state, then wait for criu (it sets the registers). */
+static void thread_main(void *arg)
+{
+	struct restorer_thread *th = arg;
+	struct restorer_status *st = (struct restorer_status *)(uintptr_t)th->status;
+	uint32_t bad = 0;
+	long r = 0;
+
+	if (th->clear_tid_addr)
+		sys_set_tid_address((long)th->clear_tid_addr);
+	if (th->has_sas) {
+		struct {
+			uint64_t sp;
+			int32_t flags;
+			uint32_t pad;
+			uint64_t size;
+		} ss = { th->ss_sp, th->ss_flags, 0, th->ss_size };
+
+		r = sys_sigaltstack((long)&ss, 0);
+	}
+	if (r) {
+		report_fail(st, r, RESTORER_STEP_SIGNALS, 0);
+		sys_exit(1);
+	}
+	if (th->rseq_ptr) {
+		r = sys_rseq((long)th->rseq_ptr, th->rseq_len, 0, th->rseq_sig);
+		if (r) {
+			report_fail(st, r, RESTORER_STEP_MISC, 0);
+			sys_exit(1);
+		}
+	}
+	if (th->pdeath_sig)
+		sys_prctl(R_PR_SET_PDEATHSIG, th->pdeath_sig, 0, 0, 0);
+	if (th->has_creds) {
+		r = restore_creds(&th->creds, &bad);
+		if (r) {
+			report_fail(st, r, RESTORER_STEP_CREDS, bad);
+			sys_exit(1);
+		}
+	}
+	st->step = RESTORER_STEP_DONE;
+	pie_store_release(&st->done, 1u);
+	sys_futex((long)&st->done, PIE_FUTEX_WAKE, 1, 0, 0, 0);
+	for (;;)
+		sys_futex((long)&th->wait_word, PIE_FUTEX_WAIT, 0, 0, 0, 0);
+}
+
+static long create_threads(struct restorer_task *t, uint32_t *bad)
+{
+	struct restorer_thread *th = (struct restorer_thread *)(uintptr_t)t->threads;
+
+	for (uint32_t i = 0; i < t->nr_threads; i++) {
+		long r;
+
+		th[i].ca.flags = R_CLONE_VM | R_CLONE_FS | R_CLONE_FILES | R_CLONE_SIGHAND |
+				 R_CLONE_THREAD | R_CLONE_SYSVSEM;
+		th[i].ca.exit_signal = 0;
+		th[i].ca.set_tid = (uint64_t)(uintptr_t)&th[i].set_tid;
+		th[i].ca.set_tid_size = 1;
+		r = pie_clone_thread(&th[i].ca, sizeof(th[i].ca), thread_main);
+		if (r < 0) {
+			*bad = i;
+			return r;
+		}
+		if (r != th[i].set_tid) {
+			*bad = i;
+			return -PIE_EINVAL;
+		}
+	}
+	return 0;
+}
+
 static long restore_task(struct restorer_args *args)
 {
 	struct restorer_task *t = &args->task;
@@ -387,6 +474,9 @@ static long restore_task(struct restorer_args *args)
 	r = restore_misc(t);
 	if (r)
 		return step_fail(args, st, r, RESTORER_STEP_MISC, 0);
+	r = create_threads(t, &bad);
+	if (r)
+		return step_fail(args, st, r, RESTORER_STEP_THREADS, bad);
 	{
 		const int32_t *fds = (const int32_t *)(uintptr_t)t->close_fds;
 

@@ -51,6 +51,7 @@ enum restorer_step {
 	RESTORER_STEP_RLIMITS,
 	RESTORER_STEP_MISC,	/* personality, umask, comm, prctl state */
 	RESTORER_STEP_CREDS,
+	RESTORER_STEP_THREADS,	/* creating the other threads */
 	RESTORER_STEP_DONE,	/* everything restored: waiting for criu */
 };
 
@@ -134,6 +135,32 @@ struct restorer_status {
 	uint64_t blob_len;
 };
 
+/* struct clone_args of <linux/sched.h> (clone3) */
+struct restorer_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/* One more thread of the task, made by the restorer with its TID. */
+struct restorer_thread {
+	struct restorer_clone_args ca; /* first: the new thread finds the rest from it */
+	int64_t set_tid;	       /* ca.set_tid points here */
+	uint64_t clear_tid_addr;
+	uint64_t rseq_ptr;
+	uint32_t rseq_len, rseq_sig;
+	uint64_t ss_sp, ss_size;
+	int32_t ss_flags;
+	uint32_t has_sas;
+	uint32_t pdeath_sig;
+	uint32_t has_creds;
+	struct restorer_creds creds;
+	uint64_t status; /* struct restorer_status in criu's shared memory */
+	uint32_t wait_word;
+	uint32_t pad;
+};
+
+#define RESTORER_THREAD_STACK 16384
+
 struct restorer_task {
 	uint64_t unmaps; /* struct restorer_range[nr_unmaps] */
 	uint32_t nr_unmaps;
@@ -174,7 +201,8 @@ struct restorer_task {
 
 	uint64_t status; /* struct restorer_status in criu's shared memory */
 	uint32_t wait_word; /* the restorer sleeps on it until criu takes over */
-	uint32_t pad3;
+	uint32_t nr_threads;
+	uint64_t threads; /* struct restorer_thread[nr_threads], each with its stack set */
 };
 
 struct restorer_args {
