@@ -386,6 +386,82 @@ static int dump_misc(struct remote *r, struct task_misc *m)
 	return err;
 }
 
+/* ---- pending signals ---- */
+
+#define PEEKSIGINFO 0x4209
+#define PEEKSIGINFO_SHARED 1
+#define SIGINFO_SIZE 128
+
+static void free_sigq(SignalQueueEntry *q)
+{
+	if (!q)
+		return;
+	for (size_t i = 0; i < q->n_signals; i++) {
+		free(q->signals[i]->siginfo.data);
+		free(q->signals[i]);
+	}
+	free(q->signals);
+	free(q);
+}
+
+/* The queued siginfos of tid (shared: the process's), without dequeuing. */
+static int dump_sigqueue(pid_t tid, bool shared, SignalQueueEntry **out)
+{
+	struct {
+		uint64_t off;
+		uint32_t flags;
+		int32_t nr;
+	} arg = { 0, shared ? PEEKSIGINFO_SHARED : 0, 32 };
+	uint8_t buf[32 * SIGINFO_SIZE];
+	SignalQueueEntry *q = calloc(1, sizeof(*q));
+
+	*out = NULL;
+	if (!q)
+		return -ENOMEM;
+	signal_queue_entry__init(q);
+	for (;;) {
+		long n = ptrace(PEEKSIGINFO, tid, &arg, buf);
+
+		if (n < 0) {
+			free_sigq(q);
+			pr_perror("can't read the pending signals of %d", tid);
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		{
+			SiginfoEntry **ns = realloc(q->signals, (q->n_signals + (size_t)n) * sizeof(*ns));
+
+			if (!ns) {
+				free_sigq(q);
+				return -ENOMEM;
+			}
+			q->signals = ns;
+		}
+		for (long i = 0; i < n; i++) {
+			SiginfoEntry *e = calloc(1, sizeof(*e));
+
+			if (!e) {
+				free_sigq(q);
+				return -ENOMEM;
+			}
+			siginfo_entry__init(e);
+			e->siginfo.len = SIGINFO_SIZE;
+			e->siginfo.data = malloc(SIGINFO_SIZE);
+			if (!e->siginfo.data) {
+				free(e);
+				free_sigq(q);
+				return -ENOMEM;
+			}
+			memcpy(e->siginfo.data, buf + i * SIGINFO_SIZE, SIGINFO_SIZE);
+			q->signals[q->n_signals++] = e;
+		}
+		arg.off += (uint64_t)n;
+	}
+	*out = q;
+	return 0;
+}
+
 /* ---- per-thread core ---------------------------------------------------------- */
 
 static uint32_t *cap_words(uint64_t caps, size_t *n)
@@ -447,6 +523,7 @@ static void free_core(CoreEntry *core)
 		for (size_t i = 0; i < tc->n_sigactions; i++)
 			free(tc->sigactions[i]);
 		free(tc->sigactions);
+		free_sigq(tc->signals_s);
 		if (tc->timers) {
 			free(tc->timers->real);
 			free(tc->timers->virt);
@@ -465,6 +542,7 @@ static void free_core(CoreEntry *core)
 		free_creds(th->creds);
 		free(th->sas);
 		free(th->rseq_entry);
+		free_sigq(th->signals_p);
 		free(th);
 	}
 	free(core->ids);
@@ -550,6 +628,9 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 			th->rseq_entry->signature = rc.sig;
 		}
 	}
+	ret = dump_sigqueue(tid, false, &th->signals_p);
+	if (ret)
+		goto out;
 	th->creds = make_creds(&st, securebits);
 	if (!th->creds) {
 		ret = -ENOMEM;
@@ -817,6 +898,9 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 			tc->has_child_subreaper = true;
 			tc->child_subreaper = misc.subreaper;
 			tc->exit_code = 0;
+			ret = dump_sigqueue(tid, true, &tc->signals_s);
+			if (ret)
+				break;
 		}
 		ret = write_thread_core(dirfd, t, tid, tc, &misc, misc.securebits);
 	}

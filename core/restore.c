@@ -929,6 +929,41 @@ static int open_file_id(uint32_t id, int flags)
 	return fd;
 }
 
+static size_t queue_len(const SignalQueueEntry *q)
+{
+	return q ? q->n_signals : 0;
+}
+
+static size_t count_siginfos(const struct rtask *t)
+{
+	size_t n = queue_len(t->core->tc->signals_s);
+
+	for (size_t i = 0; i < t->pe->n_threads; i++) {
+		const CoreEntry *c = i ? t->thread_cores[i] : t->core;
+
+		if (c->thread_core)
+			n += queue_len(c->thread_core->signals_p);
+	}
+	return n;
+}
+
+/* Copies a queue's siginfos to *at; the count. */
+static uint32_t put_siginfos(const SignalQueueEntry *q, uint8_t **at)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; q && i < q->n_signals; i++) {
+		const SiginfoEntry *e = q->signals[i];
+
+		if (e->siginfo.len != RESTORER_SIGINFO_SIZE)
+			continue;
+		memcpy(*at, e->siginfo.data, RESTORER_SIGINFO_SIZE);
+		*at += RESTORER_SIGINFO_SIZE;
+		n++;
+	}
+	return n;
+}
+
 static uint32_t fill_creds(const CredsEntry *c, struct restorer_creds *rc)
 {
 	char *last = proc_read_file("/proc/sys/kernel/cap_last_cap", NULL);
@@ -1048,6 +1083,7 @@ static int restore_prepare_and_jump(int idx)
 	struct self_map *self = NULL;
 	int nself = 0, keep[MAX_KEEP], nkeep = 0, vma_keep[MAX_KEEP], exe_keep = -1, pages_keep;
 	unsigned long base, scratch, threads_area = 0;
+	uint8_t *siginfo_area = NULL;
 	uint64_t off = 0;
 	char name[64];
 	int ret;
@@ -1116,7 +1152,8 @@ static int restore_prepare_and_jump(int idx)
 	args_size = sizeof(*args) + mm->n_vmas * sizeof(*vmas) + t->npm * sizeof(*pages) +
 		    MAX_UNMAPS * sizeof(*unmaps) + MAX_MOVES * sizeof(*moves) +
 		    MAX_KEEP * sizeof(*close_fds) + (mm->n_mm_saved_auxv + 2) * sizeof(*auxv) + 64 +
-		    t->pe->n_threads * (sizeof(struct restorer_thread) + RESTORER_THREAD_STACK + 16);
+		    t->pe->n_threads * (sizeof(struct restorer_thread) + RESTORER_THREAD_STACK + 16) +
+		    count_siginfos(t) * RESTORER_SIGINFO_SIZE + 64;
 	args_size = (args_size + psz - 1) & ~(psz - 1);
 	/* plus room to park the vDSO block when it must move over itself */
 	total = blob_size + args_size + (64 << 12);
@@ -1154,11 +1191,19 @@ static int restore_prepare_and_jump(int idx)
 						   ~(uintptr_t)15);
 		unsigned long stacks = ((uintptr_t)(ths + t->pe->n_threads) + 15) & ~15UL;
 
-		for (size_t i = 1; i < t->pe->n_threads; i++)
+		uint8_t *si = (uint8_t *)(stacks + t->pe->n_threads * (RESTORER_THREAD_STACK + 16));
+
+		for (size_t i = 1; i < t->pe->n_threads; i++) {
+			const ThreadCoreEntry *tcore = t->thread_cores[i]->thread_core;
+
 			fill_thread(t, i, &ths[i - 1],
 				    stacks + (i - 1) * (RESTORER_THREAD_STACK + 16),
 				    t->th_status + (int)i - 1);
+			ths[i - 1].siginfo = (uintptr_t)si;
+			ths[i - 1].nr_siginfo = put_siginfos(tcore ? tcore->signals_p : NULL, &si);
+		}
 		threads_area = (uintptr_t)ths;
+		siginfo_area = si;
 	}
 
 	memset(args, 0, sizeof(*args));
@@ -1251,6 +1296,11 @@ static int restore_prepare_and_jump(int idx)
 	fill_state(t, &args->task);
 	args->task.status = (uintptr_t)&status[idx];
 	args->task.threads = threads_area;
+	args->task.siginfo = (uintptr_t)siginfo_area;
+	args->task.nr_siginfo_shared = put_siginfos(t->core->tc->signals_s, &siginfo_area);
+	args->task.nr_siginfo_thread =
+		put_siginfos(t->core->thread_core ? t->core->thread_core->signals_p : NULL,
+			     &siginfo_area);
 	args->task.nr_threads = (uint32_t)t->pe->n_threads - 1;
 	args->task.moves = (uintptr_t)moves;
 	args->task.unmaps = (uintptr_t)unmaps;

@@ -393,6 +393,17 @@ static void thread_main(void *arg)
 	}
 	if (th->pdeath_sig)
 		sys_prctl(R_PR_SET_PDEATHSIG, th->pdeath_sig, 0, 0, 0);
+	for (uint32_t i = 0; i < th->nr_siginfo; i++) {
+		const uint8_t *info = (const uint8_t *)(uintptr_t)th->siginfo +
+				      (uint64_t)i * RESTORER_SIGINFO_SIZE;
+
+		r = sys_rt_tgsigqueueinfo(sys_getpid(), sys_gettid(), *(const int32_t *)info,
+					  (long)info);
+		if (r) {
+			report_fail(st, r, RESTORER_STEP_SIGNALS, i);
+			sys_exit(1);
+		}
+	}
 	if (th->has_creds) {
 		r = restore_creds(&th->creds, &bad);
 		if (r) {

@@ -156,7 +156,8 @@ struct restorer_thread {
 	struct restorer_creds creds;
 	uint64_t status; /* struct restorer_status in criu's shared memory */
 	uint32_t wait_word;
-	uint32_t pad;
+	uint32_t nr_siginfo; /* its own pending signals */
+	uint64_t siginfo;
 };
 
 #define RESTORER_THREAD_STACK 16384
