@@ -1346,7 +1346,7 @@ static int restore_prepare_and_jump(int idx)
 	/* glibc registered rseq for criu's thread: its area goes away with
 	 * criu's memory, and the kernel would fault on it at the next switch */
 	if (__rseq_size > 0) {
-		void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+		void *area = (char *)arch_thread_pointer() + __rseq_offset;
 
 		if (syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) &&
 		    syscall(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))

@@ -47,3 +47,12 @@ void arch_restorer_jump(unsigned long ip, unsigned long sp, unsigned long arg)
 {
 	abort(); /* unreachable: restore refuses earlier on this architecture */
 }
+
+void *arch_thread_pointer(void)
+{
+	void *tp;
+
+	/* r13 holds the thread pointer (GCC 12 has no builtin for it here) */
+	asm("mr %0, 13" : "=r"(tp));
+	return tp;
+}

@@ -47,3 +47,8 @@ void arch_restorer_jump(unsigned long ip, unsigned long sp, unsigned long arg)
 {
 	abort(); /* unreachable: restore refuses earlier on this architecture */
 }
+
+void *arch_thread_pointer(void)
+{
+	return __builtin_thread_pointer();
+}

@@ -283,3 +283,8 @@ void arch_restorer_jump(unsigned long ip, unsigned long sp, unsigned long arg)
 		     : "memory");
 	__builtin_unreachable();
 }
+
+void *arch_thread_pointer(void)
+{
+	return __builtin_thread_pointer();
+}

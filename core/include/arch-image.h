@@ -39,6 +39,9 @@ void arch_regs_dump_fixup(struct compel_regs *r);
 void arch_core_set_clear_tid(CoreEntry *core, uint64_t addr);
 uint64_t arch_core_clear_tid(const CoreEntry *core);
 
+/* This thread's thread pointer (what glibc's TLS offsets are from). */
+void *arch_thread_pointer(void);
+
 /*
  * Switches to the stack sp and jumps to ip with arg as the first argument
  * (the restorer blob's entry).  Never returns.

@@ -1,0 +1,102 @@
+/*
+ * The parasite at work inside an infected task: loading the blob
+ * (core/pie/parasite.c), running its commands, unloading it.
+ *
+ *   compel_infect(pid, 0, &ictx);
+ *   parasite_load(ictx, &ctl);          area mapped, blob started, ECHO ok
+ *   parasite_get_sigactions(ctl, sa);   ... any commands, in any order
+ *   parasite_dump_pages(ctl, iov, n, fd);
+ *   parasite_unload(ctl);               FINI, trap, area unmapped; frees ctl
+ *   compel_cure(ictx, COMPEL_LEAVE_AS_FOUND);
+ *
+ * The parasite runs as a daemon in the victim thread, on its own stack in
+ * the shared area, with every signal blocked; criu posts a command in the
+ * area and waits on a futex word there (see core/pie/parasite.h).  Injected
+ * syscalls cannot run while it does: the few that are needed (dump_pages'
+ * pipe) stop the daemon for a moment, and the next command starts it again.
+ *
+ * Every function returns 0 or a negative errno and logs its error once,
+ * naming the pid.  When the task dies in the middle, calls return -ESRCH
+ * (or -EFAULT when the parasite crashed) and keep nothing open in criu;
+ * parasite_unload() and compel_cure() then release the rest.
+ */
+#ifndef CRIU_PARASITE_CTL_H
+#define CRIU_PARASITE_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "compel.h"
+
+#include "../../core/pie/parasite.h"
+
+/*
+ * What parasite_dump_pages() asks F_SETPIPE_SZ for, by default: the default
+ * /proc/sys/fs/pipe-max-size, the most a criu without CAP_SYS_RESOURCE gets
+ * (asked for more, it falls back to pipe-max-size).  A bigger pipe means
+ * fewer command round trips: bench/bench-dump-pages.c moves about 9, 21 and
+ * 35 GB/s to /dev/null through 64 KiB, 256 KiB and 1 MiB pipes; to a file,
+ * copying into the page cache dominates whatever the pipe.
+ */
+#define PARASITE_PIPE_SIZE (1u << 20)
+
+/* One loaded parasite.  Callers read the fields; only parasite.c writes them. */
+struct parasite_ctl {
+	struct infect_ctx *ictx;
+	void *local;		    /* criu's view of the whole area */
+	unsigned long remote;	    /* the task's view */
+	size_t size;
+	struct parasite_area *area; /* the command area, inside local */
+	unsigned long area_remote;
+	unsigned long entry;	    /* the blob's head in the task */
+	unsigned long stack_top;
+	bool running;		    /* the daemon loop waits for commands */
+	bool broken;		    /* it crashed or timed out: no more commands */
+	int32_t task_pid;	    /* getpid() inside the task (its pid namespace) */
+	size_t pipe_size;	    /* asked of F_SETPIPE_SZ by dump_pages */
+	size_t pipe_size_got;	    /* what the kernel gave, at the last dump_pages */
+	uint64_t nr_rounds;	    /* DUMP_PAGES commands run so far (statistics) */
+};
+
+int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out);
+
+/* sa[sig - 1] for sig 1..64: the kernel's struct sigaction. */
+int parasite_get_sigactions(struct parasite_ctl *ctl,
+			    struct parasite_ksigaction sa[PARASITE_NSIG]);
+
+/* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF. */
+int parasite_get_itimers(struct parasite_ctl *ctl, struct parasite_itimerval it[3]);
+
+/* sigaltstack, umask, prctl values and the thread pointer (see parasite.h). */
+int parasite_get_task_state(struct parasite_ctl *ctl, struct parasite_task_state *st);
+
+/*
+ * Writes the bytes of the task's ranges (addresses in the task; any
+ * alignment, any size), in order, to criu's out_fd at its file position.
+ * Pass all ranges of a task in one call: each call pays about 70 us for
+ * its pipe (see below) besides the pages.
+ *
+ * A pipe is made in the task (injected pipe2), its read end fetched into
+ * criu (pidfd_getfd, or /proc/PID/fd/N on kernels without it) and made
+ * pipe_size big; the parasite vmsplices ranges into the task's write end
+ * until the pipe is full, criu splices that out to out_fd, and so on.  The
+ * task's pipe descriptors are closed by injected closes before returning,
+ * on success and on error.  On error out_fd holds a prefix of the bytes and
+ * the log names the range that failed.
+ */
+int parasite_dump_pages(struct parasite_ctl *ctl, const struct iovec *remote_ranges, int n,
+			int out_fd);
+
+/* For the next dump_pages (rounded up by the kernel to a power of two pages). */
+void parasite_set_pipe_size(struct parasite_ctl *ctl, size_t bytes);
+
+/*
+ * Ends the daemon (FINI, then its trap), unmaps the area on both sides and
+ * frees ctl.  Goes on past errors; returns the first one.  After a crash or
+ * the task's death it only releases what is left (compel_cure() too).
+ */
+int parasite_unload(struct parasite_ctl *ctl);
+
+#endif

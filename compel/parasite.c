@@ -1,0 +1,642 @@
+/*
+ * The parasite in an infected task: see parasite-ctl.h.
+ *
+ * One shared area holds everything, at offsets fixed at load time:
+ *
+ *   [0, blob_mem_size)     the blob, its bss and its stack (see blob.h)
+ *   [area_off, size)       struct parasite_area: the futex word, the
+ *                          command, its result and its arguments
+ *
+ * The daemon is started lazily: parasite_load() starts it, an injected
+ * syscall stops it (FINI and its trap: compel can only inject into a victim
+ * that runs none of our code), and the next command starts it again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "log.h"
+#include "parasite-blob.h"
+#include "parasite-ctl.h"
+#include "syscall-nr.h"
+
+/* Enough for PARASITE_IOV_MAX ranges, and so for every other command. */
+#define AREA_ARGS_MIN                                  \
+	(sizeof(struct parasite_dump_pages_args) + \
+	 PARASITE_IOV_MAX * sizeof(struct parasite_iovec))
+
+_Static_assert(AREA_ARGS_MIN >= sizeof(struct parasite_sigactions_args) &&
+		       AREA_ARGS_MIN >= sizeof(struct parasite_itimers_args) &&
+		       AREA_ARGS_MIN >= sizeof(struct parasite_task_state) &&
+		       AREA_ARGS_MIN >= sizeof(struct parasite_echo_args),
+	       "the argument area must hold every command's arguments");
+
+static const char *const cmd_names[PARASITE_NR_CMDS] = {
+	[PARASITE_CMD_FINI] = "FINI",
+	[PARASITE_CMD_ECHO] = "ECHO",
+	[PARASITE_CMD_GET_SIGACTIONS] = "GET_SIGACTIONS",
+	[PARASITE_CMD_GET_ITIMERS] = "GET_ITIMERS",
+	[PARASITE_CMD_DUMP_PAGES] = "DUMP_PAGES",
+	[PARASITE_CMD_GET_TASK_STATE] = "GET_TASK_STATE",
+};
+
+static pid_t ctl_pid(const struct parasite_ctl *ctl)
+{
+	return ctl->ictx->pid;
+}
+
+/* ---- the command channel ------------------------------------------------ */
+
+/*
+ * Posts cmd and waits for the answer.  compel_futex_wait() watches the task
+ * meanwhile and logs its death, a crash or the timeout.
+ */
+static int post_and_wait(struct parasite_ctl *ctl, uint32_t cmd, long *result)
+{
+	struct parasite_area *area = ctl->area;
+	int ret;
+
+	area->cmd = cmd;
+	area->ret = -EIO;
+	__atomic_store_n(&area->state, PARASITE_ST_CMD, __ATOMIC_RELEASE);
+	compel_futex_wake(&area->state);
+	ret = compel_futex_wait(ctl->ictx, &area->state, PARASITE_ST_CMD, ctl->ictx->timeout_ms);
+	if (ret) {
+		ctl->broken = true;
+		ctl->running = false;
+		return ret;
+	}
+	*result = area->ret;
+	return 0;
+}
+
+static int daemon_start(struct parasite_ctl *ctl)
+{
+	unsigned long arg = ctl->area_remote;
+	int ret;
+
+	ctl->area->state = PARASITE_ST_IDLE;
+	ret = compel_start_code(ctl->ictx, ctl->entry, ctl->stack_top, &arg, 1);
+	if (!ret)
+		ret = compel_futex_wait(ctl->ictx, &ctl->area->state, PARASITE_ST_IDLE,
+					ctl->ictx->timeout_ms);
+	if (ret) {
+		ctl->broken = true;
+		return ret;
+	}
+	ctl->running = true;
+	return 0;
+}
+
+/* Leaves the victim stopped at the parasite's trap (or its fault). */
+static int daemon_stop(struct parasite_ctl *ctl)
+{
+	long result = 0;
+	int ret;
+
+	if (ctl->ictx->dead)
+		return -ESRCH;
+	if (ctl->broken || !ctl->running) {
+		ctl->running = false;
+		return ctl->ictx->code_running ? compel_stop_code(ctl->ictx) : 0;
+	}
+	ret = post_and_wait(ctl, PARASITE_CMD_FINI, &result);
+	if (!ret)
+		ret = compel_wait_code(ctl->ictx, &result);
+	ctl->running = false;
+	if (!ret && result) {
+		pr_err("the parasite in pid %d ended with %ld\n", ctl_pid(ctl), result);
+		ret = -EIO;
+	}
+	if (ret)
+		ctl->broken = true;
+	return ret;
+}
+
+static int check_usable(struct parasite_ctl *ctl, const char *what)
+{
+	if (ctl->ictx->dead) {
+		pr_err("%s in pid %d: the task is gone\n", what, ctl_pid(ctl));
+		return -ESRCH;
+	}
+	if (ctl->broken) {
+		pr_err("%s in pid %d: the parasite failed before\n", what, ctl_pid(ctl));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Runs one command; *result is the parasite's answer (>= 0 or -errno). */
+static int run_cmd(struct parasite_ctl *ctl, uint32_t cmd, long *result)
+{
+	int ret = check_usable(ctl, cmd_names[cmd]);
+
+	if (!ret && !ctl->running)
+		ret = daemon_start(ctl);
+	if (!ret)
+		ret = post_and_wait(ctl, cmd, result);
+	return ret;
+}
+
+/* An injected syscall: the daemon must not run meanwhile. */
+static int inject(struct parasite_ctl *ctl, long nr, unsigned long a0, unsigned long a1,
+		  long *result)
+{
+	unsigned long args[2] = { a0, a1 };
+	int ret = daemon_stop(ctl);
+
+	return ret ? ret : compel_syscall(ctl->ictx, nr, args, 2, result);
+}
+
+/* ---- load and unload ---------------------------------------------------- */
+
+static size_t round_up(size_t v, size_t to)
+{
+	return (v + to - 1) / to * to;
+}
+
+static int install_blob(struct parasite_ctl *ctl)
+{
+	size_t blob_size = blob_mem_size(&parasite_blob);
+	size_t area_off = round_up(blob_size, 64);
+	struct parasite_area *area;
+	int ret;
+
+	ret = blob_install(ctl->local, area_off, ctl->remote, &parasite_blob);
+	if (ret) {
+		pr_err("can't install the parasite blob at %#lx in pid %d\n", ctl->remote,
+		       ctl_pid(ctl));
+		return ret;
+	}
+	/* the task has never run this memory; arm64 and ppc want it said */
+	__builtin___clear_cache((char *)ctl->local, (char *)ctl->local + parasite_blob.size);
+	area = (struct parasite_area *)((char *)ctl->local + area_off);
+	memset(area, 0, ctl->size - area_off);
+	area->magic = PARASITE_MAGIC;
+	area->version = PARASITE_VERSION;
+	area->flags = 0; /* the daemon */
+	area->state = PARASITE_ST_IDLE;
+	area->args_size = ctl->size - area_off - sizeof(*area);
+	ctl->area = area;
+	ctl->area_remote = ctl->remote + area_off;
+	ctl->entry = ctl->remote + PARASITE_BLOB_ENTRY_HEAD;
+	ctl->stack_top = ctl->remote + blob_size;
+	return 0;
+}
+
+/* The first round trip: the blob runs, the channel works both ways. */
+static int check_echo(struct parasite_ctl *ctl)
+{
+	struct parasite_echo_args *e = (void *)ctl->area->args;
+	struct timespec now;
+	uint64_t nonce;
+	long result = 0;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	nonce = (uint64_t)now.tv_nsec * 2654435761u + (uint64_t)now.tv_sec;
+	memset(e, 0, sizeof(*e));
+	e->in = nonce;
+	ret = run_cmd(ctl, PARASITE_CMD_ECHO, &result);
+	if (ret)
+		return ret;
+	if (e->out != nonce + 1 || result != e->pid || e->pid <= 0) {
+		pr_err("the parasite in pid %d answered ECHO wrongly (ret %ld, %llu for %llu)\n",
+		       ctl_pid(ctl), result, (unsigned long long)e->out,
+		       (unsigned long long)nonce);
+		return -EPROTO;
+	}
+	ctl->task_pid = e->pid;
+	return 0;
+}
+
+int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t need = round_up(blob_mem_size(&parasite_blob), 64) +
+		      sizeof(struct parasite_area) + AREA_ARGS_MIN;
+	struct parasite_ctl *ctl;
+	int ret;
+
+	if (ictx->dead) {
+		pr_err("can't load the parasite: pid %d is gone\n", ictx->pid);
+		return -ESRCH;
+	}
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->ictx = ictx;
+	ctl->size = round_up(need, page);
+	ctl->pipe_size = PARASITE_PIPE_SIZE;
+	ret = compel_map_shared(ictx, ctl->size, &ctl->local, &ctl->remote);
+	if (ret) {
+		free(ctl);
+		return ret;
+	}
+	ret = install_blob(ctl);
+	if (!ret)
+		ret = daemon_start(ctl);
+	if (!ret)
+		ret = check_echo(ctl);
+	if (ret) {
+		parasite_unload(ctl);
+		return ret;
+	}
+	*out = ctl;
+	return 0;
+}
+
+int parasite_unload(struct parasite_ctl *ctl)
+{
+	int ret, r;
+
+	if (!ctl)
+		return 0;
+	ret = daemon_stop(ctl);
+	/* also unmaps criu's view, and forgets the area when the task is gone */
+	r = compel_remote_munmap(ctl->ictx, ctl->remote, ctl->size);
+	if (r && !ret)
+		ret = r;
+	free(ctl);
+	return ret;
+}
+
+/* ---- state commands ----------------------------------------------------- */
+
+int parasite_get_sigactions(struct parasite_ctl *ctl,
+			    struct parasite_ksigaction sa[PARASITE_NSIG])
+{
+	struct parasite_sigactions_args *a = (void *)ctl->area->args;
+	long result = 0;
+	int ret = run_cmd(ctl, PARASITE_CMD_GET_SIGACTIONS, &result);
+
+	if (ret)
+		return ret;
+	if (result < 0) {
+		pr_err("can't read the action of signal %d in pid %d: %s\n", a->failed_sig,
+		       ctl_pid(ctl), strerror((int)-result));
+		return (int)result;
+	}
+	memcpy(sa, a->sa, sizeof(a->sa));
+	return 0;
+}
+
+int parasite_get_itimers(struct parasite_ctl *ctl, struct parasite_itimerval it[3])
+{
+	struct parasite_itimers_args *a = (void *)ctl->area->args;
+	long result = 0;
+	int ret = run_cmd(ctl, PARASITE_CMD_GET_ITIMERS, &result);
+
+	if (ret)
+		return ret;
+	if (result < 0) {
+		pr_err("can't read the itimers of pid %d: %s\n", ctl_pid(ctl),
+		       strerror((int)-result));
+		return (int)result;
+	}
+	memcpy(it, a->it, sizeof(a->it));
+	return 0;
+}
+
+static const char *task_state_step_name(uint32_t step)
+{
+	static const char *const names[] = {
+		[PARASITE_TS_OK] = "nothing",
+		[PARASITE_TS_SIGALTSTACK] = "sigaltstack",
+		[PARASITE_TS_PDEATHSIG] = "PR_GET_PDEATHSIG",
+		[PARASITE_TS_SUBREAPER] = "PR_GET_CHILD_SUBREAPER",
+		[PARASITE_TS_SECUREBITS] = "PR_GET_SECUREBITS",
+		[PARASITE_TS_NO_NEW_PRIVS] = "PR_GET_NO_NEW_PRIVS",
+		[PARASITE_TS_DUMPABLE] = "PR_GET_DUMPABLE",
+		[PARASITE_TS_TID_ADDRESS] = "PR_GET_TID_ADDRESS",
+		[PARASITE_TS_TLS] = "the thread pointer",
+	};
+
+	return step < sizeof(names) / sizeof(names[0]) ? names[step] : "an unknown step";
+}
+
+int parasite_get_task_state(struct parasite_ctl *ctl, struct parasite_task_state *st)
+{
+	struct parasite_task_state *a = (void *)ctl->area->args;
+	long result = 0;
+	int ret = run_cmd(ctl, PARASITE_CMD_GET_TASK_STATE, &result);
+
+	if (ret)
+		return ret;
+	if (result < 0) {
+		pr_err("can't read %s of pid %d: %s\n", task_state_step_name(a->failed_step),
+		       ctl_pid(ctl), strerror((int)-result));
+		return (int)result;
+	}
+	memcpy(st, a, sizeof(*st));
+	return 0;
+}
+
+/* ---- pages -------------------------------------------------------------- */
+
+/* The pipe of one parasite_dump_pages() call: -1 where there is none. */
+struct dump_pipe {
+	int task_r, task_w; /* descriptors in the task */
+	int local;	    /* criu's read end */
+};
+
+void parasite_set_pipe_size(struct parasite_ctl *ctl, size_t bytes)
+{
+	ctl->pipe_size = bytes;
+}
+
+/* The task's descriptor fd, as a descriptor of criu (the same open file). */
+static int fetch_task_fd(struct parasite_ctl *ctl, int fd)
+{
+	char path[64];
+	int pidfd, local = -1;
+
+	int err;
+
+	pidfd = (int)syscall(__NR_pidfd_open, ctl_pid(ctl), 0);
+	err = errno;
+	if (pidfd >= 0) {
+		local = (int)syscall(__NR_pidfd_getfd, pidfd, fd, 0);
+		err = errno;
+		close(pidfd);
+		if (local >= 0)
+			return local;
+	}
+	if (err != ENOSYS) {
+		errno = err;
+		pr_perror("can't take descriptor %d of pid %d", fd, ctl_pid(ctl));
+		return -err;
+	}
+	/* before Linux 5.6: reopen the pipe through /proc */
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", ctl_pid(ctl), fd);
+	local = open(path, O_RDONLY | O_CLOEXEC);
+	if (local < 0) {
+		pr_perror("can't open %s", path);
+		return -errno;
+	}
+	return local;
+}
+
+/* /proc/sys/fs/pipe-max-size: the most F_SETPIPE_SZ gives without
+ * CAP_SYS_RESOURCE; 0 when unknown. */
+static size_t pipe_max_size(void)
+{
+	unsigned long max = 0;
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1)
+			max = 0;
+		fclose(f);
+	}
+	return max;
+}
+
+static void size_pipe(struct parasite_ctl *ctl, int fd)
+{
+	size_t want = ctl->pipe_size, max;
+	long got;
+
+	if (fcntl(fd, F_SETPIPE_SZ, (int)want) < 0) {
+		int err = errno;
+
+		max = err == EPERM ? pipe_max_size() : 0;
+		if (!max || max >= want || fcntl(fd, F_SETPIPE_SZ, (int)max) < 0) {
+			errno = err;
+			pr_warn("can't make the pipe of pid %d %zu bytes big: %m\n", ctl_pid(ctl),
+				want);
+		}
+	}
+	got = fcntl(fd, F_GETPIPE_SZ);
+	ctl->pipe_size_got = got > 0 ? (size_t)got : (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static int open_task_pipe(struct parasite_ctl *ctl, struct dump_pipe *p)
+{
+	int *fds = (int *)ctl->area->args;
+	unsigned long fds_remote = ctl->area_remote + offsetof(struct parasite_area, args);
+	long result = 0;
+	int ret;
+
+	ret = inject(ctl, SYS_pipe2, fds_remote, O_CLOEXEC, &result);
+	if (ret)
+		return ret;
+	if (result < 0) {
+		pr_err("pipe2 in pid %d failed: %s\n", ctl_pid(ctl), strerror((int)-result));
+		return (int)result;
+	}
+	p->task_r = fds[0];
+	p->task_w = fds[1];
+	p->local = fetch_task_fd(ctl, p->task_r);
+	if (p->local < 0)
+		return p->local;
+	/* criu's copy is the only read end the pipe needs */
+	ret = inject(ctl, SYS_close, (unsigned long)p->task_r, 0, &result);
+	if (ret)
+		return ret;
+	p->task_r = -1;
+	size_pipe(ctl, p->local);
+	return 0;
+}
+
+/* Closes what is open, on both sides, whatever happened before. */
+static int close_task_pipe(struct parasite_ctl *ctl, struct dump_pipe *p)
+{
+	int fds[2] = { p->task_r, p->task_w }, ret = 0;
+
+	for (int i = 0; i < 2 && !ctl->ictx->dead; i++) {
+		long result = 0;
+		int r;
+
+		if (fds[i] < 0)
+			continue;
+		r = inject(ctl, SYS_close, (unsigned long)fds[i], 0, &result);
+		if (!r && result < 0) {
+			pr_err("close(%d) in pid %d failed: %s\n", fds[i], ctl_pid(ctl),
+			       strerror((int)-result));
+			r = (int)result;
+		}
+		if (r && !ret)
+			ret = r;
+	}
+	if (p->local >= 0)
+		close(p->local);
+	return ret;
+}
+
+/* For an out_fd that splice() refuses (EINVAL: an O_APPEND file, ...). */
+static int copy_out(struct parasite_ctl *ctl, int from, int to, size_t len)
+{
+	enum { CHUNK = 1 << 16 };
+	char *buf = malloc(CHUNK);
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (len && !ret) {
+		ssize_t n = read(from, buf, len < CHUNK ? len : CHUNK);
+		size_t done = 0;
+
+		if (n <= 0) {
+			pr_perror("can't read the pipe of pid %d", ctl_pid(ctl));
+			ret = n < 0 ? -errno : -EIO;
+			break;
+		}
+		while (done < (size_t)n && !ret) {
+			ssize_t w = write(to, buf + done, (size_t)n - done);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				pr_perror("can't write the pages of pid %d", ctl_pid(ctl));
+				ret = w < 0 ? -errno : -EIO;
+			}
+			done += w > 0 ? (size_t)w : 0;
+		}
+		len -= (size_t)n;
+	}
+	free(buf);
+	return ret;
+}
+
+/* Moves len bytes, all already in the pipe, to out_fd. */
+static int drain_pipe(struct parasite_ctl *ctl, int pipe_fd, int out_fd, size_t len)
+{
+	while (len) {
+		ssize_t n = splice(pipe_fd, NULL, out_fd, NULL, len, SPLICE_F_MOVE);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EINVAL)
+			return copy_out(ctl, pipe_fd, out_fd, len);
+		if (n <= 0) {
+			pr_perror("can't write the pages of pid %d", ctl_pid(ctl));
+			return n < 0 ? -errno : -EIO;
+		}
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Where dump_pages is: range idx, off bytes into it. */
+struct range_cursor {
+	const struct iovec *ranges;
+	int n, idx;
+	size_t off;
+};
+
+static void cursor_skip_empty(struct range_cursor *c)
+{
+	while (c->idx < c->n && c->ranges[c->idx].iov_len == c->off) {
+		c->idx++;
+		c->off = 0;
+	}
+}
+
+static void cursor_advance(struct range_cursor *c, uint64_t done)
+{
+	while (done && c->idx < c->n) {
+		size_t left = c->ranges[c->idx].iov_len - c->off;
+
+		if (done < left) {
+			c->off += done;
+			return;
+		}
+		done -= left;
+		c->idx++;
+		c->off = 0;
+	}
+	cursor_skip_empty(c);
+}
+
+/*
+ * Fills the command with the ranges from the cursor on: at most one per
+ * pipe slot, since a round moves at most a pipe's worth.
+ */
+static uint32_t fill_iovs(struct parasite_ctl *ctl, const struct range_cursor *c,
+			  struct parasite_dump_pages_args *a)
+{
+	size_t room = (ctl->area->args_size - sizeof(*a)) / sizeof(a->iov[0]);
+	size_t slots = ctl->pipe_size_got / (size_t)sysconf(_SC_PAGESIZE);
+	uint32_t nr = 0;
+
+	if (slots && slots < room)
+		room = slots;
+	for (int i = c->idx; i < c->n && nr < room; i++) {
+		size_t skip = i == c->idx ? c->off : 0;
+
+		if (c->ranges[i].iov_len == skip)
+			continue;
+		a->iov[nr].base = (uint64_t)(uintptr_t)c->ranges[i].iov_base + skip;
+		a->iov[nr].len = c->ranges[i].iov_len - skip;
+		nr++;
+	}
+	return nr;
+}
+
+/*
+ * Rounds of: the parasite vmsplices until the pipe is full (-EAGAIN) or
+ * the ranges end, then criu moves what it spliced to out_fd.
+ */
+static int pump_pages(struct parasite_ctl *ctl, struct dump_pipe *p,
+		      struct range_cursor *c, int out_fd)
+{
+	struct parasite_dump_pages_args *a = (void *)ctl->area->args;
+	long result;
+	int ret;
+
+	cursor_skip_empty(c);
+	while (c->idx < c->n) {
+		a->pipe_fd = p->task_w;
+		a->splice_flags = SPLICE_F_NONBLOCK;
+		a->nr_iovs = fill_iovs(ctl, c, a);
+		a->spliced = 0;
+		ret = run_cmd(ctl, PARASITE_CMD_DUMP_PAGES, &result);
+		if (ret)
+			return ret;
+		ctl->nr_rounds++;
+		if (a->spliced) {
+			ret = drain_pipe(ctl, p->local, out_fd, a->spliced);
+			if (ret)
+				return ret;
+			cursor_advance(c, a->spliced);
+		}
+		if (a->spliced && (result >= 0 || result == -EAGAIN))
+			continue;
+		if (result >= 0 || result == -EAGAIN)
+			result = -EIO; /* no progress: an empty pipe cannot be full */
+		pr_err("can't read %zu bytes at %p (range %d of %d) in pid %d: %s\n",
+		       c->ranges[c->idx].iov_len - c->off,
+		       (char *)c->ranges[c->idx].iov_base + c->off, c->idx, c->n, ctl_pid(ctl),
+		       strerror((int)-result));
+		return (int)result;
+	}
+	return 0;
+}
+
+int parasite_dump_pages(struct parasite_ctl *ctl, const struct iovec *remote_ranges, int n,
+			int out_fd)
+{
+	struct dump_pipe p = { .task_r = -1, .task_w = -1, .local = -1 };
+	struct range_cursor c = { .ranges = remote_ranges, .n = n };
+	int ret, r;
+
+	if (n < 0 || (n && !remote_ranges)) {
+		pr_err("bad list of ranges for the pages of pid %d\n", ctl_pid(ctl));
+		return -EINVAL;
+	}
+	ret = check_usable(ctl, cmd_names[PARASITE_CMD_DUMP_PAGES]);
+	if (ret || !n)
+		return ret;
+	ret = open_task_pipe(ctl, &p);
+	if (!ret)
+		ret = pump_pages(ctl, &p, &c, out_fd);
+	r = close_task_pipe(ctl, &p);
+	return ret ? ret : r;
+}
