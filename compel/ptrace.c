@@ -119,8 +119,20 @@ static bool thread_is_zombie(pid_t pid, pid_t tid)
 	return zombie;
 }
 
+#ifndef PTRACE_O_SUSPEND_SECCOMP
+#define PTRACE_O_SUSPEND_SECCOMP (1 << 21)
+#endif
+
 static int seize_one(struct infect_ctx *ctx, struct compel_thread *t)
 {
+	/*
+	 * Seccomp is suspended while we hold the task: our injected syscalls
+	 * must not be judged by the task's filters (nor kill a strict-mode
+	 * task).  It needs CAP_SYS_ADMIN; without it we seize plainly.
+	 */
+	if (!ptrace(PTRACE_SEIZE, t->tid, NULL,
+		    (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP)))
+		goto seized;
 	if (ptrace(PTRACE_SEIZE, t->tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD)) {
 		int err = -errno;
 
@@ -137,6 +149,7 @@ static int seize_one(struct infect_ctx *ctx, struct compel_thread *t)
 			       strerror(-err));
 		return err;
 	}
+seized:
 	t->seized = true;
 	if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL)) {
 		int err = -errno;

@@ -160,6 +160,28 @@ static int seize_tree(pid_t root)
 	return ret;
 }
 
+/*
+ * A session or process group led from outside the tree cannot be made
+ * again on restore, except for the job of an interactive shell (-j), which
+ * joins the session criu is restored in.
+ */
+static int check_sessions(void)
+{
+	for (int i = 0; i < nr_tasks; i++) {
+		struct dtask *t = &tree[i];
+
+		if (find_task(t->stat.sid) >= 0 && find_task(t->stat.pgid) >= 0)
+			continue;
+		if (opts.shell_job)
+			continue;
+		pr_err("pid %d is in session %d / process group %d led from outside the tree: "
+		       "a job of a shell? dump it with --shell-job (-j)\n",
+		       t->pid, t->stat.sid, t->stat.pgid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void release_tree(bool kill_it, bool leave_stopped)
 {
 	for (int i = nr_tasks - 1; i >= 0; i--) {
@@ -1022,6 +1044,8 @@ int cmd_dump(void)
 	kerndat_probe_one(KD_PAGEMAP_SCAN);
 
 	ret = seize_tree(opts.pid);
+	if (!ret)
+		ret = check_sessions();
 	for (int i = 0; i < nr_tasks && !ret; i++) {
 		if (tree[i].zombie)
 			ret = dump_zombie(dirfd, &tree[i]);

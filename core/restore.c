@@ -490,11 +490,12 @@ static void report(int idx, long ret, uint32_t step)
 	__atomic_store_n(&status[idx].done, 1u, __ATOMIC_RELEASE);
 }
 
-static pid_t clone_with_pid(pid_t pid, int exit_signal)
+static pid_t clone_with_pid(pid_t pid, int exit_signal, uint64_t flags)
 {
 	struct clone_args args;
 
 	memset(&args, 0, sizeof(args));
+	args.flags = flags;
 	args.exit_signal = (uint64_t)exit_signal;
 	args.set_tid = (uintptr_t)&pid;
 	args.set_tid_size = 1;
@@ -510,7 +511,7 @@ static int fork_children(int idx)
 
 		if (tasks[i].parent != idx)
 			continue;
-		pid = clone_with_pid((pid_t)tasks[i].pe->pid, SIGCHLD);
+		pid = clone_with_pid((pid_t)tasks[i].pe->pid, SIGCHLD, 0);
 		if (pid < 0) {
 			pr_perror("can't create pid %u", tasks[i].pe->pid);
 			return -errno;
@@ -581,6 +582,16 @@ static int open_fd(const FdinfoEntry *fd, uint32_t pid)
 	}
 	if (fe->type == FD_TYPES__REG && fe->reg) {
 		int flags = (int)(fe->reg->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC));
+
+		/* a shell job's terminal becomes the one criu runs on */
+		if (opts.shell_job && fe->reg->has_mode && S_ISCHR(fe->reg->mode) &&
+		    (!strncmp(fe->reg->name, "/dev/pts/", 9) || !strncmp(fe->reg->name, "/dev/tty", 8)) &&
+		    isatty(STDIN_FILENO)) {
+			ret = open(ttyname(STDIN_FILENO), (flags & ~O_ACCMODE) | O_RDWR | O_CLOEXEC);
+			if (ret < 0)
+				pr_perror("fd %u of pid %u: can't open this terminal", fd->fd, pid);
+			return ret < 0 ? -errno : ret;
+		}
 
 		ret = open(fe->reg->name, flags | O_CLOEXEC | O_NOCTTY);
 		if (ret < 0) {
@@ -724,6 +735,10 @@ out:
 static void set_session(struct rtask *t)
 {
 	pid_t pid = (pid_t)t->pe->pid;
+
+	/* a shell job joins criu's session and process group */
+	if (opts.shell_job && find_task_index(t->pe->sid) < 0)
+		return;
 
 	if (t->pe->sid == (uint32_t)pid)
 		setsid();
@@ -1306,6 +1321,16 @@ static int restore_prepare_and_jump(int idx)
 	args->task.unmaps = (uintptr_t)unmaps;
 	args->task.close_fds = (uintptr_t)close_fds;
 
+	if (t->fs) {
+		const FileEntry *cwd = file_by_id(t->fs->cwd_id);
+
+		if (cwd && cwd->reg && chdir(cwd->reg->name)) {
+			pr_perror("pid %u: can't change to its directory %s", t->pe->pid,
+				  cwd->reg->name);
+			return -errno;
+		}
+	}
+
 	/* From here on no logging: the task's fds take their numbers. */
 	ret = place_fds(idx, keep, nkeep);
 	if (ret)
@@ -1350,6 +1375,13 @@ static int restore_prepare_and_jump(int idx)
 
 		if (syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) &&
 		    syscall(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+			return -errno;
+	}
+	if (t->fs) {
+		const FileEntry *root = file_by_id(t->fs->root_id);
+
+		/* last: nothing is opened by path after this */
+		if (root && root->reg && strcmp(root->reg->name, "/") && chroot(root->reg->name))
 			return -errno;
 	}
 	status[idx].blob_addr = base;
@@ -1599,7 +1631,8 @@ int cmd_restore(void)
 		return 1;
 	}
 	/* children of criu that die are seen through status, not signals */
-	root = clone_with_pid((pid_t)tasks[0].pe->pid, SIGCHLD);
+	root = clone_with_pid((pid_t)tasks[0].pe->pid, SIGCHLD,
+			      opts.restore_sibling ? CLONE_PARENT : 0);
 	if (root < 0) {
 		pr_perror("can't create the root task with pid %u", tasks[0].pe->pid);
 		return 1;
@@ -1620,7 +1653,7 @@ int cmd_restore(void)
 	if (write_pidfile(root))
 		return 1;
 	dump_status_fd_ready();
-	if (opts.restore_detached)
+	if (opts.restore_detached || opts.restore_sibling)
 		return 0;
 	{
 		int wst;

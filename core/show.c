@@ -103,29 +103,35 @@ static int show_raw(FILE *out, struct cr_img *img, bool json)
 	return opts.show_pages_content ? show_hexdump(out, img, 0, len) : 0;
 }
 
-/* The pages image that a pagemap's head points at, next to the pagemap. */
-static struct cr_img *open_pages_of(struct cr_img *pagemap, const ProtobufCMessage *head)
+/*
+ * The pages image that a pagemap's head points at, next to the pagemap
+ * (whose path is relative to dirfd, like the one show_image was given).
+ */
+static struct cr_img *open_pages_of(int dirfd, struct cr_img *pagemap,
+				     const ProtobufCMessage *head)
 {
 	const ProtobufCFieldDescriptor *f =
 		protobuf_c_message_descriptor_get_field_by_name(head->descriptor, "pages_id");
-	char *copy = strdup(pagemap->name), path[512], name[128];
+	char *copy = strdup(pagemap->name), name[128];
 	struct cr_img *pages;
-	int dirfd;
+	unsigned long id;
+	int pages_dirfd;
 
 	if (!f || !copy)
 		return free(copy), NULL;
-	img_file_name(name, sizeof(name), IMG_PAGES, *(const uint32_t *)((const char *)head + f->offset));
-	snprintf(path, sizeof(path), "%s", dirname(copy));
-	free(copy);
-	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		pr_perror("can't open directory %s", path);
+	id = *(const uint32_t *)((const char *)head + f->offset);
+	img_file_name(name, sizeof(name), IMG_PAGES, id);
+	pages_dirfd = openat(dirfd, dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pages_dirfd < 0) {
+		pr_perror("image %s: can't open its directory", pagemap->name);
+		free(copy);
 		return NULL;
 	}
-	pages = img_open(dirfd, IMG_PAGES, O_RDONLY, 0UL + *(const uint32_t *)((const char *)head + f->offset));
+	free(copy);
+	pages = img_open(pages_dirfd, IMG_PAGES, O_RDONLY, id);
 	if (!pages && errno == ENOENT)
 		pr_err("image %s: its pages image %s is missing\n", pagemap->name, name);
-	close(dirfd);
+	close(pages_dirfd);
 	return pages;
 }
 
@@ -207,7 +213,7 @@ static void upper_name(char *buf, size_t size, const char *name)
 	buf[i] = 0;
 }
 
-static int show_entries(FILE *out, struct cr_img *img, bool json)
+static int show_entries(FILE *out, int dirfd, struct cr_img *img, bool json)
 {
 	const struct img_desc *d = &img_descs[img->type];
 	struct cr_img *pages = NULL;
@@ -231,7 +237,7 @@ static int show_entries(FILE *out, struct cr_img *img, bool json)
 		if (!ret && !json && opts.show_pages_content &&
 		    (img->type == IMG_PAGEMAP || img->type == IMG_SHMEM_PAGEMAP)) {
 			if (n == 0)
-				pages = open_pages_of(img, m);
+				pages = open_pages_of(dirfd, img, m);
 			else if (pages)
 				ret = show_pagemap_pages(out, pages, m);
 		}
@@ -268,9 +274,9 @@ int show_image(FILE *out, int dirfd, const char *path, bool json)
 		fprintf(out, "{\n  \"magic\": \"%s\",\n  \"entries\": [", magic);
 	else
 		fprintf(out, "%s: %s image (magic 0x%08x)\n", img->name, d->name, d->magic);
-	ret = show_entries(out, img, json);
+	ret = show_entries(out, dirfd, img, json);
 	if (json)
-		fputs(ret ? "\n  ]\n}\n" : "\n  ]\n}\n", out);
+		fputs("\n  ]\n}\n", out); /* closed even after an error: stays JSON */
 	img_close(img);
 	return ret;
 }
