@@ -47,6 +47,7 @@
 #include "proto/fs.pb-c.h"
 #include "proto/inventory.pb-c.h"
 #include "proto/pstree.pb-c.h"
+#include "proto/seccomp.pb-c.h"
 #include "vma.h"
 #include "pie/parasite.h"
 
@@ -484,6 +485,137 @@ static int dump_sigqueue(pid_t tid, bool shared, SignalQueueEntry **out)
 	return 0;
 }
 
+/* ---- seccomp ---- */
+
+#define SECCOMP_GET_FILTER 0x420c
+#define SOCK_FILTER_SIZE 8
+
+static SeccompFilter **sc_filters;
+static size_t nr_sc_filters;
+
+static void free_seccomp(void)
+{
+	for (size_t i = 0; i < nr_sc_filters; i++) {
+		free(sc_filters[i]->filter.data);
+		free(sc_filters[i]);
+	}
+	free(sc_filters);
+	sc_filters = NULL;
+	nr_sc_filters = 0;
+}
+
+/*
+ * The filter chain of thread tid, stored oldest first with prev links;
+ * a chain already stored (threads sharing it) is reused.  *newest is the
+ * index of its newest filter.
+ */
+static int dump_seccomp_chain(pid_t tid, uint32_t *newest)
+{
+	SeccompFilter *chain[512];
+	int n = 0, ret = 0;
+
+	for (; n < 512; n++) {
+		long len = ptrace(SECCOMP_GET_FILTER, tid, (void *)(long)n, NULL);
+		SeccompFilter *f;
+
+		if (len < 0) {
+			if (errno == ENOENT)
+				break;
+			pr_perror("can't read seccomp filter %d of thread %d", n, tid);
+			ret = -errno;
+			goto err;
+		}
+		f = calloc(1, sizeof(*f));
+		if (f)
+			seccomp_filter__init(f);
+		if (!f || !(f->filter.data = malloc((size_t)len * SOCK_FILTER_SIZE))) {
+			free(f);
+			ret = -ENOMEM;
+			goto err;
+		}
+		f->filter.len = (size_t)len * SOCK_FILTER_SIZE;
+		if (ptrace(SECCOMP_GET_FILTER, tid, (void *)(long)n, f->filter.data) != len) {
+			ret = -EIO;
+			free(f->filter.data);
+			free(f);
+			goto err;
+		}
+		chain[n] = f;
+	}
+	if (!n) {
+		pr_err("thread %d is in seccomp filter mode but has no filter\n", tid);
+		return -EINVAL;
+	}
+	/* already stored? compare from the newest down */
+	for (size_t k = 0; k < nr_sc_filters; k++) {
+		size_t at = k;
+		bool same = true;
+		int i;
+
+		for (i = 0; i < n && same; i++) {
+			const SeccompFilter *f = sc_filters[at];
+			bool last = i == n - 1;
+
+			same = f->filter.len == chain[i]->filter.len &&
+			       !memcmp(f->filter.data, chain[i]->filter.data, f->filter.len) &&
+			       last == !f->has_prev;
+			if (same && !last)
+				at = f->prev;
+		}
+		if (same) {
+			*newest = (uint32_t)k;
+			for (int j = 0; j < n; j++) {
+				free(chain[j]->filter.data);
+				free(chain[j]);
+			}
+			return 0;
+		}
+	}
+	{
+		SeccompFilter **na = realloc(sc_filters, (nr_sc_filters + (size_t)n) * sizeof(*na));
+
+		if (!na) {
+			ret = -ENOMEM;
+			goto err;
+		}
+		sc_filters = na;
+	}
+	for (int i = n - 1; i >= 0; i--) {
+		if (i != n - 1) {
+			chain[i]->has_prev = true;
+			chain[i]->prev = (uint32_t)nr_sc_filters - 1;
+		}
+		sc_filters[nr_sc_filters++] = chain[i];
+	}
+	*newest = (uint32_t)nr_sc_filters - 1;
+	return 0;
+err:
+	while (n-- > 0) {
+		free(chain[n]->filter.data);
+		free(chain[n]);
+	}
+	return ret;
+}
+
+static int write_seccomp(int dirfd)
+{
+	SeccompEntry e = SECCOMP_ENTRY__INIT;
+	struct cr_img *img;
+	int ret;
+
+	if (!nr_sc_filters)
+		return 0;
+	e.n_seccomp_filters = nr_sc_filters;
+	e.seccomp_filters = sc_filters;
+	img = img_open(dirfd, IMG_SECCOMP, O_WRONLY);
+	if (!img)
+		return -EIO;
+	ret = img_write_pb(img, &e.base);
+	if (img_close(img) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
 /* ---- per-thread core ---------------------------------------------------------- */
 
 static uint32_t *cap_words(uint64_t caps, size_t *n)
@@ -653,6 +785,16 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 	ret = dump_sigqueue(tid, false, &th->signals_p);
 	if (ret)
 		goto out;
+	if (st.seccomp) {
+		th->has_seccomp_mode = true;
+		th->seccomp_mode = st.seccomp == 1 ? SECCOMP_MODE__strict : SECCOMP_MODE__filter;
+		if (st.seccomp == 2) {
+			ret = dump_seccomp_chain(tid, &th->seccomp_filter);
+			if (ret)
+				goto out;
+			th->has_seccomp_filter = true;
+		}
+	}
 	th->creds = make_creds(&st, securebits);
 	if (!th->creds) {
 		ret = -ENOMEM;
@@ -1059,6 +1201,9 @@ int cmd_dump(void)
 		ret = write_pstree(dirfd);
 	if (!ret)
 		ret = files_write_images(dirfd);
+	if (!ret)
+		ret = write_seccomp(dirfd);
+	free_seccomp();
 	if (!ret)
 		ret = write_inventory(dirfd);
 	if (!ret && cpuinfo_dump_image(dirfd))

@@ -50,6 +50,7 @@
 #include "proto/pagemap.pb-c.h"
 #include "proto/pipe-data.pb-c.h"
 #include "proto/pstree.pb-c.h"
+#include "proto/seccomp.pb-c.h"
 #include "restorer-blob.h"
 #include "show.h"
 #include "vma.h"
@@ -96,6 +97,7 @@ struct rshmem {
 
 static struct rshmem *shmems;
 static size_t nr_shmems;
+static SeccompEntry *seccomp;
 static struct rtask *tasks;
 static int nr_tasks;
 static FileEntry **files;
@@ -450,6 +452,18 @@ static int read_images(int dirfd)
 	if (ret) {
 		pr_err("can't read files.img\n");
 		return ret;
+	}
+	{
+		struct cr_img *img = img_open(dirfd, IMG_SECCOMP, O_RDONLY | O_CREAT);
+
+		if (img) {
+			ret = img_read_one(img, NULL, (ProtobufCMessage **)&seccomp);
+			img_close(img);
+			if (ret < 0) {
+				pr_err("can't read seccomp.img\n");
+				return ret;
+			}
+		}
 	}
 	ret = plan_pipes();
 	if (!ret)
@@ -944,6 +958,70 @@ static int open_file_id(uint32_t id, int flags)
 	return fd;
 }
 
+static size_t seccomp_bytes(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; seccomp && i < seccomp->n_seccomp_filters; i++)
+		n += seccomp->seccomp_filters[i]->filter.len + sizeof(struct restorer_seccomp) * 4 + 16;
+	return n;
+}
+
+/*
+ * The filters of a thread, oldest first, into *area (the insns copied once
+ * per task into insns_copy).  Returns 0 or -EINVAL for a broken chain.
+ */
+static int fill_seccomp(const ThreadCoreEntry *th, struct restorer_creds *rc, uint8_t **area,
+			uint64_t *insns_at)
+{
+	uint32_t chain[512];
+	int n = 0;
+
+	if (!th || !th->has_seccomp_mode || th->seccomp_mode == SECCOMP_MODE__disabled)
+		return 0;
+	if (th->seccomp_mode == SECCOMP_MODE__strict) {
+		rc->seccomp_strict = 1;
+		return 0;
+	}
+	if (!seccomp || !th->has_seccomp_filter) {
+		pr_err("a thread uses seccomp filters and seccomp.img has none\n");
+		return -EINVAL;
+	}
+	for (uint32_t at = th->seccomp_filter;; n++) {
+		const SeccompFilter *f;
+
+		if (at >= seccomp->n_seccomp_filters || n == 512) {
+			pr_err("seccomp.img: broken filter chain at %u\n", at);
+			return -EINVAL;
+		}
+		chain[n] = at;
+		f = seccomp->seccomp_filters[at];
+		if (!f->filter.len || f->filter.len % 8 || f->filter.len / 8 > 4096) {
+			pr_err("seccomp.img: filter %u has %zu bytes\n", at, f->filter.len);
+			return -EINVAL;
+		}
+		if (!f->has_prev)
+			break;
+		at = f->prev;
+	}
+	n++;
+	{
+		struct restorer_seccomp *rs = (struct restorer_seccomp *)(((uintptr_t)*area + 7) & ~(uintptr_t)7);
+
+		rc->seccomp_filters = (uintptr_t)rs;
+		rc->nr_seccomp = (uint32_t)n;
+		for (int i = 0; i < n; i++) {
+			const SeccompFilter *f = seccomp->seccomp_filters[chain[n - 1 - i]];
+
+			rs[i].insns = insns_at[chain[n - 1 - i]];
+			rs[i].len = (uint32_t)(f->filter.len / 8);
+			rs[i].flags = f->has_flags ? f->flags : 0;
+		}
+		*area = (uint8_t *)(rs + n);
+	}
+	return 0;
+}
+
 static size_t queue_len(const SignalQueueEntry *q)
 {
 	return q ? q->n_signals : 0;
@@ -1168,7 +1246,8 @@ static int restore_prepare_and_jump(int idx)
 		    MAX_UNMAPS * sizeof(*unmaps) + MAX_MOVES * sizeof(*moves) +
 		    MAX_KEEP * sizeof(*close_fds) + (mm->n_mm_saved_auxv + 2) * sizeof(*auxv) + 64 +
 		    t->pe->n_threads * (sizeof(struct restorer_thread) + RESTORER_THREAD_STACK + 16) +
-		    count_siginfos(t) * RESTORER_SIGINFO_SIZE + 64;
+		    count_siginfos(t) * RESTORER_SIGINFO_SIZE + 64 +
+		    seccomp_bytes() * (t->pe->n_threads + 1) + 4096;
 	args_size = (args_size + psz - 1) & ~(psz - 1);
 	/* plus room to park the vDSO block when it must move over itself */
 	total = blob_size + args_size + (64 << 12);
@@ -1316,6 +1395,37 @@ static int restore_prepare_and_jump(int idx)
 	args->task.nr_siginfo_thread =
 		put_siginfos(t->core->thread_core ? t->core->thread_core->signals_p : NULL,
 			     &siginfo_area);
+	if (seccomp && seccomp->n_seccomp_filters) {
+		uint64_t *insns_at = calloc(seccomp->n_seccomp_filters, sizeof(*insns_at));
+		uint8_t *area = (uint8_t *)(((uintptr_t)siginfo_area + 7) & ~(uintptr_t)7);
+
+		if (!insns_at)
+			return -ENOMEM;
+		for (size_t i = 0; i < seccomp->n_seccomp_filters; i++) {
+			memcpy(area, seccomp->seccomp_filters[i]->filter.data,
+			       seccomp->seccomp_filters[i]->filter.len);
+			insns_at[i] = (uintptr_t)area;
+			area += (seccomp->seccomp_filters[i]->filter.len + 7) & ~(size_t)7;
+		}
+		ret = fill_seccomp(t->core->thread_core, &args->task.creds, &area, insns_at);
+		for (size_t k = 1; !ret && k < t->pe->n_threads; k++) {
+			struct restorer_thread *rth = (struct restorer_thread *)threads_area + (k - 1);
+
+			ret = fill_seccomp(t->thread_cores[k]->thread_core, &rth->creds, &area, insns_at);
+		}
+		free(insns_at);
+		if (ret)
+			return ret;
+	} else {
+		ret = fill_seccomp(t->core->thread_core, &args->task.creds, NULL, NULL);
+		for (size_t k = 1; !ret && k < t->pe->n_threads; k++) {
+			struct restorer_thread *rth = (struct restorer_thread *)threads_area + (k - 1);
+
+			ret = fill_seccomp(t->thread_cores[k]->thread_core, &rth->creds, NULL, NULL);
+		}
+		if (ret)
+			return ret;
+	}
 	args->task.nr_threads = (uint32_t)t->pe->n_threads - 1;
 	args->task.moves = (uintptr_t)moves;
 	args->task.unmaps = (uintptr_t)unmaps;

@@ -290,6 +290,23 @@ static long capset64(uint64_t eff, uint64_t prm, uint64_t inh)
  * with KEEPCAPS so that the permitted set survives; then every capability
  * we kept lets us set the securebits; then the task's own sets.
  */
+/*
+ * The end: criu seizes the thread here and writes its registers.  A
+ * thread in strict seccomp mode may not even wait on a futex: it enters
+ * the mode and spins (criu's ptrace suspends seccomp for its own work).
+ */
+static void wait_for_criu(int strict, uint32_t *word) __attribute__((noreturn));
+static void wait_for_criu(int strict, uint32_t *word)
+{
+	if (strict) {
+		sys_prctl(22 /* PR_SET_SECCOMP */, 1 /* SECCOMP_MODE_STRICT */, 0, 0, 0);
+		for (;;)
+			asm volatile("" ::: "memory");
+	}
+	for (;;)
+		sys_futex((long)word, PIE_FUTEX_WAIT, 0, 0, 0, 0);
+}
+
 static long restore_creds(const struct restorer_creds *c, uint32_t *bad)
 {
 	long r;
@@ -328,6 +345,21 @@ static long restore_creds(const struct restorer_creds *c, uint32_t *bad)
 	r = sys_prctl(R_PR_SET_SECUREBITS, c->secbits, 0, 0, 0);
 	if (r)
 		return *bad = 5, r;
+	/* filters while CAP_SYS_ADMIN is still effective: the task may not
+	 * have had no_new_privs; what follows must pass them */
+	for (uint32_t i = 0; i < c->nr_seccomp; i++) {
+		const struct restorer_seccomp *f =
+			(const struct restorer_seccomp *)(uintptr_t)c->seccomp_filters + i;
+		struct {
+			uint16_t len;
+			uint16_t pad[3];
+			uint64_t filter;
+		} prog = { (uint16_t)f->len, { 0, 0, 0 }, f->insns };
+
+		r = sys_seccomp(1 /* SECCOMP_SET_MODE_FILTER */, f->flags, (long)&prog);
+		if (r)
+			return *bad = 9, r;
+	}
 	r = capset64(c->cap_eff, c->cap_prm, c->cap_inh);
 	if (r)
 		return *bad = 6, r;
@@ -414,8 +446,7 @@ static void thread_main(void *arg)
 	st->step = RESTORER_STEP_DONE;
 	pie_store_release(&st->done, 1u);
 	sys_futex((long)&st->done, PIE_FUTEX_WAKE, 1, 0, 0, 0);
-	for (;;)
-		sys_futex((long)&th->wait_word, PIE_FUTEX_WAIT, 0, 0, 0, 0);
+	wait_for_criu(th->has_creds && th->creds.seccomp_strict, &th->wait_word);
 }
 
 static long create_threads(struct restorer_task *t, uint32_t *bad)
@@ -505,8 +536,7 @@ static long restore_task(struct restorer_args *args)
 		pie_store_release(&st->done, 1u);
 		sys_futex((long)&st->done, PIE_FUTEX_WAKE, 1, 0, 0, 0);
 	}
-	for (;;)
-		sys_futex((long)&t->wait_word, PIE_FUTEX_WAIT, 0, 0, 0, 0);
+	wait_for_criu(t->has_creds && t->creds.seccomp_strict, &t->wait_word);
 	return 0;
 }
 

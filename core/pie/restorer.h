@@ -119,6 +119,16 @@ struct restorer_creds {
 	uint32_t ngroups;
 	uint32_t last_cap; /* highest capability number of this kernel */
 	uint32_t groups[64];
+	/* seccomp, installed with the credentials: filters oldest first */
+	uint64_t seccomp_filters; /* struct restorer_seccomp[nr_seccomp] */
+	uint32_t nr_seccomp;
+	uint32_t seccomp_strict; /* strict mode, entered after everything */
+};
+
+struct restorer_seccomp {
+	uint64_t insns; /* struct sock_filter[len] */
+	uint32_t len;
+	uint32_t flags;
 };
 
 #define RESTORER_RLIMITS 16
