@@ -518,6 +518,32 @@ static pid_t clone_with_pid(pid_t pid, int exit_signal, uint64_t flags)
 
 static void restore_task(int idx) __attribute__((noreturn));
 
+/*
+ * Process groups: a child that leads one, then children that join a group
+ * led by someone else already there (a sibling, this task, an ancestor).
+ * The parent does it, so no child has to wait for another.
+ */
+static int set_child_groups(int idx)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = idx + 1; i < nr_tasks; i++) {
+			struct rtask *c = &tasks[i];
+			pid_t pid = (pid_t)c->pe->pid, pgid = (pid_t)c->pe->pgid;
+
+			if (c->parent != idx || c->pe->sid == c->pe->pid)
+				continue;
+			if (opts.shell_job && find_task_index(c->pe->sid) < 0)
+				continue;
+			if ((pass == 0) != (pgid == pid) || pgid == getpgrp())
+				continue;
+			if (setpgid(pid, pgid) && errno != EACCES) {
+				pr_perror("can't put pid %d in process group %d", pid, pgid);
+				return -errno;
+			}
+		}
+	return 0;
+}
+
 static int fork_children(int idx)
 {
 	for (int i = idx + 1; i < nr_tasks; i++) {
@@ -1105,6 +1131,8 @@ static void fill_thread(struct rtask *t, size_t i, struct restorer_thread *rt, u
 		rt->ss_flags = (int32_t)th->sas->ss_flags & ~1;
 	}
 	rt->pdeath_sig = th->has_pdeath_sig ? th->pdeath_sig : 0;
+	if (th->comm)
+		snprintf(rt->comm, sizeof(rt->comm), "%s", th->comm);
 	if (th->creds)
 		rt->has_creds = fill_creds(th->creds, &rt->creds);
 }
@@ -1523,6 +1551,8 @@ static void restore_task(int idx)
 	if (!ret)
 		ret = fork_children(idx);
 	if (!ret)
+		ret = set_child_groups(idx);
+	if (!ret)
 		ret = restore_prepare_and_jump(idx);
 	/* only on failure */
 	report(idx, ret ? ret : -EINVAL, RESTORER_STEP_ARGS);
@@ -1567,7 +1597,15 @@ static int wait_tasks(pid_t root)
 		for (int i = 0; i < nr_tasks; i++) {
 			struct restorer_status *st = &status[i];
 
-			if (tasks[i].zombie || __atomic_load_n(&st->done, __ATOMIC_ACQUIRE)) {
+			if (tasks[i].zombie) {
+				struct proc_stat ps;
+
+				/* done once it has really exited */
+				if (st->pid && !proc_read_stat(st->pid, 0, &ps) && ps.state == 'Z')
+					done++;
+				continue;
+			}
+			if (__atomic_load_n(&st->done, __ATOMIC_ACQUIRE)) {
 				if (st->ret) {
 					pr_err("restore of pid %u failed at %s (item %u): %s\n",
 					       tasks[i].pe->pid, step_name(st->step), st->index,

@@ -402,6 +402,8 @@ static void thread_main(void *arg)
 
 	if (th->clear_tid_addr)
 		sys_set_tid_address((long)th->clear_tid_addr);
+	if (th->comm[0])
+		sys_prctl(R_PR_SET_NAME, (long)th->comm, 0, 0, 0);
 	if (th->has_sas) {
 		struct {
 			uint64_t sp;

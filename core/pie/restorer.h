@@ -168,6 +168,7 @@ struct restorer_thread {
 	uint32_t wait_word;
 	uint32_t nr_siginfo; /* its own pending signals */
 	uint64_t siginfo;
+	char comm[16];
 };
 
 #define RESTORER_THREAD_STACK 16384
