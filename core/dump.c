@@ -293,6 +293,89 @@ static ItimerEntry *itimer(struct remote *r, int which, int *err)
 	return e;
 }
 
+/* /proc/PID/timers, then each timer's time from inside the task. */
+static int dump_posix_timers(struct remote *r, pid_t pid, TaskTimersEntry *t)
+{
+	char path[64], *buf, *p;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/timers", pid);
+	buf = proc_read_file(path, NULL);
+	if (!buf)
+		return 0; /* no CONFIG_CHECKPOINT_RESTORE: no timers to see */
+	/* records start with "ID:" at the start of a line ("ClockID:" does not) */
+	for (p = !strncmp(buf, "ID:", 3) ? buf : strstr(buf, "\nID:"); p && !err;
+	     p = strstr(p + 1, "\nID:")) {
+		PosixTimerEntry *e;
+		char how[16] = "", who[8] = "";
+		unsigned long long sival = 0;
+		int id, sig = 0, target = 0, clock = 0;
+		int64_t its[4];
+		long ret;
+		char *q;
+
+		if (*p == '\n')
+			p++;
+		if (sscanf(p, "ID: %d", &id) != 1)
+			break;
+		if ((q = strstr(p, "signal:")))
+			sscanf(q, "signal: %d/%llx", &sig, &sival);
+		if ((q = strstr(p, "notify:")))
+			sscanf(q, "notify: %15[a-z]/%7[a-z].%d", how, who, &target);
+		if ((q = strstr(p, "ClockID:")))
+			sscanf(q, "ClockID: %d", &clock);
+		ret = rsys(r, SYS_timer_gettime, (unsigned long)id, r->addr, 0, 0, &err);
+		if (!err && ret)
+			err = (int)ret;
+		if (!err)
+			err = compel_read_mem(r->ctx, r->addr, its, sizeof(its));
+		if (err)
+			break;
+		e = calloc(1, sizeof(*e));
+		if (!e) {
+			err = -ENOMEM;
+			break;
+		}
+		posix_timer_entry__init(e);
+		e->it_id = (uint32_t)id;
+		e->clock_id = (uint32_t)clock;
+		e->si_signo = (uint32_t)sig;
+		e->it_sigev_notify = !strcmp(how, "none") ? 1 : !strcmp(how, "thread") ? 2 : 0;
+		if (!strcmp(who, "tid")) {
+			e->it_sigev_notify |= 4; /* SIGEV_THREAD_ID */
+			e->has_notify_thread_id = true;
+			e->notify_thread_id = target;
+		}
+		e->sival_ptr = sival;
+		e->overrun = (uint32_t)rsys(r, SYS_timer_getoverrun, (unsigned long)id, 0, 0, 0, &err);
+		e->isec = (uint64_t)its[0];
+		e->insec = (uint64_t)its[1];
+		e->vsec = (uint64_t)its[2];
+		e->vnsec = (uint64_t)its[3];
+		{
+			PosixTimerEntry **n = realloc(t->posix, (t->n_posix + 1) * sizeof(*n));
+
+			if (!n) {
+				free(e);
+				err = -ENOMEM;
+				break;
+			}
+			t->posix = n;
+			t->posix[t->n_posix++] = e;
+		}
+	}
+	free(buf);
+	/* the kernel lists them newest first; restore creates them by id */
+	for (size_t i = 1; i < t->n_posix; i++)
+		for (size_t j = i; j > 0 && t->posix[j - 1]->it_id > t->posix[j]->it_id; j--) {
+			PosixTimerEntry *x = t->posix[j];
+
+			t->posix[j] = t->posix[j - 1];
+			t->posix[j - 1] = x;
+		}
+	return err;
+}
+
 static int dump_timers(struct remote *r, TaskCoreEntry *tc)
 {
 	TaskTimersEntry *t = calloc(1, sizeof(*t));
@@ -307,6 +390,8 @@ static int dump_timers(struct remote *r, TaskCoreEntry *tc)
 		t->virt = itimer(r, ITIMER_VIRTUAL, &err);
 	if (!err)
 		t->prof = itimer(r, ITIMER_PROF, &err);
+	if (!err)
+		err = dump_posix_timers(r, r->ctx->pid, t);
 	return err;
 }
 
@@ -682,6 +767,9 @@ static void free_core(CoreEntry *core)
 			free(tc->timers->real);
 			free(tc->timers->virt);
 			free(tc->timers->prof);
+			for (size_t i = 0; i < tc->timers->n_posix; i++)
+				free(tc->timers->posix[i]);
+			free(tc->timers->posix);
 			free(tc->timers);
 		}
 		if (tc->rlimits) {

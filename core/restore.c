@@ -1275,7 +1275,9 @@ static int restore_prepare_and_jump(int idx)
 		    MAX_KEEP * sizeof(*close_fds) + (mm->n_mm_saved_auxv + 2) * sizeof(*auxv) + 64 +
 		    t->pe->n_threads * (sizeof(struct restorer_thread) + RESTORER_THREAD_STACK + 16) +
 		    count_siginfos(t) * RESTORER_SIGINFO_SIZE + 64 +
-		    seccomp_bytes() * (t->pe->n_threads + 1) + 4096;
+		    seccomp_bytes() * (t->pe->n_threads + 1) + 4096 +
+		    (t->core->tc->timers ? t->core->tc->timers->n_posix : 0) *
+			    sizeof(struct restorer_posix_timer);
 	args_size = (args_size + psz - 1) & ~(psz - 1);
 	/* plus room to park the vDSO block when it must move over itself */
 	total = blob_size + args_size + (64 << 12);
@@ -1423,6 +1425,29 @@ static int restore_prepare_and_jump(int idx)
 	args->task.nr_siginfo_thread =
 		put_siginfos(t->core->thread_core ? t->core->thread_core->signals_p : NULL,
 			     &siginfo_area);
+	if (t->core->tc->timers && t->core->tc->timers->n_posix) {
+		const TaskTimersEntry *tt = t->core->tc->timers;
+		struct restorer_posix_timer *pt =
+			(struct restorer_posix_timer *)(((uintptr_t)siginfo_area + 7) & ~(uintptr_t)7);
+
+		for (size_t i = 0; i < tt->n_posix; i++) {
+			const PosixTimerEntry *e = tt->posix[i];
+
+			pt[i] = (struct restorer_posix_timer){
+				(int32_t)e->it_id, (int32_t)e->clock_id, (int32_t)e->si_signo,
+				(int32_t)e->it_sigev_notify,
+				e->has_notify_thread_id ? e->notify_thread_id : 0, 0, e->sival_ptr,
+				(int64_t)e->isec, (int64_t)e->insec, (int64_t)e->vsec, (int64_t)e->vnsec
+			};
+			if (i && pt[i].id <= pt[i - 1].id) {
+				pr_err("core-%u.img: POSIX timers are not in id order\n", t->pe->pid);
+				return -EINVAL;
+			}
+		}
+		args->task.posix_timers = (uintptr_t)pt;
+		args->task.nr_posix_timers = (uint32_t)tt->n_posix;
+		siginfo_area = (uint8_t *)(pt + tt->n_posix);
+	}
 	if (seccomp && seccomp->n_seccomp_filters) {
 		uint64_t *insns_at = calloc(seccomp->n_seccomp_filters, sizeof(*insns_at));
 		uint8_t *area = (uint8_t *)(((uintptr_t)siginfo_area + 7) & ~(uintptr_t)7);

@@ -229,6 +229,60 @@ static long restore_timers(const struct restorer_task *t)
 	return 0;
 }
 
+/*
+ * POSIX timers keep their ids: PR_TIMER_CREATE_RESTORE_IDS (Linux 6.15+)
+ * makes timer_create take the id we pass; on older kernels ids come in
+ * order, and the gaps are filled with timers deleted afterwards.
+ */
+#define R_PR_TIMER_CREATE_RESTORE_IDS 77
+
+static long restore_posix_timers(const struct restorer_task *t, uint32_t *bad)
+{
+	const struct restorer_posix_timer *pt =
+		(const struct restorer_posix_timer *)(uintptr_t)t->posix_timers;
+	int by_id = t->nr_posix_timers &&
+		    !sys_prctl(R_PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0);
+	int32_t gaps[64];
+	uint32_t nr_gaps = 0;
+	long r = 0;
+
+	for (uint32_t i = 0; i < t->nr_posix_timers && !r; i++) {
+		struct {
+			uint64_t sival;
+			int32_t signo;
+			int32_t notify;
+			int32_t tid;
+			int32_t pad[11];
+		} sev = { pt[i].sival, pt[i].signo, pt[i].notify, pt[i].tid, { 0 } };
+		int32_t id;
+
+		*bad = i;
+		for (;;) {
+			id = by_id ? pt[i].id : -1;
+			r = sys_timer_create(pt[i].clock, (long)&sev, (long)&id);
+			if (r || by_id || id >= pt[i].id)
+				break;
+			if (nr_gaps == 64) {
+				r = -PIE_E2BIG;
+				break;
+			}
+			gaps[nr_gaps++] = id;
+		}
+		if (!r && id != pt[i].id)
+			r = -PIE_EINVAL;
+		if (!r && (pt[i].vsec || pt[i].vnsec)) {
+			int64_t its[4] = { pt[i].isec, pt[i].insec, pt[i].vsec, pt[i].vnsec };
+
+			r = sys_timer_settime(id, 0, (long)its, 0);
+		}
+	}
+	for (uint32_t i = 0; i < nr_gaps; i++)
+		sys_timer_delete(gaps[i]);
+	if (by_id)
+		sys_prctl(R_PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0);
+	return r;
+}
+
 static long restore_misc(const struct restorer_task *t)
 {
 	long r;
@@ -521,6 +575,10 @@ static long restore_task(struct restorer_args *args)
 	r = create_threads(t, &bad);
 	if (r)
 		return step_fail(args, st, r, RESTORER_STEP_THREADS, bad);
+	/* after the threads: a timer may signal one of them */
+	r = restore_posix_timers(t, &bad);
+	if (r)
+		return step_fail(args, st, r, RESTORER_STEP_POSIX_TIMERS, bad);
 	{
 		const int32_t *fds = (const int32_t *)(uintptr_t)t->close_fds;
 

@@ -52,6 +52,7 @@ enum restorer_step {
 	RESTORER_STEP_MISC,	/* personality, umask, comm, prctl state */
 	RESTORER_STEP_CREDS,
 	RESTORER_STEP_THREADS,	/* creating the other threads */
+	RESTORER_STEP_POSIX_TIMERS,
 	RESTORER_STEP_DONE,	/* everything restored: waiting for criu */
 };
 
@@ -95,6 +96,17 @@ struct restorer_ksigaction {
 	uint64_t flags;
 	uint64_t restorer;
 	uint64_t mask;
+};
+
+struct restorer_posix_timer {
+	int32_t id;
+	int32_t clock;
+	int32_t signo;
+	int32_t notify; /* SIGEV_* */
+	int32_t tid;	/* SIGEV_THREAD_ID */
+	uint32_t pad;
+	uint64_t sival;
+	int64_t isec, insec, vsec, vnsec;
 };
 
 struct restorer_itimer {
@@ -215,6 +227,9 @@ struct restorer_task {
 	uint32_t wait_word; /* the restorer sleeps on it until criu takes over */
 	uint32_t nr_threads;
 	uint64_t threads; /* struct restorer_thread[nr_threads], each with its stack set */
+	uint64_t posix_timers; /* struct restorer_posix_timer[nr_posix_timers], by id */
+	uint32_t nr_posix_timers;
+	uint32_t pad4;
 };
 
 struct restorer_args {
