@@ -73,6 +73,7 @@ struct rtask {
 	bool zombie;
 	bool stopped;
 	CoreEntry **thread_cores; /* threads[1..]: core-TID.img of each */
+	unsigned long *premap;	  /* per VMA: where criu premapped it (0: not) */
 	int th_status;		  /* status[] index of threads[1] */
 };
 
@@ -847,9 +848,9 @@ static int read_self_maps(struct self_map **out, int *n)
 
 /* The highest gap of size bytes that neither we nor the dumped task use. */
 static unsigned long find_hole(const MmEntry *mm, const struct self_map *self, int nself,
-			       size_t size)
+			       size_t size, const struct interval *extra, size_t nextra)
 {
-	size_t n = mm->n_vmas + (size_t)nself;
+	size_t n = mm->n_vmas + (size_t)nself + nextra;
 	struct interval *iv = calloc(n + 1, sizeof(*iv));
 	unsigned long hole = 0, low = 1UL << 20;
 
@@ -863,6 +864,8 @@ static unsigned long find_hole(const MmEntry *mm, const struct self_map *self, i
 	for (int i = 0; i < nself; i++)
 		if (strcmp(self[i].name, "[vsyscall]"))
 			iv[n++] = (struct interval){ self[i].start, self[i].end };
+	for (size_t i = 0; i < nextra; i++)
+		iv[n++] = extra[i];
 	qsort(iv, n, sizeof(*iv), cmp_interval);
 	/* walk down from the top; never above the highest area in use */
 	for (size_t i = n; i-- > 1;) {
@@ -1189,6 +1192,208 @@ static void fill_state(struct rtask *t, struct restorer_task *rt)
 	}
 }
 
+
+/* ---- premapping: copy-on-write sharing with the parent ------------------------ */
+
+/*
+ * Private anonymous memory is mapped and filled by criu's code in each task
+ * before it forks its children, in a "premap" area, and moved to its place
+ * by the restorer (mremap keeps the pages).  A child whose mapping is the
+ * same as its parent's starts from the inherited copy and only writes the
+ * pages that differ: what was shared copy-on-write after fork stays shared.
+ */
+static bool premappable(const VmaEntry *e)
+{
+	return (e->status & VMA_ANON_PRIVATE) && !(e->status & (VMA_ANON_SHARED | VMA_KERNEL_AREA)) &&
+	       (e->flags & MAP_ANONYMOUS);
+}
+
+/* The parent's premapped copy of this very mapping, or 0. */
+static unsigned long inherited_premap(int idx, const VmaEntry *e)
+{
+	int p = tasks[idx].parent;
+
+	if (p < 0 || !tasks[p].mm || !tasks[p].premap)
+		return 0;
+	for (size_t j = 0; j < tasks[p].mm->n_vmas; j++) {
+		const VmaEntry *pe = tasks[p].mm->vmas[j];
+
+		if (pe->start == e->start && pe->end == e->end && tasks[p].premap[j])
+			return tasks[p].premap[j];
+	}
+	return 0;
+}
+
+/* The final mappings of idx and of every task below it. */
+static int subtree_intervals(int idx, struct interval **out, size_t *n)
+{
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (int i = idx; i < nr_tasks; i++) {
+		bool below = false;
+
+		for (int x = i; x >= 0 && !below; x = tasks[x].parent)
+			below = x == idx;
+		if (!below || !tasks[i].mm)
+			continue;
+		for (size_t j = 0; j < tasks[i].mm->n_vmas; j++) {
+			if (tasks[i].mm->vmas[j]->status & VMA_AREA_VSYSCALL)
+				continue;
+			if (*n == cap) {
+				struct interval *na = realloc(*out, (cap = cap ? cap * 2 : 256) * sizeof(*na));
+
+				if (!na)
+					return -ENOMEM;
+				*out = na;
+			}
+			(*out)[(*n)++] = (struct interval){ tasks[i].mm->vmas[j]->start,
+							   tasks[i].mm->vmas[j]->end };
+		}
+	}
+	return 0;
+}
+
+/* Pages of pagemap entries inside [start, end) of the task: read, and
+ * written where they differ from what is there (the inherited copy). */
+static int fill_premapped(struct rtask *t, int pages_fd, const VmaEntry *e, unsigned long at,
+			  bool inherited, char *buf, size_t bufsz)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t off = 0, covered = e->start;
+
+	for (size_t i = 0; i < t->npm; i++) {
+		const PagemapEntry *pe = t->pm[i];
+		uint64_t nr = pe->has_nr_pages && pe->nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+		uint64_t len = nr * psz;
+
+		if (pe->vaddr >= e->start && pe->vaddr + len <= e->end) {
+			/* pages the task did not have read as zero */
+			if (inherited && pe->vaddr > covered)
+				madvise((void *)(at + (covered - e->start)), pe->vaddr - covered,
+					MADV_DONTNEED);
+			for (uint64_t done = 0; done < len;) {
+				size_t n = len - done > bufsz ? bufsz : (size_t)(len - done);
+				char *dst = (char *)(at + (pe->vaddr - e->start) + done);
+				ssize_t r = pread(pages_fd, inherited ? buf : dst, n, (off_t)(off + done));
+
+				if (r != (ssize_t)n) {
+					pr_perror("pages-%u.img: short read at %llu", t->pages_id,
+						  (unsigned long long)(off + done));
+					return -EIO;
+				}
+				if (inherited)
+					for (size_t k = 0; k < n; k += psz)
+						if (memcmp(dst + k, buf + k, psz))
+							memcpy(dst + k, buf + k, psz);
+				done += n;
+			}
+			covered = pe->vaddr + len;
+		}
+		off += len;
+	}
+	if (inherited && covered < e->end)
+		madvise((void *)(at + (covered - e->start)), e->end - covered, MADV_DONTNEED);
+	return 0;
+}
+
+static int premap_memory(int idx)
+{
+	struct rtask *t = &tasks[idx];
+	const MmEntry *mm = t->mm;
+	struct self_map *self = NULL;
+	struct interval *sub = NULL;
+	size_t nsub = 0, own = 0, bufsz = 4 << 20;
+	unsigned long area = 0, at;
+	char name[64], *buf = NULL;
+	int nself = 0, fd = -1, ret;
+
+	t->premap = calloc(mm->n_vmas ? mm->n_vmas : 1, sizeof(*t->premap));
+	if (!t->premap)
+		return -ENOMEM;
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		if (premappable(mm->vmas[i]) && !inherited_premap(idx, mm->vmas[i]))
+			own += mm->vmas[i]->end - mm->vmas[i]->start;
+	ret = subtree_intervals(idx, &sub, &nsub);
+	if (!ret)
+		ret = read_self_maps(&self, &nself);
+	if (ret)
+		goto out;
+	if (own) {
+		/* clear of this subtree's final mappings: moves never hit it */
+		area = find_hole(mm, self, nself, own, sub, nsub);
+		if (!area || mmap((void *)area, own, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1,
+				  0) != (void *)area) {
+			pr_perror("pid %u: no room to premap %zu bytes of memory", t->pe->pid, own);
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
+	fd = openat(images_dirfd, name, O_RDONLY | O_CLOEXEC);
+	buf = malloc(bufsz);
+	if (fd < 0 || !buf) {
+		pr_perror("can't open %s", name);
+		ret = -EIO;
+		goto out;
+	}
+	at = area;
+	for (size_t i = 0; i < mm->n_vmas && !ret; i++) {
+		const VmaEntry *e = mm->vmas[i];
+		unsigned long inh;
+
+		if (!premappable(e))
+			continue;
+		inh = inherited_premap(idx, e);
+		t->premap[i] = inh ? inh : at;
+		if (!inh)
+			at += e->end - e->start;
+		ret = fill_premapped(t, fd, e, t->premap[i], inh != 0, buf, bufsz);
+	}
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	free(self);
+	free(sub);
+	return ret;
+}
+
+static bool premapped_page(const struct rtask *t, uint64_t vaddr)
+{
+	for (size_t i = 0; t->premap && i < t->mm->n_vmas; i++)
+		if (t->premap[i] && vaddr >= t->mm->vmas[i]->start && vaddr < t->mm->vmas[i]->end)
+			return true;
+	return false;
+}
+
+/* Pieces of [s, e) outside every keep interval (sorted), appended to unmaps. */
+static int subtract(unsigned long s, unsigned long e, const struct interval *keep, size_t nkeep,
+		    struct restorer_range *unmaps, uint32_t *n)
+{
+	unsigned long cur = s;
+
+	for (size_t k = 0; k < nkeep && cur < e; k++) {
+		if (keep[k].end <= cur || keep[k].start >= e)
+			continue;
+		if (keep[k].start > cur) {
+			if (*n >= MAX_UNMAPS - 8)
+				return -E2BIG;
+			unmaps[(*n)++] = (struct restorer_range){ cur, keep[k].start - cur };
+		}
+		if (keep[k].end > cur)
+			cur = keep[k].end;
+	}
+	if (cur < e) {
+		if (*n >= MAX_UNMAPS - 8)
+			return -E2BIG;
+		unmaps[(*n)++] = (struct restorer_range){ cur, e - cur };
+	}
+	return 0;
+}
+
 static int restore_prepare_and_jump(int idx)
 {
 	struct rtask *t = &tasks[idx];
@@ -1285,7 +1490,7 @@ static int restore_prepare_and_jump(int idx)
 	ret = read_self_maps(&self, &nself);
 	if (ret)
 		return ret;
-	base = find_hole(mm, self, nself, total);
+	base = find_hole(mm, self, nself, total, NULL, 0);
 	free(self);
 	self = NULL;
 	if (!base) {
@@ -1356,6 +1561,7 @@ static int restore_prepare_and_jump(int idx)
 		v->fd = -1;
 		v->madv = e->has_madv ? e->madv : 0;
 		v->fill = !(e->status & VMA_FILE_SHARED);
+		v->premap = t->premap ? t->premap[i] : 0;
 		if ((e->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) ||
 		    ((e->status & VMA_ANON_SHARED) && e->shmid)) {
 			v->flags &= ~(uint32_t)MAP_ANONYMOUS;
@@ -1386,10 +1592,10 @@ static int restore_prepare_and_jump(int idx)
 			       t->pe->pid, (unsigned long long)pe->vaddr, (unsigned long long)nr);
 			return -EINVAL;
 		}
-		pages[i] = (struct restorer_pages){ pe->vaddr, len, off };
+		if (!premapped_page(t, pe->vaddr))
+			pages[args->task.nr_pages++] = (struct restorer_pages){ pe->vaddr, len, off };
 		off += len;
 	}
-	args->task.nr_pages = (uint32_t)t->npm;
 	{
 		struct stat st;
 
@@ -1510,19 +1716,33 @@ static int restore_prepare_and_jump(int idx)
 	ret = read_self_maps(&self, &nself);
 	if (ret)
 		return ret;
-	for (int i = 0; i < nself; i++) {
-		bool ours = self[i].start >= base && self[i].end <= base + total;
-		bool shared = self[i].start >= (unsigned long)status &&
-			      self[i].end <= (unsigned long)status + status_size;
+	{
+		struct interval *keep = calloc(mm->n_vmas + 8, sizeof(*keep));
+		size_t nk = 0;
 
-		if (ours || shared || is_kernel_map(self[i].name))
-			continue;
-		if (args->task.nr_unmaps == MAX_UNMAPS - 4) {
+		if (!keep) {
 			free(self);
-			return -E2BIG;
+			return -ENOMEM;
 		}
-		unmaps[args->task.nr_unmaps++] =
-			(struct restorer_range){ self[i].start, self[i].end - self[i].start };
+		keep[nk++] = (struct interval){ base, base + total };
+		keep[nk++] = (struct interval){ (unsigned long)status,
+						(unsigned long)status + status_size };
+		for (size_t i = 0; i < mm->n_vmas; i++)
+			if (t->premap && t->premap[i])
+				keep[nk++] = (struct interval){
+					t->premap[i], t->premap[i] + (mm->vmas[i]->end - mm->vmas[i]->start)
+				};
+		ret = 0;
+		qsort(keep, nk, sizeof(*keep), cmp_interval);
+		for (int i = 0; i < nself && !ret; i++)
+			if (!is_kernel_map(self[i].name))
+				ret = subtract(self[i].start, self[i].end, keep, nk, unmaps,
+					       &args->task.nr_unmaps);
+		free(keep);
+		if (ret) {
+			free(self);
+			return ret;
+		}
 	}
 	/* the parking space is unmapped first: mremap may move into it */
 	ret = plan_vdso(mm, self, nself, moves, &args->task.nr_moves, unmaps,
@@ -1573,6 +1793,8 @@ static void restore_task(int idx)
 	ret = create_pipes(idx);
 	if (!ret)
 		ret = create_shmem(idx);
+	if (!ret)
+		ret = premap_memory(idx);
 	if (!ret)
 		ret = fork_children(idx);
 	if (!ret)

@@ -132,6 +132,15 @@ static long map_task_vmas(struct restorer_args *args)
 		struct restorer_vma m = v[i];
 		long r;
 
+		if (m.premap) {
+			r = sys_mremap(m.premap, m.len, m.len, R_MREMAP_MAYMOVE | R_MREMAP_FIXED,
+				       m.addr);
+			if (r != (long)m.addr) {
+				args->failed_index = i;
+				return r < 0 ? r : -PIE_EFAULT;
+			}
+			continue;
+		}
 		m.flags &= ~(uint32_t)R_MAP_GROWSDOWN;
 		/* private memory is filled first, then protected */
 		if (m.fill)

@@ -70,6 +70,7 @@ struct restorer_vma {
 	uint32_t final_prot;
 	uint32_t fill; /* pages are read into it: mapped writable first */
 	uint64_t madv; /* bit (1 << MADV_x) per advice */
+	uint64_t premap; /* criu mapped and filled it there: mremap it */
 };
 
 struct restorer_range {
