@@ -301,12 +301,8 @@ static long restore_misc(const struct restorer_task *t)
 		return r;
 	sys_umask(t->umask);
 	r = sys_prctl(R_PR_SET_NAME, (long)t->comm, 0, 0, 0);
-	if (!r && t->pdeath_sig)
-		r = sys_prctl(R_PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0);
 	if (!r && t->subreaper)
 		r = sys_prctl(R_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	if (!r && t->dumpable >= 0)
-		r = sys_prctl(R_PR_SET_DUMPABLE, t->dumpable, 0, 0, 0);
 	if (!r && t->clear_tid_addr)
 		sys_set_tid_address((long)t->clear_tid_addr);
 	if (!r && t->rseq_ptr)
@@ -488,8 +484,6 @@ static void thread_main(void *arg)
 			sys_exit(1);
 		}
 	}
-	if (th->pdeath_sig)
-		sys_prctl(R_PR_SET_PDEATHSIG, th->pdeath_sig, 0, 0, 0);
 	for (uint32_t i = 0; i < th->nr_siginfo; i++) {
 		const uint8_t *info = (const uint8_t *)(uintptr_t)th->siginfo +
 				      (uint64_t)i * RESTORER_SIGINFO_SIZE;
@@ -508,6 +502,8 @@ static void thread_main(void *arg)
 			sys_exit(1);
 		}
 	}
+	if (th->pdeath_sig)
+		sys_prctl(R_PR_SET_PDEATHSIG, th->pdeath_sig, 0, 0, 0);
 	st->step = RESTORER_STEP_DONE;
 	pie_store_release(&st->done, 1u);
 	sys_futex((long)&st->done, PIE_FUTEX_WAKE, 1, 0, 0, 0);
@@ -598,6 +594,17 @@ static long restore_task(struct restorer_args *args)
 		r = restore_creds(&t->creds, &bad);
 		if (r)
 			return step_fail(args, st, r, RESTORER_STEP_CREDS, bad);
+	}
+	/* a change of credentials resets these two: after them */
+	if (t->pdeath_sig) {
+		r = sys_prctl(R_PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0);
+		if (r)
+			return step_fail(args, st, r, RESTORER_STEP_MISC, 1);
+	}
+	if (t->dumpable >= 0) {
+		r = sys_prctl(R_PR_SET_DUMPABLE, t->dumpable, 0, 0, 0);
+		if (r)
+			return step_fail(args, st, r, RESTORER_STEP_MISC, 2);
 	}
 	/* Done: tell criu, then sleep until it takes the task over. */
 	if (st) {
