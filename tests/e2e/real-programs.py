@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+"""Dump and restore programs nobody wrote for us.
+
+    real-programs.py CRIU SCRATCH
+
+python3 in the middle of a computation, sleep, a shell pipeline with data
+in flight, and a shell job (-j) on a pseudo-terminal.  Each is started by
+us (in its own session unless it is the shell job), dumped, checked to be
+gone, restored, and its result checked against the same computation done
+here.  This process is a child subreaper and reaps everything it started,
+so the dumped PIDs are free again before restore.  Prints one PASS/FAIL
+line per program and "real: N passed, N failed".
+"""
+
+import ctypes
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+
+CRIU = os.path.abspath(sys.argv[1])
+SCRATCH = sys.argv[2]
+PR_SET_CHILD_SUBREAPER = 36
+ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+started = []  # pids we created, killed at the end
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def wait_gone(pids, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        reap()
+        if not any(os.path.exists(f'/proc/{p}') for p in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def tree_of(root):
+    pids, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            with open(f'/proc/{p}/task/{p}/children') as f:
+                todo += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return pids
+
+
+def criu(*args, **kw):
+    return subprocess.run([CRIU, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=60, **kw)
+
+
+def dump_restore(d, root, extra=(), restore_kw=None):
+    """Dumps the tree of root into d, waits until it is gone, restores it
+    detached.  Returns an error string or None."""
+    pids = tree_of(root)
+    r = criu('dump', '-t', str(root), '-D', d, '-o', 'dump.log', '-v4', *extra)
+    if r.returncode:
+        return f'dump failed ({r.returncode}): {r.stdout.decode()[-300:]}'
+    if not wait_gone(pids):
+        return 'the dumped tree is still there'
+    r = criu('restore', '-D', d, '-o', 'restore.log', '-v4', '-d', *extra, **(restore_kw or {}))
+    if r.returncode:
+        return f'restore failed ({r.returncode}): {r.stdout.decode()[-300:]}'
+    missing = [p for p in pids if not os.path.exists(f'/proc/{p}')]
+    if missing:
+        return f'pids {missing} were not restored'
+    return None
+
+
+def spawn(argv, **kw):
+    p = subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    started.append(p.pid)
+    return p.pid
+
+
+def wait_file(path, pred, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        reap()
+        try:
+            with open(path) as f:
+                text = f.read()
+            if pred(text):
+                return text
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return None
+
+
+def test_python(d):
+    out = os.path.join(d, 'out.txt')
+    code = ('import sys, os\n'
+            'out = open(sys.argv[1], "w"); pid0 = os.getpid(); t = 0\n'
+            'for i in range(20_000_000):\n'
+            '    t += i * i % 7\n'
+            '    if i == 1000: out.write("started\\n"); out.flush()\n'
+            'out.write(f"{os.getpid() == pid0} {t}\\n"); out.close()\n')
+    pid = spawn([sys.executable, '-c', code, out])
+    if not wait_file(out, lambda t: 'started' in t, 20):
+        return 'python did not start'
+    err = dump_restore(os.path.join(d, 'img'), pid)
+    if err:
+        return err
+    want = sum(i * i % 7 for i in range(20_000_000))
+    text = wait_file(out, lambda t: len(t.splitlines()) > 1, 120)
+    if text is None:
+        return 'no result from the restored python'
+    if text.splitlines()[-1] != f'True {want}':
+        return f'python computed {text.splitlines()[-1]!r}, want True {want}'
+    return None
+
+
+def test_sleep(d):
+    pid = spawn(['sleep', '3'])
+    time.sleep(0.3)
+    t0 = time.time()
+    err = dump_restore(os.path.join(d, 'img'), pid)
+    if err:
+        return err
+    # the restored sleep finishes its remaining time and exits 0
+    if not wait_gone([pid], 20):
+        return 'the restored sleep did not finish'
+    if time.time() - t0 > 15:
+        return 'the restored sleep took too long'
+    return None
+
+
+def test_pipeline(d):
+    out = os.path.join(d, 'out.txt')
+    n = 3_000_000
+    pid = spawn(['sh', '-c', f'seq 1 {n} | (sleep 2; awk \'{{s+=$1}} END {{printf "%.0f\\n", s}}\') > {out}'])
+    time.sleep(0.7)  # seq is blocked on a full pipe, awk not started yet
+    if len(tree_of(pid)) < 3:
+        return f'the pipeline has {len(tree_of(pid))} processes, want 3 or more'
+    err = dump_restore(os.path.join(d, 'img'), pid)
+    if err:
+        return err
+    text = wait_file(out, lambda t: t.endswith('\n'), 60)
+    if text is None:
+        return 'no result from the restored pipeline'
+    if text.strip() != str(n * (n + 1) // 2):
+        return f'the pipeline summed {text.strip()}, want {n * (n + 1) // 2}'
+    return None
+
+
+def read_until(fd, want, timeout=5):
+    buf, end = b'', time.time() + timeout
+    while want not in buf and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                buf += os.read(fd, 4096)
+            except OSError:
+                break
+    return buf
+
+
+def test_shell_job(d):
+    # a shell, session leader on a pty, with a job (cat) in its session
+    shell, master = pty.fork()
+    if shell == 0:
+        os.execvp('sh', ['sh', '-c', 'exec 3<&0; cat <&3 & wait'])
+    started.append(shell)
+    time.sleep(0.5)
+    kids = tree_of(shell)[1:]
+    if not kids:
+        return 'the shell has no job'
+    cat = kids[0]
+    started.append(cat)
+    os.write(master, b'one\n')
+    if b'one\r\none' not in read_until(master, b'one\r\none'):
+        return 'cat does not echo before dump'
+    img = os.path.join(d, 'img')
+    os.makedirs(img, exist_ok=True)
+    r = criu('dump', '-t', str(cat), '-D', img, '-o', 'dump.log', '-v4')
+    if r.returncode == 0:
+        return 'dump of a shell job without -j was accepted'
+    r = criu('dump', '-t', str(cat), '-D', img, '-o', 'dump.log', '-v4', '-j')
+    if r.returncode:
+        return f'dump -j failed: {r.stdout.decode()[-300:]}'
+    if not wait_gone([cat]):
+        return 'the dumped job is still there'
+    # restored as a job of criu's own session, on criu's terminal
+    rst, master2 = pty.fork()
+    if rst == 0:
+        os.execvp(CRIU, [CRIU, 'restore', '-D', img, '-o', 'restore.log', '-v4', '-j'])
+    started.append(rst)
+    os.write(master2, b'two\n')
+    got = read_until(master2, b'two\r\ntwo', 10)
+    if b'two\r\ntwo' not in got:
+        return f'the restored job does not echo on the new terminal: {got!r}'
+    if not os.path.exists(f'/proc/{cat}'):
+        return 'the restored job does not have its pid'
+    return None
+
+
+def main():
+    tests = [('python3', test_python), ('sleep', test_sleep), ('pipeline', test_pipeline),
+             ('shell-job', test_shell_job)]
+    passed = failed = 0
+    for name, fn in tests:
+        d = os.path.join(SCRATCH, name)
+        os.makedirs(os.path.join(d, 'img'), exist_ok=True)
+        try:
+            err = fn(d)
+        except Exception as e:  # a broken harness is a failure too
+            err = f'{type(e).__name__}: {e}'
+        for p in started:
+            for q in tree_of(p):
+                try:
+                    os.kill(q, signal.SIGKILL)
+                except OSError:
+                    pass
+        wait_gone(started, 10)
+        started.clear()
+        if err:
+            failed += 1
+            print(f'FAIL {name}: {err} (logs in {d}/img)')
+        else:
+            passed += 1
+            print(f'PASS {name}')
+    print(f'real: {passed} passed, {failed} failed')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
