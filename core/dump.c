@@ -904,7 +904,7 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 		th->sas->ss_flags = (uint32_t)misc->sas.flags;
 		arch_core_set_clear_tid(&core, misc->clear_tid);
 	}
-	img = img_open(dirfd, IMG_CORE, O_WRONLY, (unsigned int)tid);
+	img = img_open(dirfd, IMG_CORE, O_WRONLY, (unsigned long)tid);
 	if (!img) {
 		ret = -EIO;
 		goto out;
@@ -997,7 +997,7 @@ static int dump_mm(int dirfd, struct dtask *t, const struct task_misc *misc, uns
 		}
 	}
 
-	img = img_open(dirfd, IMG_MM, O_WRONLY, (unsigned int)t->pid);
+	img = img_open(dirfd, IMG_MM, O_WRONLY, (unsigned long)t->pid);
 	if (!img) {
 		ret = -EIO;
 		goto out;
@@ -1043,7 +1043,7 @@ static int dump_fs(int dirfd, struct dtask *t, unsigned int id, unsigned int uma
 		return ret;
 	fs.has_umask = true;
 	fs.umask = umask_v;
-	img = img_open(dirfd, IMG_FS, O_WRONLY, id);
+	img = img_open(dirfd, IMG_FS, O_WRONLY, (unsigned long)id);
 	if (!img)
 		return -EIO;
 	ret = img_write_pb(img, &fs.base);
@@ -1064,7 +1064,7 @@ static int dump_zombie(int dirfd, struct dtask *t)
 	tc.task_state = TASK_STATE_DEAD;
 	tc.exit_code = (uint32_t)t->stat.exit_code;
 	tc.comm = t->stat.comm;
-	img = img_open(dirfd, IMG_CORE, O_WRONLY, (unsigned int)t->pid);
+	img = img_open(dirfd, IMG_CORE, O_WRONLY, (unsigned long)t->pid);
 	if (!img)
 		return -EIO;
 	ret = img_write_pb(img, &core.base);
@@ -1227,7 +1227,7 @@ static int write_inventory(int dirfd)
 static int write_ids(int dirfd, struct dtask *t)
 {
 	TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
-	struct cr_img *img = img_open(dirfd, IMG_IDS, O_WRONLY, (unsigned int)t->pid);
+	struct cr_img *img = img_open(dirfd, IMG_IDS, O_WRONLY, (unsigned long)t->pid);
 	int ret;
 
 	if (!img)

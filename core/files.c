@@ -303,7 +303,7 @@ int files_dump_task(pid_t pid, unsigned int files_id, int dirfd)
 		closedir(d);
 	}
 	qsort(fds, nfds, sizeof(int), cmp_int);
-	img = img_open(dirfd, IMG_FDINFO, O_WRONLY, files_id);
+	img = img_open(dirfd, IMG_FDINFO, O_WRONLY, (unsigned long)files_id);
 	if (!img) {
 		free(fds);
 		return -EIO;

@@ -114,6 +114,16 @@ void log_printf(int level, const char *file, int line, const char *fmt, ...)
 			break;
 		off += w;
 	}
+	/* errors also reach the terminal when the log goes to a file */
+	if (level == LOG_ERROR && fd != STDERR_FILENO && fd != STDOUT_FILENO) {
+		for (int off = 0; off < n;) {
+			ssize_t w = write(STDERR_FILENO, buf + off, n - off);
+
+			if (w <= 0)
+				break;
+			off += w;
+		}
+	}
 	errno = saved_errno;
 }
 

@@ -251,7 +251,7 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 	}
 	buf = malloc(CHUNK);
 	pm_img = img_open(dirfd, IMG_PAGEMAP, O_WRONLY, (unsigned long)pid);
-	pages = img_open(dirfd, IMG_PAGES, O_WRONLY, pages_id);
+	pages = img_open(dirfd, IMG_PAGES, O_WRONLY, (unsigned long)pages_id);
 	if (!buf || !pm_img || !pages)
 		goto out;
 	head.pages_id = pages_id;

@@ -115,7 +115,15 @@ static size_t status_size;
 
 /* ---- reading the images ------------------------------------------------------ */
 
-static int read_all(int dirfd, enum img_type type, unsigned int id, ProtobufCMessage ***out,
+static void missing(enum img_type type, unsigned long id)
+{
+	char name[256];
+
+	img_file_name(name, sizeof(name), type, id);
+	pr_err("image %s is missing from %s\n", name, opts.images_dir);
+}
+
+static int read_all(int dirfd, enum img_type type, unsigned long id, ProtobufCMessage ***out,
 		    size_t *n, bool must_exist)
 {
 	struct cr_img *img = img_open(dirfd, type, O_RDONLY | (must_exist ? 0 : O_CREAT), id);
@@ -125,8 +133,11 @@ static int read_all(int dirfd, enum img_type type, unsigned int id, ProtobufCMes
 
 	*out = NULL;
 	*n = 0;
-	if (!img)
+	if (!img) {
+		if (must_exist && errno == ENOENT)
+			missing(type, id);
 		return must_exist ? -ENOENT : 0;
+	}
 	while ((ret = img_read_pb(img, NULL, &m)) > 0) {
 		if (*n == cap) {
 			ProtobufCMessage **na = realloc(arr, (cap = cap ? cap * 2 : 16) * sizeof(*na));
@@ -145,14 +156,17 @@ static int read_all(int dirfd, enum img_type type, unsigned int id, ProtobufCMes
 	return ret < 0 ? ret : 0;
 }
 
-static int read_one(int dirfd, enum img_type type, unsigned int id, ProtobufCMessage **out)
+static int read_one(int dirfd, enum img_type type, unsigned long id, ProtobufCMessage **out)
 {
 	struct cr_img *img = img_open(dirfd, type, O_RDONLY, id);
 	int ret;
 
 	*out = NULL;
-	if (!img)
+	if (!img) {
+		if (errno == ENOENT)
+			missing(type, id);
 		return -ENOENT;
+	}
 	ret = img_read_one(img, NULL, out);
 	img_close(img);
 	return ret < 0 ? ret : 0;
@@ -173,8 +187,11 @@ static int read_pagemap(int dirfd, struct rtask *t)
 	size_t cap = 0;
 	int ret;
 
-	if (!img)
+	if (!img) {
+		if (errno == ENOENT)
+			missing(IMG_PAGEMAP, t->pe->pid);
 		return -ENOENT;
+	}
 	ret = img_read_pb(img, NULL, &m); /* the head */
 	if (ret <= 0) {
 		img_close(img);

@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""Bad input for dump and restore: one clear error, a non-zero exit, nothing
+left frozen or half-restored.
+
+    bad-input.py CRIU SCRATCH
+
+Runs as a child subreaper (reaps what it started).  Prints PASS/FAIL lines
+and "bad-input: N passed, N failed".
+"""
+
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+CRIU = os.path.abspath(sys.argv[1])
+SCRATCH = sys.argv[2]
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+started = []
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def state(pid):
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def wait_gone(pids, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        reap()
+        if all(state(p) in (None, 'Z') for p in pids):
+            reap()
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def criu(*args):
+    return subprocess.run([CRIU, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=60, text=True)
+
+
+def spawn(argv):
+    p = subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started.append(p.pid)
+    return p.pid
+
+
+def one_error(r, *words):
+    """Exit 1, and an error line naming what went wrong."""
+    if r.returncode != 1:
+        return f'exit {r.returncode}, want 1 (stderr: {r.stderr[-300:]})'
+    errs = [l for l in (r.stderr + r.stdout).splitlines() if 'Error' in l]
+    if not errs:
+        return f'no error line (stderr: {r.stderr[-300:]})'
+    text = ' '.join(errs)
+    for w in words:
+        if w not in text:
+            return f'the error does not name {w!r}: {text[-300:]}'
+    return None
+
+
+def dumped_sleep(d):
+    """A sleep dumped into d/img; returns its pid (gone by now)."""
+    img = os.path.join(d, 'img')
+    os.makedirs(img, exist_ok=True)
+    pid = spawn(['sleep', '1000'])
+    time.sleep(0.2)
+    r = criu('dump', '-t', str(pid), '-D', img, '-o', 'dump.log')
+    if r.returncode:
+        raise RuntimeError(f'dump of sleep failed: {r.stderr}')
+    wait_gone([pid])
+    return pid, img
+
+
+def test_no_such_pid(d):
+    # a pid that cannot exist: above pid_max
+    with open('/proc/sys/kernel/pid_max') as f:
+        pid = int(f.read()) + 1
+    os.makedirs(d, exist_ok=True)
+    return one_error(criu('dump', '-t', str(pid), '-D', d), str(pid))
+
+
+def test_missing_image(d):
+    pid, img = dumped_sleep(d)
+    os.unlink(os.path.join(img, f'mm-{pid}.img'))
+    err = one_error(criu('restore', '-D', img, '-d', '-o', 'restore.log', '-v4'))
+    if not err:
+        err = one_error(criu('restore', '-D', img, '-d'), f'mm-{pid}.img')
+    if not err and state(pid) not in (None, 'Z'):
+        err = f'pid {pid} was left after the failed restore'
+    return err
+
+
+def test_corrupt_image(d):
+    pid, img = dumped_sleep(d)
+    core = os.path.join(img, f'core-{pid}.img')
+    with open(core, 'r+b') as f:
+        size = os.fstat(f.fileno()).st_size
+        f.truncate(size // 2)
+    err = one_error(criu('restore', '-D', img, '-d'), f'core-{pid}.img')
+    if not err and state(pid) not in (None, 'Z'):
+        err = f'pid {pid} was left after the failed restore'
+    return err
+
+
+def test_corrupt_pages(d):
+    pid, img = dumped_sleep(d)
+    pages = [f for f in os.listdir(img) if f.startswith('pages-')][0]
+    with open(os.path.join(img, pages), 'r+b') as f:
+        f.truncate(4096)
+    err = one_error(criu('restore', '-D', img, '-d'), pages)
+    wait_gone([pid], 5)
+    if not err and state(pid) not in (None, 'Z'):
+        err = f'pid {pid} was left after the failed restore'
+    return err
+
+
+def test_pid_taken(d):
+    pid, img = dumped_sleep(d)
+    # the images say pid; make a process that has it: restore the same
+    # images once, then again
+    r = criu('restore', '-D', img, '-d')
+    if r.returncode:
+        return f'the first restore failed: {r.stderr}'
+    started.append(pid)
+    err = one_error(criu('restore', '-D', img, '-d'), str(pid))
+    if not err and state(pid) not in ('S', 'R'):
+        err = f'the first restored task {pid} was harmed: state {state(pid)}'
+    return err
+
+
+def test_tree_changes(d):
+    # a parent that forks short-lived children all the time
+    code = ('import os, time\n'
+            'while True:\n'
+            '    p = os.fork()\n'
+            '    if p == 0:\n'
+            '        time.sleep(0.001); os._exit(0)\n'
+            '    os.waitpid(p, 0)\n')
+    pid = spawn([sys.executable, '-c', code])
+    time.sleep(0.3)
+    img = os.path.join(d, 'img')
+    os.makedirs(img, exist_ok=True)
+    results = []
+    for i in range(5):
+        r = criu('dump', '-t', str(pid), '-D', img, '-o', f'dump{i}.log', '-R')
+        results.append(r.returncode)
+        if r.returncode not in (0, 1):
+            return f'dump exited {r.returncode}: {r.stderr[-300:]}'
+        if r.returncode == 1 and 'Error' not in r.stderr + r.stdout:
+            return 'a failed dump gave no error'
+        time.sleep(0.05)
+        st = state(pid)
+        if st not in ('S', 'R'):
+            return f'after dump -R the forking parent is in state {st}'
+    return None
+
+
+def test_dies_mid_dump(d):
+    # 256 MiB of written memory makes the dump take a while; kill it meanwhile
+    code = ('import time\n'
+            'b = bytearray(256 << 20)\n'
+            'for i in range(0, len(b), 4096): b[i] = 1\n'
+            'open(__import__("sys").argv[1], "w").write("ready")\n'
+            'time.sleep(1000)\n')
+    ready = os.path.join(d, 'ready')
+    os.makedirs(d, exist_ok=True)
+    pid = spawn([sys.executable, '-c', code, ready])
+    end = time.time() + 20
+    while not os.path.exists(ready) and time.time() < end:
+        time.sleep(0.05)
+    img = os.path.join(d, 'img')
+    os.makedirs(img, exist_ok=True)
+    killer = threading.Timer(0.05, lambda: os.kill(pid, signal.SIGKILL))
+    killer.start()
+    r = criu('dump', '-t', str(pid), '-D', img, '-o', 'dump.log')
+    killer.join()
+    if r.returncode == 0:
+        return None  # the dump won the race: fine, nothing to check
+    return one_error(r)
+
+
+def main():
+    tests = [('no-such-pid', test_no_such_pid), ('missing-image', test_missing_image),
+             ('corrupt-core', test_corrupt_image), ('truncated-pages', test_corrupt_pages),
+             ('pid-taken', test_pid_taken), ('tree-changes', test_tree_changes),
+             ('dies-mid-dump', test_dies_mid_dump)]
+    passed = failed = 0
+    for name, fn in tests:
+        d = os.path.join(SCRATCH, name)
+        os.makedirs(d, exist_ok=True)
+        try:
+            err = fn(d)
+        except Exception as e:
+            err = f'{type(e).__name__}: {e}'
+        for p in started:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        wait_gone(started)
+        started.clear()
+        if err:
+            failed += 1
+            print(f'FAIL {name}: {err}')
+        else:
+            passed += 1
+            print(f'PASS {name}')
+    print(f'bad-input: {passed} passed, {failed} failed')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,5 @@
+# Bad input: a PID that does not exist, missing and corrupt images, a PID
+# already taken, a tree that forks during dump, a task killed mid-dump.
+. "$TOP/tests/e2e/lib.sh"
+python3 "$TOP/tests/e2e/bad-input.py" "$CRIU" "$PWD" || fail "bad input"
+echo PASS
