@@ -156,6 +156,10 @@ test: deps
 e2e-test: all
 	@BUILD=$(BUILD) tests/e2e/run.sh
 
+# The main job, end to end: dump a running counter, show, restore.
+demo: deps all
+	@demo/demo.sh
+
 cross-build:
 	@set -e; for a in $(CROSS_ARCHS); do $(MAKE) --no-print-directory ARCH=$$a unit-build; done
 
