@@ -136,6 +136,12 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libcriu-core.a
 
 unit-build: $(UNIT_BINS) $(BUILD)/criu
 
+# Helpers of the e2e tests that need criu's own code.
+E2E_TOOLS := $(patsubst tests/e2e/tools/%.c,$(BUILD)/tests/e2e/tools/%,$(wildcard tests/e2e/tools/*.c))
+$(BUILD)/tests/e2e/tools/%: tests/e2e/tools/%.c $(BUILD)/libcriu-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(STATIC) $(CFLAGS) -Icpuinfo -o $@ $< $(BUILD)/libcriu-core.a $(LDLIBS)
+
 # Runs every unit test binary; prints one summary line.
 unit-test: unit-build
 	@ARCH=$(ARCH) RUNNER="$(RUNNER)" BUILD=$(BUILD) \
@@ -153,7 +159,7 @@ test: deps
 	$(MAKE) cross-test
 	@echo "make test: all parts passed"
 
-e2e-test: all e2e-progs
+e2e-test: all e2e-progs $(E2E_TOOLS)
 	@BUILD=$(BUILD) tests/e2e/run.sh
 
 # The main job, end to end: dump a running counter, show, restore.
