@@ -224,5 +224,5 @@ CROSS_PKGS := $(foreach a,$(CROSS_ARCHS),gcc-$(triplet_$(a)) \
 	libnl-route-3-dev:$(debarch_$(a)))
 
 deps:
-	@HOST_PKGS="$(HOST_PKGS)" CROSS_PKGS="$(CROSS_PKGS)" \
+	@HOST_PKGS="$(HOST_PKGS) $(VM_PKGS)" CROSS_PKGS="$(CROSS_PKGS)" \
 		FOREIGN="$(foreach a,$(CROSS_ARCHS),$(debarch_$(a)))" gen/install-deps.sh
