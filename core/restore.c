@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -522,16 +523,51 @@ static void report(int idx, long ret, uint32_t step)
 	__atomic_store_n(&status[idx].done, 1u, __ATOMIC_RELEASE);
 }
 
+/*
+ * Kernels before clone3's set_tid (5.5): write pid - 1 to ns_last_pid and
+ * fork, under an flock so that other restores on the machine take turns;
+ * something else may still take the pid first, which the caller sees.
+ */
+static pid_t fork_with_ns_last_pid(pid_t pid)
+{
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_RDWR | O_CLOEXEC);
+	char buf[16];
+	pid_t r;
+	int n;
+
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX)) {
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d", pid - 1);
+	if (pwrite(fd, buf, (size_t)n, 0) != n) {
+		close(fd);
+		return -1;
+	}
+	r = fork();
+	if (r == 0)
+		return 0;
+	flock(fd, LOCK_UN);
+	close(fd);
+	return r;
+}
+
 static pid_t clone_with_pid(pid_t pid, int exit_signal, uint64_t flags)
 {
 	struct clone_args args;
+	pid_t r;
 
 	memset(&args, 0, sizeof(args));
 	args.flags = flags;
 	args.exit_signal = (uint64_t)exit_signal;
 	args.set_tid = (uintptr_t)&pid;
 	args.set_tid_size = 1;
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	r = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (r < 0 && (errno == ENOSYS || errno == E2BIG) && !flags && exit_signal == SIGCHLD)
+		r = fork_with_ns_last_pid(pid);
+	return r;
 }
 
 static void restore_task(int idx) __attribute__((noreturn));
@@ -2051,6 +2087,12 @@ int cmd_restore(void)
 	}
 	if (root == 0)
 		restore_task(0);
+	if (root != (pid_t)tasks[0].pe->pid) {
+		pr_err("asked for pid %u, the kernel gave %d\n", tasks[0].pe->pid, root);
+		kill(root, SIGKILL);
+		waitpid(root, NULL, 0);
+		return 1;
+	}
 
 	ret = wait_tasks(root);
 	for (int i = 0; i < nr_tasks && !ret; i++)
