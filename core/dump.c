@@ -42,6 +42,7 @@
 #include "log.h"
 #include "mem.h"
 #include "options.h"
+#include "parasite-ctl.h"
 #include "proc.h"
 #include "proto/core.pb-c.h"
 #include "proto/fs.pb-c.h"
@@ -1005,8 +1006,19 @@ static int dump_mm(int dirfd, struct dtask *t, const struct task_misc *misc, uns
 	ret = img_write_pb(img, &mm.base);
 	if (img_close(img) && !ret)
 		ret = -EIO;
-	if (!ret)
-		ret = mem_dump_pages(t->pid, dirfd, &mm, id, stats);
+	if (!ret) {
+		struct parasite_ctl *ctl = NULL;
+
+		/* the parasite moves the pages; /proc/PID/mem when it cannot load */
+		if (parasite_load(t->ctx, &ctl)) {
+			pr_warn("pid %d: no parasite, pages go through /proc/%d/mem\n", t->pid,
+				t->pid);
+			ctl = NULL;
+		}
+		ret = mem_dump_pages(t->pid, dirfd, &mm, id, ctl, stats);
+		if (ctl && parasite_unload(ctl) && !ret)
+			ret = -EIO;
+	}
 out:
 	free(auxv);
 	free(mm.vmas);

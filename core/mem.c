@@ -22,6 +22,7 @@
 #include "kerndat.h"
 #include "log.h"
 #include "mem.h"
+#include "parasite-ctl.h"
 #include "pagemap-scan.h"
 #include "proto/pagemap.pb-c.h"
 #include "show.h"
@@ -231,14 +232,48 @@ static int copy_run(int mem_fd, struct cr_img *pages, unsigned long start, unsig
 	return 0;
 }
 
+struct dump_run {
+	unsigned long start, end;
+	bool readable; /* PROT_READ: the parasite can vmsplice it */
+};
+
+/*
+ * Writes the parasite-readable runs [from, to) through the parasite: the
+ * task vmsplices its pages into a pipe and criu splices them into the
+ * image, one copy in all.
+ */
+static int dump_batch(struct parasite_ctl *ctl, struct cr_img *pages, const struct dump_run *r,
+		      size_t from, size_t to)
+{
+	struct iovec *iov = calloc(to - from, sizeof(*iov));
+	uint64_t bytes = 0;
+	int fd, ret;
+
+	if (!iov)
+		return -ENOMEM;
+	for (size_t i = from; i < to; i++) {
+		iov[i - from].iov_base = (void *)r[i].start;
+		iov[i - from].iov_len = r[i].end - r[i].start;
+		bytes += r[i].end - r[i].start;
+	}
+	fd = img_raw_fd(pages);
+	ret = fd < 0 ? -EIO : parasite_dump_pages(ctl, iov, (int)(to - from), fd);
+	if (!ret)
+		img_advance(pages, bytes);
+	free(iov);
+	return ret;
+}
+
 int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
-		   struct mem_dump_stats *stats)
+		   struct parasite_ctl *ctl, struct mem_dump_stats *stats)
 {
 	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
 	struct cr_img *pm_img = NULL, *pages = NULL;
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	int pm_fd = -1, mem_fd = -1, ret = -EIO;
 	struct run_list runs = { 0 };
+	struct dump_run *all = NULL;
+	size_t nall = 0, capall = 0;
 	char path[64], *buf = NULL;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
@@ -249,15 +284,15 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 		pr_perror("can't open /proc/%d/pagemap or mem", pid);
 		goto out;
 	}
-	buf = malloc(CHUNK);
 	pm_img = img_open(dirfd, IMG_PAGEMAP, O_WRONLY, (unsigned long)pid);
 	pages = img_open(dirfd, IMG_PAGES, O_WRONLY, (unsigned long)pages_id);
-	if (!buf || !pm_img || !pages)
+	if (!pm_img || !pages)
 		goto out;
 	head.pages_id = pages_id;
 	if (img_write_pb(pm_img, &head.base))
 		goto out;
 
+	/* 1. which pages: the whole pagemap first */
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *e = mm->vmas[i];
 
@@ -277,6 +312,17 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 			PagemapEntry pe = PAGEMAP_ENTRY__INIT;
 			uint64_t nr = (runs.r[j].end - runs.r[j].start) / psz;
 
+			if (nall == capall) {
+				struct dump_run *na = realloc(all, (capall = capall ? capall * 2 : 256) *
+									  sizeof(*na));
+				if (!na) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				all = na;
+			}
+			all[nall++] = (struct dump_run){ runs.r[j].start, runs.r[j].end,
+							 (e->prot & PROT_READ) != 0 };
 			pe.vaddr = runs.r[j].start;
 			pe.compat_nr_pages = 0;
 			pe.has_nr_pages = true;
@@ -284,15 +330,33 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 			pe.has_flags = true;
 			pe.flags = PAGEMAP_PE_PRESENT;
 			ret = img_write_pb(pm_img, &pe.base);
-			if (!ret)
-				ret = copy_run(mem_fd, pages, runs.r[j].start, runs.r[j].end, buf);
 			if (ret)
 				goto out;
 			if (stats)
 				stats->pages_written += nr;
 		}
 	}
+	/* 2. their contents, in the same order: readable runs in batches
+	 * through the parasite, the others (PROT_NONE, write-only) through
+	 * /proc/PID/mem, which reads them anyway */
 	ret = 0;
+	for (size_t i = 0; i < nall && !ret;) {
+		size_t j = i;
+
+		if (ctl && all[i].readable) {
+			while (j < nall && all[j].readable && j - i < 4096)
+				j++;
+			ret = dump_batch(ctl, pages, all, i, j);
+		} else {
+			if (!buf && !(buf = malloc(CHUNK))) {
+				ret = -ENOMEM;
+				break;
+			}
+			ret = copy_run(mem_fd, pages, all[i].start, all[i].end, buf);
+			j = i + 1;
+		}
+		i = j;
+	}
 out:
 	if (pm_img && img_close(pm_img) && !ret)
 		ret = -EIO;
@@ -303,6 +367,7 @@ out:
 	if (mem_fd >= 0)
 		close(mem_fd);
 	free(runs.r);
+	free(all);
 	free(buf);
 	return ret;
 }

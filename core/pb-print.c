@@ -4,6 +4,7 @@
  * hex, as crit prints them, so that the two tools read alike.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -153,11 +154,16 @@ static void print_value(struct pb_printer *p, const ProtobufCFieldDescriptor *f,
 		print_unsigned(p, *(const uint64_t *)v, hex);
 		break;
 	case PROTOBUF_C_TYPE_FLOAT:
-		fprintf(p->out, "%g", *(const float *)v);
+	case PROTOBUF_C_TYPE_DOUBLE: {
+		double d = f->type == PROTOBUF_C_TYPE_FLOAT ? *(const float *)v : *(const double *)v;
+
+		/* JSON has no inf or nan */
+		if (p->json && !isfinite(d))
+			fputs("null", p->out);
+		else
+			fprintf(p->out, "%.17g", d);
 		break;
-	case PROTOBUF_C_TYPE_DOUBLE:
-		fprintf(p->out, "%g", *(const double *)v);
-		break;
+	}
 	case PROTOBUF_C_TYPE_BOOL:
 		fputs(*(const protobuf_c_boolean *)v ? "true" : "false", p->out);
 		break;

@@ -16,7 +16,10 @@ struct mem_dump_stats {
  * (classified already): every present, non-zero page that the restorer
  * cannot get back from a file.  The task must be stopped.  0 or -errno.
  */
+struct parasite_ctl;
+/* ctl: the task's loaded parasite, which vmsplices the pages (NULL: all
+ * through /proc/PID/mem). */
 int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
-		   struct mem_dump_stats *stats);
+		   struct parasite_ctl *ctl, struct mem_dump_stats *stats);
 
 #endif
