@@ -1322,6 +1322,10 @@ static int fill_premapped(struct rtask *t, int pages_fd, const VmaEntry *e, unsi
 		uint64_t len = nr * psz;
 
 		if (pe->vaddr >= e->start && pe->vaddr + len <= e->end) {
+			/* fresh memory: allocate the run in one go, not page by page
+			 * in the copy (MADV_POPULATE_WRITE, Linux 5.14+) */
+			if (!inherited)
+				madvise((void *)(at + (pe->vaddr - e->start)), len, 23);
 			/* pages the task did not have read as zero */
 			if (inherited && pe->vaddr > covered)
 				madvise((void *)(at + (covered - e->start)), pe->vaddr - covered,

@@ -3,7 +3,8 @@
  * NT_ARM_SYSTEM_CALL (the syscall number the kernel restarts with), the
  * FPSIMD state (NT_PRFPREG) and, on CPUs with SVE, the whole SVE state
  * (NT_ARM_SVE: z, p and ffr at the task's vector length), which a syscall
- * would otherwise discard.  Not handled yet: SME (streaming mode, ZA, ZT0).
+ * would otherwise discard, and the thread pointer tpidr_el0 (NT_ARM_TLS).
+ * Not handled yet: SME (streaming mode, ZA, ZT0, tpidr2_el0).
  */
 #include <elf.h>
 #include <errno.h>
@@ -19,6 +20,9 @@
 #endif
 #ifndef NT_ARM_SVE
 #define NT_ARM_SVE 0x405
+#endif
+#ifndef NT_ARM_TLS
+#define NT_ARM_TLS 0x401
 #endif
 
 /* struct user_sve_header: the first field is the size of the whole set. */
@@ -105,8 +109,11 @@ int compel_arch_get_regs(pid_t tid, struct compel_regs *r)
 		ret = compel_getregset(tid, NT_PRFPREG, &r->fp, &len);
 	if (!ret) {
 		r->fp_len = len;
-		ret = get_sve(tid, r);
+		len = sizeof(r->tls); /* the set may also hold tpidr2_el0 (SME): not kept */
+		ret = compel_getregset(tid, NT_ARM_TLS, &r->tls, &len);
 	}
+	if (!ret)
+		ret = get_sve(tid, r);
 	return ret;
 }
 
@@ -117,6 +124,8 @@ int compel_arch_set_regs(pid_t tid, const struct compel_regs *r)
 
 	if (!ret && r->fp_len)
 		ret = compel_setregset(tid, NT_PRFPREG, &r->fp, r->fp_len);
+	if (!ret)
+		ret = compel_setregset(tid, NT_ARM_TLS, &r->tls, sizeof(r->tls));
 	if (!ret && r->sve_len)
 		ret = compel_setregset(tid, NT_ARM_SVE, r->sve, r->sve_len);
 	return ret;

@@ -79,14 +79,48 @@ pie_get_tls:
 	blr
 	.size	pie_get_tls, . - pie_get_tls
 
-/* Threads are not restored on this architecture yet: -ENOSYS. */
+/*
+ * long pie_clone_thread(args, size, fn): clone3 with the child in fn(args)
+ * on the stack args describes.  The sys_clone3 stub returns to LR in both
+ * tasks (bnslr on success), and the kernel gives the child every register
+ * of the parent except r3 (0) and r1 (stack + stack_size).  So fn and args
+ * wait in the non-volatile r30 and r31, LR is the return point below, and
+ * the parent's own LR, r30 and r31 are kept in its frame.  The child makes
+ * a frame with a null back chain on its new stack and enters fn's global
+ * entry point (r12 = fn); fn does not return, but if it did the thread
+ * would exit.
+ */
 	.section .text.pie_clone_thread, "ax", @progbits
 	.globl	pie_clone_thread
 	.hidden	pie_clone_thread
 	.type	pie_clone_thread, @function
+	.p2align 2
 pie_clone_thread:
-	li	3, -38
+	mflr	0
+	std	0, 16(1)	/* the caller's LR save slot */
+	std	30, -16(1)	/* general register save area */
+	std	31, -8(1)
+	stdu	1, -48(1)
+	mr	30, 5
+	mr	31, 3
+	bl	sys_clone3
+	cmpdi	3, 0
+	beq	1f
+	addi	1, 1, 48	/* the parent: the TID or -errno */
+	ld	0, 16(1)
+	ld	30, -16(1)
+	ld	31, -8(1)
+	mtlr	0
 	blr
+1:	clrrdi	1, 1, 4		/* the child */
+	li	0, 0
+	stdu	0, -112(1)
+	mr	3, 31
+	mr	12, 30
+	mtctr	12
+	bctrl
+	li	3, 0
+	b	sys_exit
 	.size	pie_clone_thread, . - pie_clone_thread
 
 	.section .note.GNU-stack, "", @progbits

@@ -7,10 +7,13 @@
  * reports as SIGTRAP to a tracer) stops the task.  Each function has its own
  * section so --gc-sections keeps only what a blob uses.
  */
-#define ENTER_C(func)						\
+#define ENTER_FRAME						\
 	nill	%r15, 0xfff8;	/* 8-byte aligned stack */	\
 	aghi	%r15, -160;	/* the callee's register save area */ \
-	xc	0(8, %r15), 0(%r15);	/* null back chain */	\
+	xc	0(8, %r15), 0(%r15)	/* null back chain */
+
+#define ENTER_C(func)						\
+	ENTER_FRAME;						\
 	brasl	%r14, func;					\
 	.word	0x0001
 
@@ -81,14 +84,36 @@ pie_get_tls:
 	br	%r14
 	.size	pie_get_tls, . - pie_get_tls
 
-/* Threads are not restored on this architecture yet: -ENOSYS. */
+/*
+ * long pie_clone_thread(args, size, fn): fn and args wait in call-saved
+ * registers.  In the child sys_clone3 returns (br %r14, as the parent's) with
+ * %r2 = 0, %r15 = stack + stack_size and a copy of the parent's other
+ * registers: it makes a frame there and calls fn(args), and exits the
+ * thread should fn return.  The parent gets the TID or -errno.
+ */
 	.section .text.pie_clone_thread, "ax", @progbits
 	.globl	pie_clone_thread
 	.hidden	pie_clone_thread
 	.type	pie_clone_thread, @function
+	.p2align 2
 pie_clone_thread:
-	lghi	%r2, -38
+	stmg	%r6, %r15, 48(%r15)
+	lgr	%r1, %r15
+	aghi	%r15, -160
+	stg	%r1, 0(%r15)		/* back chain */
+	lgr	%r12, %r4		/* fn */
+	lgr	%r13, %r2		/* args */
+	brasl	%r14, sys_clone3
+	ltgr	%r2, %r2
+	jz	1f
+	lmg	%r6, %r15, 160 + 48(%r15)
 	br	%r14
+1:	ENTER_FRAME
+	lgr	%r2, %r13
+	basr	%r14, %r12
+	lghi	%r2, 0
+	brasl	%r14, sys_exit
+	.word	0x0001
 	.size	pie_clone_thread, . - pie_clone_thread
 
 	.section .note.GNU-stack, "", @progbits

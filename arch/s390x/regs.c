@@ -3,8 +3,9 @@
  * registers, orig_gpr2), NT_S390_SYSTEM_CALL (what the kernel restarts
  * with), the FPRs and fpc (NT_PRFPREG) and, with the vector facility,
  * the rest of v0-v15 (NT_S390_VXRS_LOW) and v16-v31 (NT_S390_VXRS_HIGH).
- * Not handled yet: guarded storage and runtime instrumentation control
- * blocks (our code does not touch them).
+ * Guarded storage and runtime instrumentation control blocks are not
+ * kept: a thread that has either on is refused (our own code never turns
+ * them on, and glibc does not either).
  */
 #include <elf.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include "compel-arch.h"
 #include "compel-regs-s390x.h"
+#include "log.h"
 
 #ifndef NT_S390_SYSTEM_CALL
 #define NT_S390_SYSTEM_CALL 0x307
@@ -22,6 +24,15 @@
 #endif
 #ifndef NT_S390_VXRS_HIGH
 #define NT_S390_VXRS_HIGH 0x30a
+#endif
+#ifndef NT_S390_GS_CB
+#define NT_S390_GS_CB 0x30b
+#endif
+#ifndef NT_S390_GS_BC
+#define NT_S390_GS_BC 0x30c
+#endif
+#ifndef NT_S390_RI_CB
+#define NT_S390_RI_CB 0x30d
 #endif
 
 struct compel_regs *compel_arch_regs_new(void)
@@ -76,6 +87,33 @@ static int get_optional(pid_t tid, unsigned int type, void *buf, size_t cap, siz
 	return ret;
 }
 
+/*
+ * The kernel gives these sets only while the thread has the facility on
+ * (-ENODATA otherwise, -ENODEV without the facility).
+ */
+static int refuse_unsupported(pid_t tid)
+{
+	static const struct {
+		unsigned int type;
+		const char *what;
+	} sets[] = {
+		{ NT_S390_GS_CB, "guarded storage" },
+		{ NT_S390_GS_BC, "a guarded-storage broadcast block" },
+		{ NT_S390_RI_CB, "runtime instrumentation" },
+	};
+	uint64_t buf[8];
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		size_t len = sizeof(buf);
+
+		if (!compel_getregset(tid, sets[i].type, buf, &len)) {
+			pr_err("thread %d has %s on, which cannot be saved\n", tid, sets[i].what);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
 int compel_arch_get_regs(pid_t tid, struct compel_regs *r)
 {
 	int ret = compel_arch_get_gregs(tid, r);
@@ -88,6 +126,8 @@ int compel_arch_get_regs(pid_t tid, struct compel_regs *r)
 	if (!ret)
 		ret = get_optional(tid, NT_S390_VXRS_HIGH, r->vxrs_high, sizeof(r->vxrs_high),
 				   &r->vxrs_high_len);
+	if (!ret)
+		ret = refuse_unsupported(tid);
 	return ret;
 }
 

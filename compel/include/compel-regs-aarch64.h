@@ -10,6 +10,7 @@ struct compel_regs {
 	int syscallno;			/* NT_ARM_SYSTEM_CALL; -1: not in one */
 	struct user_fpsimd_struct fp;	/* v0-v31, fpsr, fpcr */
 	size_t fp_len;
+	unsigned long tls;		/* NT_ARM_TLS: tpidr_el0 */
 	unsigned char *sve;		/* NT_ARM_SVE as the kernel gave it */
 	size_t sve_len, sve_cap;
 };
