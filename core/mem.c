@@ -298,6 +298,8 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 
 		if (!vma_wants_pages(e))
 			continue;
+		if (stats)
+			stats->pages_scanned += (e->end - e->start) / psz;
 		runs.n = 0;
 		if (kdat.has[KD_PAGEMAP_SCAN])
 			ret = scan_pagemap_scan(pm_fd, e, &runs);

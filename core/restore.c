@@ -52,6 +52,7 @@
 #include "proto/pipe-data.pb-c.h"
 #include "proto/pstree.pb-c.h"
 #include "proto/seccomp.pb-c.h"
+#include "proto/stats.pb-c.h"
 #include "restorer-blob.h"
 #include "show.h"
 #include "vma.h"
@@ -113,6 +114,14 @@ static int images_dirfd = -1;
 /* criu's shared memory with every task it creates */
 static struct restorer_status *status;
 static size_t status_size;
+
+static uint32_t us_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (uint32_t)((b.tv_sec - a->tv_sec) * 1000000 + (b.tv_nsec - a->tv_nsec) / 1000);
+}
 
 /* ---- reading the images ------------------------------------------------------ */
 
@@ -1311,7 +1320,7 @@ static int subtree_intervals(int idx, struct interval **out, size_t *n)
 /* Pages of pagemap entries inside [start, end) of the task: read, and
  * written where they differ from what is there (the inherited copy). */
 static int fill_premapped(struct rtask *t, int pages_fd, const VmaEntry *e, unsigned long at,
-			  bool inherited, char *buf, size_t bufsz)
+			  bool inherited, char *buf, size_t bufsz, struct restorer_status *st)
 {
 	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
 	uint64_t off = 0, covered = e->start;
@@ -1341,9 +1350,14 @@ static int fill_premapped(struct rtask *t, int pages_fd, const VmaEntry *e, unsi
 					return -EIO;
 				}
 				if (inherited)
-					for (size_t k = 0; k < n; k += psz)
+					for (size_t k = 0; k < n; k += psz) {
+						st->pages_compared++;
 						if (memcmp(dst + k, buf + k, psz))
 							memcpy(dst + k, buf + k, psz);
+						else
+							st->pages_skipped_cow++;
+					}
+				st->pages_restored += n / psz;
 				done += n;
 			}
 			covered = pe->vaddr + len;
@@ -1407,7 +1421,7 @@ static int premap_memory(int idx)
 		t->premap[i] = inh ? inh : at;
 		if (!inh)
 			at += e->end - e->start;
-		ret = fill_premapped(t, fd, e, t->premap[i], inh != 0, buf, bufsz);
+		ret = fill_premapped(t, fd, e, t->premap[i], inh != 0, buf, bufsz, &status[idx]);
 	}
 out:
 	free(buf);
@@ -1649,8 +1663,10 @@ static int restore_prepare_and_jump(int idx)
 			       t->pe->pid, (unsigned long long)pe->vaddr, (unsigned long long)nr);
 			return -EINVAL;
 		}
-		if (!premapped_page(t, pe->vaddr))
+		if (!premapped_page(t, pe->vaddr)) {
 			pages[args->task.nr_pages++] = (struct restorer_pages){ pe->vaddr, len, off };
+			status[idx].pages_restored += nr;
+		}
 		off += len;
 	}
 	{
@@ -1889,7 +1905,7 @@ static const char *step_name(uint32_t step)
 }
 
 /* Waits until every task reported; 0, or -errno with the culprit logged. */
-static int wait_tasks(pid_t root)
+static int wait_tasks(pid_t root, const struct timespec *t0, uint32_t *forking)
 {
 	int timeout = opts.timeout > 0 ? opts.timeout : RESTORE_TIMEOUT_S;
 	struct timespec start, now;
@@ -1898,6 +1914,14 @@ static int wait_tasks(pid_t root)
 	for (;;) {
 		int done = 0;
 
+		if (!*forking) {
+			bool all = true;
+
+			for (int i = 0; i < nr_tasks && all; i++)
+				all = status[i].pid != 0;
+			if (all)
+				*forking = us_since(t0);
+		}
 		for (int i = 0; i < nr_tasks; i++) {
 			struct restorer_status *st = &status[i];
 
@@ -2054,10 +2078,36 @@ static int write_pidfile(pid_t pid)
 	return 0;
 }
 
+/* stats-restore, as upstream writes it. */
+static void write_stats(uint32_t forking, uint32_t total)
+{
+	StatsEntry s = STATS_ENTRY__INIT;
+	RestoreStatsEntry r = RESTORE_STATS_ENTRY__INIT;
+	struct cr_img *img = img_open(images_dirfd, IMG_STATS_RESTORE, O_WRONLY);
+
+	if (!img)
+		return;
+	for (int i = 0; i < nr_status; i++) {
+		r.pages_compared += status[i].pages_compared;
+		r.pages_skipped_cow += status[i].pages_skipped_cow;
+		r.pages_restored += status[i].pages_restored;
+	}
+	r.has_pages_restored = true;
+	r.forking_time = forking;
+	r.restore_time = total;
+	s.restore = &r;
+	img_write_pb(img, &s.base);
+	img_close(img);
+}
+
 int cmd_restore(void)
 {
+	struct timespec t0;
+	uint32_t forking = 0;
 	pid_t root;
 	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	images_dirfd = open(opts.images_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (images_dirfd < 0) {
@@ -2098,7 +2148,7 @@ int cmd_restore(void)
 		return 1;
 	}
 
-	ret = wait_tasks(root);
+	ret = wait_tasks(root, &t0, &forking);
 	for (int i = 0; i < nr_tasks && !ret; i++)
 		if (!tasks[i].zombie)
 			ret = finish_task(i);
@@ -2107,6 +2157,7 @@ int cmd_restore(void)
 		pr_err("restore failed; every task it created was killed\n");
 		return 1;
 	}
+	write_stats(forking, us_since(&t0));
 	pr_info("restored %d processes\n", nr_tasks);
 	if (write_pidfile(root))
 		return 1;

@@ -8,7 +8,9 @@
 #include "proto/mm.pb-c.h"
 
 struct mem_dump_stats {
+	uint64_t pages_scanned; /* pages of the VMAs whose pages are dumped */
 	uint64_t pages_written;
+	uint64_t memdump_us;	/* time spent moving pages into the images */
 };
 
 /*

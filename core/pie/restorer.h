@@ -156,6 +156,10 @@ struct restorer_status {
 	uint32_t done;	/* futex word: 1 when finished (or failed) */
 	uint64_t blob_addr; /* where the restorer and its arguments are mapped */
 	uint64_t blob_len;
+	/* statistics (stats-restore) */
+	uint64_t pages_restored;
+	uint64_t pages_compared;    /* inherited pages compared with the image */
+	uint64_t pages_skipped_cow; /* ... and found equal: left shared */
 };
 
 /* struct clone_args of <linux/sched.h> (clone3) */
