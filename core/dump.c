@@ -1358,6 +1358,7 @@ int cmd_dump(void)
 	frozen = us_since(&t0);
 	write_stats(dirfd, &stats, freezing, frozen);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_peak_rss();
 	pr_info("dumped %d processes, %llu pages in %.3f s\n", nr_tasks,
 		(unsigned long long)stats.pages_written,
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

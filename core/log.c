@@ -132,3 +132,17 @@ void log_close_fd_only(void)
 	/* The fd number may be reused by the caller: never write to it again. */
 	log_fd = -1;
 }
+
+void log_peak_rss(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return;
+	/* VmHWM: this process's own peak, not what a fork carried over */
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6))
+			pr_info("peak RSS %s", line + 6 + strspn(line + 6, " \t"));
+	fclose(f);
+}

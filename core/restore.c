@@ -2158,6 +2158,7 @@ int cmd_restore(void)
 		return 1;
 	}
 	write_stats(forking, us_since(&t0));
+	log_peak_rss();
 	pr_info("restored %d processes\n", nr_tasks);
 	if (write_pidfile(root))
 		return 1;

@@ -21,6 +21,8 @@ int log_get_level(void);
 void log_close(void);
 /* Stops logging without touching the fd (a restored task took its number). */
 void log_close_fd_only(void);
+/* Logs this process's peak RSS (VmHWM) at info level. */
+void log_peak_rss(void);
 /* Switches to a per-pid file "<path>.<pid>" when --log-pid was given. */
 int log_reopen_for_pid(int pid);
 
