@@ -112,6 +112,10 @@ int vma_classify(pid_t pid, const struct proc_vma *pv, VmaEntry *e)
  * file pages in the file; everything else anonymous is stored. */
 static bool vma_wants_pages(const VmaEntry *e)
 {
+	/* the vDSO's code is kept: a restore on a kernel whose vDSO differs
+	 * needs the old symbol table (core/vdso.c); [vvar] is kernel data */
+	if (e->status & VMA_AREA_VDSO)
+		return true;
 	if (e->status & VMA_KERNEL_AREA)
 		return false;
 	if (e->status & VMA_FILE_SHARED)
@@ -301,7 +305,10 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 		if (stats)
 			stats->pages_scanned += (e->end - e->start) / psz;
 		runs.n = 0;
-		if (kdat.has[KD_PAGEMAP_SCAN])
+		if (e->status & VMA_AREA_VDSO)
+			/* whole: its symbol table may sit in a page never touched */
+			ret = add_run(&runs, e->start, e->end);
+		else if (kdat.has[KD_PAGEMAP_SCAN])
 			ret = scan_pagemap_scan(pm_fd, e, &runs);
 		else
 			ret = scan_pagemap_read(pm_fd, e, &runs, psz);
@@ -324,7 +331,8 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 				all = na;
 			}
 			all[nall++] = (struct dump_run){ runs.r[j].start, runs.r[j].end,
-							 (e->prot & PROT_READ) != 0 };
+							 (e->prot & PROT_READ) &&
+								 !(e->status & VMA_KERNEL_AREA) };
 			pe.vaddr = runs.r[j].start;
 			pe.compat_nr_pages = 0;
 			pe.has_nr_pages = true;

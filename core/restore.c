@@ -55,6 +55,7 @@
 #include "proto/stats.pb-c.h"
 #include "restorer-blob.h"
 #include "show.h"
+#include "vdso.h"
 #include "vma.h"
 #include "pie/restorer.h"
 
@@ -1465,6 +1466,170 @@ static int subtract(unsigned long s, unsigned long e, const struct interval *kee
 	return 0;
 }
 
+
+static bool in_vdso(const MmEntry *mm, uint64_t vaddr)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		if ((mm->vmas[i]->status & VMA_AREA_VDSO) && vaddr >= mm->vmas[i]->start &&
+		    vaddr < mm->vmas[i]->end)
+			return true;
+	return false;
+}
+
+/* ---- a vDSO of another layout --------------------------------------------------- */
+
+#define MAX_PATCHES 64
+
+struct vdso_proxy {
+	bool on;		   /* the dumped vDSO is mapped back and patched */
+	unsigned long lo, hi;	   /* this kernel's [vvar]..[vdso] block now */
+	unsigned long vdso;	   /* this kernel's [vdso] now */
+	unsigned long dest;	   /* where the block goes (lo: it stays) */
+};
+
+/* Whether this kernel's vDSO block has the dumped one's layout. */
+static bool vdso_same_layout(const MmEntry *mm, const struct self_map *self, int nself,
+			     struct vdso_proxy *vp)
+{
+	const char *names[] = { "[vvar]", "[vvar_vclock]", "[vdso]" };
+	const VmaEntry *img[3] = { NULL, NULL, NULL };
+	const struct self_map *cur[3] = { NULL, NULL, NULL };
+	bool same = true;
+
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *e = mm->vmas[i];
+
+		if (e->status & VMA_AREA_VDSO)
+			img[2] = e;
+		else if (e->status & VMA_AREA_VVAR)
+			img[img[0] ? 1 : 0] = e;
+	}
+	for (int i = 0; i < nself; i++)
+		for (int k = 0; k < 3; k++)
+			if (!strcmp(self[i].name, names[k]))
+				cur[k] = &self[i];
+	vp->lo = vp->hi = vp->vdso = 0;
+	for (int k = 0; k < 3; k++)
+		if (cur[k]) {
+			if (!vp->lo || cur[k]->start < vp->lo)
+				vp->lo = cur[k]->start;
+			if (cur[k]->end > vp->hi)
+				vp->hi = cur[k]->end;
+		}
+	if (cur[2])
+		vp->vdso = cur[2]->start;
+	if (!img[2])
+		return true; /* nothing to match: plan_vdso drops ours */
+	for (int k = 0; k < 3; k++)
+		if (!img[k] != !cur[k] ||
+		    (img[k] && img[k]->end - img[k]->start != cur[k]->end - cur[k]->start))
+			same = false;
+	/* tests take the path of another kernel's vDSO on this one */
+	if (getenv("CRIU_TEST_VDSO_PROXY"))
+		same = false;
+	return same;
+}
+
+/* The dumped vDSO's bytes, from the pages image. */
+static int read_old_vdso(struct rtask *t, const VmaEntry *e, int pages_fd, uint8_t *buf)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t off = 0, got = 0;
+
+	memset(buf, 0, e->end - e->start);
+	for (size_t i = 0; i < t->npm; i++) {
+		const PagemapEntry *pe = t->pm[i];
+		uint64_t nr = pe->has_nr_pages && pe->nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+		uint64_t len = nr * psz;
+
+		if (pe->vaddr >= e->start && pe->vaddr + len <= e->end) {
+			if (pread(pages_fd, buf + (pe->vaddr - e->start), len, (off_t)off) != (ssize_t)len)
+				return -EIO;
+			got += len;
+		}
+		off += len;
+	}
+	if (!got) {
+		pr_err("pid %u: the images hold no vDSO contents (dumped by another tool?): "
+		       "can't adapt them to this kernel's vDSO\n",
+		       t->pe->pid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Jumps from each function of the dumped vDSO (at its dumped address) to
+ * the function of the same name in this kernel's vDSO at its final place.
+ */
+static int vdso_patches(struct rtask *t, const struct vdso_proxy *vp, int pages_fd,
+			struct restorer_patch *patches, uint32_t *n)
+{
+	const MmEntry *mm = t->mm;
+	const VmaEntry *old = NULL;
+	struct vdso_sym *os = NULL, *ns = NULL;
+	unsigned long new_vdso = vp->vdso - vp->lo + vp->dest;
+	uint8_t *buf;
+	int no, nn, ret = 0;
+
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		if (mm->vmas[i]->status & VMA_AREA_VDSO)
+			old = mm->vmas[i];
+	buf = malloc(old->end - old->start);
+	os = calloc(256, sizeof(*os));
+	ns = calloc(256, sizeof(*ns));
+	if (!buf || !os || !ns) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = read_old_vdso(t, old, pages_fd, buf);
+	if (ret)
+		goto out;
+	no = vdso_symbols(buf, old->end - old->start, os, 256);
+	nn = vdso_symbols((const uint8_t *)vp->vdso, vp->hi - vp->vdso, ns, 256);
+	if (no < 0 || nn < 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	*n = 0;
+	for (int i = 0; i < no; i++) {
+		const struct vdso_sym *to = NULL;
+		int len;
+
+		for (int j = 0; j < nn && !to; j++)
+			if (!strcmp(os[i].name, ns[j].name))
+				to = &ns[j];
+		if (!to) {
+			pr_warn("vDSO function %s is gone from this kernel: calls to it will fail\n",
+				os[i].name);
+			continue;
+		}
+		if (*n == MAX_PATCHES) {
+			ret = -E2BIG;
+			goto out;
+		}
+		len = arch_vdso_jump(patches[*n].bytes, sizeof(patches[*n].bytes),
+				     old->start + os[i].value, new_vdso + to->value);
+		if (len < 0 || (uint64_t)len > os[i].size) {
+			pr_err("can't redirect vDSO function %s (%llu bytes) to this kernel's: %s\n",
+			       os[i].name, (unsigned long long)os[i].size,
+			       len < 0 ? strerror(-len) : "too short");
+			ret = len < 0 ? len : -ENOSPC;
+			goto out;
+		}
+		patches[*n].addr = old->start + os[i].value;
+		patches[*n].len = (uint32_t)len;
+		(*n)++;
+	}
+	pr_info("pid %u: the dumped vDSO at %llx jumps to this kernel's at %lx (%u functions)\n",
+		t->pe->pid, (unsigned long long)old->start, new_vdso, *n);
+out:
+	free(buf);
+	free(os);
+	free(ns);
+	return ret;
+}
+
 static int restore_prepare_and_jump(int idx)
 {
 	struct rtask *t = &tasks[idx];
@@ -1480,6 +1645,7 @@ static int restore_prepare_and_jump(int idx)
 	struct self_map *self = NULL;
 	int nself = 0, keep[MAX_KEEP], nkeep = 0, vma_keep[MAX_KEEP], exe_keep = -1, pages_keep;
 	unsigned long base, scratch, threads_area = 0;
+	struct vdso_proxy vp = { 0 };
 	uint8_t *siginfo_area = NULL;
 	uint64_t off = 0;
 	char name[64];
@@ -1553,7 +1719,8 @@ static int restore_prepare_and_jump(int idx)
 		    count_siginfos(t) * RESTORER_SIGINFO_SIZE + 64 +
 		    seccomp_bytes() * (t->pe->n_threads + 1) + 4096 +
 		    (t->core->tc->timers ? t->core->tc->timers->n_posix : 0) *
-			    sizeof(struct restorer_posix_timer);
+			    sizeof(struct restorer_posix_timer) +
+		    MAX_PATCHES * sizeof(struct restorer_patch) + 16;
 	args_size = (args_size + psz - 1) & ~(psz - 1);
 	/* plus room to park the vDSO block when it must move over itself */
 	total = blob_size + args_size + (64 << 12);
@@ -1577,6 +1744,31 @@ static int restore_prepare_and_jump(int idx)
 	if (ret)
 		return ret;
 	scratch = base + blob_size + args_size;
+
+	ret = read_self_maps(&self, &nself);
+	if (ret)
+		return ret;
+	if (!vdso_same_layout(mm, self, nself, &vp)) {
+		/* this kernel's block stays where it is unless the task needs
+		 * the place; then it goes to a hole clear of everything */
+		vp.on = true;
+		vp.dest = vp.lo;
+		for (size_t i = 0; i < mm->n_vmas; i++)
+			if (mm->vmas[i]->start < vp.hi && vp.lo < mm->vmas[i]->end)
+				vp.dest = 0;
+		if (!vp.dest) {
+			struct interval blob = { base, base + total };
+
+			vp.dest = find_hole(mm, self, nself, vp.hi - vp.lo, &blob, 1);
+		}
+		if (!vp.dest) {
+			free(self);
+			pr_err("no room for this kernel's vDSO in pid %u\n", t->pe->pid);
+			return -ENOMEM;
+		}
+	}
+	free(self);
+	self = NULL;
 
 	args = (struct restorer_args *)(base + blob_size);
 	vmas = (struct restorer_vma *)(args + 1);
@@ -1615,7 +1807,8 @@ static int restore_prepare_and_jump(int idx)
 		const VmaEntry *e = mm->vmas[i];
 		struct restorer_vma *v;
 
-		if (e->status & VMA_KERNEL_AREA)
+		if ((e->status & VMA_KERNEL_AREA) &&
+		    !(vp.on && (e->status & (VMA_AREA_VDSO | VMA_AREA_VVAR))))
 			continue;
 		if (e->end <= e->start || (e->start | e->end) & (psz - 1)) {
 			pr_err("mm-%u.img: bad mapping %llx-%llx\n", t->pe->pid,
@@ -1633,6 +1826,15 @@ static int restore_prepare_and_jump(int idx)
 		v->madv = e->has_madv ? e->madv : 0;
 		v->fill = !(e->status & VMA_FILE_SHARED);
 		v->premap = t->premap ? t->premap[i] : 0;
+		if (e->status & (VMA_AREA_VDSO | VMA_AREA_VVAR)) {
+			/* the dumped vDSO's code comes back as plain memory; its
+			 * data pages become zeroes nobody reads */
+			v->flags = MAP_PRIVATE | MAP_ANONYMOUS;
+			v->fill = (e->status & VMA_AREA_VDSO) != 0;
+			if (e->status & VMA_AREA_VVAR)
+				v->final_prot = v->prot = PROT_READ;
+			v->madv = 0;
+		}
 		if ((e->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) ||
 		    ((e->status & VMA_ANON_SHARED) && e->shmid)) {
 			v->flags &= ~(uint32_t)MAP_ANONYMOUS;
@@ -1648,6 +1850,10 @@ static int restore_prepare_and_jump(int idx)
 		uint64_t len = nr * psz, end = pe->vaddr + len;
 		bool inside = false;
 
+		if (!vp.on && in_vdso(mm, pe->vaddr)) {
+			off += len; /* the kernel's own vDSO is used as is */
+			continue;
+		}
 		if ((pe->has_in_parent && pe->in_parent) ||
 		    (pe->has_flags && !(pe->flags & PAGEMAP_PE_PRESENT))) {
 			pr_err("pagemap-%u.img: pages in a parent image or lazy pages are not "
@@ -1773,6 +1979,17 @@ static int restore_prepare_and_jump(int idx)
 		}
 	}
 
+	if (vp.on) {
+		struct restorer_patch *patches =
+			(struct restorer_patch *)(((uintptr_t)siginfo_area + 15) & ~(uintptr_t)15);
+
+		ret = vdso_patches(t, &vp, keep[pages_keep], patches, &args->task.nr_patches);
+		if (ret)
+			return ret;
+		args->task.patches = (uintptr_t)patches;
+		siginfo_area = (uint8_t *)(patches + args->task.nr_patches);
+	}
+
 	/* From here on no logging: the task's fds take their numbers. */
 	ret = place_fds(idx, keep, nkeep);
 	if (ret)
@@ -1817,9 +2034,19 @@ static int restore_prepare_and_jump(int idx)
 			return ret;
 		}
 	}
-	/* the parking space is unmapped first: mremap may move into it */
-	ret = plan_vdso(mm, self, nself, moves, &args->task.nr_moves, unmaps,
-			&args->task.nr_unmaps, scratch);
+	if (vp.on) {
+		/* this kernel's block moves as a whole if it must; nothing else */
+		for (int i = 0; i < nself && vp.dest != vp.lo; i++)
+			if (is_kernel_map(self[i].name) && strcmp(self[i].name, "[vsyscall]"))
+				moves[args->task.nr_moves++] = (struct restorer_move){
+					self[i].start, self[i].end - self[i].start,
+					vp.dest + (self[i].start - vp.lo)
+				};
+		ret = 0;
+	} else
+		/* the parking space is unmapped first: mremap may move into it */
+		ret = plan_vdso(mm, self, nself, moves, &args->task.nr_moves, unmaps,
+				&args->task.nr_unmaps, scratch);
 	free(self);
 	if (ret)
 		return ret;

@@ -173,13 +173,15 @@ uint64_t arch_core_clear_tid(const CoreEntry *core)
 void arch_restorer_jump(unsigned long ip, unsigned long sp, unsigned long arg)
 {
 	register unsigned long x0 asm("x0") = arg;
+	register unsigned long x16 asm("x16") = ip;
+	register unsigned long x17 asm("x17") = sp;
 
-	asm volatile("mov sp, %1\n\t"
+	asm volatile("mov sp, x17\n\t"
 		     "mov x29, #0\n\t"
 		     "mov x30, #0\n\t"
-		     "br %2"
+		     "br x16"
 		     :
-		     : "r"(x0), "r"(sp), "r"(ip)
+		     : "r"(x0), "r"(x16), "r"(x17)
 		     : "memory");
 	__builtin_unreachable();
 }
@@ -187,4 +189,9 @@ void arch_restorer_jump(unsigned long ip, unsigned long sp, unsigned long arg)
 void *arch_thread_pointer(void)
 {
 	return __builtin_thread_pointer();
+}
+
+int arch_vdso_jump(uint8_t *buf, size_t size, uint64_t from, uint64_t to)
+{
+	return -EOPNOTSUPP; /* a vDSO of another layout is refused here for now */
 }

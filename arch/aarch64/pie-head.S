@@ -68,14 +68,38 @@ pie_get_tls:
 	ret
 	.size	pie_get_tls, . - pie_get_tls
 
-/* Threads are not restored on this architecture yet: -ENOSYS. */
-	.section .text.pie_clone_thread, "ax", @progbits
+/*
+ * long pie_clone_thread(args, size, fn): both sides come back from the
+ * sys_clone3 stub's `ret' to the instruction after the bl.  The parent
+ * (x0 != 0) finds its frame on its own stack; the child (x0 = 0) runs on
+ * the new stack (sp = stack + stack_size, aligned here) and finds args and
+ * fn in x19 and x20, which clone copied.  fn does not return; should it,
+ * the brk ends the task (restore then fails) rather than run on garbage.
+ */
+	.section .text.pie_clone_thread, "ax", %progbits
 	.globl	pie_clone_thread
 	.hidden	pie_clone_thread
 	.type	pie_clone_thread, %function
+	.p2align 2
 pie_clone_thread:
-	mov	x0, #-38
+	stp	x29, x30, [sp, #-32]!
+	mov	x29, sp
+	stp	x19, x20, [sp, #16]
+	mov	x19, x0
+	mov	x20, x2
+	bl	sys_clone3
+	cbz	x0, 1f
+	ldp	x19, x20, [sp, #16]
+	ldp	x29, x30, [sp], #32
 	ret
+1:	mov	x9, sp
+	and	x9, x9, #~15
+	mov	sp, x9
+	mov	x29, #0
+	mov	x30, #0
+	mov	x0, x19
+	blr	x20
+	brk	#0
 	.size	pie_clone_thread, . - pie_clone_thread
 
 	.section .note.GNU-stack, "", %progbits

@@ -288,3 +288,8 @@ void *arch_thread_pointer(void)
 {
 	return __builtin_thread_pointer();
 }
+
+int arch_vdso_jump(uint8_t *buf, size_t size, uint64_t from, uint64_t to)
+{
+	return -EOPNOTSUPP; /* a vDSO of another layout is refused here for now */
+}

@@ -39,6 +39,13 @@ void arch_regs_dump_fixup(struct compel_regs *r);
 void arch_core_set_clear_tid(CoreEntry *core, uint64_t addr);
 uint64_t arch_core_clear_tid(const CoreEntry *core);
 
+/*
+ * Code that jumps from `from' to `to' (anywhere in the address space),
+ * written into buf (at most size bytes): its length, or -EOPNOTSUPP.  Used
+ * to turn the dumped vDSO's functions into jumps to this kernel's.
+ */
+int arch_vdso_jump(uint8_t *buf, size_t size, uint64_t from, uint64_t to);
+
 /* This thread's thread pointer (what glibc's TLS offsets are from). */
 void *arch_thread_pointer(void);
 

@@ -557,6 +557,12 @@ static long restore_task(struct restorer_args *args)
 	r = read_pages(t, &bad);
 	if (r)
 		return step_fail(args, st, r, RESTORER_STEP_PAGES, bad);
+	{
+		const struct restorer_patch *pt = (const struct restorer_patch *)(uintptr_t)t->patches;
+
+		for (uint32_t i = 0; i < t->nr_patches; i++)
+			memcpy((void *)(uintptr_t)pt[i].addr, pt[i].bytes, pt[i].len);
+	}
 	r = protect_task_vmas(args, &bad);
 	if (r)
 		return step_fail(args, st, r, RESTORER_STEP_PROTECT, bad);

@@ -190,6 +190,13 @@ struct restorer_thread {
 
 #define RESTORER_THREAD_STACK 16384
 
+/* bytes written over code after the pages are in (vDSO proxy jumps) */
+struct restorer_patch {
+	uint64_t addr;
+	uint32_t len;
+	uint8_t bytes[20];
+};
+
 struct restorer_task {
 	uint64_t unmaps; /* struct restorer_range[nr_unmaps] */
 	uint32_t nr_unmaps;
@@ -234,7 +241,8 @@ struct restorer_task {
 	uint64_t threads; /* struct restorer_thread[nr_threads], each with its stack set */
 	uint64_t posix_timers; /* struct restorer_posix_timer[nr_posix_timers], by id */
 	uint32_t nr_posix_timers;
-	uint32_t pad4;
+	uint32_t nr_patches;
+	uint64_t patches; /* struct restorer_patch[nr_patches] */
 };
 
 struct restorer_args {
