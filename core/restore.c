@@ -101,6 +101,19 @@ struct rshmem {
 
 static struct rshmem *shmems;
 static size_t nr_shmems;
+/* open file descriptions held by several tasks: opened once, by the lowest
+ * common ancestor of the holders, before it forks them, so that they share
+ * the description (its position and flags) as they did */
+struct rshared_file {
+	uint32_t id;
+	int lca;
+	int first; /* the first holder: one holder only is not shared */
+	bool shared;
+	int fd;
+};
+
+static struct rshared_file *shared_files;
+static size_t nr_shared_files;
 static SeccompEntry *seccomp;
 static struct rtask *tasks;
 static int nr_tasks;
@@ -370,6 +383,35 @@ static int plan_pipes(void)
 	return 0;
 }
 
+static int plan_shared_files(void)
+{
+	for (int i = 0; i < nr_tasks; i++)
+		for (size_t j = 0; j < tasks[i].nfds; j++) {
+			const FdinfoEntry *fd = tasks[i].fds[j];
+			size_t k;
+
+			if (fd->type != FD_TYPES__REG)
+				continue;
+			for (k = 0; k < nr_shared_files; k++)
+				if (shared_files[k].id == fd->id)
+					break;
+			if (k == nr_shared_files) {
+				struct rshared_file *n =
+					realloc(shared_files, (nr_shared_files + 1) * sizeof(*n));
+
+				if (!n)
+					return -ENOMEM;
+				shared_files = n;
+				shared_files[k] = (struct rshared_file){ fd->id, i, i, false, -1 };
+				nr_shared_files++;
+			} else if (shared_files[k].first != i) {
+				shared_files[k].shared = true;
+				shared_files[k].lca = lca(shared_files[k].lca, i);
+			}
+		}
+	return 0;
+}
+
 static int plan_shmem(void)
 {
 	for (int i = 0; i < nr_tasks; i++) {
@@ -497,6 +539,8 @@ static int read_images(int dirfd)
 	ret = plan_pipes();
 	if (!ret)
 		ret = plan_shmem();
+	if (!ret)
+		ret = plan_shared_files();
 	if (!ret)
 		ret = read_pipes_data(dirfd);
 	return ret;
@@ -631,6 +675,28 @@ static int fork_children(int idx)
 	return 0;
 }
 
+static int open_reg(const FileEntry *fe, uint32_t fdnum, uint32_t pid);
+
+static int create_shared_files(int idx)
+{
+	for (size_t i = 0; i < nr_shared_files; i++) {
+		struct rshared_file *f = &shared_files[i];
+		const FileEntry *fe;
+
+		if (!f->shared || f->lca != idx)
+			continue;
+		fe = file_by_id(f->id);
+		if (!fe || !fe->reg) {
+			pr_err("file %u is not in files.img\n", f->id);
+			return -EINVAL;
+		}
+		f->fd = open_reg(fe, 0, tasks[idx].pe->pid);
+		if (f->fd < 0)
+			return f->fd;
+	}
+	return 0;
+}
+
 static int create_pipes(int idx)
 {
 	for (size_t i = 0; i < nr_pipes; i++) {
@@ -660,6 +726,35 @@ static struct rpipe *pipe_of(uint32_t pipe_id)
 	return NULL;
 }
 
+/* A regular file or device of the images, opened as it was (position, flags). */
+static int open_reg(const FileEntry *fe, uint32_t fdnum, uint32_t pid)
+{
+	int flags = (int)(fe->reg->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC));
+	int fd;
+
+	/* a shell job's terminal becomes the one criu runs on */
+	if (opts.shell_job && fe->reg->has_mode && S_ISCHR(fe->reg->mode) &&
+	    (!strncmp(fe->reg->name, "/dev/pts/", 9) || !strncmp(fe->reg->name, "/dev/tty", 8)) &&
+	    isatty(STDIN_FILENO)) {
+		fd = open(ttyname(STDIN_FILENO), (flags & ~O_ACCMODE) | O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			pr_perror("fd %u of pid %u: can't open this terminal", fdnum, pid);
+		return fd < 0 ? -errno : fd;
+	}
+	fd = open(fe->reg->name, flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		pr_perror("fd %u of pid %u: can't open %s", fdnum, pid, fe->reg->name);
+		return -errno;
+	}
+	if (fe->reg->pos && lseek(fd, (off_t)fe->reg->pos, SEEK_SET) < 0) {
+		pr_perror("fd %u of pid %u: can't seek %s to %llu", fdnum, pid, fe->reg->name,
+			  (unsigned long long)fe->reg->pos);
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
 /* An fd (any number) for the file of fdinfo entry fd. */
 static int open_fd(const FdinfoEntry *fd, uint32_t pid)
 {
@@ -685,30 +780,12 @@ static int open_fd(const FdinfoEntry *fd, uint32_t pid)
 		return ret < 0 ? -errno : ret;
 	}
 	if (fe->type == FD_TYPES__REG && fe->reg) {
-		int flags = (int)(fe->reg->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC));
-
-		/* a shell job's terminal becomes the one criu runs on */
-		if (opts.shell_job && fe->reg->has_mode && S_ISCHR(fe->reg->mode) &&
-		    (!strncmp(fe->reg->name, "/dev/pts/", 9) || !strncmp(fe->reg->name, "/dev/tty", 8)) &&
-		    isatty(STDIN_FILENO)) {
-			ret = open(ttyname(STDIN_FILENO), (flags & ~O_ACCMODE) | O_RDWR | O_CLOEXEC);
-			if (ret < 0)
-				pr_perror("fd %u of pid %u: can't open this terminal", fd->fd, pid);
-			return ret < 0 ? -errno : ret;
-		}
-
-		ret = open(fe->reg->name, flags | O_CLOEXEC | O_NOCTTY);
-		if (ret < 0) {
-			pr_perror("fd %u of pid %u: can't open %s", fd->fd, pid, fe->reg->name);
-			return -errno;
-		}
-		if (fe->reg->pos && lseek(ret, (off_t)fe->reg->pos, SEEK_SET) < 0) {
-			pr_perror("fd %u of pid %u: can't seek %s to %llu", fd->fd, pid,
-				  fe->reg->name, (unsigned long long)fe->reg->pos);
-			close(ret);
-			return -errno;
-		}
-		return ret;
+		for (size_t i = 0; i < nr_shared_files; i++)
+			if (shared_files[i].id == fe->id && shared_files[i].fd >= 0) {
+				ret = fcntl(shared_files[i].fd, F_DUPFD_CLOEXEC, 0);
+				return ret < 0 ? -errno : ret;
+			}
+		return open_reg(fe, fd->fd, pid);
 	}
 	pr_err("fd %u of pid %u: files of type %d are not supported yet\n", fd->fd, pid, fe->type);
 	return -EOPNOTSUPP;
@@ -2093,6 +2170,8 @@ static void restore_task(int idx)
 	ret = create_pipes(idx);
 	if (!ret)
 		ret = create_shmem(idx);
+	if (!ret)
+		ret = create_shared_files(idx);
 	if (!ret)
 		ret = premap_memory(idx);
 	if (!ret)
