@@ -64,6 +64,8 @@ int vma_classify(pid_t pid, const struct proc_vma *pv, VmaEntry *e)
 		e->madv |= VMA_MADV_BIT(MADV_RANDOM);
 	if (pv->vmflags & PROC_VMF_GROWSDOWN)
 		e->flags |= MAP_GROWSDOWN;
+	if (pv->vmflags & PROC_VMF_NORESERVE)
+		e->flags |= MAP_NORESERVE;
 
 	if (!strcmp(p, "[vdso]")) {
 		e->status |= VMA_AREA_VDSO;

@@ -286,6 +286,7 @@ static uint64_t parse_vmflags(const char *s)
 		{ "gd", PROC_VMF_GROWSDOWN },	{ "sr", PROC_VMF_SEQ_READ },
 		{ "rr", PROC_VMF_RAND_READ },	{ "dd", PROC_VMF_DONTDUMP },
 		{ "mg", PROC_VMF_MERGEABLE },	{ "lo", PROC_VMF_LOCKED },
+		{ "nr", PROC_VMF_NORESERVE },
 	};
 	uint64_t v = 0;
 

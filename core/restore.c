@@ -992,7 +992,7 @@ static unsigned long find_hole(const MmEntry *mm, const struct self_map *self, i
 {
 	size_t n = mm->n_vmas + (size_t)nself + nextra;
 	struct interval *iv = calloc(n + 1, sizeof(*iv));
-	unsigned long hole = 0, low = 1UL << 20;
+	unsigned long hole = 0, low = 1UL << 20, psz = (unsigned long)sysconf(_SC_PAGESIZE);
 
 	if (!iv)
 		return 0;
@@ -1014,8 +1014,8 @@ static unsigned long find_hole(const MmEntry *mm, const struct self_map *self, i
 		for (size_t j = 0; j < i; j++)
 			if (iv[j].end > bottom)
 				bottom = iv[j].end;
-		if (top > bottom && top - bottom >= size + 2 * 4096 && top - size - 4096 >= low) {
-			hole = (top - size - 4096) & ~4095UL;
+		if (top > bottom && top - bottom >= size + 2 * psz && top - size - psz >= low) {
+			hole = (top - size - psz) & ~(psz - 1);
 			break;
 		}
 	}
@@ -1447,6 +1447,8 @@ static int fill_premapped(struct rtask *t, int pages_fd, const VmaEntry *e, unsi
 	return 0;
 }
 
+#define PREMAP_ALIGN (2UL << 20)
+
 static int premap_memory(int idx)
 {
 	struct rtask *t = &tasks[idx];
@@ -1461,18 +1463,23 @@ static int premap_memory(int idx)
 	t->premap = calloc(mm->n_vmas ? mm->n_vmas : 1, sizeof(*t->premap));
 	if (!t->premap)
 		return -ENOMEM;
+	/* each mapping at the same offset in a 2 MiB frame as its final place,
+	 * so that huge pages move whole */
 	for (size_t i = 0; i < mm->n_vmas; i++)
 		if (premappable(mm->vmas[i]) && !inherited_premap(idx, mm->vmas[i]))
-			own += mm->vmas[i]->end - mm->vmas[i]->start;
+			own += mm->vmas[i]->end - mm->vmas[i]->start + PREMAP_ALIGN;
 	ret = subtree_intervals(idx, &sub, &nsub);
 	if (!ret)
 		ret = read_self_maps(&self, &nself);
 	if (ret)
 		goto out;
 	if (own) {
-		/* clear of this subtree's final mappings: moves never hit it */
-		area = find_hole(mm, self, nself, own, sub, nsub);
-		if (!area || mmap((void *)area, own, PROT_READ | PROT_WRITE,
+		/* clear of this subtree's final mappings: moves never hit it.
+		 * Reserved here, mapped below one mapping at a time. */
+		area = find_hole(mm, self, nself, own + PREMAP_ALIGN, sub, nsub);
+		if (area)
+			area = (area + PREMAP_ALIGN - 1) & ~(PREMAP_ALIGN - 1);
+		if (!area || mmap((void *)area, own, PROT_NONE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1,
 				  0) != (void *)area) {
 			pr_perror("pid %u: no room to premap %zu bytes of memory", t->pe->pid, own);
@@ -1496,9 +1503,33 @@ static int premap_memory(int idx)
 		if (!premappable(e))
 			continue;
 		inh = inherited_premap(idx, e);
-		t->premap[i] = inh ? inh : at;
-		if (!inh)
-			at += e->end - e->start;
+		if (inh) {
+			t->premap[i] = inh;
+		} else {
+			unsigned long len = e->end - e->start;
+			int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+				    (e->flags & MAP_NORESERVE ? MAP_NORESERVE : 0);
+
+			at = ((at + PREMAP_ALIGN - 1) & ~(PREMAP_ALIGN - 1)) +
+			     (e->start & (PREMAP_ALIGN - 1));
+			if (mmap((void *)at, len, PROT_READ | PROT_WRITE, flags, -1, 0) != (void *)at) {
+				pr_perror("pid %u: can't premap %lu bytes", t->pe->pid, len);
+				ret = -ENOMEM;
+				break;
+			}
+			/* the task's huge page advice before its pages arrive:
+			 * with THP "always", a sparse area filled without its
+			 * no-hugepage advice would become huge pages */
+			if (e->has_madv && (e->madv & VMA_MADV_BIT(MADV_NOHUGEPAGE)))
+				madvise((void *)at, len, MADV_NOHUGEPAGE);
+			else if (e->has_madv && (e->madv & VMA_MADV_BIT(MADV_HUGEPAGE)))
+				madvise((void *)at, len, MADV_HUGEPAGE);
+			t->premap[i] = at;
+			at += len;
+		}
+		pr_debug("pid %u: %llx-%llx premapped at %lx%s\n", t->pe->pid,
+			 (unsigned long long)e->start, (unsigned long long)e->end, t->premap[i],
+			 inh ? " (the parent's copy)" : "");
 		ret = fill_premapped(t, fd, e, t->premap[i], inh != 0, buf, bufsz, &status[idx]);
 	}
 out:

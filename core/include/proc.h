@@ -61,6 +61,7 @@ struct proc_vma {
 #define PROC_VMF_DONTDUMP (1u << 7) /* dd */
 #define PROC_VMF_MERGEABLE (1u << 8) /* mg */
 #define PROC_VMF_LOCKED (1u << 9) /* lo */
+#define PROC_VMF_NORESERVE (1u << 10) /* nr */
 
 int proc_read_vmas(pid_t pid, struct proc_vma **vmas, int *n);
 void proc_free_vmas(struct proc_vma *vmas, int n);
