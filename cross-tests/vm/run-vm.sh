@@ -18,9 +18,13 @@
 #   VM_APPEND   more kernel command line
 #   VM_MODULES  kernel modules to load before the tests (default: the
 #               sock_diag families criu dumps sockets with, tun and veth)
+#   VM_DIR      where the console log and the staging go (default build/vm,
+#               relative to the top of the tree)
+#   VM_FAIL_LINES  lines of a failed test's output shown (default 60; its
+#               "PASS ..." lines are left out, e.g. cr-run's passed variants)
 #   VERBOSE=1   also show the whole console
 #
-# The console goes to build/vm/ARCH.log.  Prints one line per failed test
+# The console goes to $VM_DIR/ARCH.log.  Prints one line per failed test
 # with its output, then "vm[ARCH]: N passed, N failed (boot+tests T s)";
 # exits non-zero on any failure, including a guest that never printed
 # VM-DONE (hang, kernel panic, crash of /init), which names the test that
@@ -66,10 +70,10 @@ x86_64)
 	;;
 esac
 
-vm_dir=build/vm
+vm_dir=${VM_DIR:-build/vm}
 log=$vm_dir/$arch.log
 init=${VM_INIT:+$(abs "$VM_INIT")}
-init=${init:-$top/$vm_dir/$arch/init}
+init=${init:-$vm_dir/$arch/init}
 timeout_s=${VM_TIMEOUT:-600}
 modules=${VM_MODULES-unix_diag tcp_diag udp_diag af_packet_diag netlink_diag tun veth}
 # One host thread runs all vCPUs (round-robin TCG).  With multi-threaded
@@ -171,7 +175,8 @@ while read -r name verdict rest; do
 	else
 		failed=$((failed + 1))
 		echo "vm[$arch]: FAIL $name $rest"
-		grep -F "[$name] " "$clean" | tail -n 40 | sed 's/^/    /'
+		grep -F "[$name] " "$clean" | grep -vF "[$name] PASS " |
+			tail -n "${VM_FAIL_LINES:-60}" | sed 's/^/    /'
 	fi
 done < <(sed -nE "s/.*VM-RESULT [^ ]+ ([^ ]+) (PASS|FAIL) (.*)$/\1 \2 \3/p" "$clean")
 
