@@ -1510,8 +1510,9 @@ static int premap_memory(int idx)
 			int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
 				    (e->flags & MAP_NORESERVE ? MAP_NORESERVE : 0);
 
-			at = ((at + PREMAP_ALIGN - 1) & ~(PREMAP_ALIGN - 1)) +
-			     (e->start & (PREMAP_ALIGN - 1));
+			/* the first address from here with the final one's offset in
+			 * its 2 MiB frame: at most PREMAP_ALIGN further */
+			at += (e->start - at) & (PREMAP_ALIGN - 1);
 			if (mmap((void *)at, len, PROT_READ | PROT_WRITE, flags, -1, 0) != (void *)at) {
 				pr_perror("pid %u: can't premap %lu bytes", t->pe->pid, len);
 				ret = -ENOMEM;
