@@ -453,20 +453,21 @@ struct task_misc {
 static int dump_misc(struct remote *r, struct task_misc *m)
 {
 	uint64_t v = 0;
+	uint32_t v32 = 0; /* the kernel stores an int: not the low half of v on big-endian */
 	long ret;
 	int err = 0;
 
 	memset(m, 0, sizeof(*m));
 	ret = rsys(r, SYS_prctl, PR_GET_PDEATHSIG, r->addr, 0, 0, &err);
 	if (!err && ret == 0)
-		err = compel_read_mem(r->ctx, r->addr, &v, 4);
-	m->pdeath_sig = (uint32_t)v;
-	v = 0;
+		err = compel_read_mem(r->ctx, r->addr, &v32, sizeof(v32));
+	m->pdeath_sig = v32;
+	v32 = 0;
 	if (!err)
 		ret = rsys(r, SYS_prctl, PR_GET_CHILD_SUBREAPER, r->addr, 0, 0, &err);
 	if (!err && ret == 0)
-		err = compel_read_mem(r->ctx, r->addr, &v, 4);
-	m->subreaper = (uint32_t)v != 0;
+		err = compel_read_mem(r->ctx, r->addr, &v32, sizeof(v32));
+	m->subreaper = v32 != 0;
 	if (!err) {
 		ret = rsys(r, SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, &err);
 		m->securebits = ret > 0 ? (uint32_t)ret : 0;

@@ -1023,6 +1023,53 @@ static unsigned long find_hole(const MmEntry *mm, const struct self_map *self, i
 	return hole;
 }
 
+/*
+ * The status area stays mapped in every task while its restorer maps the
+ * dumped memory: it goes where no dumped VMA of any task is, or a restorer
+ * would map over it and its reports would never reach criu (likely where
+ * mmap randomization is small, e.g. 11 bits on s390x).
+ */
+static struct restorer_status *map_status(size_t size)
+{
+	MmEntry none = MM_ENTRY__INIT;
+	struct interval *all;
+	struct self_map *self;
+	size_t n = 0;
+	unsigned long hole;
+	int nself;
+	void *p;
+
+	for (int i = 0; i < nr_tasks; i++)
+		n += tasks[i].mm ? tasks[i].mm->n_vmas : 0;
+	all = calloc(n + 1, sizeof(*all));
+	if (!all || read_self_maps(&self, &nself)) {
+		free(all);
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	n = 0;
+	for (int i = 0; i < nr_tasks; i++)
+		for (size_t j = 0; tasks[i].mm && j < tasks[i].mm->n_vmas; j++)
+			if (!(tasks[i].mm->vmas[j]->status & VMA_AREA_VSYSCALL))
+				all[n++] = (struct interval){ tasks[i].mm->vmas[j]->start,
+							      tasks[i].mm->vmas[j]->end };
+	hole = find_hole(&none, self, nself, size, all, n);
+	free(self);
+	free(all);
+	if (!hole) {
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	p = mmap((void *)hole, size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != MAP_FAILED && p != (void *)hole) {
+		munmap(p, size); /* a kernel without MAP_FIXED_NOREPLACE */
+		errno = EEXIST;
+		return MAP_FAILED;
+	}
+	return p;
+}
+
 static bool is_kernel_map(const char *name)
 {
 	return !strcmp(name, "[vdso]") || !strcmp(name, "[vvar]") ||
@@ -2236,6 +2283,8 @@ static const char *step_name(uint32_t step)
 		[RESTORER_STEP_MM] = "setting mm fields", [RESTORER_STEP_SIGNALS] = "signals",
 		[RESTORER_STEP_TIMERS] = "timers",	       [RESTORER_STEP_RLIMITS] = "rlimits",
 		[RESTORER_STEP_MISC] = "task state",     [RESTORER_STEP_CREDS] = "credentials",
+		[RESTORER_STEP_THREADS] = "creating threads",
+		[RESTORER_STEP_POSIX_TIMERS] = "POSIX timers",
 		[RESTORER_STEP_DONE] = "done",
 	};
 
@@ -2465,7 +2514,7 @@ int cmd_restore(void)
 		return 1;
 
 	status_size = ((size_t)nr_status * sizeof(*status) + 4095) & ~(size_t)4095;
-	status = mmap(NULL, status_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	status = map_status(status_size);
 	if (status == MAP_FAILED) {
 		pr_perror("can't map the status area");
 		return 1;

@@ -171,7 +171,8 @@ struct restorer_clone_args {
 /* One more thread of the task, made by the restorer with its TID. */
 struct restorer_thread {
 	struct restorer_clone_args ca; /* first: the new thread finds the rest from it */
-	int64_t set_tid;	       /* ca.set_tid points here */
+	int32_t set_tid;	       /* ca.set_tid points here: a pid_t array */
+	int32_t set_tid_pad;
 	uint64_t clear_tid_addr;
 	uint64_t rseq_ptr;
 	uint32_t rseq_len, rseq_sig;
