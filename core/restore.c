@@ -1879,7 +1879,7 @@ static int restore_prepare_and_jump(int idx)
 		    MAX_PATCHES * sizeof(struct restorer_patch) + 16;
 	args_size = (args_size + psz - 1) & ~(psz - 1);
 	/* plus room to park the vDSO block when it must move over itself */
-	total = blob_size + args_size + (64 << 12);
+	total = blob_size + args_size + 64 * psz;
 
 	ret = read_self_maps(&self, &nself);
 	if (ret)
@@ -2390,6 +2390,17 @@ static int finish_task(int idx)
 	ret = compel_infect(st->pid, 0, &ctx);
 	if (ret)
 		return ret;
+	/*
+	 * The task becomes what was dumped: compel puts these back at cure.
+	 * Before the syscalls below, which start from them: the task ends at
+	 * the exit stop of the last one, where arm64 drops a write of x7 and
+	 * puts back the value x7 had at the syscall's entry.
+	 */
+	ret = arch_core_to_regs(t->core, ctx->orig_regs);
+	if (ret) {
+		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
+		return ret;
+	}
 	/* the shared status first: the blob holds the syscall instruction
 	 * compel uses, so it goes last */
 	ret = compel_syscall(ctx, SYS_munmap,
@@ -2427,12 +2438,6 @@ static int finish_task(int idx)
 			pr_err("can't set the registers of thread %d: %s\n", tid, strerror(-ret));
 		compel_arch_regs_free(regs);
 	}
-	if (ret) {
-		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
-		return ret;
-	}
-	/* the task becomes what was dumped: compel puts these back at cure */
-	ret = arch_core_to_regs(t->core, ctx->orig_regs);
 	if (ret) {
 		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
 		return ret;

@@ -7,6 +7,10 @@
  * (the low 128 bits of z0-z31), which is all a thread has after a syscall.
  * At restore the FPSIMD state is written alone, so the kernel zeroes the
  * rest of the SVE registers and the task goes on without live SVE state.
+ *
+ * On CPUs with pointer authentication the keys go into pac_keys: the
+ * restored task is a fork of criu with criu's keys, and the return
+ * addresses on its stack were signed with its own.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -23,6 +27,8 @@
 #define ERESTART_RESTARTBLOCK 516
 #define NO_SYSCALL (-1)
 #define PSR_MODE32 0x10
+/* PR_PAC_APIAKEY | PR_PAC_APIBKEY | PR_PAC_APDAKEY | PR_PAC_APDBKEY */
+#define PAC_ALL_ADDR_KEYS 0xfUL
 
 _Static_assert(sizeof(((struct user_fpsimd_struct *)0)->vregs) == NR_VWORDS * 8,
 	       "v0-v31 are 64 words");
@@ -50,15 +56,110 @@ void arch_regs_dump_fixup(struct compel_regs *r)
 	}
 }
 
+static void free_pac(PacKeys *k)
+{
+	if (!k)
+		return;
+	free(k->pac_address_keys);
+	free(k->pac_generic_keys);
+	free(k);
+}
+
+/* pac_keys from r: NULL in *out when the CPU has no pointer authentication. */
+static int pac_to_core(const struct compel_regs *r, PacKeys **out)
+{
+	PacKeys *k;
+
+	*out = NULL;
+	if (!r->has_pac_addr && !r->has_pac_gen)
+		return 0;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	pac_keys__init(k);
+	if (r->has_pac_addr) {
+		PacAddressKeys *a = calloc(1, sizeof(*a));
+
+		if (!a) {
+			free_pac(k);
+			return -ENOMEM;
+		}
+		pac_address_keys__init(a);
+		a->apiakey_lo = r->pac_addr[0], a->apiakey_hi = r->pac_addr[1];
+		a->apibkey_lo = r->pac_addr[2], a->apibkey_hi = r->pac_addr[3];
+		a->apdakey_lo = r->pac_addr[4], a->apdakey_hi = r->pac_addr[5];
+		a->apdbkey_lo = r->pac_addr[6], a->apdbkey_hi = r->pac_addr[7];
+		/* all four are enabled unless the kernel says otherwise (< 5.13) */
+		a->pac_enabled_key = r->has_pac_enabled ? r->pac_enabled : PAC_ALL_ADDR_KEYS;
+		k->pac_address_keys = a;
+	}
+	if (r->has_pac_gen) {
+		PacGenericKeys *g = calloc(1, sizeof(*g));
+
+		if (!g) {
+			free_pac(k);
+			return -ENOMEM;
+		}
+		pac_generic_keys__init(g);
+		g->apgakey_lo = r->pac_gen[0], g->apgakey_hi = r->pac_gen[1];
+		k->pac_generic_keys = g;
+	}
+	*out = k;
+	return 0;
+}
+
+/*
+ * The image's keys into r, which says what this CPU has.  An image without
+ * keys (dumped on a CPU without pointer authentication, which then signed
+ * nothing) leaves the task with the keys it has.
+ */
+static int pac_from_core(const PacKeys *k, struct compel_regs *r)
+{
+	bool want_addr = k && k->pac_address_keys, want_gen = k && k->pac_generic_keys;
+
+	if ((want_addr && !r->has_pac_addr) || (want_gen && !r->has_pac_gen)) {
+		pr_err("the image has pointer authentication keys and this CPU (or kernel) "
+		       "cannot take them\n");
+		return -EINVAL;
+	}
+	if (want_addr) {
+		const PacAddressKeys *a = k->pac_address_keys;
+
+		r->pac_addr[0] = a->apiakey_lo, r->pac_addr[1] = a->apiakey_hi;
+		r->pac_addr[2] = a->apibkey_lo, r->pac_addr[3] = a->apibkey_hi;
+		r->pac_addr[4] = a->apdakey_lo, r->pac_addr[5] = a->apdakey_hi;
+		r->pac_addr[6] = a->apdbkey_lo, r->pac_addr[7] = a->apdbkey_hi;
+		if (r->has_pac_enabled)
+			r->pac_enabled = a->pac_enabled_key & PAC_ALL_ADDR_KEYS;
+	} else {
+		r->has_pac_addr = r->has_pac_enabled = false;
+	}
+	if (want_gen) {
+		r->pac_gen[0] = k->pac_generic_keys->apgakey_lo;
+		r->pac_gen[1] = k->pac_generic_keys->apgakey_hi;
+	} else {
+		r->has_pac_gen = false;
+	}
+	return 0;
+}
+
 int arch_regs_to_core(const struct compel_regs *r, CoreEntry *core)
 {
-	ThreadInfoAarch64 *ti = calloc(1, sizeof(*ti));
-	UserAarch64RegsEntry *g = calloc(1, sizeof(*g));
-	UserAarch64FpsimdContextEntry *f = calloc(1, sizeof(*f));
-	uint64_t *regs = calloc(NR_GP, sizeof(*regs));
-	uint64_t *vregs = calloc(NR_VWORDS, sizeof(*vregs));
+	ThreadInfoAarch64 *ti;
+	UserAarch64RegsEntry *g;
+	UserAarch64FpsimdContextEntry *f;
+	uint64_t *regs, *vregs;
 
 	core->mtype = CORE_ENTRY__MARCH__AARCH64;
+	if (r->fp_len != sizeof(r->fp)) {
+		pr_err("the FPSIMD state is %zu bytes, not %zu\n", r->fp_len, sizeof(r->fp));
+		return -EINVAL;
+	}
+	ti = calloc(1, sizeof(*ti));
+	g = calloc(1, sizeof(*g));
+	f = calloc(1, sizeof(*f));
+	regs = calloc(NR_GP, sizeof(*regs));
+	vregs = calloc(NR_VWORDS, sizeof(*vregs));
 	if (!ti || !g || !f || !regs || !vregs) {
 		free(ti);
 		free(g);
@@ -66,15 +167,6 @@ int arch_regs_to_core(const struct compel_regs *r, CoreEntry *core)
 		free(regs);
 		free(vregs);
 		return -ENOMEM;
-	}
-	if (r->fp_len != sizeof(r->fp)) {
-		pr_err("the FPSIMD state is %zu bytes, not %zu\n", r->fp_len, sizeof(r->fp));
-		free(ti);
-		free(g);
-		free(f);
-		free(regs);
-		free(vregs);
-		return -EINVAL;
 	}
 	thread_info_aarch64__init(ti);
 	user_aarch64_regs_entry__init(g);
@@ -97,6 +189,10 @@ int arch_regs_to_core(const struct compel_regs *r, CoreEntry *core)
 	ti->fpsimd = f;
 	ti->tls = r->tls;
 	core->ti_aarch64 = ti;
+	if (pac_to_core(r, &ti->pac_keys)) {
+		arch_core_free_regs(core);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -112,6 +208,7 @@ void arch_core_free_regs(CoreEntry *core)
 		free(ti->fpsimd->vregs);
 	free(ti->gpregs);
 	free(ti->fpsimd);
+	free_pac(ti->pac_keys);
 	free(ti);
 	core->ti_aarch64 = NULL;
 }
@@ -138,9 +235,10 @@ int arch_core_to_regs(const CoreEntry *core, struct compel_regs *r)
 		pr_err("the image is of an AArch32 (compat) task: not supported\n");
 		return -EINVAL;
 	}
-	if (ti->pac_keys || ti->gcs)
-		pr_warn("pointer authentication keys or GCS state in the image are not "
-			"restored\n");
+	if (ti->gcs)
+		pr_warn("the guarded control stack state in the image is not restored\n");
+	if (pac_from_core(ti->pac_keys, r))
+		return -EINVAL;
 
 	memcpy(r->gp.regs, g->regs, NR_GP * sizeof(g->regs[0]));
 	r->gp.sp = g->sp;
@@ -191,7 +289,30 @@ void *arch_thread_pointer(void)
 	return __builtin_thread_pointer();
 }
 
+/*
+ * A b when the target is within its +-128 MiB, else ldr x16, 8; br x16 and
+ * the address: x16 (IP0) is free at a function's entry, any veneer may
+ * clobber it, and a br through x16 lands on a BTI "bti c" too.
+ */
 int arch_vdso_jump(uint8_t *buf, size_t size, uint64_t from, uint64_t to)
 {
-	return -EOPNOTSUPP; /* a vDSO of another layout is refused here for now */
+	int64_t off = (int64_t)(to - from);
+	uint32_t insn[2];
+
+	if ((from | to) & 3)
+		return -EINVAL;
+	if (off >= -(1LL << 27) && off < (1LL << 27)) {
+		if (size < 4)
+			return -ENOSPC;
+		insn[0] = 0x14000000u | (((uint64_t)off >> 2) & 0x03ffffffu); /* b */
+		memcpy(buf, insn, 4);
+		return 4;
+	}
+	if (size < 16)
+		return -ENOSPC;
+	insn[0] = 0x58000050u; /* ldr x16, .+8 */
+	insn[1] = 0xd61f0200u; /* br x16 */
+	memcpy(buf, insn, 8);
+	memcpy(buf + 8, &to, 8);
+	return 16;
 }
