@@ -193,6 +193,17 @@ int arch_regs_to_core(const struct compel_regs *r, CoreEntry *core)
 		arch_core_free_regs(core);
 		return -ENOMEM;
 	}
+	if (r->sve_len) {
+		/* the whole SVE state and the thread's vector length */
+		ti->sve.data = malloc(r->sve_len);
+		if (!ti->sve.data) {
+			arch_core_free_regs(core);
+			return -ENOMEM;
+		}
+		memcpy(ti->sve.data, r->sve, r->sve_len);
+		ti->sve.len = r->sve_len;
+		ti->has_sve = true;
+	}
 	return 0;
 }
 
@@ -209,6 +220,8 @@ void arch_core_free_regs(CoreEntry *core)
 	free(ti->gpregs);
 	free(ti->fpsimd);
 	free_pac(ti->pac_keys);
+	if (ti->has_sve)
+		free(ti->sve.data);
 	free(ti);
 	core->ti_aarch64 = NULL;
 }
@@ -253,6 +266,24 @@ int arch_core_to_regs(const CoreEntry *core, struct compel_regs *r)
 	r->fp_len = sizeof(r->fp);
 	/* only the FPSIMD view: written alone, it drops the live SVE state */
 	r->sve_len = 0;
+	if (ti->has_sve) {
+		/* written last, over the FPSIMD view: z, p, ffr and the vector
+		 * length; a CPU that cannot take that length refuses it then */
+		if (ti->sve.len < 16) {
+			pr_err("the image's SVE state is %zu bytes, not even a header\n", ti->sve.len);
+			return -EINVAL;
+		}
+		if (ti->sve.len > r->sve_cap) {
+			unsigned char *n = realloc(r->sve, ti->sve.len);
+
+			if (!n)
+				return -ENOMEM;
+			r->sve = n;
+			r->sve_cap = ti->sve.len;
+		}
+		memcpy(r->sve, ti->sve.data, ti->sve.len);
+		r->sve_len = ti->sve.len;
+	}
 	r->tls = ti->tls;
 	return 0;
 }

@@ -38,6 +38,14 @@ static int xc_offset(int comp, unsigned int *size)
 	return (int)ebx;
 }
 
+static uint64_t xcr0(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 int arch_core_mtype(void)
 {
 	return CORE_ENTRY__MARCH__X86_64;
@@ -254,9 +262,10 @@ int arch_core_to_regs(const CoreEntry *core, struct compel_regs *r)
 				    "AVX-512 ZMM16-31")) ||
 		    (ret = put_comp(r, XC_PKRU, x->pkru, x->n_pkru, 4, "PKRU")))
 			return ret;
-		/* Only the components the image has are valid; the others start
-		 * in their initial state.  x87 and SSE always come from above. */
-		*bv = (x->xstate_bv & 0x2e7) | 0x3;
+		/* The image's own bits, for the components kept in it and enabled
+		 * on this CPU (XCR0): the others start in their initial state,
+		 * and the kernel refuses bits of components it does not manage. */
+		*bv = x->xstate_bv & 0x2e7 & xcr0();
 		memset(fx + XSAVE_HDR_OFF + 8, 0, 56); /* xcomp_bv and reserved: standard format */
 	}
 	return 0;

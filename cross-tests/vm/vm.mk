@@ -53,7 +53,7 @@ VM_DIR ?= build/vm
 VM_LISTS := cross-tests/vm/base.list
 
 # ---- the e2e suite --------------------------------------------------------
-VM_E2E_ARCHS ?= x86_64
+VM_E2E_ARCHS ?= x86_64 aarch64 s390x
 VM_E2E_VARIANTS ?= plain,leave-running,leave-stopped,user
 # Seconds for one variant of one program (cr-run --timeout), and for one
 # program's line of e2e.list (init's @timeout: all its variants, with room).
@@ -85,6 +85,8 @@ vm_cc = $(if $(filter $(1),$(HOST_ARCH)),$(HOSTCC),$(triplet_$(1))-gcc)
 # arguments) ...
 vm_files = $(call vm_build,$(1))/criu=/criu \
 	$(call vm_build,$(1))/tests/unit/test-compel=/test-compel \
+	$(call vm_build,$(1))/tests/unit/test-parasite=/test-parasite \
+	$(call vm_build,$(1))/tests/unit/test-core-image=/test-core-image \
 	$(if $(call vm_e2e,$(1)),$(foreach p,$(E2E_NAMES),\
 		$(call vm_build,$(1))/tests/e2e/progs/$(p)=/progs/$(p)))
 # ... and the make targets of the architecture's build that produce it.
