@@ -23,7 +23,11 @@
 #define ERESTART_RESTARTBLOCK 516
 
 /* xsave components kept in the image: number, size in 32-bit words */
-enum { XC_YMM = 2, XC_OPMASK = 5, XC_ZMM_H = 6, XC_HI16_ZMM = 7, XC_PKRU = 9 };
+enum { XC_YMM = 2, XC_BNDREGS = 3, XC_BNDCSR = 4, XC_OPMASK = 5, XC_ZMM_H = 6, XC_HI16_ZMM = 7,
+       XC_PKRU = 9 };
+
+/* the xstate_bv bits of the components kept in the image */
+#define XC_KEPT 0x2ffULL
 
 static int xc_offset(int comp, unsigned int *size)
 {
@@ -143,6 +147,8 @@ int arch_regs_to_core(const struct compel_regs *r, CoreEntry *core)
 		f->xsave = x;
 		x->xstate_bv = *(const uint64_t *)(fx + XSAVE_HDR_OFF);
 		if (take_comp(r, XC_YMM, 4, &x->n_ymmh_space, (void **)&x->ymmh_space) ||
+		    take_comp(r, XC_BNDREGS, 8, &x->n_bndreg_state, (void **)&x->bndreg_state) ||
+		    take_comp(r, XC_BNDCSR, 8, &x->n_bndcsr_state, (void **)&x->bndcsr_state) ||
 		    take_comp(r, XC_OPMASK, 8, &x->n_opmask_reg, (void **)&x->opmask_reg) ||
 		    take_comp(r, XC_ZMM_H, 8, &x->n_zmm_upper, (void **)&x->zmm_upper) ||
 		    take_comp(r, XC_HI16_ZMM, 8, &x->n_hi16_zmm, (void **)&x->hi16_zmm) ||
@@ -171,6 +177,8 @@ void arch_core_free_regs(CoreEntry *core)
 
 		if (x) {
 			free(x->ymmh_space);
+			free(x->bndreg_state);
+			free(x->bndcsr_state);
 			free(x->opmask_reg);
 			free(x->zmm_upper);
 			free(x->hi16_zmm);
@@ -255,6 +263,10 @@ int arch_core_to_regs(const CoreEntry *core, struct compel_regs *r)
 		int ret;
 
 		if ((ret = put_comp(r, XC_YMM, x->ymmh_space, x->n_ymmh_space, 4, "AVX")) ||
+		    (ret = put_comp(r, XC_BNDREGS, x->bndreg_state, x->n_bndreg_state, 8,
+				    "MPX bounds")) ||
+		    (ret = put_comp(r, XC_BNDCSR, x->bndcsr_state, x->n_bndcsr_state, 8,
+				    "MPX configuration")) ||
 		    (ret = put_comp(r, XC_OPMASK, x->opmask_reg, x->n_opmask_reg, 8,
 				    "AVX-512 opmask")) ||
 		    (ret = put_comp(r, XC_ZMM_H, x->zmm_upper, x->n_zmm_upper, 8, "AVX-512 ZMM")) ||
@@ -265,7 +277,7 @@ int arch_core_to_regs(const CoreEntry *core, struct compel_regs *r)
 		/* The image's own bits, for the components kept in it and enabled
 		 * on this CPU (XCR0): the others start in their initial state,
 		 * and the kernel refuses bits of components it does not manage. */
-		*bv = x->xstate_bv & 0x2e7 & xcr0();
+		*bv = x->xstate_bv & XC_KEPT & xcr0();
 		memset(fx + XSAVE_HDR_OFF + 8, 0, 56); /* xcomp_bv and reserved: standard format */
 	}
 	return 0;

@@ -453,24 +453,36 @@ TEST(every_field_is_carried)
 
 		if (orig == PAT_CLEAR_TID)
 			continue;
+		uint64_t last_want = 0, last_got = 0;
+		int step = 0;
+
 		for (size_t b = 0; b < sizeof(bits) / sizeof(bits[0]) && !carried; b++) {
 			CoreEntry x = CORE_ENTRY__INIT;
 			uint64_t want = orig ^ (1ULL << bits[b]);
 			int nx;
 
 			leaf_set(&la[i], want);
-			if (!compel_arch_get_regs(child, r2) && !arch_core_to_regs(&a, r2) &&
-			    !arch_regs_to_core(r2, &x)) {
+			last_want = want;
+			step = 1;
+			if (!compel_arch_get_regs(child, r2) && (step = 2, !arch_core_to_regs(&a, r2)) &&
+			    (step = 3, !arch_regs_to_core(r2, &x))) {
+				step = 4;
 				nx = collect_leaves(&x.base, "core", lx, 0, 512);
 				for (int k = 0; k < nx; k++)
-					if (!strcmp(lx[k].path, la[i].path))
-						carried = leaf_get(&lx[k]) == want;
+					if (!strcmp(lx[k].path, la[i].path)) {
+						step = 5;
+						last_got = leaf_get(&lx[k]);
+						carried = last_got == want;
+					}
 			}
 			arch_core_free_regs(&x);
 		}
 		leaf_set(&la[i], orig);
 		if (!carried)
-			printf("  %s: no changed bit came back\n", la[i].path);
+			printf("  %s: no changed bit came back (was %#llx, last sent %#llx, got "
+			       "%#llx, step %d)\n",
+			       la[i].path, (unsigned long long)orig, (unsigned long long)last_want,
+			       (unsigned long long)last_got, step);
 		CHECK(carried);
 		checked++;
 	}
