@@ -221,13 +221,16 @@ static long rsys(struct remote *r, long nr, unsigned long a0, unsigned long a1,
 	return ret;
 }
 
+/* Upstream's layout: signals 1..64 without SIGKILL and SIGSTOP, in order. */
+#define NR_SAVED_SIGACTIONS (PARASITE_NSIG - 2)
+
 static int dump_sigactions(struct remote *r, TaskCoreEntry *tc)
 {
 	struct parasite_ksigaction ksa;
 	int err = 0;
 
 	tc->n_sigactions = 0;
-	tc->sigactions = calloc(PARASITE_NSIG, sizeof(SaEntry *));
+	tc->sigactions = calloc(NR_SAVED_SIGACTIONS, sizeof(SaEntry *));
 	if (!tc->sigactions)
 		return -ENOMEM;
 	for (int sig = 1; sig <= PARASITE_NSIG; sig++) {
@@ -236,34 +239,26 @@ static int dump_sigactions(struct remote *r, TaskCoreEntry *tc)
 
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		ret = rsys(r, SYS_rt_sigaction, sig, 0, r->addr, 8, &err);
-		if (err)
-			return err;
-		if (ret < 0)
-			continue; /* signals the kernel does not allow */
-		err = compel_read_mem(r->ctx, r->addr, &ksa, sizeof(ksa));
-		if (err)
-			return err;
 		sa = calloc(1, sizeof(*sa));
 		if (!sa)
 			return -ENOMEM;
 		sa_entry__init(sa);
+		tc->sigactions[tc->n_sigactions++] = sa;
+		ret = rsys(r, SYS_rt_sigaction, sig, 0, r->addr, 8, &err);
+		if (err)
+			return err;
+		if (ret < 0)
+			continue; /* a signal the kernel refuses: SIG_DFL */
+		err = compel_read_mem(r->ctx, r->addr, &ksa, sizeof(ksa));
+		if (err)
+			return err;
 		sa->sigaction = ksa.handler;
 		sa->flags = ksa.flags;
 		sa->restorer = ksa.restorer;
 		sa->mask = ksa.mask;
-		/* sigactions[] is indexed by signal number - 1 on restore */
-		tc->sigactions[sig - 1] = sa;
+		sa->has_compat_sigaction = true;
+		sa->compat_sigaction = false;
 	}
-	/* fill the holes (SIGKILL, SIGSTOP, refused ones) with SIG_DFL */
-	for (int i = 0; i < PARASITE_NSIG; i++)
-		if (!tc->sigactions[i]) {
-			tc->sigactions[i] = calloc(1, sizeof(SaEntry));
-			if (!tc->sigactions[i])
-				return -ENOMEM;
-			sa_entry__init(tc->sigactions[i]);
-		}
-	tc->n_sigactions = PARASITE_NSIG;
 	return 0;
 }
 

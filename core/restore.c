@@ -255,6 +255,12 @@ static int read_task(int dirfd, struct rtask *t)
 		pr_err("core-%u.img has no task state\n", pid);
 		return -EINVAL;
 	}
+	if (t->core->tc->n_sigactions && t->core->tc->n_sigactions != 62) {
+		pr_err("core-%u.img has %zu signal actions, want 62 (1..64 without SIGKILL and "
+		       "SIGSTOP)\n",
+		       pid, t->core->tc->n_sigactions);
+		return -EINVAL;
+	}
 	t->zombie = t->core->tc->task_state == TASK_STATE_DEAD;
 	t->stopped = t->core->tc->task_state == TASK_STATE_STOPPED;
 	if (t->zombie)
@@ -1332,12 +1338,16 @@ static void fill_state(struct rtask *t, struct restorer_task *rt)
 	const TaskCoreEntry *tc = t->core->tc;
 	const ThreadCoreEntry *th = t->core->thread_core;
 
-	for (size_t i = 0; i < tc->n_sigactions && i < 64; i++) {
-		const SaEntry *sa = tc->sigactions[i];
+	/* upstream's layout: signals 1..64 without SIGKILL and SIGSTOP */
+	for (int sig = 1, i = 0; sig <= 64 && (size_t)i < tc->n_sigactions; sig++) {
+		const SaEntry *sa;
 
-		rt->sa[i] = (struct restorer_ksigaction){ sa->sigaction, sa->flags, sa->restorer,
-							  sa->mask };
-		rt->sa_valid |= 1ULL << i;
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		sa = tc->sigactions[i++];
+		rt->sa[sig - 1] = (struct restorer_ksigaction){ sa->sigaction, sa->flags,
+								sa->restorer, sa->mask };
+		rt->sa_valid |= 1ULL << (sig - 1);
 	}
 	if (tc->timers) {
 		const ItimerEntry *it[3] = { tc->timers->real, tc->timers->virt, tc->timers->prof };
