@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <linux/sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1454,6 +1455,63 @@ static int subtree_intervals(int idx, struct interval **out, size_t *n)
 
 /* Pages of pagemap entries inside [start, end) of the task: read, and
  * written where they differ from what is there (the inherited copy). */
+/*
+ * Fresh memory filled from the image: allocated in one go, not page by page
+ * in the copy (MADV_POPULATE_WRITE, Linux 5.14+), then read straight into
+ * place.  Large runs are split with a second thread: allocation (zeroing)
+ * and the copy are CPU-bound, and a restore has the machine to itself.
+ */
+struct fill_job {
+	int fd;
+	char *dst;
+	uint64_t len, off;
+	int err;
+};
+
+static void *fill_fresh(void *arg)
+{
+	struct fill_job *j = arg;
+
+	madvise(j->dst, j->len, 23 /* MADV_POPULATE_WRITE */);
+	for (uint64_t done = 0; done < j->len;) {
+		size_t n = j->len - done > (64u << 20) ? (64u << 20) : (size_t)(j->len - done);
+		ssize_t r = pread(j->fd, j->dst + done, n, (off_t)(j->off + done));
+
+		if (r <= 0) {
+			j->err = r < 0 ? errno : EIO;
+			return NULL;
+		}
+		done += (uint64_t)r;
+	}
+	return NULL;
+}
+
+#define FILL_SPLIT (32ull << 20)
+
+static int fill_run(int fd, char *dst, uint64_t len, uint64_t off, size_t psz)
+{
+	struct fill_job a = { fd, dst, len, off, 0 }, b;
+	pthread_t th;
+	bool two = false;
+
+	if (len >= FILL_SPLIT) {
+		uint64_t half = (len / 2) & ~((uint64_t)psz - 1);
+
+		b = (struct fill_job){ fd, dst + half, len - half, off + half, 0 };
+		a.len = half;
+		two = !pthread_create(&th, NULL, fill_fresh, &b);
+		if (!two)
+			a.len = len;
+	}
+	fill_fresh(&a);
+	if (two) {
+		pthread_join(th, NULL);
+		if (!a.err)
+			a.err = b.err;
+	}
+	return -a.err;
+}
+
 static int fill_premapped(struct rtask *t, int pages_fd, const VmaEntry *e, unsigned long at,
 			  bool inherited, char *buf, size_t bufsz, struct restorer_status *st)
 {
@@ -1465,11 +1523,18 @@ static int fill_premapped(struct rtask *t, int pages_fd, const VmaEntry *e, unsi
 		uint64_t nr = pe->has_nr_pages && pe->nr_pages ? pe->nr_pages : pe->compat_nr_pages;
 		uint64_t len = nr * psz;
 
-		if (pe->vaddr >= e->start && pe->vaddr + len <= e->end) {
-			/* fresh memory: allocate the run in one go, not page by page
-			 * in the copy (MADV_POPULATE_WRITE, Linux 5.14+) */
-			if (!inherited)
-				madvise((void *)(at + (pe->vaddr - e->start)), len, 23);
+		if (pe->vaddr >= e->start && pe->vaddr + len <= e->end && !inherited) {
+			int err = fill_run(pages_fd, (char *)(at + (pe->vaddr - e->start)), len, off,
+					   psz);
+
+			if (err) {
+				pr_err("pages-%u.img: can't read %llu bytes at %llu: %s\n", t->pages_id,
+				       (unsigned long long)len, (unsigned long long)off,
+				       strerror(-err));
+				return -EIO;
+			}
+			st->pages_restored += nr;
+		} else if (pe->vaddr >= e->start && pe->vaddr + len <= e->end) {
 			/* pages the task did not have read as zero */
 			if (inherited && pe->vaddr > covered)
 				madvise((void *)(at + (covered - e->start)), pe->vaddr - covered,
@@ -1477,21 +1542,20 @@ static int fill_premapped(struct rtask *t, int pages_fd, const VmaEntry *e, unsi
 			for (uint64_t done = 0; done < len;) {
 				size_t n = len - done > bufsz ? bufsz : (size_t)(len - done);
 				char *dst = (char *)(at + (pe->vaddr - e->start) + done);
-				ssize_t r = pread(pages_fd, inherited ? buf : dst, n, (off_t)(off + done));
+				ssize_t r = pread(pages_fd, buf, n, (off_t)(off + done));
 
 				if (r != (ssize_t)n) {
 					pr_perror("pages-%u.img: short read at %llu", t->pages_id,
 						  (unsigned long long)(off + done));
 					return -EIO;
 				}
-				if (inherited)
-					for (size_t k = 0; k < n; k += psz) {
-						st->pages_compared++;
-						if (memcmp(dst + k, buf + k, psz))
-							memcpy(dst + k, buf + k, psz);
-						else
-							st->pages_skipped_cow++;
-					}
+				for (size_t k = 0; k < n; k += psz) {
+					st->pages_compared++;
+					if (memcmp(dst + k, buf + k, psz))
+						memcpy(dst + k, buf + k, psz);
+					else
+						st->pages_skipped_cow++;
+				}
 				st->pages_restored += n / psz;
 				done += n;
 			}
