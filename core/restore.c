@@ -678,6 +678,14 @@ static int fork_children(int idx)
 			kill(pid, SIGKILL);
 			return -EEXIST;
 		}
+		/* a zombie must be dead before our restorer ignores SIGCHLD, or
+		 * the kernel reaps it at once: wait for that, without reaping */
+		if (tasks[i].zombie) {
+			siginfo_t si;
+
+			while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) && errno == EINTR)
+				;
+		}
 	}
 	return 0;
 }
@@ -1132,10 +1140,13 @@ static int plan_vdso(const MmEntry *mm, const struct self_map *self, int nself,
 			return -EINVAL;
 		}
 	}
+	/* a part that is already in place is no overlap; the place of one
+	 * part starting where another is now is one (mremap would unmap it,
+	 * or fail to split it) */
 	for (int k = 0; k < 3; k++)
 		for (int j = 0; j < 3; j++)
 			if (img[k] && cur[j] && img[k]->start < cur[j]->end &&
-			    cur[j]->start < img[k]->end && img[k]->start != cur[j]->start)
+			    cur[j]->start < img[k]->end && (k != j || img[k]->start != cur[j]->start))
 				overlap = true;
 	if (overlap) {
 		unsigned long at = scratch;
@@ -2592,7 +2603,9 @@ int cmd_restore(void)
 	if (ret)
 		return 1;
 
-	status_size = ((size_t)nr_status * sizeof(*status) + 4095) & ~(size_t)4095;
+	/* whole pages: the restorers unmap everything of criu's around it */
+	status_size = (size_t)sysconf(_SC_PAGESIZE);
+	status_size = ((size_t)nr_status * sizeof(*status) + status_size - 1) & ~(status_size - 1);
 	status = map_status(status_size);
 	if (status == MAP_FAILED) {
 		pr_perror("can't map the status area");

@@ -21,7 +21,9 @@
 #include "image-desc.h"
 #include "proto/ipc-msg.pb-c.h"
 
-#define PAGE_BYTES 4096u
+/* Images do not record the page size: pagemap counts are in pages of the
+ * machine that wrote them, taken to be this one's (64 KiB on ppc64le). */
+#define HEX_CHUNK 4096u
 #define HEX_LINE 16u
 
 struct hexdump_state {
@@ -58,7 +60,7 @@ static void hexdump_line(FILE *out, uint64_t addr, const unsigned char *b, size_
 static int show_hexdump(FILE *out, struct cr_img *img, uint64_t addr, uint64_t len)
 {
 	struct hexdump_state st = { 0 };
-	unsigned char buf[PAGE_BYTES];
+	unsigned char buf[HEX_CHUNK];
 
 	while (len) {
 		size_t chunk = len < sizeof(buf) ? len : sizeof(buf);
@@ -99,7 +101,7 @@ static int show_raw(FILE *out, struct cr_img *img, bool json)
 	}
 	fprintf(out, "%s: raw %s data, %llu bytes (%llu pages)\n", img->name,
 		img_descs[img->type].name, (unsigned long long)len,
-		(unsigned long long)(len / PAGE_BYTES));
+		(unsigned long long)(len / (uint64_t)sysconf(_SC_PAGESIZE)));
 	return opts.show_pages_content ? show_hexdump(out, img, 0, len) : 0;
 }
 
@@ -153,7 +155,7 @@ static uint64_t field_u64(const ProtobufCMessage *m, const char *name, uint64_t 
 /* Page data for one pagemap entry: only entries whose pages are in this image. */
 static int show_pagemap_pages(FILE *out, struct cr_img *pages, const ProtobufCMessage *pe)
 {
-	uint64_t vaddr = field_u64(pe, "vaddr", 0);
+	uint64_t psz = (uint64_t)sysconf(_SC_PAGESIZE), vaddr = field_u64(pe, "vaddr", 0);
 	/* nr_pages in current images, compat_nr_pages in old ones */
 	uint64_t nr = field_u64(pe, "nr_pages", 0);
 
@@ -165,12 +167,12 @@ static int show_pagemap_pages(FILE *out, struct cr_img *pages, const ProtobufCMe
 
 	if (!(flags & PAGEMAP_PE_PRESENT))
 		return 0;
-	if (nr > UINT64_MAX / PAGE_BYTES) {
+	if (nr > UINT64_MAX / psz) {
 		pr_err("image %s: pagemap entry at 0x%llx has an absurd page count %llu\n",
 		       pages->name, (unsigned long long)vaddr, (unsigned long long)nr);
 		return -EINVAL;
 	}
-	return show_hexdump(out, pages, vaddr, nr * PAGE_BYTES);
+	return show_hexdump(out, pages, vaddr, nr * psz);
 }
 
 /* The messages after an ipc_msg_entry: qnum of (ipc_msg, text padded to 8). */

@@ -350,18 +350,28 @@ static long capset64(uint64_t eff, uint64_t prm, uint64_t inh)
  * we kept lets us set the securebits; then the task's own sets.
  */
 /*
- * The end: criu seizes the thread here and writes its registers.  A
- * thread in strict seccomp mode may not even wait on a futex: it enters
- * the mode and spins (criu's ptrace suspends seccomp for its own work).
+ * The end: tell criu, which then seizes the thread and writes its
+ * registers, and wait for it.  A thread in strict seccomp mode may not even
+ * wait on a futex: it enters the mode and spins (criu's ptrace suspends
+ * seccomp for its own work).  It enters the mode before it reports (a
+ * plain store: criu polls), or criu could take it over before the mode is
+ * set, and it would run on without it.
  */
-static void wait_for_criu(int strict, uint32_t *word) __attribute__((noreturn));
-static void wait_for_criu(int strict, uint32_t *word)
+static void report_done_and_wait(struct restorer_status *st, int strict, uint32_t *word)
+	__attribute__((noreturn));
+static void report_done_and_wait(struct restorer_status *st, int strict, uint32_t *word)
 {
-	if (strict) {
+	if (strict)
 		sys_prctl(22 /* PR_SET_SECCOMP */, 1 /* SECCOMP_MODE_STRICT */, 0, 0, 0);
+	if (st) {
+		st->step = RESTORER_STEP_DONE;
+		pie_store_release(&st->done, 1u);
+		if (!strict)
+			sys_futex((long)&st->done, PIE_FUTEX_WAKE, 1, 0, 0, 0);
+	}
+	if (strict)
 		for (;;)
 			asm volatile("" ::: "memory");
-	}
 	for (;;)
 		sys_futex((long)word, PIE_FUTEX_WAIT, 0, 0, 0, 0);
 }
@@ -504,10 +514,7 @@ static void thread_main(void *arg)
 	}
 	if (th->pdeath_sig)
 		sys_prctl(R_PR_SET_PDEATHSIG, th->pdeath_sig, 0, 0, 0);
-	st->step = RESTORER_STEP_DONE;
-	pie_store_release(&st->done, 1u);
-	sys_futex((long)&st->done, PIE_FUTEX_WAKE, 1, 0, 0, 0);
-	wait_for_criu(th->has_creds && th->creds.seccomp_strict, &th->wait_word);
+	report_done_and_wait(st, th->has_creds && th->creds.seccomp_strict, &th->wait_word);
 }
 
 static long create_threads(struct restorer_task *t, uint32_t *bad)
@@ -613,12 +620,7 @@ static long restore_task(struct restorer_args *args)
 			return step_fail(args, st, r, RESTORER_STEP_MISC, 2);
 	}
 	/* Done: tell criu, then sleep until it takes the task over. */
-	if (st) {
-		st->step = RESTORER_STEP_DONE;
-		pie_store_release(&st->done, 1u);
-		sys_futex((long)&st->done, PIE_FUTEX_WAKE, 1, 0, 0, 0);
-	}
-	wait_for_criu(t->has_creds && t->creds.seccomp_strict, &t->wait_word);
+	report_done_and_wait(st, t->has_creds && t->creds.seccomp_strict, &t->wait_word);
 	return 0;
 }
 
