@@ -53,7 +53,7 @@ VM_DIR ?= build/vm
 VM_LISTS := cross-tests/vm/base.list
 
 # ---- the e2e suite --------------------------------------------------------
-VM_E2E_ARCHS ?= x86_64 aarch64 s390x
+VM_E2E_ARCHS ?= all
 VM_E2E_VARIANTS ?= plain,leave-running,leave-stopped,user
 # Seconds for one variant of one program (cr-run --timeout), and for one
 # program's line of e2e.list (init's @timeout: all its variants, with room).
