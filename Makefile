@@ -130,7 +130,7 @@ $(GEN)/syscall-table.o: $(GEN)/syscall-table.c $(GEN)/syscall-table.h
 
 # ---- tests ----------------------------------------------------------------
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libcriu-core.a
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h tests/*.h) $(BUILD)/libcriu-core.a
 	@mkdir -p $(dir $@)
 	$(CC) $(STATIC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcriu-core.a $(LDLIBS)
 
