@@ -111,8 +111,17 @@ kill -CONT $pid
 wait_state $pid S
 check_running $pid
 
-# a zombie: its parent (ours) never reaps it
-bash -c 'sleep 0 & echo $! >zombie.pid; exec sleep 100' &
+# a zombie: its parent never reaps it (python does not reap on its own,
+# unlike bash, which may reap the child before its exec)
+python3 -c '
+import os, sys, time
+child = os.fork()
+if child == 0:
+    os._exit(0)
+with open("zombie.pid", "w") as f:
+    f.write("%d\n" % child)
+time.sleep(100)
+' &
 zparent=$!
 started="$started $zparent"
 for _ in $(seq 200); do [ -s zombie.pid ] && break; sleep 0.01; done
