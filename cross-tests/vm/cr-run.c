@@ -102,6 +102,7 @@ static const char *const variant_names[NR_VARIANTS] = {
 /* The logs of a variant, relative to its directory, in the order shown. */
 static const char *const log_names[] = {
 	"prog.log", "criu-dump.out", "images/dump.log", "criu-restore.out", "images/restore.log",
+	"threads.txt",
 };
 
 static struct options {
@@ -741,6 +742,52 @@ static int run_criu(struct test *t, const char *action, const char *const extra[
 	return test_fail(t, "criu %s failed (%s)%s%s", action, how, said[0] ? ": " : "", said);
 }
 
+/*
+ * For a program that gave no verdict: where each of its threads is (state,
+ * signal masks, the syscall it sits in, wchan), into DIR/threads.txt, which
+ * the failure report prints with the logs.
+ */
+static void record_threads(struct test *t, pid_t pid)
+{
+	static const char *const keys[] = { "State:", "SigBlk:", "SigPnd:", "ShdPnd:", "SigIgn:", "SigCgt:" };
+	char dir[64], path[PATH_MAX], line[512];
+	struct dirent *de;
+	FILE *out, *f;
+	DIR *d;
+
+	path_join(path, t->dir, "threads.txt");
+	out = fopen(path, "w");
+	if (!out)
+		return;
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		fprintf(out, "tid %s:", de->d_name);
+		snprintf(path, sizeof(path), "%s/%s/status", dir, de->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+				if (!strncmp(line, keys[i], strlen(keys[i]))) {
+					line[strcspn(line, "\n")] = 0;
+					fprintf(out, " %s", line);
+				}
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "%s/%s/syscall", dir, de->d_name);
+		if (read_line(path, line, sizeof(line)))
+			fprintf(out, " syscall: %s", line);
+		snprintf(path, sizeof(path), "%s/%s/wchan", dir, de->d_name);
+		if (read_line(path, line, sizeof(line)))
+			fprintf(out, " wchan: %s", line);
+		fprintf(out, "\n");
+	}
+	if (d)
+		closedir(d);
+	fclose(out);
+}
+
 /* Sends SIGTERM; the program must write PASS to its outfile and exit 0. */
 static int check_verdict(struct test *t, pid_t pid, const char *what)
 {
@@ -754,6 +801,7 @@ static int check_verdict(struct test *t, pid_t pid, const char *what)
 				 (int)pid, strerror(errno));
 	r = wait_exit(pid, until(t, VERDICT_MS), &status);
 	if (r == TIMED_OUT || r == STOPPED) {
+		record_threads(t, pid);
 		snprintf(text, sizeof(text), "%s%sno verdict: still running", what,
 			 what[0] ? ": " : "");
 		return wait_failed(t, r, text, sent);

@@ -106,11 +106,8 @@ $(VM_DIR)/%/cr-run: cross-tests/vm/cr-run.c
 	@mkdir -p $(dir $@)
 	$(call vm_cc,$*) $(VM_INIT_CFLAGS) -o $@ $<
 
-# Known problems, each named: NAME:VARIANT left out on one architecture.
-# aarch64: the original of a task dumped with -R while a thread slept in
-# read() and another in sigsuspend was once seen not to wake on SIGTERM
-# (1 run in 3; the restored task is fine); open, see the closing note.
-VM_E2E_KNOWN_aarch64 := restart-read:leave-running
+# Known problems, each named: NAME:VARIANT left out on one architecture
+# (VM_E2E_KNOWN_<arch> := prog:variant ...).  None at present.
 
 # The lists depend on make variables (VM_E2E_*): written on every build.
 .PHONY: vm-lists-always

@@ -39,7 +39,7 @@ READY_TIMEOUT = 10
 VERDICT_TIMEOUT = 20
 GONE_TIMEOUT = 10
 LOG_NAMES = ("prog.log", "criu-dump.out", "images/dump.log", "criu-restore.out",
-             "images/restore.log")
+             "images/restore.log", "threads.txt")
 
 ABORT = threading.Event()
 PRINT_LOCK = threading.Lock()
@@ -222,7 +222,12 @@ def wait_exit(pid, deadline):
         if st is not None:
             return st
         stat = proc_stat(pid)
-        if stat is None or (stat[0] == "Z" and stat[1] != os.getpid()):
+        if stat is None:
+            # Gone: another test's thread may have reaped it after our
+            # take() above, and then its status waits for us.
+            REAPER.reap()
+            return REAPER.take(pid)
+        if stat[0] == "Z" and stat[1] != os.getpid():
             return None  # ended, and someone else reaps it
         if time.monotonic() >= deadline:
             raise TimeoutError()
@@ -354,6 +359,7 @@ class Test:
         try:
             st = wait_exit(pid, time.monotonic() + self.remaining(VERDICT_TIMEOUT))
         except TimeoutError:
+            self.record_threads(pid)
             self.fail("%s: no verdict within %d s of SIGTERM" % (what, VERDICT_TIMEOUT))
         self.ours.discard(pid)
         text = self.read_outfile()
@@ -361,6 +367,30 @@ class Test:
             return
         self.fail("%s%s" % (what + ": " if what else "",
                             text or "no verdict (%s)" % describe_status(st)))
+
+    def record_threads(self, pid):
+        """Where each thread of a program that gave no verdict sits (state,
+        signal masks, syscall, wchan): threads.txt, shown with the logs."""
+        keys = ("State:", "SigBlk:", "SigPnd:", "ShdPnd:", "SigIgn:", "SigCgt:")
+        lines = []
+        task = "/proc/%d/task" % pid
+        try:
+            tids = sorted(os.listdir(task), key=int)
+        except OSError:
+            return
+        for tid in tids:
+            parts = ["tid %s:" % tid]
+            try:
+                with open("%s/%s/status" % (task, tid)) as f:
+                    parts += [l.strip().replace("\t", " ") for l in f if l.startswith(keys)]
+                for name in ("syscall", "wchan"):
+                    with open("%s/%s/%s" % (task, tid, name)) as f:
+                        parts.append("%s: %s" % (name, f.read().strip()))
+            except OSError:
+                pass
+            lines.append(" ".join(parts))
+        with open(os.path.join(self.dir, "threads.txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
 
     def disturb(self, pid):
         if not self.args.disturb:

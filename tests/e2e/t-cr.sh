@@ -19,8 +19,8 @@ progs="$TOP/${BUILD:-build/$(uname -m)}/tests/e2e/progs"
 
 # The user variant runs as uid 65534 below this directory.
 chmod 755 "$PWD"
-# one test at a time: with several, a criu exit status was once lost by the
-# runner (its shared reaper), a harness race, not a criu failure
+# one test at a time: the programs' timing then does not depend on what
+# else the runner does (the runner itself is safe with -j N)
 python3 "$TOP/tests/e2e/cr-run.py" $mode --criu "$CRIU" --progs "$progs" \
 	--scratch "$PWD/cr" --show-logs -j 1 &
 runner=$!
