@@ -1849,8 +1849,10 @@ static int vdso_patches(struct rtask *t, const struct vdso_proxy *vp, int pages_
 			ret = -E2BIG;
 			goto out;
 		}
-		len = arch_vdso_jump(patches[*n].bytes, sizeof(patches[*n].bytes),
+		len = arch_vdso_jump(os[i].name, patches[*n].bytes, sizeof(patches[*n].bytes),
 				     old->start + os[i].value, new_vdso + to->value);
+		if (len == 0)
+			continue; /* keeps its dumped code */
 		if (len < 0 || (uint64_t)len > os[i].size) {
 			pr_err("can't redirect vDSO function %s (%llu bytes) to this kernel's: %s\n",
 			       os[i].name, (unsigned long long)os[i].size,

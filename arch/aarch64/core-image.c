@@ -325,7 +325,7 @@ void *arch_thread_pointer(void)
  * the address: x16 (IP0) is free at a function's entry, any veneer may
  * clobber it, and a br through x16 lands on a BTI "bti c" too.
  */
-int arch_vdso_jump(uint8_t *buf, size_t size, uint64_t from, uint64_t to)
+int arch_vdso_jump(const char *name, uint8_t *buf, size_t size, uint64_t from, uint64_t to)
 {
 	int64_t off = (int64_t)(to - from);
 	uint32_t insn[2];

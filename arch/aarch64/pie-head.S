@@ -103,3 +103,40 @@ pie_clone_thread:
 	.size	pie_clone_thread, . - pie_clone_thread
 
 	.section .note.GNU-stack, "", %progbits
+
+/*
+ * void pie_sync_icache(start, len): code written with plain stores becomes
+ * visible to instruction fetch: clean the data cache to the point of
+ * unification, then invalidate the instruction cache, line by line (line
+ * sizes from CTR_EL0).
+ */
+	.section .text.pie_sync_icache, "ax", %progbits
+	.globl	pie_sync_icache
+	.hidden	pie_sync_icache
+	.type	pie_sync_icache, %function
+	.p2align 2
+pie_sync_icache:
+	add	x1, x0, x1
+	mrs	x3, ctr_el0
+	mov	x5, #4
+	ubfx	x4, x3, #16, #4
+	lsl	x4, x5, x4
+	sub	x6, x4, #1
+	bic	x2, x0, x6
+1:	dc	cvau, x2
+	add	x2, x2, x4
+	cmp	x2, x1
+	b.lo	1b
+	dsb	ish
+	and	x4, x3, #0xf
+	lsl	x4, x5, x4
+	sub	x6, x4, #1
+	bic	x2, x0, x6
+2:	ic	ivau, x2
+	add	x2, x2, x4
+	cmp	x2, x1
+	b.lo	2b
+	dsb	ish
+	isb
+	ret
+	.size	pie_sync_icache, . - pie_sync_icache

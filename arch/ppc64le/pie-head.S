@@ -124,3 +124,31 @@ pie_clone_thread:
 	.size	pie_clone_thread, . - pie_clone_thread
 
 	.section .note.GNU-stack, "", @progbits
+
+/*
+ * void pie_sync_icache(start, len): code written with plain stores becomes
+ * visible to instruction fetch: dcbst then icbi on every 32 bytes (no POWER
+ * cache line is smaller; larger lines only repeat the work).
+ */
+	.section .text.pie_sync_icache, "ax", @progbits
+	.globl	pie_sync_icache
+	.hidden	pie_sync_icache
+	.type	pie_sync_icache, @function
+	.p2align 2
+pie_sync_icache:
+	add	4, 3, 4
+	clrrdi	5, 3, 5
+1:	dcbst	0, 5
+	addi	5, 5, 32
+	cmpld	5, 4
+	blt	1b
+	sync
+	clrrdi	5, 3, 5
+2:	icbi	0, 5
+	addi	5, 5, 32
+	cmpld	5, 4
+	blt	2b
+	sync
+	isync
+	blr
+	.size	pie_sync_icache, . - pie_sync_icache

@@ -289,7 +289,52 @@ void *arch_thread_pointer(void)
 	return __builtin_thread_pointer();
 }
 
-int arch_vdso_jump(uint8_t *buf, size_t size, uint64_t from, uint64_t to)
+/* Big-endian stores of instruction fields. */
+static void put_be16(uint8_t *p, uint16_t v)
 {
-	return -EOPNOTSUPP; /* a vDSO of another layout is refused here for now */
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, (uint16_t)(v >> 16));
+	put_be16(p + 2, (uint16_t)v);
+}
+
+/*
+ * brcl 15 (jg) when the target is within its +-4 GiB, else lgrl %r1 from a
+ * doubleword-aligned literal after br %r1 (%r1 is volatile across calls).
+ * The syscall trampolines the kernel returns into (sigreturn,
+ * rt_sigreturn, restart_syscall: one svc each) keep their code.
+ */
+int arch_vdso_jump(const char *name, uint8_t *buf, size_t size, uint64_t from, uint64_t to)
+{
+	int64_t off = (int64_t)(to - from);
+	uint64_t lit;
+	size_t len, at;
+
+	if (strstr(name, "sigreturn") || strstr(name, "restart_syscall"))
+		return 0;
+	if ((from | to) & 1)
+		return -EINVAL;
+	if (off >= -(1LL << 32) && off < (1LL << 32)) {
+		if (size < 6)
+			return -ENOSPC;
+		put_be16(buf, 0xc0f4);			      /* brcl 15, */
+		put_be32(buf + 2, (uint32_t)(off / 2));	      /* halfwords */
+		return 6;
+	}
+	lit = (from + 8 + 7) & ~7ULL;
+	len = (size_t)(lit + 8 - from);
+	if (size < len)
+		return -ENOSPC;
+	put_be16(buf, 0xc418);				      /* lgrl %r1, */
+	put_be32(buf + 2, (uint32_t)((lit - from) / 2));
+	put_be16(buf + 6, 0x07f1);			      /* br %r1 */
+	for (at = 8; at < lit - from; at += 2)
+		put_be16(buf + at, 0x0707);		      /* nopr %r7 */
+	for (int i = 0; i < 8; i++)
+		buf[lit - from + (size_t)i] = (uint8_t)(to >> (56 - 8 * i));
+	return (int)len;
 }

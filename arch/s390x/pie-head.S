@@ -117,3 +117,17 @@ pie_clone_thread:
 	.size	pie_clone_thread, . - pie_clone_thread
 
 	.section .note.GNU-stack, "", @progbits
+
+/*
+ * void pie_sync_icache(start, len): z/Architecture sees stores to the
+ * instruction stream after a serializing instruction; bcr 15,0 is one.
+ */
+	.section .text.pie_sync_icache, "ax", @progbits
+	.globl	pie_sync_icache
+	.hidden	pie_sync_icache
+	.type	pie_sync_icache, @function
+	.p2align 2
+pie_sync_icache:
+	bcr	15, %r0
+	br	%r14
+	.size	pie_sync_icache, . - pie_sync_icache

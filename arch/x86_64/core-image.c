@@ -310,7 +310,7 @@ void *arch_thread_pointer(void)
 	return __builtin_thread_pointer();
 }
 
-int arch_vdso_jump(uint8_t *buf, size_t size, uint64_t from, uint64_t to)
+int arch_vdso_jump(const char *name, uint8_t *buf, size_t size, uint64_t from, uint64_t to)
 {
 	/* jmp *0(%rip); .quad to: no register touched */
 	static const uint8_t jmp[6] = { 0xff, 0x25, 0, 0, 0, 0 };

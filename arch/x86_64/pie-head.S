@@ -91,3 +91,12 @@ pie_clone_thread:
 	.size	pie_clone_thread, . - pie_clone_thread
 
 	.section .note.GNU-stack, "", @progbits
+
+/* void pie_sync_icache(start, len): x86 keeps instruction fetch coherent. */
+	.section .text.pie_sync_icache, "ax", @progbits
+	.globl	pie_sync_icache
+	.hidden	pie_sync_icache
+	.type	pie_sync_icache, @function
+pie_sync_icache:
+	ret
+	.size	pie_sync_icache, . - pie_sync_icache

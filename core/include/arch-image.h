@@ -41,10 +41,13 @@ uint64_t arch_core_clear_tid(const CoreEntry *core);
 
 /*
  * Code that jumps from `from' to `to' (anywhere in the address space),
- * written into buf (at most size bytes): its length, or -EOPNOTSUPP.  Used
- * to turn the dumped vDSO's functions into jumps to this kernel's.
+ * written into buf (at most size bytes): its length, or -errno.  Used to
+ * turn the dumped vDSO's function `name' into a jump to this kernel's.
+ * 0 means the function keeps its dumped code: a signal trampoline that
+ * only makes a syscall works from anywhere, and the kernel returns into
+ * the middle of it (a thread dumped inside a signal handler).
  */
-int arch_vdso_jump(uint8_t *buf, size_t size, uint64_t from, uint64_t to);
+int arch_vdso_jump(const char *name, uint8_t *buf, size_t size, uint64_t from, uint64_t to);
 
 /* This thread's thread pointer (what glibc's TLS offsets are from). */
 void *arch_thread_pointer(void);

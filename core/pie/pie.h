@@ -47,6 +47,8 @@ int memcmp(const void *a, const void *b, size_t n);
 long pie_mmap(unsigned long addr, unsigned long len, long prot, long flags, long fd,
 	      unsigned long pgoff_bytes);
 void pie_sigreturn(unsigned long new_sp) __attribute__((noreturn));
+/* Makes code just written at [start, start + len) visible to instruction fetch. */
+void pie_sync_icache(unsigned long start, unsigned long len);
 /*
  * clone3(args, size) where the child starts in fn(args) on the stack that
  * args describes (the stack must have 16 spare bytes at its top).  Returns

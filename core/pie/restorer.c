@@ -567,8 +567,10 @@ static long restore_task(struct restorer_args *args)
 	{
 		const struct restorer_patch *pt = (const struct restorer_patch *)(uintptr_t)t->patches;
 
-		for (uint32_t i = 0; i < t->nr_patches; i++)
+		for (uint32_t i = 0; i < t->nr_patches; i++) {
 			memcpy((void *)(uintptr_t)pt[i].addr, pt[i].bytes, pt[i].len);
+			pie_sync_icache(pt[i].addr, pt[i].len);
+		}
 	}
 	r = protect_task_vmas(args, &bad);
 	if (r)

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define RESTORER_MAGIC 0x52535452u /* "RSTR" */
-#define RESTORER_VERSION 2
+#define RESTORER_VERSION 3
 
 #define RESTORER_F_UNMAP 0x1u
 #define RESTORER_F_MMAP 0x2u
@@ -195,7 +195,7 @@ struct restorer_thread {
 struct restorer_patch {
 	uint64_t addr;
 	uint32_t len;
-	uint8_t bytes[20];
+	uint8_t bytes[32];
 };
 
 struct restorer_task {

@@ -20,6 +20,8 @@
  *
  * --no-cr leaves dump and restore out: SIGTERM and the verdict only, which
  * checks the programs themselves on a new architecture or kernel.
+ * --restore-log-has TEXT fails a variant whose restore.log has no line
+ * containing TEXT (that restore took the path the test is about).
  *
  * A program (protocol in tests/e2e/progs/lib.h) runs in its own session,
  * stdin /dev/null, stdout and stderr appended to prog.log; it writes its pid
@@ -114,6 +116,7 @@ static struct options {
 	int timeout; /* seconds per variant */
 	bool keep;
 	bool no_cr;
+	char restore_log_has[256]; /* --restore-log-has: text every restore.log holds */
 } opt;
 
 /* Set by SIGTERM and SIGINT: every wait gives up, the runner cleans up. */
@@ -227,6 +230,20 @@ static bool read_line(const char *path, char *buf, size_t size)
 	}
 	fclose(f);
 	return ok;
+}
+
+/* Whether a line of the file contains text. */
+static bool file_has(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "re");
+	char line[4096];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	return found;
 }
 
 /* The last non-blank line of a file without its line end, or "". */
@@ -935,6 +952,13 @@ static int run_variant(struct test *t)
 
 	if (run_criu(t, "restore", restore_args) || check_restored(t, pid))
 		return -1;
+	if (opt.restore_log_has[0]) {
+		char log[PATH_MAX];
+
+		path_join(log, t->images, "restore.log");
+		if (!file_has(log, opt.restore_log_has))
+			return test_fail(t, "restore.log does not say \"%s\"", opt.restore_log_has);
+	}
 	return check_verdict(t, pid, "");
 }
 
@@ -1101,7 +1125,8 @@ static _Noreturn void usage(const char *fmt, ...)
 	}
 	fprintf(stderr, "usage: cr-run --criu PATH --progs DIR [--variants LIST] "
 			"[--timeout SECONDS]\n"
-			"              [--scratch DIR] [--keep] [--no-cr] [NAME...]\n"
+			"              [--scratch DIR] [--keep] [--no-cr] [--restore-log-has TEXT]\n"
+			"              [NAME...]\n"
 			"variants: plain,leave-running,leave-stopped,user (default: all; "
 			"with --no-cr: plain,user)\n");
 	exit(2);
@@ -1130,6 +1155,7 @@ static void parse_args(int argc, char **argv)
 		{ "scratch", required_argument, NULL, 's' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "no-cr", no_argument, NULL, 'n' },
+		{ "restore-log-has", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1163,6 +1189,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'n':
 			opt.no_cr = true;
+			break;
+		case 'r':
+			snprintf(opt.restore_log_has, sizeof(opt.restore_log_has), "%s", optarg);
 			break;
 		case 'h':
 			usage(NULL);

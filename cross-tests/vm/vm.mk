@@ -68,6 +68,9 @@ VM_E2E_TEST_TIMEOUT ?= 150
 # stay within test-vm.sh's 1080 s even if all four time out.
 VM_E2E_TIMEOUT ?= 420
 E2E_NAMES := $(notdir $(basename $(E2E_PROGS_C)))
+# The programs restored through the vDSO proxy (CRIU_TEST_VDSO_PROXY), as
+# tests/e2e/t-vdso-proxy.sh does on the host.
+VM_E2E_VDSO_PROGS ?= mem-vdso threads regs-gp tree-children posix-timers
 
 # $(1) if it runs the e2e suite, else nothing.
 vm_e2e = $(filter $(1),$(if $(filter all,$(VM_E2E_ARCHS)),$(VM_ARCHS),$(VM_E2E_ARCHS)))
@@ -124,7 +127,14 @@ $(VM_DIR)/%/e2e.list: vm-lists-always
 		v=$${v#,}; v=$${v%,}; \
 		echo "e2e-$$p: /cr-run --criu /criu --progs /progs" \
 			"--variants $$v --timeout $(VM_E2E_VARIANT_TIMEOUT) $$p"; \
-	   done; } >$@
+	   done; \
+	   echo "# restore as on a kernel whose vDSO differs: the dumped vDSO's"; \
+	   echo "# functions jump to this kernel's (last: the variable stays set)"; \
+	   echo "@env CRIU_TEST_VDSO_PROXY=1"; \
+	   echo "e2e-vdso-proxy: /cr-run --criu /criu --progs /progs" \
+		"--variants plain,user --timeout $(VM_E2E_VARIANT_TIMEOUT)" \
+		"--restore-log-has 'jumps to this kernel' $(VM_E2E_VDSO_PROGS)"; \
+	   } >$@
 
 # base.list, and e2e.list where the e2e suite runs.
 $(VM_DIR)/%/tests.list: $(VM_LISTS) $(VM_DIR)/%/e2e.list vm-lists-always
