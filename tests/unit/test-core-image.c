@@ -31,52 +31,25 @@
 #define PAT_SP 0x00007654321fedc0UL
 #define PAT_CLEAR_TID 0x00000deadbeef000ULL
 
-static int ptrace_state = -1; /* -1 unknown, 0 unusable, 1 usable */
-static char skip_why[160];
+/* The refusals below log an error each on stderr (LOG_NAME NULL): expected. */
+#define LOG_NAME NULL
+#include "tracee.h"
 
-/* The refusals below log an error each on stderr: expected. */
 static void setup_log(void)
 {
-	static bool done;
-
-	if (!done)
-		log_init(AT_FDCWD, NULL, LOG_WARN, 0); /* stderr: no file left behind */
-	done = true;
+	log_to_file();
 }
 
-static void reap(pid_t pid)
+static void sleep_forever(void *arg)
 {
-	int status;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGKILL);
-	for (int i = 0; i < 5000; i++) {
-		pid_t r = waitpid(pid, &status, __WALL | WNOHANG);
-
-		if (r == pid || (r < 0 && errno == ECHILD))
-			return;
-		usleep(1000);
-	}
-	printf("  warning: child %d not reaped\n", pid);
-}
-
-static pid_t spawn_sleeper(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (;;)
-			pause();
-	}
-	return pid;
+	for (;;)
+		pause();
 }
 
 /* A child stopped under PTRACE_SEIZE + PTRACE_INTERRUPT, or -1 (skip_why says why). */
 static pid_t stopped_child(void)
 {
-	pid_t child = spawn_sleeper();
+	pid_t child = spawn(sleep_forever, NULL);
 	int status;
 
 	if (child < 0) {
@@ -107,26 +80,6 @@ static pid_t stopped_child(void)
 	reap(child);
 	return -1;
 }
-
-static bool have_ptrace(void)
-{
-	if (ptrace_state < 0) {
-		pid_t child = stopped_child();
-
-		ptrace_state = child > 0;
-		reap(child);
-	}
-	return ptrace_state;
-}
-
-#define NEED_PTRACE()                                                 \
-	do {                                                          \
-		setup_log();                                          \
-		if (!have_ptrace()) {                                 \
-			printf("  skip %s: %s\n", __func__, skip_why); \
-			return;                                       \
-		}                                                     \
-	} while (0)
 
 /* The core packed as an image entry would be; *len its size. */
 static uint8_t *pack(const CoreEntry *core, size_t *len)

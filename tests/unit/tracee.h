@@ -23,7 +23,7 @@
 static int ptrace_state = -1; /* -1 unknown, 0 unusable, 1 usable */
 static char skip_why[160];
 
-static void log_to_file(void)
+static inline void log_to_file(void)
 {
 	static bool done;
 
@@ -33,7 +33,7 @@ static void log_to_file(void)
 }
 
 /* Kills and reaps a child of ours, bounded. */
-static void reap(pid_t pid)
+static inline void reap(pid_t pid)
 {
 	int status;
 
@@ -51,7 +51,7 @@ static void reap(pid_t pid)
 }
 
 /* ptrace is refused (ENOSYS, EPERM or EIO) under qemu-user. */
-static bool have_ptrace(void)
+static inline bool have_ptrace(void)
 {
 	pid_t child;
 
@@ -83,7 +83,7 @@ static bool have_ptrace(void)
 	} while (0)
 
 /* A child running fn(arg), killed with us. */
-static pid_t spawn(void (*fn)(void *), void *arg)
+static inline pid_t spawn(void (*fn)(void *), void *arg)
 {
 	pid_t pid = fork();
 
@@ -96,7 +96,7 @@ static pid_t spawn(void (*fn)(void *), void *arg)
 }
 
 /* The State: letter of /proc/PID/status, 0 when it is gone. */
-static char proc_state(pid_t pid)
+static inline char proc_state(pid_t pid)
 {
 	char path[64], line[128];
 	char state = 0;
