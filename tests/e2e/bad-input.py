@@ -8,60 +8,24 @@ Runs as a child subreaper (reaps what it started).  Prints PASS/FAIL lines
 and "bad-input: N passed, N failed".
 """
 
-import ctypes
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import become_subreaper, run_tests, spawn, started, state, wait_gone  # noqa: E402
+
 CRIU = os.path.abspath(sys.argv[1])
 SCRATCH = sys.argv[2]
-ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-started = []
-
-
-def reap():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def state(pid):
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0]
-    except OSError:
-        return None
-
-
-def wait_gone(pids, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        reap()
-        if all(state(p) in (None, 'Z') for p in pids):
-            reap()
-            return True
-        time.sleep(0.05)
-    return False
+become_subreaper()
 
 
 def criu(*args):
     return subprocess.run([CRIU, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           timeout=60, text=True)
-
-
-def spawn(argv):
-    p = subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    started.append(p.pid)
-    return p.pid
 
 
 def one_error(r, *words):
@@ -204,29 +168,7 @@ def main():
              ('corrupt-core', test_corrupt_image), ('truncated-pages', test_corrupt_pages),
              ('pid-taken', test_pid_taken), ('tree-changes', test_tree_changes),
              ('dies-mid-dump', test_dies_mid_dump)]
-    passed = failed = 0
-    for name, fn in tests:
-        d = os.path.join(SCRATCH, name)
-        os.makedirs(d, exist_ok=True)
-        try:
-            err = fn(d)
-        except Exception as e:
-            err = f'{type(e).__name__}: {e}'
-        for p in started:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
-        wait_gone(started)
-        started.clear()
-        if err:
-            failed += 1
-            print(f'FAIL {name}: {err}')
-        else:
-            passed += 1
-            print(f'PASS {name}')
-    print(f'bad-input: {passed} passed, {failed} failed')
-    return 1 if failed else 0
+    return run_tests('bad-input', tests, SCRATCH)
 
 
 if __name__ == '__main__':

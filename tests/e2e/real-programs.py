@@ -12,54 +12,19 @@ so the dumped PIDs are free again before restore.  Prints one PASS/FAIL
 line per program and "real: N passed, N failed".
 """
 
-import ctypes
 import os
 import pty
 import select
-import signal
 import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import become_subreaper, reap, run_tests, spawn, started, tree_of, wait_gone  # noqa: E402
+
 CRIU = os.path.abspath(sys.argv[1])
 SCRATCH = sys.argv[2]
-PR_SET_CHILD_SUBREAPER = 36
-ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-started = []  # pids we created, killed at the end
-
-
-def reap():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def wait_gone(pids, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        reap()
-        if not any(os.path.exists(f'/proc/{p}') for p in pids):
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def tree_of(root):
-    pids, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        try:
-            with open(f'/proc/{p}/task/{p}/children') as f:
-                todo += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    return pids
+become_subreaper()
 
 
 def criu(*args, **kw):
@@ -83,13 +48,6 @@ def dump_restore(d, root, extra=(), restore_kw=None):
     if missing:
         return f'pids {missing} were not restored'
     return None
-
-
-def spawn(argv, **kw):
-    p = subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
-    started.append(p.pid)
-    return p.pid
 
 
 def wait_file(path, pred, timeout=60):
@@ -217,30 +175,7 @@ def test_shell_job(d):
 def main():
     tests = [('python3', test_python), ('sleep', test_sleep), ('pipeline', test_pipeline),
              ('shell-job', test_shell_job)]
-    passed = failed = 0
-    for name, fn in tests:
-        d = os.path.join(SCRATCH, name)
-        os.makedirs(os.path.join(d, 'img'), exist_ok=True)
-        try:
-            err = fn(d)
-        except Exception as e:  # a broken harness is a failure too
-            err = f'{type(e).__name__}: {e}'
-        for p in started:
-            for q in tree_of(p):
-                try:
-                    os.kill(q, signal.SIGKILL)
-                except OSError:
-                    pass
-        wait_gone(started, 10)
-        started.clear()
-        if err:
-            failed += 1
-            print(f'FAIL {name}: {err} (logs in {d}/img)')
-        else:
-            passed += 1
-            print(f'PASS {name}')
-    print(f'real: {passed} passed, {failed} failed')
-    return 1 if failed else 0
+    return run_tests('real', tests, SCRATCH, subdirs=('img',), where=' (logs in {dir}/img)')
 
 
 if __name__ == '__main__':
