@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "options.h"
@@ -858,4 +860,34 @@ int cli_parse(int argc, char **argv, struct cr_options *o)
 		ret = resolve_command(&p);
 	free(p.pos);
 	return ret;
+}
+
+int opts_open_work_dir(void)
+{
+	const char *dir = opts.work_dir ? opts.work_dir : opts.images_dir;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		pr_perror("can't open the work directory %s", dir);
+		return -errno;
+	}
+	return fd;
+}
+
+int opts_open_in_work_dir(const char *path, int flags, mode_t mode)
+{
+	int dirfd, fd, err;
+
+	if (path[0] == '/')
+		return open(path, flags, mode);
+	dirfd = opts_open_work_dir();
+	if (dirfd < 0) {
+		errno = -dirfd;
+		return -1;
+	}
+	fd = openat(dirfd, path, flags, mode);
+	err = errno;
+	close(dirfd);
+	errno = err;
+	return fd;
 }

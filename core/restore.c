@@ -2536,20 +2536,33 @@ static int finish_task(int idx)
 								   : COMPEL_LEAVE_AS_FOUND);
 }
 
-static int write_pidfile(pid_t pid)
+/*
+ * --pidfile, relative to the work dir: created before anything is
+ * restored, so that a path that cannot be written fails the restore while
+ * nothing runs yet; the pid is written at the end.
+ */
+static int open_pidfile(void)
 {
-	char buf[32];
-	int fd, n;
+	int fd;
 
 	if (!opts.pidfile)
-		return 0;
-	fd = open(opts.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		pr_perror("can't create the pidfile %s", opts.pidfile);
 		return -1;
-	}
+	fd = opts_open_in_work_dir(opts.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		pr_perror("can't create the pidfile %s", opts.pidfile);
+	return fd;
+}
+
+static int write_pidfile(int fd, pid_t pid)
+{
+	char buf[32];
+	int n;
+
+	if (fd < 0)
+		return 0;
 	n = snprintf(buf, sizeof(buf), "%d", pid);
 	if (write(fd, buf, (size_t)n) != n) {
+		pr_perror("can't write the pidfile %s", opts.pidfile);
 		close(fd);
 		return -1;
 	}
@@ -2562,8 +2575,11 @@ static void write_stats(uint32_t forking, uint32_t total)
 {
 	StatsEntry s = STATS_ENTRY__INIT;
 	RestoreStatsEntry r = RESTORE_STATS_ENTRY__INIT;
-	struct cr_img *img = img_open(images_dirfd, IMG_STATS_RESTORE, O_WRONLY);
+	int dirfd = opts_open_work_dir();
+	struct cr_img *img = dirfd < 0 ? NULL : img_open(dirfd, IMG_STATS_RESTORE, O_WRONLY);
 
+	if (dirfd >= 0)
+		close(dirfd);
 	if (!img)
 		return;
 	for (int i = 0; i < nr_status; i++) {
@@ -2584,7 +2600,7 @@ int cmd_restore(void)
 	struct timespec t0;
 	uint32_t forking = 0;
 	pid_t root;
-	int ret;
+	int ret, pidfile_fd;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
@@ -2604,6 +2620,9 @@ int cmd_restore(void)
 		ret = check_pids_free();
 	if (ret)
 		return 1;
+	pidfile_fd = open_pidfile();
+	if (opts.pidfile && pidfile_fd < 0)
+		return 1;
 
 	/* whole pages: the restorers unmap everything of criu's around it */
 	status_size = (size_t)sysconf(_SC_PAGESIZE);
@@ -2614,7 +2633,9 @@ int cmd_restore(void)
 		return 1;
 	}
 	/* children of criu that die are seen through status, not signals */
-	root = clone_with_pid((pid_t)tasks[0].pe->pid, SIGCHLD,
+	/* -S: criu's sibling, which signals criu's parent as criu would
+	 * (clone3 takes no exit signal with CLONE_PARENT) */
+	root = clone_with_pid((pid_t)tasks[0].pe->pid, opts.restore_sibling ? 0 : SIGCHLD,
 			      opts.restore_sibling ? CLONE_PARENT : 0);
 	if (root < 0) {
 		pr_perror("can't create the root task with pid %u", tasks[0].pe->pid);
@@ -2641,7 +2662,7 @@ int cmd_restore(void)
 	write_stats(forking, us_since(&t0));
 	log_peak_rss();
 	pr_info("restored %d processes\n", nr_tasks);
-	if (write_pidfile(root))
+	if (write_pidfile(pidfile_fd, root))
 		return 1;
 	dump_status_fd_ready();
 	if (opts.restore_detached || opts.restore_sibling)

@@ -3,6 +3,7 @@
 #define CRIU_OPTIONS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 enum cr_command {
 	CMD_NONE,
@@ -104,6 +105,15 @@ void cli_usage(void);
 
 /* Frees what cli_parse() allocated (lists, args); o can be parsed again after opts_init(). */
 void opts_free(struct cr_options *o);
+
+/*
+ * The work directory (-W, else -D), where logs, pidfiles and statistics go:
+ * a new O_CLOEXEC fd of it, or -errno (logged).
+ */
+int opts_open_work_dir(void);
+
+/* open(2) of path, relative to the work directory unless absolute. */
+int opts_open_in_work_dir(const char *path, int flags, mode_t mode);
 
 /* Splits an --inherit-fd value "fd[N]:existing".  0, or -1 if malformed. */
 int cli_split_inherit_fd(const char *arg, int *fd, const char **existing);
