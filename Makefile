@@ -5,6 +5,7 @@
 #   make test             unit tests, e2e tests and the cross tests
 #   make cross-test       the other architectures: build, unit tests under qemu-user
 #   make fuzz             run the image reader fuzzer for FUZZ_SECONDS
+#   make fuzz-restore     restore RESTORE_MUTATE_CASES dumps with one image value changed
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make deps             install the Debian packages the build and tests need
 
@@ -84,7 +85,7 @@ GEN_HDRS += $(BLOB_HDRS)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
-.PHONY: all criu deps test unit-test gen-test cross-test cross-build fuzz \
+.PHONY: all criu deps test unit-test gen-test cross-test cross-build fuzz fuzz-restore \
 	install clean demo check-tree
 .DEFAULT_GOAL := all
 # Generated headers are kept, not treated as intermediate files.
@@ -196,6 +197,15 @@ fuzz: deps all $(FUZZ_DIR)/fuzz-image
 	@mkdir -p $(FUZZ_DIR)/corpus
 	$(FUZZ_DIR)/fuzz-image -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
 		-rss_limit_mb=2048 -max_len=65536 $(FUZZ_DIR)/corpus tests/fuzz/corpus
+
+# Restores of dumps whose images have one value changed (a longer run of
+# tests/e2e/t-restore-mutate.sh).
+RESTORE_MUTATE_CASES ?= 3000
+fuzz-restore: deps all e2e-progs $(E2E_TOOLS)
+	@d=$$(mktemp -d /tmp/criu-mutate.XXXXXX); \
+	python3 tests/e2e/restore-mutate.py ./criu $(BUILD)/tests/e2e/tools/mutate-image \
+		$(BUILD)/tests/e2e/progs $$d --cases $(RESTORE_MUTATE_CASES) \
+		--seed $${RESTORE_MUTATE_SEED:-$$(date +%s)} && rm -rf $$d
 
 # ---- install ----------------------------------------------------------------
 

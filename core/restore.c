@@ -2456,13 +2456,125 @@ static int wait_tasks(pid_t root, const struct timespec *t0, uint32_t *forking)
 	}
 }
 
+struct pid_list {
+	pid_t *pid;
+	int n, cap;
+};
+
+/* Adds p (stopping it) unless it is there already; true when added. */
+static bool stop_and_add(struct pid_list *l, pid_t p)
+{
+	if (p <= 0)
+		return false;
+	for (int i = 0; i < l->n; i++)
+		if (l->pid[i] == p)
+			return false;
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 64;
+		pid_t *m = realloc(l->pid, (size_t)cap * sizeof(*m));
+
+		if (!m)
+			return false;
+		l->pid = m;
+		l->cap = cap;
+	}
+	l->pid[l->n++] = p;
+	kill(p, SIGSTOP);
+	return true;
+}
+
+/* Bounded wait until every task of l is stopped, dead or gone. */
+static void wait_stopped(const struct pid_list *l)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		bool all = true;
+
+		for (int i = 0; i < l->n && all; i++) {
+			struct proc_stat st;
+
+			if (!proc_read_stat(l->pid[i], l->pid[i], &st) && !strchr("TtZXx", st.state))
+				all = false;
+		}
+		if (all)
+			return;
+		usleep(1000);
+	}
+}
+
+/*
+ * Every task the restore created: the tree below root (a task may not have
+ * reported its pid yet, or may carry one it was not dumped with).  Each is
+ * stopped as it is found, so that none forks another, and keeps its
+ * children (none is reparented out of sight) until all are killed.
+ */
 static void kill_created(pid_t root)
 {
-	for (int i = nr_tasks - 1; i >= 0; i--)
-		if (status[i].pid > 0)
-			kill(status[i].pid, SIGKILL);
-	if (root > 0)
-		waitpid(root, NULL, __WALL);
+	struct pid_list l = { 0 };
+	bool grew = true;
+
+	if (root <= 0)
+		return;
+	stop_and_add(&l, root);
+	for (int i = 0; i < nr_tasks; i++)
+		stop_and_add(&l, status[i].pid);
+	{
+		pid_t *kids; /* orphans of the tree, ours as subreaper */
+		int nk;
+
+		if (!proc_list_children(getpid(), &kids, &nk)) {
+			for (int k = 0; k < nk; k++)
+				stop_and_add(&l, kids[k]);
+			free(kids);
+		}
+	}
+	for (int round = 0; round < 50 && grew; round++) {
+		grew = false;
+		wait_stopped(&l);
+		for (int i = 0; i < l.n; i++) {
+			pid_t *kids;
+			int nk;
+
+			if (proc_list_children(l.pid[i], &kids, &nk))
+				continue;
+			for (int k = 0; k < nk; k++)
+				grew |= stop_and_add(&l, kids[k]);
+			free(kids);
+		}
+	}
+	for (int i = l.n - 1; i >= 0; i--)
+		kill(l.pid[i], SIGKILL);
+	/*
+	 * Reap whatever is ours until every task is gone (bounded): the root,
+	 * orphans that came to us as subreaper while dying, and any thread
+	 * still traced by us, which stays a zombie until we wait for it and
+	 * keeps its leader from being reaped.  A zombie that is not ours (-S:
+	 * the root is our parent's child) is left to its parent.
+	 */
+	for (int ms = 0; ms < 10000; ms++) {
+		bool left = false;
+		pid_t *kids;
+		int nk;
+
+		while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
+			;
+		/* a task that died by itself meanwhile left its children to us */
+		if (!proc_list_children(getpid(), &kids, &nk)) {
+			for (int k = 0; k < nk; k++)
+				if (stop_and_add(&l, kids[k]))
+					kill(kids[k], SIGKILL);
+			free(kids);
+		}
+		for (int i = 0; i < l.n && !left; i++) {
+			struct proc_stat st;
+
+			left = !proc_read_stat(l.pid[i], l.pid[i], &st) &&
+			       !(st.state == 'Z' && st.ppid != getpid());
+		}
+		if (!left)
+			break;
+		usleep(1000);
+	}
+	free(l.pid);
 }
 
 /* Unmaps the restorer, writes the dumped registers and lets the task go. */
@@ -2623,6 +2735,9 @@ int cmd_restore(void)
 	pidfile_fd = open_pidfile();
 	if (opts.pidfile && pidfile_fd < 0)
 		return 1;
+	/* a task orphaned while the restore fails comes to us, to be killed */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+		pr_warn("can't become a child subreaper: %s\n", strerror(errno));
 
 	/* whole pages: the restorers unmap everything of criu's around it */
 	status_size = (size_t)sysconf(_SC_PAGESIZE);
