@@ -399,8 +399,11 @@ int parasite_get_misc(struct parasite_ctl *ctl, struct parasite_misc *m)
 int parasite_get_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasite_thread_misc *t)
 {
 	long result = 0;
-	int ret = daemon_stop(ctl);
+	int ret = check_usable(ctl, cmd_names[PARASITE_CMD_GET_THREAD_MISC]);
 
+	if (ret)
+		return ret;
+	ret = daemon_stop(ctl);
 	if (!ret)
 		ret = compel_switch_victim(ctl->ictx, tid);
 	if (ret) {
