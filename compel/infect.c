@@ -218,7 +218,8 @@ int compel_switch_victim(struct infect_ctx *ctx, pid_t tid)
 	}
 	if (t == ctx->victim)
 		return 0;
-	if (ctx->code_running || ctx->maps)
+	/* compel's mappings stay: every thread of the process shares them */
+	if (ctx->code_running)
 		return -EBUSY;
 	ret = restore_victim(ctx);
 	if (ret)

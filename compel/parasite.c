@@ -7,9 +7,13 @@
  *   [area_off, size)       struct parasite_area: the futex word, the
  *                          command, its result and its arguments
  *
- * The daemon is started lazily: parasite_load() starts it, an injected
- * syscall stops it (FINI and its trap: compel can only inject into a victim
- * that runs none of our code), and the next command starts it again.
+ * The daemon is started lazily, by the first command that wants it; an
+ * injected syscall stops it (FINI and its trap: compel can only inject into
+ * a victim that runs none of our code), and the next command starts it
+ * again.  Commands that are run once per dump (ECHO at load, the task's
+ * state) run one-shot instead: the victim runs the blob for that one
+ * command and traps, which costs one start and stop of the thread instead
+ * of a start, a command and a stop of the daemon.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +38,9 @@
 _Static_assert(AREA_ARGS_MIN >= sizeof(struct parasite_sigactions_args) &&
 		       AREA_ARGS_MIN >= sizeof(struct parasite_itimers_args) &&
 		       AREA_ARGS_MIN >= sizeof(struct parasite_task_state) &&
+		       AREA_ARGS_MIN >= sizeof(struct parasite_misc) &&
+		       AREA_ARGS_MIN >= sizeof(struct parasite_posix_timers_args) +
+						sizeof(struct parasite_posix_timer) &&
 		       AREA_ARGS_MIN >= sizeof(struct parasite_echo_args),
 	       "the argument area must hold every command's arguments");
 
@@ -44,6 +51,9 @@ static const char *const cmd_names[PARASITE_NR_CMDS] = {
 	[PARASITE_CMD_GET_ITIMERS] = "GET_ITIMERS",
 	[PARASITE_CMD_DUMP_PAGES] = "DUMP_PAGES",
 	[PARASITE_CMD_GET_TASK_STATE] = "GET_TASK_STATE",
+	[PARASITE_CMD_GET_MISC] = "GET_MISC",
+	[PARASITE_CMD_GET_THREAD_MISC] = "GET_THREAD_MISC",
+	[PARASITE_CMD_GET_POSIX_TIMERS] = "GET_POSIX_TIMERS",
 };
 
 static pid_t ctl_pid(const struct parasite_ctl *ctl)
@@ -144,6 +154,36 @@ static int run_cmd(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 	return ret;
 }
 
+/*
+ * Runs one command without the daemon: the victim starts in the blob,
+ * runs cmd and traps.  One start and one stop of the thread, and the task
+ * is left in a ptrace stop, where criu can go on with PEEKSIGINFO and the
+ * like.  A running daemon is stopped first.
+ */
+static int run_oneshot(struct parasite_ctl *ctl, uint32_t cmd, long *result)
+{
+	struct parasite_area *area = ctl->area;
+	unsigned long arg = ctl->area_remote;
+	long r = 0;
+	int ret = check_usable(ctl, cmd_names[cmd]);
+
+	if (!ret)
+		ret = daemon_stop(ctl);
+	if (ret)
+		return ret;
+	area->flags = PARASITE_F_ONESHOT;
+	area->cmd = cmd;
+	area->ret = -EIO;
+	ret = compel_run_code(ctl->ictx, ctl->entry, ctl->stack_top, &arg, 1, &r);
+	area->flags = 0;
+	if (ret) {
+		ctl->broken = true;
+		return ret;
+	}
+	*result = area->ret;
+	return 0;
+}
+
 /* An injected syscall: the daemon must not run meanwhile. */
 static int inject(struct parasite_ctl *ctl, long nr, unsigned long a0, unsigned long a1,
 		  long *result)
@@ -190,7 +230,10 @@ static int install_blob(struct parasite_ctl *ctl)
 	return 0;
 }
 
-/* The first round trip: the blob runs, the channel works both ways. */
+/*
+ * The first round trip: the blob runs and the area works both ways.  One
+ * shot: the daemon starts at the first command that wants it.
+ */
 static int check_echo(struct parasite_ctl *ctl)
 {
 	struct parasite_echo_args *e = (void *)ctl->area->args;
@@ -203,7 +246,7 @@ static int check_echo(struct parasite_ctl *ctl)
 	nonce = (uint64_t)now.tv_nsec * 2654435761u + (uint64_t)now.tv_sec;
 	memset(e, 0, sizeof(*e));
 	e->in = nonce;
-	ret = run_cmd(ctl, PARASITE_CMD_ECHO, &result);
+	ret = run_oneshot(ctl, PARASITE_CMD_ECHO, &result);
 	if (ret)
 		return ret;
 	if (e->out != nonce + 1 || result != e->pid || e->pid <= 0) {
@@ -240,8 +283,6 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 		return ret;
 	}
 	ret = install_blob(ctl);
-	if (!ret)
-		ret = daemon_start(ctl);
 	if (!ret)
 		ret = check_echo(ctl);
 	if (ret) {
@@ -335,6 +376,77 @@ int parasite_get_task_state(struct parasite_ctl *ctl, struct parasite_task_state
 		return (int)result;
 	}
 	memcpy(st, a, sizeof(*st));
+	return 0;
+}
+
+/* ---- what criu dump reads from inside the task ---------------------------- */
+
+int parasite_get_misc(struct parasite_ctl *ctl, struct parasite_misc *m)
+{
+	long result = 0;
+	int ret = run_oneshot(ctl, PARASITE_CMD_GET_MISC, &result);
+
+	if (ret)
+		return ret;
+	if (result < 0) {
+		pr_err("GET_MISC in pid %d failed: %s\n", ctl_pid(ctl), strerror((int)-result));
+		return (int)result;
+	}
+	memcpy(m, ctl->area->args, sizeof(*m));
+	return 0;
+}
+
+int parasite_get_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasite_thread_misc *t)
+{
+	long result = 0;
+	int ret = check_usable(ctl, cmd_names[PARASITE_CMD_GET_THREAD_MISC]);
+
+	if (ret)
+		return ret;
+	ret = daemon_stop(ctl);
+	if (!ret)
+		ret = compel_switch_victim(ctl->ictx, tid);
+	if (ret) {
+		pr_err("can't move the parasite of pid %d to thread %d: %s\n", ctl_pid(ctl), tid,
+		       strerror(-ret));
+		return ret;
+	}
+	ret = run_oneshot(ctl, PARASITE_CMD_GET_THREAD_MISC, &result);
+	if (ret)
+		return ret;
+	if (result < 0) {
+		pr_err("GET_THREAD_MISC in thread %d of pid %d failed: %s\n", tid, ctl_pid(ctl),
+		       strerror((int)-result));
+		return (int)result;
+	}
+	memcpy(t, ctl->area->args, sizeof(*t));
+	return 0;
+}
+
+int parasite_get_posix_timers(struct parasite_ctl *ctl, struct parasite_posix_timer *timers,
+			      uint32_t n)
+{
+	struct parasite_posix_timers_args *a = (void *)ctl->area->args;
+	uint32_t room = (uint32_t)((ctl->area->args_size - sizeof(*a)) / sizeof(a->t[0]));
+
+	for (uint32_t done = 0; done < n;) {
+		uint32_t nr = n - done < room ? n - done : room;
+		long result = 0;
+		int ret;
+
+		a->nr = nr;
+		memcpy(a->t, timers + done, nr * sizeof(a->t[0]));
+		ret = run_oneshot(ctl, PARASITE_CMD_GET_POSIX_TIMERS, &result);
+		if (ret)
+			return ret;
+		if (result < 0) {
+			pr_err("GET_POSIX_TIMERS in pid %d failed: %s\n", ctl_pid(ctl),
+			       strerror((int)-result));
+			return (int)result;
+		}
+		memcpy(timers + done, a->t, nr * sizeof(a->t[0]));
+		done += nr;
+	}
 	return 0;
 }
 

@@ -5,9 +5,10 @@
  *      re-reading each task's children until the set is stable, so that a
  *      tree that forks while we work is either caught whole or refused;
  *   2. for each process: registers of every thread, what only the task can
- *      tell (signal actions, itimers, rlimits, prctl state: asked through
- *      injected syscalls, which work for tasks of any user), /proc state,
- *      memory (mm + pagemap + pages), files;
+ *      tell (signal actions, itimers, rlimits, prctl state: asked by the
+ *      parasite from inside it, in one command for the process and one per
+ *      further thread), /proc state, memory (mm + pagemap + pages, moved by
+ *      the same parasite), files;
  *   3. pstree.img, files.img, inventory.img, cpuinfo.img;
  *   4. cure every task, then kill the tree (default), leave it running (-R)
  *      or stopped (-s).  On any error every task is cured and left running
@@ -21,12 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,7 +53,6 @@
 #include "pie/parasite.h"
 
 #define MAX_TREE 4096
-#define SCRATCH_SIZE 65536
 
 struct dtask {
 	pid_t pid;
@@ -204,38 +202,82 @@ static void release_tree(bool kill_it, bool leave_stopped)
 		free(tree[i].tids);
 }
 
-/* ---- what the task tells (injected syscalls) ------------------------------ */
+/* ---- what only the task can tell ------------------------------------------ */
 
-struct remote {
+/*
+ * Signal actions, rlimits, itimers, POSIX timer times, prctl state,
+ * personality, brk, and per thread sigaltstack, clear_child_tid and pdeath
+ * signal: asked inside the task, by the parasite in a few commands, or by
+ * injected syscalls (one per value, about a hundred ptrace round trips a
+ * process) when the parasite cannot be loaded (see parasite-ctl.h).  Both
+ * fill the same structs with the same rules; what a failed query means is
+ * decided here.
+ */
+struct task_source {
 	struct infect_ctx *ctx;
-	unsigned long addr;
+	struct parasite_ctl *ctl; /* NULL: injected syscalls */
 };
 
-static long rsys(struct remote *r, long nr, unsigned long a0, unsigned long a1,
-		 unsigned long a2, unsigned long a3, int *err)
+static void load_parasite(struct dtask *t, struct task_source *src)
 {
-	unsigned long args[4] = { a0, a1, a2, a3 };
-	long ret = 0;
+	src->ctx = t->ctx;
+	src->ctl = NULL;
+	if (parasite_load(t->ctx, &src->ctl)) {
+		pr_warn("pid %d: no parasite: its state comes from injected syscalls and its "
+			"pages from /proc/%d/mem\n",
+			t->pid, t->pid);
+		src->ctl = NULL;
+	}
+}
 
-	*err = compel_syscall(r->ctx, nr, args, 4, &ret);
+static int unload_parasite(struct task_source *src)
+{
+	int ret = src->ctl && parasite_unload(src->ctl) ? -EIO : 0;
+
+	src->ctl = NULL;
 	return ret;
+}
+
+static int read_misc(struct task_source *src, struct parasite_misc *m)
+{
+	return src->ctl ? parasite_get_misc(src->ctl, m) : inject_get_misc(src->ctx, m);
+}
+
+/* Thread tid becomes compel's victim. */
+static int read_thread_misc(struct task_source *src, pid_t tid, struct parasite_thread_misc *tm)
+{
+	int ret;
+
+	if (src->ctl)
+		return parasite_get_thread_misc(src->ctl, tid, tm);
+	ret = compel_switch_victim(src->ctx, tid);
+	if (ret) {
+		pr_err("can't run syscalls in thread %d of pid %d: %s\n", tid, src->ctx->pid,
+		       strerror(-ret));
+		return ret;
+	}
+	return inject_get_thread_misc(src->ctx, tm);
+}
+
+static int read_posix_timers(struct task_source *src, struct parasite_posix_timer *pt,
+			     uint32_t n)
+{
+	return src->ctl ? parasite_get_posix_timers(src->ctl, pt, n)
+			: inject_get_posix_timers(src->ctx, pt, n);
 }
 
 /* Upstream's layout: signals 1..64 without SIGKILL and SIGSTOP, in order. */
 #define NR_SAVED_SIGACTIONS (PARASITE_NSIG - 2)
 
-static int dump_sigactions(struct remote *r, TaskCoreEntry *tc)
+static int dump_sigactions(const struct parasite_misc *m, TaskCoreEntry *tc)
 {
-	struct parasite_ksigaction ksa;
-	int err = 0;
-
 	tc->n_sigactions = 0;
 	tc->sigactions = calloc(NR_SAVED_SIGACTIONS, sizeof(SaEntry *));
 	if (!tc->sigactions)
 		return -ENOMEM;
 	for (int sig = 1; sig <= PARASITE_NSIG; sig++) {
+		const struct parasite_ksigaction *ksa = &m->sa[sig - 1];
 		SaEntry *sa;
-		long ret;
 
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
@@ -244,54 +286,63 @@ static int dump_sigactions(struct remote *r, TaskCoreEntry *tc)
 			return -ENOMEM;
 		sa_entry__init(sa);
 		tc->sigactions[tc->n_sigactions++] = sa;
-		ret = rsys(r, SYS_rt_sigaction, sig, 0, r->addr, 8, &err);
-		if (err)
-			return err;
-		if (ret < 0)
+		if (m->sa_ret[sig - 1] < 0)
 			continue; /* a signal the kernel refuses: SIG_DFL */
-		err = compel_read_mem(r->ctx, r->addr, &ksa, sizeof(ksa));
-		if (err)
-			return err;
-		sa->sigaction = ksa.handler;
-		sa->flags = ksa.flags;
-		sa->restorer = ksa.restorer;
-		sa->mask = ksa.mask;
+		sa->sigaction = ksa->handler;
+		sa->flags = ksa->flags;
+		sa->restorer = ksa->restorer;
+		sa->mask = ksa->mask;
 		sa->has_compat_sigaction = true;
 		sa->compat_sigaction = false;
 	}
 	return 0;
 }
 
-static ItimerEntry *itimer(struct remote *r, int which, int *err)
+static ItimerEntry *itimer_entry(const struct parasite_itimerval *it)
 {
-	struct parasite_itimerval it;
-	ItimerEntry *e;
-	long ret = rsys(r, SYS_getitimer, which, r->addr, 0, 0, err);
+	ItimerEntry *e = calloc(1, sizeof(*e));
 
-	if (*err)
+	if (!e)
 		return NULL;
-	if (ret < 0) {
-		*err = (int)ret;
-		return NULL;
-	}
-	*err = compel_read_mem(r->ctx, r->addr, &it, sizeof(it));
-	if (*err)
-		return NULL;
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		*err = -ENOMEM;
-		return NULL;
-	}
 	itimer_entry__init(e);
-	e->isec = it.interval.sec;
-	e->iusec = it.interval.usec;
-	e->vsec = it.value.sec;
-	e->vusec = it.value.usec;
+	e->isec = it->interval.sec;
+	e->iusec = it->interval.usec;
+	e->vsec = it->value.sec;
+	e->vusec = it->value.usec;
 	return e;
 }
 
-/* /proc/PID/timers, then each timer's time from inside the task. */
-static int dump_posix_timers(struct remote *r, pid_t pid, TaskTimersEntry *t)
+static int dump_itimers(pid_t pid, const struct parasite_misc *m, TaskTimersEntry *t)
+{
+	static const char *const names[3] = { "ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF" };
+	ItimerEntry **slot[3] = { &t->real, &t->virt, &t->prof };
+
+	for (int which = 0; which < 3; which++) {
+		if (m->it_ret[which] < 0) {
+			pr_err("can't read %s of pid %d: %s\n", names[which], pid,
+			       strerror(-m->it_ret[which]));
+			return m->it_ret[which];
+		}
+		*slot[which] = itimer_entry(&m->it[which]);
+		if (!*slot[which])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_posix_timer(TaskTimersEntry *t, PosixTimerEntry *e)
+{
+	PosixTimerEntry **n = realloc(t->posix, (t->n_posix + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	t->posix = n;
+	t->posix[t->n_posix++] = e;
+	return 0;
+}
+
+/* What /proc/PID/timers says of each timer (all but its times). */
+static int parse_posix_timers(pid_t pid, TaskTimersEntry *t)
 {
 	char path[64], *buf, *p;
 	int err = 0;
@@ -307,8 +358,6 @@ static int dump_posix_timers(struct remote *r, pid_t pid, TaskTimersEntry *t)
 		char how[16] = "", who[8] = "";
 		unsigned long long sival = 0;
 		int id, sig = 0, target = 0, clock = 0;
-		int64_t its[4];
-		long ret;
 		char *q;
 
 		if (*p == '\n')
@@ -321,13 +370,6 @@ static int dump_posix_timers(struct remote *r, pid_t pid, TaskTimersEntry *t)
 			sscanf(q, "notify: %15[a-z]/%7[a-z].%d", how, who, &target);
 		if ((q = strstr(p, "ClockID:")))
 			sscanf(q, "ClockID: %d", &clock);
-		ret = rsys(r, SYS_timer_gettime, (unsigned long)id, r->addr, 0, 0, &err);
-		if (!err && ret)
-			err = (int)ret;
-		if (!err)
-			err = compel_read_mem(r->ctx, r->addr, its, sizeof(its));
-		if (err)
-			break;
 		e = calloc(1, sizeof(*e));
 		if (!e) {
 			err = -ENOMEM;
@@ -344,24 +386,50 @@ static int dump_posix_timers(struct remote *r, pid_t pid, TaskTimersEntry *t)
 			e->notify_thread_id = target;
 		}
 		e->sival_ptr = sival;
-		e->overrun = (uint32_t)rsys(r, SYS_timer_getoverrun, (unsigned long)id, 0, 0, 0, &err);
-		e->isec = (uint64_t)its[0];
-		e->insec = (uint64_t)its[1];
-		e->vsec = (uint64_t)its[2];
-		e->vnsec = (uint64_t)its[3];
-		{
-			PosixTimerEntry **n = realloc(t->posix, (t->n_posix + 1) * sizeof(*n));
-
-			if (!n) {
-				free(e);
-				err = -ENOMEM;
-				break;
-			}
-			t->posix = n;
-			t->posix[t->n_posix++] = e;
-		}
+		err = add_posix_timer(t, e);
+		if (err)
+			free(e);
 	}
 	free(buf);
+	return err;
+}
+
+/* The times of the parsed timers, from inside the task. */
+static int read_posix_timer_times(struct task_source *src, pid_t pid, TaskTimersEntry *t)
+{
+	struct parasite_posix_timer *pt = calloc(t->n_posix, sizeof(*pt));
+	int ret;
+
+	if (!pt)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_posix; i++)
+		pt[i].id = (int32_t)t->posix[i]->it_id;
+	ret = read_posix_timers(src, pt, (uint32_t)t->n_posix);
+	for (size_t i = 0; i < t->n_posix && !ret; i++) {
+		PosixTimerEntry *e = t->posix[i];
+
+		if (pt[i].gettime_ret) {
+			pr_err("can't read POSIX timer %d of pid %d: %s\n", pt[i].id, pid,
+			       strerror(-pt[i].gettime_ret));
+			ret = pt[i].gettime_ret;
+			break;
+		}
+		e->overrun = (uint32_t)pt[i].overrun;
+		e->isec = (uint64_t)pt[i].spec.interval_sec;
+		e->insec = (uint64_t)pt[i].spec.interval_nsec;
+		e->vsec = (uint64_t)pt[i].spec.value_sec;
+		e->vnsec = (uint64_t)pt[i].spec.value_nsec;
+	}
+	free(pt);
+	return ret;
+}
+
+static int dump_posix_timers(struct task_source *src, pid_t pid, TaskTimersEntry *t)
+{
+	int err = parse_posix_timers(pid, t);
+
+	if (!err && t->n_posix)
+		err = read_posix_timer_times(src, pid, t);
 	/* the kernel lists them newest first; restore creates them by id */
 	for (size_t i = 1; i < t->n_posix; i++)
 		for (size_t j = i; j > 0 && t->posix[j - 1]->it_id > t->posix[j]->it_id; j--) {
@@ -373,29 +441,27 @@ static int dump_posix_timers(struct remote *r, pid_t pid, TaskTimersEntry *t)
 	return err;
 }
 
-static int dump_timers(struct remote *r, TaskCoreEntry *tc)
+static int dump_timers(struct task_source *src, pid_t pid, const struct parasite_misc *m,
+		       TaskCoreEntry *tc)
 {
 	TaskTimersEntry *t = calloc(1, sizeof(*t));
-	int err = 0;
+	int err;
 
 	if (!t)
 		return -ENOMEM;
 	task_timers_entry__init(t);
 	tc->timers = t;
-	t->real = itimer(r, ITIMER_REAL, &err);
+	err = dump_itimers(pid, m, t);
 	if (!err)
-		t->virt = itimer(r, ITIMER_VIRTUAL, &err);
-	if (!err)
-		t->prof = itimer(r, ITIMER_PROF, &err);
-	if (!err)
-		err = dump_posix_timers(r, r->ctx->pid, t);
+		err = dump_posix_timers(src, pid, t);
 	return err;
 }
 
-static int dump_rlimits(struct remote *r, TaskCoreEntry *tc)
+_Static_assert(RLIM_NLIMITS == PARASITE_NR_RLIMITS, "the parasite reads every rlimit");
+
+static int dump_rlimits(pid_t pid, const struct parasite_misc *m, TaskCoreEntry *tc)
 {
 	TaskRlimitsEntry *rl = calloc(1, sizeof(*rl));
-	int err = 0;
 
 	if (!rl)
 		return -ENOMEM;
@@ -405,91 +471,61 @@ static int dump_rlimits(struct remote *r, TaskCoreEntry *tc)
 	if (!rl->rlimits)
 		return -ENOMEM;
 	for (int i = 0; i < RLIM_NLIMITS; i++) {
-		uint64_t v[2];
-		/* prlimit64 on itself from inside: no CAP_SYS_RESOURCE needed */
-		long ret = rsys(r, SYS_prlimit64, 0, i, 0, r->addr, &err);
 		RlimitEntry *e;
 
-		if (err)
-			return err;
-		if (ret < 0)
-			return (int)ret;
-		err = compel_read_mem(r->ctx, r->addr, v, sizeof(v));
-		if (err)
-			return err;
+		if (m->rlim_ret[i] < 0) {
+			pr_err("can't read rlimit %d of pid %d: %s\n", i, pid,
+			       strerror(-m->rlim_ret[i]));
+			return m->rlim_ret[i];
+		}
 		e = calloc(1, sizeof(*e));
 		if (!e)
 			return -ENOMEM;
 		rlimit_entry__init(e);
-		e->cur = v[0];
-		e->max = v[1];
+		e->cur = m->rlim[i].cur;
+		e->max = m->rlim[i].max;
 		rl->rlimits[rl->n_rlimits++] = e;
 	}
 	return 0;
 }
 
-/* prctl state of the victim thread */
-struct task_misc {
-	uint32_t pdeath_sig;
-	bool subreaper;
-	uint32_t securebits;
-	int dumpable;
-	uint32_t personality;
-	uint64_t brk;
-	uint64_t clear_tid;
-	struct {
-		uint64_t sp;
-		int32_t flags;
-		uint32_t pad;
-		uint64_t size;
-	} sas;
-};
-
-static int dump_misc(struct remote *r, struct task_misc *m)
+/* A failed PR_GET_SECUREBITS is stored as no bits. */
+static uint32_t misc_securebits(const struct parasite_misc *m)
 {
-	uint64_t v = 0;
-	uint32_t v32 = 0; /* the kernel stores an int: not the low half of v on big-endian */
-	long ret;
-	int err = 0;
+	return m->securebits > 0 ? (uint32_t)m->securebits : 0;
+}
 
-	memset(m, 0, sizeof(*m));
-	ret = rsys(r, SYS_prctl, PR_GET_PDEATHSIG, r->addr, 0, 0, &err);
-	if (!err && ret == 0)
-		err = compel_read_mem(r->ctx, r->addr, &v32, sizeof(v32));
-	m->pdeath_sig = v32;
-	v32 = 0;
-	if (!err)
-		ret = rsys(r, SYS_prctl, PR_GET_CHILD_SUBREAPER, r->addr, 0, 0, &err);
-	if (!err && ret == 0)
-		err = compel_read_mem(r->ctx, r->addr, &v32, sizeof(v32));
-	m->subreaper = v32 != 0;
-	if (!err) {
-		ret = rsys(r, SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, &err);
-		m->securebits = ret > 0 ? (uint32_t)ret : 0;
+/*
+ * The process-wide part of the task core, and m for the rest (the victim
+ * thread's part, mm's brk and dumpable).
+ */
+static int dump_task_state(struct task_source *src, struct dtask *t, TaskCoreEntry *tc,
+			   struct parasite_misc *m)
+{
+	int ret = read_misc(src, m);
+
+	if (!ret)
+		ret = dump_sigactions(m, tc);
+	if (!ret)
+		ret = dump_timers(src, t->pid, m, tc);
+	if (!ret)
+		ret = dump_rlimits(t->pid, m, tc);
+	if (ret)
+		return ret;
+	tc->task_state =
+		t->ctx->found == COMPEL_TASK_STOPPED ? TASK_STATE_STOPPED : TASK_STATE_ALIVE;
+	if (t->ctx->found == COMPEL_TASK_STOPPED) {
+		tc->has_stop_signo = true;
+		tc->stop_signo = (uint32_t)t->ctx->stop_signo;
 	}
-	if (!err) {
-		ret = rsys(r, SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, &err);
-		m->dumpable = (int)ret;
-	}
-	if (!err) {
-		ret = rsys(r, SYS_personality, 0xffffffff, 0, 0, 0, &err);
-		m->personality = (uint32_t)ret;
-	}
-	if (!err)
-		m->brk = (uint64_t)rsys(r, SYS_brk, 0, 0, 0, 0, &err);
-	if (!err) {
-		v = 0;
-		ret = rsys(r, SYS_prctl, PR_GET_TID_ADDRESS, r->addr, 0, 0, &err);
-		if (!err && ret == 0)
-			err = compel_read_mem(r->ctx, r->addr, &v, 8);
-		m->clear_tid = v;
-	}
-	if (!err) {
-		ret = rsys(r, SYS_sigaltstack, 0, r->addr, 0, 0, &err);
-		if (!err && ret == 0)
-			err = compel_read_mem(r->ctx, r->addr, &m->sas, sizeof(m->sas));
-	}
-	return err;
+	tc->personality = (uint32_t)m->personality;
+	tc->flags = t->stat.flags;
+	tc->blk_sigset = t->ctx->orig_sigmask;
+	tc->comm = t->stat.comm;
+	tc->has_child_subreaper = true;
+	tc->child_subreaper = m->child_subreaper != 0;
+	tc->exit_code = 0;
+	return 0;
 }
 
 /* ---- pending signals ---- */
@@ -815,7 +851,7 @@ static int thread_regs(struct dtask *t, pid_t tid, struct compel_regs **out, uin
 }
 
 static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntry *tc,
-			     const struct task_misc *misc, uint32_t securebits)
+			     const struct parasite_thread_misc *tm, uint32_t securebits)
 {
 	CoreEntry core = CORE_ENTRY__INIT;
 	ThreadCoreEntry *th = calloc(1, sizeof(*th));
@@ -890,17 +926,17 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 	{
 		th->futex_rla = 0;
 		th->has_pdeath_sig = true;
-		th->pdeath_sig = misc->pdeath_sig;
+		th->pdeath_sig = (uint32_t)tm->pdeath_sig;
 		th->sas = calloc(1, sizeof(*th->sas));
 		if (!th->sas) {
 			ret = -ENOMEM;
 			goto out;
 		}
 		thread_sas_entry__init(th->sas);
-		th->sas->ss_sp = misc->sas.sp;
-		th->sas->ss_size = misc->sas.size;
-		th->sas->ss_flags = (uint32_t)misc->sas.flags;
-		arch_core_set_clear_tid(&core, misc->clear_tid);
+		th->sas->ss_sp = tm->altstack.sp;
+		th->sas->ss_size = tm->altstack.size;
+		th->sas->ss_flags = (uint32_t)tm->altstack.flags;
+		arch_core_set_clear_tid(&core, tm->tid_address);
 	}
 	img = img_open(dirfd, IMG_CORE, O_WRONLY, (unsigned long)tid);
 	if (!img) {
@@ -921,23 +957,22 @@ out:
 
 /* ---- mm ------------------------------------------------------------------------ */
 
-static int dump_mm(int dirfd, struct dtask *t, const struct task_misc *misc, unsigned int id,
+/*
+ * pv: the task's mappings, read before the parasite was loaded (its area is
+ * no mapping of the task's).  ctl moves the pages; NULL: /proc/PID/mem.
+ */
+static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv,
+		   const struct parasite_misc *misc, struct parasite_ctl *ctl, unsigned int id,
 		   struct mem_dump_stats *stats)
 {
 	MmEntry mm = MM_ENTRY__INIT;
-	struct proc_vma *pv = NULL;
 	VmaEntry *vmas = NULL;
 	char path[64], link[PATH_MAX];
 	uint64_t *auxv = NULL;
 	size_t auxv_len = 0;
 	struct cr_img *img;
-	int nv = 0, ret;
+	int ret = 0;
 
-	ret = proc_read_vmas(t->pid, &pv, &nv);
-	if (ret) {
-		pr_err("can't read the mappings of %d: %s\n", t->pid, strerror(-ret));
-		return ret;
-	}
 	vmas = calloc(nv ? nv : 1, sizeof(*vmas));
 	mm.vmas = calloc(nv ? nv : 1, sizeof(VmaEntry *));
 	if (!vmas || !mm.vmas) {
@@ -969,13 +1004,13 @@ static int dump_mm(int dirfd, struct dtask *t, const struct task_misc *misc, uns
 	mm.mm_end_data = t->stat.end_data;
 	mm.mm_start_stack = t->stat.start_stack;
 	mm.mm_start_brk = t->stat.start_brk;
-	mm.mm_brk = misc->brk;
+	mm.mm_brk = (uint64_t)misc->brk;
 	mm.mm_arg_start = t->stat.arg_start;
 	mm.mm_arg_end = t->stat.arg_end;
 	mm.mm_env_start = t->stat.env_start;
 	mm.mm_env_end = t->stat.env_end;
 	mm.has_dumpable = true;
-	mm.dumpable = misc->dumpable;
+	mm.dumpable = (int)misc->dumpable;
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", t->pid);
 	auxv = (uint64_t *)proc_read_file(path, &auxv_len);
@@ -1004,14 +1039,6 @@ static int dump_mm(int dirfd, struct dtask *t, const struct task_misc *misc, uns
 	if (img_close(img) && !ret)
 		ret = -EIO;
 	if (!ret) {
-		struct parasite_ctl *ctl = NULL;
-
-		/* the parasite moves the pages; /proc/PID/mem when it cannot load */
-		if (parasite_load(t->ctx, &ctl)) {
-			pr_warn("pid %d: no parasite, pages go through /proc/%d/mem\n", t->pid,
-				t->pid);
-			ctl = NULL;
-		}
 		struct timespec a, b;
 
 		clock_gettime(CLOCK_MONOTONIC, &a);
@@ -1019,14 +1046,11 @@ static int dump_mm(int dirfd, struct dtask *t, const struct task_misc *misc, uns
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		stats->memdump_us += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 +
 						(b.tv_nsec - a.tv_nsec) / 1000);
-		if (ctl && parasite_unload(ctl) && !ret)
-			ret = -EIO;
 	}
 out:
 	free(auxv);
 	free(mm.vmas);
 	free(vmas);
-	proc_free_vmas(pv, nv);
 	return ret;
 }
 
@@ -1088,15 +1112,42 @@ static int dump_zombie(int dirfd, struct dtask *t)
 	return ret;
 }
 
+/*
+ * The core image of every thread.  The first is compel's victim, whose part
+ * of the state misc holds already; each other thread becomes the victim in
+ * turn and answers for itself (alternate stack, clear_tid and pdeath signal
+ * are per thread), and its core is written while it is (its registers are
+ * then the ones compel saved and settled).
+ */
+static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, TaskCoreEntry *tc,
+			const struct parasite_misc *misc)
+{
+	int ret = 0;
+
+	for (int i = 0; i < t->nr_threads && !ret; i++) {
+		struct parasite_thread_misc tm = misc->thread;
+		pid_t tid = t->tids[i];
+
+		if (i > 0)
+			ret = read_thread_misc(src, tid, &tm);
+		else
+			ret = dump_sigqueue(tid, true, &tc->signals_s);
+		if (!ret)
+			ret = write_thread_core(dirfd, t, tid, tc, &tm, misc_securebits(misc));
+	}
+	return ret;
+}
+
 static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 {
 	TaskCoreEntry *tc = calloc(1, sizeof(*tc));
 	CoreEntry holder = CORE_ENTRY__INIT;
-	struct remote r = { .ctx = t->ctx };
+	struct task_source src = { .ctx = t->ctx };
+	struct parasite_misc misc;
 	struct proc_status st;
-	struct task_misc misc;
+	struct proc_vma *pv = NULL;
 	unsigned int id = (unsigned int)t->pid;
-	int ret;
+	int nv = 0, ret, r;
 
 	if (!tc)
 		return -ENOMEM;
@@ -1110,76 +1161,29 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	}
 	if (!ret)
 		ret = proc_read_status(t->pid, 0, &st);
-	if (ret)
-		goto out;
-	for (int i = 0; i < t->nr_threads && !ret; i++) {
-		pid_t tid = t->tids[i];
-
-		/* each thread answers for itself: alternate stack, clear_tid,
-		 * pdeath signal are per thread */
-		if (i > 0)
-			ret = compel_switch_victim(t->ctx, tid);
-		if (!ret)
-			ret = compel_remote_mmap(t->ctx, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE,
-						 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &r.addr);
-		if (ret) {
-			pr_err("can't map scratch memory in thread %d of pid %d: %s\n", tid, t->pid,
-			       strerror(-ret));
-			break;
-		}
-		if (i == 0) {
-			ret = dump_sigactions(&r, tc);
-			if (!ret)
-				ret = dump_timers(&r, tc);
-			if (!ret)
-				ret = dump_rlimits(&r, tc);
-			if (!ret)
-				ret = dump_misc(&r, &misc);
-		} else {
-			struct task_misc tm;
-
-			ret = dump_misc(&r, &tm);
-			if (!ret) {
-				misc.pdeath_sig = tm.pdeath_sig;
-				misc.clear_tid = tm.clear_tid;
-				misc.sas = tm.sas;
-			}
-		}
-		compel_remote_munmap(t->ctx, r.addr, SCRATCH_SIZE);
-		if (ret) {
-			pr_err("can't get the state of thread %d of pid %d from inside it: %s\n", tid,
-			       t->pid, strerror(-ret));
-			break;
-		}
-		if (i == 0) {
-			tc->task_state = t->ctx->found == COMPEL_TASK_STOPPED ? TASK_STATE_STOPPED
-									      : TASK_STATE_ALIVE;
-			if (t->ctx->found == COMPEL_TASK_STOPPED) {
-				tc->has_stop_signo = true;
-				tc->stop_signo = (uint32_t)t->ctx->stop_signo;
-			}
-			tc->personality = misc.personality;
-			tc->flags = t->stat.flags;
-			tc->blk_sigset = t->ctx->orig_sigmask;
-			tc->comm = t->stat.comm;
-			tc->has_child_subreaper = true;
-			tc->child_subreaper = misc.subreaper;
-			tc->exit_code = 0;
-			ret = dump_sigqueue(tid, true, &tc->signals_s);
-			if (ret)
-				break;
-		}
-		ret = write_thread_core(dirfd, t, tid, tc, &misc, misc.securebits);
+	/* the mappings before the parasite's area joins them */
+	if (!ret) {
+		ret = proc_read_vmas(t->pid, &pv, &nv);
+		if (ret)
+			pr_err("can't read the mappings of %d: %s\n", t->pid, strerror(-ret));
 	}
 	if (ret)
 		goto out;
+	load_parasite(t, &src);
+	ret = dump_task_state(&src, t, tc, &misc);
 	if (!ret)
-		ret = dump_mm(dirfd, t, &misc, id, stats);
+		ret = dump_threads(dirfd, &src, t, tc, &misc);
+	if (!ret)
+		ret = dump_mm(dirfd, t, pv, nv, &misc, src.ctl, id, stats);
+	r = unload_parasite(&src);
+	if (!ret)
+		ret = r;
 	if (!ret)
 		ret = files_dump_task(t->pid, id, dirfd);
 	if (!ret)
 		ret = dump_fs(dirfd, t, id, st.umask);
 out:
+	proc_free_vmas(pv, nv);
 	tc->comm = NULL;
 	free_core(&holder);
 	return ret;

@@ -125,8 +125,9 @@ void compel_set_timeout(struct infect_ctx *ctx, int timeout_ms);
 /*
  * Makes thread tid (seized with the others) the one that runs our code:
  * the current victim gets its registers and mask back, tid's are saved
- * (orig_regs, orig_sigmask now describe tid).  Not while code runs or
- * while compel mappings exist (-EBUSY).  0 or -errno.
+ * (orig_regs, orig_sigmask now describe tid).  Not while code runs
+ * (-EBUSY); compel's mappings (a loaded parasite) stay, shared by every
+ * thread.  0 or -errno.
  */
 int compel_switch_victim(struct infect_ctx *ctx, pid_t tid);
 

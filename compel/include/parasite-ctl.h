@@ -3,17 +3,21 @@
  * (core/pie/parasite.c), running its commands, unloading it.
  *
  *   compel_infect(pid, 0, &ictx);
- *   parasite_load(ictx, &ctl);          area mapped, blob started, ECHO ok
- *   parasite_get_sigactions(ctl, sa);   ... any commands, in any order
+ *   parasite_load(ictx, &ctl);          area mapped, blob installed, ECHO ok
+ *   parasite_get_misc(ctl, &misc);      ... any commands, in any order
  *   parasite_dump_pages(ctl, iov, n, fd);
  *   parasite_unload(ctl);               FINI, trap, area unmapped; frees ctl
  *   compel_cure(ictx, COMPEL_LEAVE_AS_FOUND);
  *
- * The parasite runs as a daemon in the victim thread, on its own stack in
- * the shared area, with every signal blocked; criu posts a command in the
- * area and waits on a futex word there (see core/pie/parasite.h).  Injected
- * syscalls cannot run while it does: the few that are needed (dump_pages'
- * pipe) stop the daemon for a moment, and the next command starts it again.
+ * The parasite runs in the victim thread, on its own stack in the shared
+ * area, with every signal blocked.  Commands that come in numbers
+ * (dump_pages' rounds, the small ones below) go to it as a daemon: criu
+ * posts a command in the area and waits on a futex word there (see
+ * core/pie/parasite.h).  Injected syscalls cannot run while it does: the
+ * few that are needed (dump_pages' pipe) stop the daemon for a moment, and
+ * the next command starts it again.  ECHO at load and the GET_*MISC and
+ * GET_POSIX_TIMERS commands run one-shot instead (the victim runs the blob
+ * for that command alone and traps) and leave the task in a ptrace stop.
  *
  * Every function returns 0 or a negative errno and logs its error once,
  * naming the pid.  When the task dies in the middle, calls return -ESRCH
@@ -71,6 +75,44 @@ int parasite_get_itimers(struct parasite_ctl *ctl, struct parasite_itimerval it[
 
 /* sigaltstack, umask, prctl values and the thread pointer (see parasite.h). */
 int parasite_get_task_state(struct parasite_ctl *ctl, struct parasite_task_state *st);
+
+/*
+ * What criu dump needs from inside the task (see struct parasite_misc):
+ * signal actions, rlimits, itimers, prctl values, personality, brk, and the
+ * victim thread's sigaltstack, clear_child_tid and pdeath signal.  Each
+ * query's own result is in *m; 0 unless the command itself could not run.
+ */
+int parasite_get_misc(struct parasite_ctl *ctl, struct parasite_misc *m);
+
+/*
+ * The per-thread part, read in thread tid of the same task: tid becomes
+ * compel's victim (compel_switch_victim(), which puts the previous
+ * victim's registers back) and runs the parasite for this command; later
+ * commands run in tid too.
+ */
+int parasite_get_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasite_thread_misc *t);
+
+/*
+ * timer_gettime and timer_getoverrun of n POSIX timers: the caller fills
+ * each id, the rest is filled in (see struct parasite_posix_timer).  Any
+ * number of timers (several commands when the area cannot hold them all).
+ */
+int parasite_get_posix_timers(struct parasite_ctl *ctl, struct parasite_posix_timer *timers,
+			      uint32_t n);
+
+/*
+ * The same three, answered by injected syscalls (compel_syscall(), one per
+ * query, into a scratch page mapped for the call) in ictx's victim, for a
+ * task the parasite cannot be loaded into: one that refuses a writable and
+ * executable mapping (PR_SET_MDWE, an LSM), or a criu without
+ * CAP_CHECKPOINT_RESTORE (no /proc/PID/map_files).  The same values as the
+ * parasite's, about a hundred ptrace round trips slower
+ * (compel/inject-state.c).
+ */
+int inject_get_misc(struct infect_ctx *ictx, struct parasite_misc *m);
+int inject_get_thread_misc(struct infect_ctx *ictx, struct parasite_thread_misc *t);
+int inject_get_posix_timers(struct infect_ctx *ictx, struct parasite_posix_timer *timers,
+			    uint32_t n);
 
 /*
  * Writes the bytes of the task's ranges (addresses in the task; any

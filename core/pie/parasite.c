@@ -137,6 +137,80 @@ static long parasite_get_task_state(void *args, uint64_t size)
 	return 0;
 }
 
+/*
+ * A value the kernel stores through a pointer: 0 unless the query worked
+ * (the kernel writes nothing on failure, but the area may hold anything).
+ */
+static int32_t query_into(long ret, void *out, uint64_t size)
+{
+	if (ret)
+		memset(out, 0, size);
+	return (int32_t)ret;
+}
+
+static void read_thread_misc(struct parasite_thread_misc *t)
+{
+	t->altstack_ret = query_into(sys_sigaltstack(0, (long)&t->altstack), &t->altstack,
+				     sizeof(t->altstack));
+	t->tid_address_ret = query_into(prctl_store(PIE_PR_GET_TID_ADDRESS, &t->tid_address),
+					&t->tid_address, sizeof(t->tid_address));
+	t->pdeath_sig_ret = query_into(prctl_store(PIE_PR_GET_PDEATHSIG, &t->pdeath_sig),
+				       &t->pdeath_sig, sizeof(t->pdeath_sig));
+}
+
+static long parasite_get_thread_misc(void *args, uint64_t size)
+{
+	if (size < sizeof(struct parasite_thread_misc))
+		return -PIE_E2BIG;
+	read_thread_misc(args);
+	return 0;
+}
+
+static long parasite_get_misc(void *args, uint64_t size)
+{
+	struct parasite_misc *m = args;
+
+	if (size < sizeof(*m))
+		return -PIE_E2BIG;
+	for (int sig = 1; sig <= PARASITE_NSIG; sig++)
+		m->sa_ret[sig - 1] = query_into(sys_rt_sigaction(sig, 0, (long)&m->sa[sig - 1],
+								 sizeof(m->sa[0].mask)),
+						&m->sa[sig - 1], sizeof(m->sa[0]));
+	/* prlimit64 on itself: no CAP_SYS_RESOURCE needed, any user's task */
+	for (int i = 0; i < PARASITE_NR_RLIMITS; i++)
+		m->rlim_ret[i] = query_into(sys_prlimit64(0, i, 0, (long)&m->rlim[i]), &m->rlim[i],
+					    sizeof(m->rlim[i]));
+	for (int which = 0; which < 3; which++)
+		m->it_ret[which] = query_into(sys_getitimer(which, (long)&m->it[which]),
+					      &m->it[which], sizeof(m->it[which]));
+	m->child_subreaper_ret =
+		query_into(prctl_store(PIE_PR_GET_CHILD_SUBREAPER, &m->child_subreaper),
+			   &m->child_subreaper, sizeof(m->child_subreaper));
+	m->pad = 0;
+	m->securebits = sys_prctl(PIE_PR_GET_SECUREBITS, 0, 0, 0, 0);
+	m->dumpable = sys_prctl(PIE_PR_GET_DUMPABLE, 0, 0, 0, 0);
+	m->personality = sys_personality(0xffffffffL);
+	m->brk = sys_brk(0);
+	read_thread_misc(&m->thread);
+	return 0;
+}
+
+static long parasite_get_posix_timers(void *args, uint64_t size)
+{
+	struct parasite_posix_timers_args *a = args;
+
+	if (size < sizeof(*a) || a->nr > (size - sizeof(*a)) / sizeof(a->t[0]))
+		return -PIE_E2BIG;
+	for (uint32_t i = 0; i < a->nr; i++) {
+		struct parasite_posix_timer *t = &a->t[i];
+
+		t->gettime_ret = query_into(sys_timer_gettime(t->id, (long)&t->spec), &t->spec,
+					    sizeof(t->spec));
+		t->overrun = t->gettime_ret ? 0 : sys_timer_getoverrun(t->id);
+	}
+	return 0;
+}
+
 /* Moves the cursor (*idx, *off) forward by `done' bytes of the iovec array. */
 static void iov_advance(const struct parasite_iovec *iov, uint32_t nr, uint32_t *idx,
 			uint64_t *off, uint64_t done)
@@ -203,6 +277,9 @@ static const parasite_handler_t parasite_handlers[PARASITE_NR_CMDS] = {
 	[PARASITE_CMD_GET_ITIMERS] = parasite_get_itimers,
 	[PARASITE_CMD_DUMP_PAGES] = parasite_dump_pages,
 	[PARASITE_CMD_GET_TASK_STATE] = parasite_get_task_state,
+	[PARASITE_CMD_GET_MISC] = parasite_get_misc,
+	[PARASITE_CMD_GET_THREAD_MISC] = parasite_get_thread_misc,
+	[PARASITE_CMD_GET_POSIX_TIMERS] = parasite_get_posix_timers,
 };
 
 static long parasite_dispatch(struct parasite_area *area)

@@ -45,6 +45,9 @@ enum parasite_cmd {
 	PARASITE_CMD_GET_ITIMERS = 3,	/* struct parasite_itimers_args */
 	PARASITE_CMD_DUMP_PAGES = 4,	/* struct parasite_dump_pages_args */
 	PARASITE_CMD_GET_TASK_STATE = 5, /* struct parasite_task_state */
+	PARASITE_CMD_GET_MISC = 6,	/* struct parasite_misc */
+	PARASITE_CMD_GET_THREAD_MISC = 7, /* struct parasite_thread_misc */
+	PARASITE_CMD_GET_POSIX_TIMERS = 8, /* struct parasite_posix_timers_args */
 	PARASITE_NR_CMDS
 };
 
@@ -171,6 +174,82 @@ struct parasite_task_state {
 	uint64_t tls[2];
 	uint32_t failed_step;		/* enum parasite_task_state_step */
 	uint32_t pad2;
+};
+
+/* RLIM_NLIMITS on all four architectures. */
+#define PARASITE_NR_RLIMITS 16
+
+/* The kernel's struct rlimit64 (prlimit64). */
+struct parasite_rlimit {
+	uint64_t cur;
+	uint64_t max;
+};
+
+/*
+ * The per-thread part of PARASITE_CMD_GET_MISC, and all of
+ * PARASITE_CMD_GET_THREAD_MISC: what the calling thread alone can tell.
+ * A value whose query failed is 0 (what dump stores then); its *_ret says
+ * why (0 or -errno).
+ */
+struct parasite_thread_misc {
+	struct parasite_stack altstack; /* sigaltstack() */
+	uint64_t tid_address;		/* PR_GET_TID_ADDRESS (clear_child_tid) */
+	int32_t pdeath_sig;		/* PR_GET_PDEATHSIG */
+	int32_t altstack_ret;
+	int32_t tid_address_ret;
+	int32_t pdeath_sig_ret;
+};
+
+/*
+ * PARASITE_CMD_GET_MISC: in one command, everything about the task that
+ * only the task itself can tell, for criu dump: the process-wide state and
+ * the calling thread's (thread).  Every query runs, whatever the others
+ * gave, and the command answers 0: each result is kept, and criu decides
+ * which failures matter (a failed rlimit does, a failed rt_sigaction means
+ * SIG_DFL).  Raw results (a value, or -errno) are int64_t; values read
+ * through a pointer are 0 where their *_ret is not.
+ */
+struct parasite_misc {
+	struct parasite_ksigaction sa[PARASITE_NSIG]; /* sa[sig - 1] */
+	int32_t sa_ret[PARASITE_NSIG];		      /* rt_sigaction */
+	struct parasite_rlimit rlim[PARASITE_NR_RLIMITS];
+	int32_t rlim_ret[PARASITE_NR_RLIMITS];	      /* prlimit64(0, i, NULL, &rlim[i]) */
+	struct parasite_itimerval it[3];	      /* REAL, VIRTUAL, PROF */
+	int32_t it_ret[3];			      /* getitimer */
+	int32_t child_subreaper;		      /* PR_GET_CHILD_SUBREAPER */
+	int32_t child_subreaper_ret;
+	int32_t pad;
+	int64_t securebits;  /* prctl(PR_GET_SECUREBITS) */
+	int64_t dumpable;    /* prctl(PR_GET_DUMPABLE) */
+	int64_t personality; /* personality(0xffffffff): the current one */
+	int64_t brk;	     /* brk(0): the current break */
+	struct parasite_thread_misc thread;
+};
+
+/* The kernel's struct __kernel_itimerspec (64-bit fields on all four). */
+struct parasite_itimerspec {
+	int64_t interval_sec;
+	int64_t interval_nsec;
+	int64_t value_sec;
+	int64_t value_nsec;
+};
+
+struct parasite_posix_timer {
+	int32_t id;	     /* in: the timer's id */
+	int32_t gettime_ret; /* timer_gettime: 0 or -errno */
+	int64_t overrun;     /* timer_getoverrun: the count or -errno */
+	struct parasite_itimerspec spec; /* 0 when gettime_ret is not */
+};
+
+/*
+ * PARASITE_CMD_GET_POSIX_TIMERS: timer_gettime and timer_getoverrun of
+ * each of nr timers (ids from /proc/PID/timers).  Like GET_MISC it answers
+ * 0 and keeps each result; -E2BIG when nr does not fit in the area.
+ */
+struct parasite_posix_timers_args {
+	uint32_t nr;
+	uint32_t pad;
+	struct parasite_posix_timer t[];
 };
 
 #endif

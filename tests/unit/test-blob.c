@@ -12,10 +12,12 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "blob.h"
@@ -224,6 +226,131 @@ TEST(parasite_get_itimers)
 	CHECK(t->it[ITIMER_REAL].value.sec >= 990 && t->it[ITIMER_REAL].value.sec <= 1000);
 	CHECK_EQ(t->it[ITIMER_VIRTUAL].value.sec, 0);
 	CHECK_EQ(t->it[ITIMER_PROF].interval.usec, 0);
+	free(a);
+	munmap(blob, len);
+}
+
+/* GET_MISC in this process: each value as the process reads it itself. */
+TEST(parasite_get_misc)
+{
+	size_t len;
+	void *blob = load_blob(&parasite_blob, &len);
+	struct parasite_area *a = new_area(PARASITE_F_ONESHOT, PARASITE_CMD_GET_MISC);
+	struct parasite_misc *m = (void *)a->args;
+	struct sigaction sa = { .sa_handler = usr1_handler, .sa_flags = SA_RESTART }, old;
+	struct itimerval it = { .it_interval = { 7, 0 }, .it_value = { 1000, 0 } }, off = { 0 };
+	struct parasite_ksigaction own[PARASITE_NSIG];
+	struct parasite_thread_misc thread;
+	stack_t ss = { .ss_size = 1 << 16 }, old_ss;
+	unsigned long tid_addr = 0;
+	int pdeath = -1, subreaper = -1;
+	long r;
+
+	if (!blob)
+		return;
+	sigemptyset(&sa.sa_mask);
+	CHECK_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+	CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
+	ss.ss_sp = malloc(ss.ss_size);
+	CHECK_EQ(sigaltstack(&ss, &old_ss), 0);
+	memset(m, 0xa5, sizeof(*m));
+
+	CHECK_EQ(oneshot(blob, a), 0);
+	setitimer(ITIMER_REAL, &off, NULL);
+	for (int sig = 1; sig <= PARASITE_NSIG; sig++) {
+		CHECK_EQ(syscall(SYS_rt_sigaction, sig, NULL, &own[sig - 1], 8), 0);
+		CHECK_EQ(m->sa_ret[sig - 1], 0);
+	}
+	CHECK(!memcmp(m->sa, own, sizeof(own)));
+	CHECK_EQ(m->sa[SIGUSR1 - 1].handler, (uintptr_t)usr1_handler);
+	for (int i = 0; i < PARASITE_NR_RLIMITS; i++) {
+		struct parasite_rlimit rl;
+
+		CHECK_EQ(syscall(SYS_prlimit64, 0, i, NULL, &rl), 0);
+		CHECK_EQ(m->rlim_ret[i], 0);
+		CHECK_EQ(m->rlim[i].cur, rl.cur);
+		CHECK_EQ(m->rlim[i].max, rl.max);
+	}
+	CHECK_EQ(m->it_ret[ITIMER_REAL], 0);
+	CHECK_EQ(m->it[ITIMER_REAL].interval.sec, 7);
+	CHECK(m->it[ITIMER_REAL].value.sec > 990 && m->it[ITIMER_REAL].value.sec <= 1000);
+	CHECK_EQ(m->it_ret[ITIMER_VIRTUAL], 0);
+	CHECK_EQ(m->it_ret[ITIMER_PROF], 0);
+	/* qemu-user answers EINVAL to PR_GET_CHILD_SUBREAPER: then 0 and the error */
+	r = syscall(SYS_prctl, PR_GET_CHILD_SUBREAPER, &subreaper, 0, 0, 0);
+	CHECK_EQ(m->child_subreaper_ret, r ? -errno : 0);
+	CHECK_EQ(m->child_subreaper, r ? 0 : subreaper);
+	CHECK_EQ(m->securebits, syscall(SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, 0));
+	CHECK_EQ(m->dumpable, syscall(SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, 0));
+	CHECK_EQ(m->personality, syscall(SYS_personality, 0xffffffffUL));
+	CHECK_EQ(m->brk, syscall(SYS_brk, 0));
+	CHECK_EQ(m->thread.altstack_ret, 0);
+	CHECK_EQ(m->thread.altstack.sp, (uintptr_t)ss.ss_sp);
+	CHECK_EQ(m->thread.altstack.size, ss.ss_size);
+	CHECK_EQ(m->thread.altstack.flags, 0);
+	r = syscall(SYS_prctl, PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
+	CHECK_EQ(m->thread.pdeath_sig_ret, r ? -errno : 0);
+	CHECK_EQ(m->thread.pdeath_sig, r ? 0 : pdeath);
+	r = syscall(SYS_prctl, 40 /* PR_GET_TID_ADDRESS */, &tid_addr, 0, 0, 0);
+	CHECK_EQ(m->thread.tid_address_ret, r ? -errno : 0);
+	CHECK_EQ(m->thread.tid_address, r ? 0 : tid_addr);
+
+	/* the thread's part alone, the same, and nothing written past it */
+	thread = m->thread;
+	a->cmd = PARASITE_CMD_GET_THREAD_MISC;
+	memset(m, 0xa5, sizeof(*m));
+	CHECK_EQ(oneshot(blob, a), 0);
+	CHECK(!memcmp(a->args, &thread, sizeof(thread)));
+	CHECK_EQ(((unsigned char *)a->args)[sizeof(thread)], 0xa5);
+	a->cmd = PARASITE_CMD_GET_MISC;
+	a->args_size = sizeof(*m) - 1;
+	CHECK_EQ(oneshot(blob, a), -E2BIG);
+	a->cmd = PARASITE_CMD_GET_THREAD_MISC;
+	a->args_size = sizeof(struct parasite_thread_misc) - 1;
+	CHECK_EQ(oneshot(blob, a), -E2BIG);
+
+	sigaltstack(&old_ss, NULL);
+	sigaction(SIGUSR1, &old, NULL);
+	free(ss.ss_sp);
+	free(a);
+	munmap(blob, len);
+}
+
+/* GET_POSIX_TIMERS: an armed timer, a disarmed one, and an id that is none. */
+TEST(parasite_get_posix_timers)
+{
+	size_t len;
+	void *blob = load_blob(&parasite_blob, &len);
+	struct parasite_area *a = new_area(PARASITE_F_ONESHOT, PARASITE_CMD_GET_POSIX_TIMERS);
+	struct parasite_posix_timers_args *t = (void *)a->args;
+	struct sigevent sev = { .sigev_notify = SIGEV_NONE };
+	struct itimerspec armed = { .it_interval = { 5, 250 }, .it_value = { 100, 0 } };
+	timer_t armed_id, idle_id;
+
+	if (!blob)
+		return;
+	CHECK_EQ(timer_create(CLOCK_MONOTONIC, &sev, &armed_id), 0);
+	CHECK_EQ(timer_create(CLOCK_MONOTONIC, &sev, &idle_id), 0);
+	CHECK_EQ(timer_settime(armed_id, 0, &armed, NULL), 0);
+	t->nr = 3;
+	t->t[0].id = (int32_t)(intptr_t)armed_id;
+	t->t[1].id = (int32_t)(intptr_t)idle_id;
+	t->t[2].id = 0x7ffffff0;
+	CHECK_EQ(oneshot(blob, a), 0);
+	CHECK_EQ(t->t[0].gettime_ret, 0);
+	CHECK_EQ(t->t[0].spec.interval_sec, 5);
+	CHECK_EQ(t->t[0].spec.interval_nsec, 250);
+	CHECK(t->t[0].spec.value_sec >= 90 && t->t[0].spec.value_sec < 100);
+	CHECK_EQ(t->t[0].overrun, 0);
+	CHECK_EQ(t->t[1].gettime_ret, 0);
+	CHECK_EQ(t->t[1].spec.value_sec | t->t[1].spec.value_nsec | t->t[1].spec.interval_sec, 0);
+	CHECK_EQ(t->t[2].gettime_ret, -EINVAL);
+	CHECK_EQ(t->t[2].spec.value_sec | t->t[2].overrun, 0);
+
+	t->nr = (uint32_t)((a->args_size - sizeof(*t)) / sizeof(t->t[0])) + 1;
+	CHECK_EQ(oneshot(blob, a), -E2BIG);
+	timer_delete(armed_id);
+	timer_delete(idle_id);
 	free(a);
 	munmap(blob, len);
 }

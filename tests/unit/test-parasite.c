@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,6 +32,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <time.h>
 #include <grp.h>
 #include <unistd.h>
 
@@ -183,6 +186,17 @@ static const struct itimerval itimer_setups[3] = {
 	[ITIMER_PROF] = { { 0, 125000 }, { 300, 0 } },
 };
 
+/* Lowered only: allowed to any user. */
+static const struct {
+	int res;
+	struct rlimit rl;
+} rlimit_setups[] = {
+	{ RLIMIT_NOFILE, { 200, 300 } },
+	{ RLIMIT_MSGQUEUE, { 4096, 8192 } },
+	{ RLIMIT_CORE, { 0, 1 << 20 } },
+};
+#define NR_RLIMIT_SETUPS (int)(sizeof(rlimit_setups) / sizeof(rlimit_setups[0]))
+
 #define NR_RANGES 4
 /* 1000 pages; range 0 is bigger than the pipe on every page size */
 static const size_t range_pages[NR_RANGES] = { 600, 300, 99, 1 };
@@ -202,6 +216,8 @@ struct target_report {
 	uint64_t tid_address;
 	int32_t dumpable, securebits, no_new_privs;
 	uint32_t umask;
+	int64_t personality, brk;
+	struct parasite_rlimit rlim[PARASITE_NR_RLIMITS];
 	struct parasite_ksigaction sa[PARASITE_NSIG]; /* its own rt_sigaction reading */
 };
 
@@ -264,6 +280,11 @@ static void child_set_identity(struct target_args *t)
 	/* after the credentials: changing them clears the pdeath signal */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || prctl(PR_SET_CHILD_SUBREAPER, 1))
 		CHILD_FAIL(rep, "prctl: %s", strerror(errno));
+	if (personality(PER_LINUX | ADDR_NO_RANDOMIZE) < 0)
+		CHILD_FAIL(rep, "personality: %s", strerror(errno));
+	for (int i = 0; i < NR_RLIMIT_SETUPS; i++)
+		if (setrlimit(rlimit_setups[i].res, &rlimit_setups[i].rl))
+			CHILD_FAIL(rep, "setrlimit(%d): %s", rlimit_setups[i].res, strerror(errno));
 	umask(t->variant == AS_ROOT ? 027 : 062);
 }
 
@@ -337,6 +358,10 @@ static void child_read_self(struct target_report *rep)
 	rep->no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
 	rep->umask = umask(0);
 	umask(rep->umask);
+	rep->personality = syscall(SYS_personality, 0xffffffffUL);
+	rep->brk = syscall(SYS_brk, 0);
+	for (int i = 0; i < PARASITE_NR_RLIMITS; i++)
+		syscall(SYS_prlimit64, 0, i, NULL, &rep->rlim[i]);
 	for (int sig = 1; sig <= PARASITE_NSIG; sig++)
 		raw_sigaction(sig, &rep->sa[sig - 1]);
 }
@@ -503,6 +528,70 @@ static void check_task_state(struct parasite_ctl *ctl, const struct target_repor
 #endif
 }
 
+static void check_misc_itimers(const struct parasite_misc *m)
+{
+	for (int i = 0; i < 3; i++) {
+		const struct itimerval *want = &itimer_setups[i];
+
+		CHECK_EQ(m->it_ret[i], 0);
+		CHECK_EQ(m->it[i].interval.sec, want->it_interval.tv_sec);
+		CHECK_EQ(m->it[i].interval.usec, want->it_interval.tv_usec);
+		CHECK(m->it[i].value.sec <= want->it_value.tv_sec &&
+		      m->it[i].value.sec >= want->it_value.tv_sec - 60);
+	}
+}
+
+/*
+ * GET_MISC: every value as the task reads it itself; then the injected
+ * syscalls' answer (the fallback without a parasite) is the same struct,
+ * byte for byte, but for the itimers, which count down meanwhile.
+ */
+static void check_misc(struct infect_ctx *ictx, struct parasite_ctl *ctl,
+		       const struct target_report *rep, enum variant v)
+{
+	struct parasite_misc m, inj;
+
+	memset(&m, 0xa5, sizeof(m));
+	CHECK_EQ(parasite_get_misc(ctl, &m), 0);
+	CHECK(!memcmp(m.sa, rep->sa, sizeof(m.sa)));
+	for (int sig = 1; sig <= PARASITE_NSIG; sig++)
+		CHECK_EQ(m.sa_ret[sig - 1], 0);
+	CHECK_EQ(m.sa[SIGUSR1 - 1].handler, (uintptr_t)handler_b);
+	for (int i = 0; i < PARASITE_NR_RLIMITS; i++) {
+		CHECK_EQ(m.rlim_ret[i], 0);
+		CHECK_EQ(m.rlim[i].cur, rep->rlim[i].cur);
+		CHECK_EQ(m.rlim[i].max, rep->rlim[i].max);
+	}
+	for (int i = 0; i < NR_RLIMIT_SETUPS; i++) {
+		CHECK_EQ(m.rlim[rlimit_setups[i].res].cur, rlimit_setups[i].rl.rlim_cur);
+		CHECK_EQ(m.rlim[rlimit_setups[i].res].max, rlimit_setups[i].rl.rlim_max);
+	}
+	check_misc_itimers(&m);
+	CHECK_EQ(m.child_subreaper, 1);
+	CHECK_EQ(m.child_subreaper_ret, 0);
+	CHECK_EQ(m.securebits, v == AS_ROOT ? SECBIT_KEEP_CAPS : 0);
+	CHECK_EQ(m.securebits, rep->securebits);
+	CHECK_EQ(m.dumpable, rep->dumpable);
+	CHECK_EQ(m.personality, PER_LINUX | ADDR_NO_RANDOMIZE);
+	CHECK_EQ(m.personality, rep->personality);
+	CHECK(m.brk > 0);
+	CHECK_EQ(m.brk, rep->brk);
+	CHECK_EQ(m.thread.altstack_ret, 0);
+	CHECK_EQ(m.thread.altstack.sp, rep->altstack);
+	CHECK_EQ(m.thread.altstack.size, ALTSTACK_SIZE);
+	CHECK_EQ(m.thread.altstack.flags, 0);
+	CHECK_EQ(m.thread.pdeath_sig, SIGTERM);
+	CHECK_EQ(m.thread.pdeath_sig_ret, 0);
+	CHECK_EQ(m.thread.tid_address, rep->tid_address);
+
+	memset(&inj, 0x5a, sizeof(inj));
+	CHECK_EQ(inject_get_misc(ictx, &inj), 0);
+	check_misc_itimers(&inj);
+	for (int i = 0; i < 3; i++)
+		inj.it[i].value = m.it[i].value = (struct parasite_timeval){ 0, 0 };
+	CHECK(!memcmp(&inj, &m, sizeof(m)));
+}
+
 /* A piece of a range: what to dump and what to expect for it. */
 struct piece {
 	int range;
@@ -660,6 +749,7 @@ static void run_target(enum variant v)
 	if (ctl) {
 		area = ctl->remote;
 		CHECK_EQ(ctl->task_pid, pid);
+		check_misc(ictx, ctl, t.rep, v);
 		check_sigactions(ctl, t.rep);
 		check_itimers(ctl);
 		check_task_state(ctl, t.rep, v);
@@ -844,6 +934,279 @@ out:
 	reap(pid);
 	close(out);
 	munmap(h, sizeof(*h));
+}
+
+/* ---- per-thread state, POSIX timers, the fallback without a parasite ------ */
+
+#define NR_THREADS 4
+
+/* What each thread of threads_child says of itself. */
+struct thread_self {
+	int32_t tid;
+	int32_t pdeath_sig;
+	uint64_t altstack, altstack_size, tid_address;
+};
+
+struct threads_report {
+	int ready; /* threads that filled their entry */
+	struct thread_self t[NR_THREADS];
+};
+
+struct thread_arg {
+	struct threads_report *rep;
+	int i;
+};
+
+static void thread_set_up(struct threads_report *rep, int i)
+{
+	struct thread_self *me = &rep->t[i];
+	stack_t ss = { .ss_size = 32768 + (size_t)i * 4096 };
+	unsigned long tid_addr = 0;
+
+	ss.ss_sp = malloc(ss.ss_size);
+	sigaltstack(&ss, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGRTMIN + i);
+	if (prctl(PR_GET_TID_ADDRESS, &tid_addr, 0, 0, 0))
+		tid_addr = 0;
+	me->tid = (int32_t)syscall(SYS_gettid);
+	me->pdeath_sig = SIGRTMIN + i;
+	me->altstack = (uintptr_t)ss.ss_sp;
+	me->altstack_size = ss.ss_size;
+	me->tid_address = tid_addr;
+	__atomic_add_fetch(&rep->ready, 1, __ATOMIC_RELEASE);
+}
+
+static void *thread_main(void *arg)
+{
+	struct thread_arg *a = arg;
+
+	thread_set_up(a->rep, a->i);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void threads_child(void *arg)
+{
+	static struct thread_arg args[NR_THREADS];
+	struct threads_report *rep = arg;
+
+	for (int i = 1; i < NR_THREADS; i++) {
+		pthread_t t;
+
+		args[i] = (struct thread_arg){ rep, i };
+		if (pthread_create(&t, NULL, thread_main, &args[i]))
+			_exit(2);
+	}
+	thread_set_up(rep, 0);
+	for (;;)
+		pause();
+}
+
+static void check_thread_misc(const struct parasite_thread_misc *tm, const struct thread_self *t)
+{
+	CHECK_EQ(tm->altstack_ret, 0);
+	CHECK_EQ(tm->altstack.sp, t->altstack);
+	CHECK_EQ(tm->altstack.size, t->altstack_size);
+	CHECK_EQ(tm->pdeath_sig_ret, 0);
+	CHECK_EQ(tm->pdeath_sig, t->pdeath_sig);
+	CHECK_EQ(tm->tid_address, t->tid_address);
+}
+
+/*
+ * GET_THREAD_MISC moves the parasite from thread to thread, each answering
+ * for itself; the daemon then works in the last one, and the injected
+ * syscalls work in any thread while the parasite stays mapped.
+ */
+TEST(parasite_thread_misc_in_every_thread)
+{
+	struct threads_report *rep = shared_mem(sizeof(*rep));
+	struct parasite_thread_misc tm;
+	struct parasite_itimerval it[3];
+	struct parasite_misc m;
+	struct parasite_ctl *ctl;
+	struct infect_ctx *ictx;
+	pid_t pid;
+
+	NEED_PTRACE();
+	pid = spawn(threads_child, rep);
+	for (int i = 0; i < 5000 && __atomic_load_n(&rep->ready, __ATOMIC_ACQUIRE) < NR_THREADS;
+	     i++)
+		usleep(1000);
+	CHECK_EQ(rep->ready, NR_THREADS);
+	CHECK(wait_sleeping(pid));
+	ctl = load_into(pid, &ictx);
+	if (!ctl)
+		goto out;
+	CHECK_EQ(rep->t[0].tid, pid);
+	CHECK_EQ(parasite_get_misc(ctl, &m), 0);
+	check_thread_misc(&m.thread, &rep->t[0]);
+	for (int i = 1; i < NR_THREADS; i++) {
+		memset(&tm, 0xa5, sizeof(tm));
+		CHECK_EQ(parasite_get_thread_misc(ctl, rep->t[i].tid, &tm), 0);
+		CHECK_EQ(ictx->victim->tid, rep->t[i].tid);
+		check_thread_misc(&tm, &rep->t[i]);
+	}
+	CHECK_EQ(parasite_get_itimers(ctl, it), 0); /* the daemon, in the last thread */
+	CHECK_EQ(parasite_get_thread_misc(ctl, pid, &tm), 0); /* stops it, back to the leader */
+	check_thread_misc(&tm, &rep->t[0]);
+	/* not a thread of the task: an error, and the parasite goes on */
+	CHECK_EQ(parasite_get_thread_misc(ctl, getpid(), &tm), -ESRCH);
+	CHECK(!ctl->broken);
+	CHECK_EQ(compel_switch_victim(ictx, rep->t[2].tid), 0); /* with the area mapped */
+	memset(&tm, 0xa5, sizeof(tm));
+	CHECK_EQ(inject_get_thread_misc(ictx, &tm), 0);
+	check_thread_misc(&tm, &rep->t[2]);
+	CHECK_EQ(parasite_unload(ctl), 0);
+	CHECK_EQ(compel_cure(ictx, COMPEL_LEAVE_AS_FOUND), 0);
+	CHECK(proc_state(pid) == 'S' || proc_state(pid) == 'R');
+out:
+	reap(pid);
+	munmap(rep, sizeof(*rep));
+}
+
+#define NR_TIMER_IDS 1000
+
+struct timers_child {
+	int ready;
+	int32_t armed, idle;
+};
+
+static void timers_child(void *arg)
+{
+	struct timers_child *c = arg;
+	struct sigevent sev = { .sigev_notify = SIGEV_NONE };
+	struct itimerspec armed = { .it_interval = { 3, 500 }, .it_value = { 200, 0 } };
+	timer_t a, b;
+
+	if (timer_create(CLOCK_MONOTONIC, &sev, &a) || timer_create(CLOCK_REALTIME, &sev, &b) ||
+	    timer_settime(a, 0, &armed, NULL))
+		_exit(2);
+	c->armed = (int32_t)(intptr_t)a;
+	c->idle = (int32_t)(intptr_t)b;
+	__atomic_store_n(&c->ready, 1, __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+}
+
+static void check_timers(const struct parasite_posix_timer *pt, int32_t idle)
+{
+	for (int i = 0; i < NR_TIMER_IDS; i++) {
+		const struct parasite_posix_timer *t = &pt[i];
+
+		if (i == 0 || i == NR_TIMER_IDS - 1) { /* the armed one */
+			CHECK_EQ(t->gettime_ret, 0);
+			CHECK_EQ(t->spec.interval_sec, 3);
+			CHECK_EQ(t->spec.interval_nsec, 500);
+			CHECK(t->spec.value_sec > 150 && t->spec.value_sec < 200);
+			CHECK_EQ(t->overrun, 0);
+		} else if (t->id == idle) {
+			CHECK_EQ(t->gettime_ret, 0);
+			CHECK_EQ(t->spec.interval_sec | t->spec.value_sec | t->spec.value_nsec, 0);
+		} else { /* no such timer: the error, and nothing else */
+			CHECK_EQ(t->gettime_ret, -EINVAL);
+			CHECK_EQ(t->spec.value_sec | t->overrun, 0);
+		}
+	}
+}
+
+/* More timers than one command holds, some of them no timer at all. */
+TEST(parasite_posix_timers_of_a_task)
+{
+	struct timers_child *c = shared_mem(sizeof(*c));
+	struct parasite_posix_timer *pt = calloc(NR_TIMER_IDS, sizeof(*pt));
+	struct parasite_ctl *ctl;
+	struct infect_ctx *ictx;
+	pid_t pid;
+
+	NEED_PTRACE();
+	pid = spawn(timers_child, c);
+	for (int i = 0; i < 5000 && !__atomic_load_n(&c->ready, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	CHECK(c->ready && wait_sleeping(pid));
+	ctl = load_into(pid, &ictx);
+	if (!ctl)
+		goto out;
+	for (int i = 0; i < NR_TIMER_IDS; i++)
+		pt[i].id = i == 0 || i == NR_TIMER_IDS - 1 ? c->armed : i == 1 ? c->idle : 1000 + i;
+	CHECK(NR_TIMER_IDS * sizeof(*pt) > ctl->area->args_size); /* several commands */
+	CHECK_EQ(parasite_get_posix_timers(ctl, pt, NR_TIMER_IDS), 0);
+	check_timers(pt, c->idle);
+	memset(pt, 0xa5, NR_TIMER_IDS * sizeof(*pt));
+	for (int i = 0; i < NR_TIMER_IDS; i++)
+		pt[i].id = i == 0 || i == NR_TIMER_IDS - 1 ? c->armed : i == 1 ? c->idle : 1000 + i;
+	CHECK_EQ(inject_get_posix_timers(ictx, pt, NR_TIMER_IDS), 0);
+	check_timers(pt, c->idle);
+	CHECK_EQ(parasite_unload(ctl), 0);
+	CHECK_EQ(compel_cure(ictx, COMPEL_LEAVE_AS_FOUND), 0);
+out:
+	reap(pid);
+	free(pt);
+	munmap(c, sizeof(*c));
+}
+
+#define MDWE_SET 65	      /* PR_SET_MDWE, Linux 6.3 */
+#define MDWE_REFUSE_EXEC_GAIN 1 /* PR_MDWE_REFUSE_EXEC_GAIN */
+
+struct mdwe_child {
+	int state; /* 1: set up; -1: no PR_SET_MDWE here */
+};
+
+static void mdwe_child(void *arg)
+{
+	struct mdwe_child *c = arg;
+	struct sigaction sa = { .sa_handler = handler_a, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	if (prctl(MDWE_SET, MDWE_REFUSE_EXEC_GAIN, 0, 0, 0)) {
+		__atomic_store_n(&c->state, -1, __ATOMIC_RELEASE);
+		_exit(0);
+	}
+	sigaction(SIGUSR2, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	__atomic_store_n(&c->state, 1, __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+}
+
+/*
+ * A task that refuses writable and executable mappings takes no parasite:
+ * what criu dump needs then comes from injected syscalls.
+ */
+TEST(no_parasite_in_a_task_that_refuses_wx)
+{
+	struct mdwe_child *c = shared_mem(sizeof(*c));
+	struct parasite_ctl *ctl = NULL;
+	struct infect_ctx *ictx = NULL;
+	struct parasite_misc m;
+	pid_t pid;
+
+	NEED_PTRACE();
+	pid = spawn(mdwe_child, c);
+	for (int i = 0; i < 5000 && !__atomic_load_n(&c->state, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	if (c->state < 0) { /* not a skip: ptrace works, the kernel is older than 6.3 */
+		printf("  note: no PR_SET_MDWE on this kernel: a task that takes no parasite "
+		       "is not checked\n");
+		goto out;
+	}
+	CHECK(c->state == 1 && wait_sleeping(pid));
+	CHECK_EQ(compel_infect(pid, 0, &ictx), 0);
+	if (!ictx)
+		goto out;
+	CHECK(parasite_load(ictx, &ctl) != 0);
+	CHECK(ctl == NULL);
+	CHECK_EQ(inject_get_misc(ictx, &m), 0);
+	CHECK_EQ(m.sa[SIGUSR2 - 1].handler, (uintptr_t)handler_a);
+	CHECK_EQ(m.sa_ret[SIGUSR2 - 1], 0);
+	CHECK_EQ(m.thread.pdeath_sig, SIGTERM);
+	CHECK_EQ(m.rlim_ret[RLIMIT_NOFILE], 0);
+	CHECK(m.rlim[RLIMIT_NOFILE].cur > 0);
+	CHECK(m.brk > 0);
+	CHECK_EQ(compel_cure(ictx, COMPEL_LEAVE_AS_FOUND), 0);
+out:
+	reap(pid);
+	munmap(c, sizeof(*c));
 }
 
 /* ---- GET_TASK_STATE in this very process: every architecture ------------- */
