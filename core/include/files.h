@@ -23,10 +23,4 @@ int files_dump_path(pid_t pid, const char *link, const char *path, unsigned int 
 int files_write_images(int dirfd);
 void files_dump_fini(void);
 
-/* Restore side: see core/restore-files.c. */
-struct rst_files;
-int files_read_images(int dirfd, struct rst_files **out);
-void files_free(struct rst_files *f);
-const FileEntry *files_find(const struct rst_files *f, unsigned int id);
-
 #endif

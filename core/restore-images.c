@@ -1,0 +1,281 @@
+/*
+ * criu restore, first step: every image of the tree is read and checked
+ * before anything is created (pstree, core, mm, pagemap, fdinfo, fs,
+ * files, seccomp), and what tasks share is planned: which task creates each
+ * pipe, shared memory object and shared open file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dump.h"
+#include "image-desc.h"
+#include "image.h"
+#include "log.h"
+#include "options.h"
+#include "restore-priv.h"
+
+#define MAX_TASKS 4096
+
+struct rtask *tasks;
+int nr_tasks;
+int nr_status;
+SeccompEntry *seccomp;
+
+static FileEntry **files;
+static size_t nr_files;
+
+static void missing(enum img_type type, unsigned long id)
+{
+	char name[256];
+
+	img_file_name(name, sizeof(name), type, id);
+	pr_err("image %s is missing from %s\n", name, opts.images_dir);
+}
+
+static int read_all(int dirfd, enum img_type type, unsigned long id, ProtobufCMessage ***out,
+		    size_t *n, bool must_exist)
+{
+	struct cr_img *img = img_open(dirfd, type, O_RDONLY | (must_exist ? 0 : O_CREAT), id);
+	ProtobufCMessage *m, **arr = NULL;
+	size_t cap = 0;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	if (!img) {
+		if (must_exist && errno == ENOENT)
+			missing(type, id);
+		return must_exist ? -ENOENT : 0;
+	}
+	while ((ret = img_read_pb(img, NULL, &m)) > 0) {
+		if (*n == cap) {
+			ProtobufCMessage **na = realloc(arr, (cap = cap ? cap * 2 : 16) * sizeof(*na));
+
+			if (!na) {
+				protobuf_c_message_free_unpacked(m, NULL);
+				ret = -ENOMEM;
+				break;
+			}
+			arr = na;
+		}
+		arr[(*n)++] = m;
+	}
+	img_close(img);
+	*out = arr;
+	return ret < 0 ? ret : 0;
+}
+
+static int read_one(int dirfd, enum img_type type, unsigned long id, ProtobufCMessage **out)
+{
+	struct cr_img *img = img_open(dirfd, type, O_RDONLY, id);
+	int ret;
+
+	*out = NULL;
+	if (!img) {
+		if (errno == ENOENT)
+			missing(type, id);
+		return -ENOENT;
+	}
+	ret = img_read_one(img, NULL, out);
+	img_close(img);
+	return ret < 0 ? ret : 0;
+}
+
+int find_task_index(uint32_t pid)
+{
+	for (int i = 0; i < nr_tasks; i++)
+		if (tasks[i].pe->pid == pid)
+			return i;
+	return -1;
+}
+
+static int read_pagemap(int dirfd, struct rtask *t)
+{
+	struct cr_img *img = img_open(dirfd, IMG_PAGEMAP, O_RDONLY, (unsigned long)t->pe->pid);
+	ProtobufCMessage *m;
+	size_t cap = 0;
+	int ret;
+
+	if (!img) {
+		if (errno == ENOENT)
+			missing(IMG_PAGEMAP, t->pe->pid);
+		return -ENOENT;
+	}
+	ret = img_read_pb(img, NULL, &m); /* the head */
+	if (ret <= 0) {
+		img_close(img);
+		pr_err("pagemap-%u.img has no head\n", t->pe->pid);
+		return -EINVAL;
+	}
+	t->pages_id = ((PagemapHead *)m)->pages_id;
+	protobuf_c_message_free_unpacked(m, NULL);
+	while ((ret = img_read_pb(img, &pagemap_entry__descriptor, &m)) > 0) {
+		if (t->npm == cap) {
+			PagemapEntry **n = realloc(t->pm, (cap = cap ? cap * 2 : 64) * sizeof(*n));
+
+			if (!n) {
+				protobuf_c_message_free_unpacked(m, NULL);
+				ret = -ENOMEM;
+				break;
+			}
+			t->pm = n;
+		}
+		t->pm[t->npm++] = (PagemapEntry *)m;
+	}
+	img_close(img);
+	return ret < 0 ? ret : 0;
+}
+
+static int read_task(int dirfd, struct rtask *t)
+{
+	uint32_t pid = t->pe->pid;
+	int ret;
+
+	ret = read_one(dirfd, IMG_CORE, pid, (ProtobufCMessage **)&t->core);
+	if (ret) {
+		pr_err("can't read core-%u.img\n", pid);
+		return ret;
+	}
+	if (!t->core->tc) {
+		pr_err("core-%u.img has no task state\n", pid);
+		return -EINVAL;
+	}
+	if (t->core->tc->n_sigactions && t->core->tc->n_sigactions != 62) {
+		pr_err("core-%u.img has %zu signal actions, want 62 (1..64 without SIGKILL and "
+		       "SIGSTOP)\n",
+		       pid, t->core->tc->n_sigactions);
+		return -EINVAL;
+	}
+	t->zombie = t->core->tc->task_state == TASK_STATE_DEAD;
+	t->stopped = t->core->tc->task_state == TASK_STATE_STOPPED;
+	if (t->zombie)
+		return 0;
+	if (t->core->tc->task_state != TASK_STATE_ALIVE && !t->stopped) {
+		pr_err("core-%u.img: unknown task state %u\n", pid, t->core->tc->task_state);
+		return -EINVAL;
+	}
+	if (!t->pe->n_threads || t->pe->threads[0] != pid) {
+		pr_err("pstree.img: the first thread of pid %u is not the process itself\n", pid);
+		return -EINVAL;
+	}
+	t->thread_cores = calloc(t->pe->n_threads, sizeof(CoreEntry *));
+	if (!t->thread_cores)
+		return -ENOMEM;
+	t->th_status = nr_status;
+	for (size_t i = 1; i < t->pe->n_threads; i++) {
+		ret = read_one(dirfd, IMG_CORE, t->pe->threads[i],
+			       (ProtobufCMessage **)&t->thread_cores[i]);
+		if (ret) {
+			pr_err("can't read core-%u.img (thread of %u)\n", t->pe->threads[i], pid);
+			return ret;
+		}
+		nr_status++;
+	}
+	ret = read_one(dirfd, IMG_MM, pid, (ProtobufCMessage **)&t->mm);
+	if (!ret)
+		ret = read_pagemap(dirfd, t);
+	if (!ret)
+		ret = read_all(dirfd, IMG_FDINFO, pid, (ProtobufCMessage ***)&t->fds, &t->nfds, true);
+	if (!ret)
+		ret = read_one(dirfd, IMG_FS, pid, (ProtobufCMessage **)&t->fs);
+	if (ret)
+		pr_err("can't read the images of pid %u: %s\n", pid, strerror(-ret));
+	return ret;
+}
+
+const FileEntry *file_by_id(uint32_t id)
+{
+	for (size_t i = 0; i < nr_files; i++)
+		if (files[i]->id == id)
+			return files[i];
+	return NULL;
+}
+
+/* The lowest common ancestor of a and b in the tree. */
+int lca(int a, int b)
+{
+	for (int x = a; x >= 0; x = tasks[x].parent)
+		for (int y = b; y >= 0; y = tasks[y].parent)
+			if (x == y)
+				return x;
+	return 0;
+}
+
+int read_images(int dirfd)
+{
+	PstreeEntry **pe;
+	size_t n;
+	int ret;
+
+	ret = read_all(dirfd, IMG_PSTREE, 0, (ProtobufCMessage ***)&pe, &n, true);
+	if (ret) {
+		pr_err("can't read pstree.img from %s\n", opts.images_dir);
+		return ret;
+	}
+	if (!n || n > MAX_TASKS) {
+		pr_err("pstree.img lists %zu processes\n", n);
+		return -EINVAL;
+	}
+	tasks = calloc(n, sizeof(*tasks));
+	if (!tasks)
+		return -ENOMEM;
+	nr_tasks = (int)n;
+	for (int i = 0; i < nr_tasks; i++) {
+		tasks[i].pe = pe[i];
+		if (!pe[i]->pid || find_task_index(pe[i]->pid) != i) {
+			pr_err("pstree.img: bad or repeated pid %u\n", pe[i]->pid);
+			return -EINVAL;
+		}
+	}
+	free(pe);
+	for (int i = 0; i < nr_tasks; i++) {
+		if (i == 0) {
+			tasks[i].parent = -1;
+			continue;
+		}
+		tasks[i].parent = find_task_index(tasks[i].pe->ppid);
+		/* parents come first: the dump writes the tree top-down */
+		if (tasks[i].parent < 0 || tasks[i].parent >= i) {
+			pr_err("pstree.img: the parent %u of pid %u is not listed before it\n",
+			       tasks[i].pe->ppid, tasks[i].pe->pid);
+			return -EINVAL;
+		}
+	}
+	nr_status = nr_tasks;
+	for (int i = 0; i < nr_tasks; i++) {
+		ret = read_task(dirfd, &tasks[i]);
+		if (ret)
+			return ret;
+	}
+	if (tasks[0].zombie) {
+		pr_err("the root of the tree (%u) is a zombie\n", tasks[0].pe->pid);
+		return -EINVAL;
+	}
+	ret = read_all(dirfd, IMG_FILES, 0, (ProtobufCMessage ***)&files, &nr_files, true);
+	if (ret) {
+		pr_err("can't read files.img\n");
+		return ret;
+	}
+	{
+		struct cr_img *img = img_open(dirfd, IMG_SECCOMP, O_RDONLY | O_CREAT);
+
+		if (img) {
+			ret = img_read_one(img, NULL, (ProtobufCMessage **)&seccomp);
+			img_close(img);
+			if (ret < 0) {
+				pr_err("can't read seccomp.img\n");
+				return ret;
+			}
+		}
+	}
+	ret = plan_pipes();
+	if (!ret)
+		ret = plan_shmem();
+	if (!ret)
+		ret = plan_shared_files();
+	if (!ret)
+		ret = read_pipes_data(dirfd);
+	return ret;
+}
