@@ -1356,7 +1356,14 @@ int cmd_dump(void)
 	}
 	release_tree(!opts.leave_running && !opts.leave_stopped, opts.leave_stopped);
 	frozen = us_since(&t0);
-	write_stats(dirfd, &stats, freezing, frozen);
+	{
+		int wd = opts_open_work_dir(); /* logs, pidfiles and statistics */
+
+		if (wd >= 0) {
+			write_stats(wd, &stats, freezing, frozen);
+			close(wd);
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_peak_rss();
 	pr_info("dumped %d processes, %llu pages in %.3f s\n", nr_tasks,

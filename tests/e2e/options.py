@@ -63,9 +63,11 @@ def test_work_dir(d):
     log = os.path.join(work, f'dump.log.{p.pid}')
     if not os.path.isfile(log) or os.path.getsize(log) == 0:
         return f'no log {log} (work dir has {sorted(os.listdir(work))})'
-    logs = [n for n in os.listdir(img) if '.log' in n]
+    logs = [n for n in os.listdir(img) if '.log' in n or n == 'stats-dump']
     if logs:
-        return f'logs in the images dir: {logs}'
+        return f'logs or stats in the images dir: {logs}'
+    if not os.path.exists(os.path.join(work, 'stats-dump')):
+        return f'no stats-dump in the work dir: {sorted(os.listdir(work))}'
     if not os.path.exists(os.path.join(img, f'core-{pid}.img')):
         return f'no core-{pid}.img in the images dir: {sorted(os.listdir(img))}'
     if not os.path.exists(f'/proc/{pid}'):
