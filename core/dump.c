@@ -97,6 +97,18 @@ static int seize_one(pid_t pid, int parent)
 	t->pid = pid;
 	t->parent = parent;
 	if (info.state == COMPEL_TASK_ZOMBIE) {
+		pid_t *tids = NULL;
+		int ntids = 0;
+
+		/* a leader that called pthread_exit shows Z while its threads run */
+		if (!proc_list_threads(pid, &tids, &ntids) && ntids > 1) {
+			free(tids);
+			pr_err("process %d: its main thread has exited while %d other threads "
+			       "run: such a process can't be dumped\n",
+			       pid, ntids - 1);
+			return -EOPNOTSUPP;
+		}
+		free(tids);
 		if (parent < 0) {
 			pr_err("process %d is a zombie: nothing to dump\n", pid);
 			return -ESRCH;

@@ -2,7 +2,9 @@
 """Bad input for dump and restore: one clear error, a non-zero exit, nothing
 left frozen or half-restored.
 
-    bad-input.py CRIU SCRATCH
+    bad-input.py CRIU SCRATCH TOOLS
+
+TOOLS is the directory of the built tests/e2e/tools (leader-exit).
 
 Runs as a child subreaper (reaps what it started).  Prints PASS/FAIL lines
 and "bad-input: N passed, N failed".
@@ -20,6 +22,7 @@ from harness import become_subreaper, run_tests, spawn, started, state, wait_gon
 
 CRIU = os.path.abspath(sys.argv[1])
 SCRATCH = sys.argv[2]
+TOOLS = os.path.abspath(sys.argv[3])
 become_subreaper()
 
 
@@ -139,6 +142,41 @@ def test_tree_changes(d):
     return None
 
 
+def test_leader_exited(d):
+    """A process whose main thread exited while another runs is refused,
+    by name, not dumped as a zombie; as the root or as a child."""
+    for extra in ([], ['--child']):
+        pid = spawn([os.path.join(TOOLS, 'leader-exit'), *extra])
+        want = pid
+        end = time.time() + 5
+        while time.time() < end:
+            if extra:
+                try:
+                    with open(f'/proc/{pid}/task/{pid}/children') as f:
+                        kids = f.read().split()
+                except OSError:
+                    kids = []
+                want = int(kids[0]) if kids else None
+            if want and state(want) == 'Z' and len(os.listdir(f'/proc/{want}/task')) > 1:
+                break
+            time.sleep(0.02)
+        else:
+            return f'leader-exit {extra} did not get there'
+        img = os.path.join(d, 'img' + ''.join(extra))
+        os.makedirs(img)
+        r = criu('dump', '-t', str(pid), '-D', img, '-o', 'dump.log')
+        err = one_error(r, str(want), 'main thread has exited')
+        if err:
+            return f'{extra}: {err}'
+        for p in (pid, want):
+            if state(p) is None:
+                return f'{extra}: {p} is gone after a refused dump'
+            with open(f'/proc/{p}/status') as f:
+                if 'TracerPid:\t0' not in f.read():
+                    return f'{extra}: {p} is still traced after a refused dump'
+    return None
+
+
 def test_dies_mid_dump(d):
     # 256 MiB of written memory makes the dump take a while; kill it meanwhile
     code = ('import time\n'
@@ -167,7 +205,7 @@ def main():
     tests = [('no-such-pid', test_no_such_pid), ('missing-image', test_missing_image),
              ('corrupt-core', test_corrupt_image), ('truncated-pages', test_corrupt_pages),
              ('pid-taken', test_pid_taken), ('tree-changes', test_tree_changes),
-             ('dies-mid-dump', test_dies_mid_dump)]
+             ('dies-mid-dump', test_dies_mid_dump), ('leader-exited', test_leader_exited)]
     return run_tests('bad-input', tests, SCRATCH)
 
 
