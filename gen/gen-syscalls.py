@@ -137,7 +137,7 @@ def check(entries, known, path, cc):
 # ---- stubs --------------------------------------------------------------------
 #
 # Every stub returns what the kernel returned, -errno on failure, and
-# touches no stack (sys_rt_sigreturn runs on the signal frame).
+# touches no stack.
 
 def stub_x86_64(name, nr, nargs):
     body = []

@@ -154,33 +154,6 @@ def good_blob_test(arch, blob):
     return test
 
 
-SP_PATTERN = {'x86_64': r'\brsp\b|\besp\b', 'aarch64': r'\bsp\b|\bwsp\b',
-              'ppc64le': r'\br1\b', 's390x': r'%r15\b'}
-
-
-def sigreturn_stub_test(arch):
-    """pie_sigreturn() sets the stack pointer to the signal frame and jumps
-    to the sys_rt_sigreturn stub: the stub must reach its syscall instruction
-    without touching the stack."""
-    def test(self):
-        self.require_build()
-        build_dir, stubs = paths(arch)
-        b = gen_blob.Blob(os.path.join(build_dir, 'pie', 'restorer.elf'), arch, 'restorer')
-        v = verify_blob.Verifier(b, verify_blob.stub_names_from(stubs))
-        self.assertEqual(v.run(), [])
-        stub = [(a, e) for a, e, n in v.stubs if n == 'sys_rt_sigreturn']
-        self.assertEqual(len(stub), 1, 'no sys_rt_sigreturn stub in the restorer')
-        for insn in v.insns:
-            if not stub[0][0] <= insn.off < stub[0][1]:
-                continue
-            if v.arch.is_syscall(insn):
-                return
-            self.assertNotRegex(insn.text, SP_PATTERN[arch], 'touches the stack')
-            self.assertFalse(re.match(r'(push|pop|call|enter|leave)', insn.text), insn.text)
-        self.fail('no syscall instruction in sys_rt_sigreturn')
-    return test
-
-
 def fixture_test(arch, name):
     def test(self):
         self.require_build()
@@ -215,7 +188,6 @@ for _arch in ARCHS:
     for _name in fixture_names(_arch):
         setattr(_cls, f'test_fixture_{_name.replace("-", "_")}', fixture_test(_arch, _name))
     setattr(_cls, 'test_required_fixtures', required_fixtures_test(_arch))
-    setattr(_cls, 'test_sigreturn_stub_keeps_the_stack', sigreturn_stub_test(_arch))
     globals()[_cls.__name__] = _cls
 
 

@@ -44,17 +44,6 @@ pie_mmap:
 	b	sys_mmap
 	.size	pie_mmap, . - pie_mmap
 
-/* void pie_sigreturn(sp): the kernel reads the frame at sp. */
-	.section .text.pie_sigreturn, "ax", %progbits
-	.globl	pie_sigreturn
-	.hidden	pie_sigreturn
-	.type	pie_sigreturn, %function
-	.p2align 2
-pie_sigreturn:
-	mov	sp, x0
-	b	sys_rt_sigreturn
-	.size	pie_sigreturn, . - pie_sigreturn
-
 /* long pie_get_tls(uint64_t tls[2]): tpidr_el0, 0. */
 	.section .text.pie_get_tls, "ax", %progbits
 	.globl	pie_get_tls

@@ -56,17 +56,6 @@ pie_mmap:
 	br	%r14
 	.size	pie_mmap, . - pie_mmap
 
-/* void pie_sigreturn(sp): the kernel reads the frame above %r15. */
-	.section .text.pie_sigreturn, "ax", @progbits
-	.globl	pie_sigreturn
-	.hidden	pie_sigreturn
-	.type	pie_sigreturn, @function
-	.p2align 2
-pie_sigreturn:
-	lgr	%r15, %r2
-	jg	sys_rt_sigreturn
-	.size	pie_sigreturn, . - pie_sigreturn
-
 /* long pie_get_tls(uint64_t tls[2]): a0:a1 (a0 the high half), 0. */
 	.section .text.pie_get_tls, "ax", @progbits
 	.globl	pie_get_tls

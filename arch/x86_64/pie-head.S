@@ -36,17 +36,6 @@ pie_mmap:
 	jmp	sys_mmap
 	.size	pie_mmap, . - pie_mmap
 
-/* void pie_sigreturn(sp): the kernel reads the frame at %rsp - 8 (past the
- * return address a handler's ret would have popped). */
-	.section .text.pie_sigreturn, "ax", @progbits
-	.globl	pie_sigreturn
-	.hidden	pie_sigreturn
-	.type	pie_sigreturn, @function
-pie_sigreturn:
-	movq	%rdi, %rsp
-	jmp	sys_rt_sigreturn
-	.size	pie_sigreturn, . - pie_sigreturn
-
 /*
  * long pie_get_tls(uint64_t tls[2]): the fs and gs bases.  arch_prctl, not
  * rdfsbase: FSGSBASE may be off.  Through the stubs (only they may hold a

@@ -41,12 +41,10 @@ int memcmp(const void *a, const void *b, size_t n);
 /*
  * Implemented per architecture in arch/<arch>/pie-head.S, because their
  * calling sequence differs: mmap takes its six arguments in a memory block on
- * s390x; rt_sigreturn needs the stack pointer set to the signal frame first
- * (the value to put there is computed by arch/<arch>/sigframe.c).
+ * s390x.
  */
 long pie_mmap(unsigned long addr, unsigned long len, long prot, long flags, long fd,
 	      unsigned long pgoff_bytes);
-void pie_sigreturn(unsigned long new_sp) __attribute__((noreturn));
 /* Makes code just written at [start, start + len) visible to instruction fetch. */
 void pie_sync_icache(unsigned long start, unsigned long len);
 /*

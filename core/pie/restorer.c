@@ -648,8 +648,6 @@ long restorer_main(struct restorer_args *args)
 	}
 	if (args->flags & RESTORER_F_TASK)
 		return restore_task(args);
-	if (args->flags & RESTORER_F_SIGRETURN)
-		pie_sigreturn(args->sigframe_sp);
 	if (args->flags & RESTORER_F_EXIT)
 		sys_exit_group(args->exit_code);
 	return 0;

@@ -8,9 +8,6 @@
  *   RESTORER_F_UNMAP      munmap(unmap_addr, unmap_len): criu's own mappings
  *   RESTORER_F_MMAP       map each struct restorer_vma at its fixed address,
  *                         copying copy_len bytes from copy_from into it
- *   RESTORER_F_SIGRETURN  rt_sigreturn through the frame at sigframe_sp
- *                         (the stack pointer value arch/<arch>/sigframe.c
- *                         computes for the frame it built)
  *   RESTORER_F_EXIT       exit_group(exit_code)
  *   RESTORER_F_TASK       the whole task (struct restorer_task, below):
  *                         unmap criu, move the vDSO, map and fill the VMAs,
@@ -28,11 +25,10 @@
 #include <stdint.h>
 
 #define RESTORER_MAGIC 0x52535452u /* "RSTR" */
-#define RESTORER_VERSION 3
+#define RESTORER_VERSION 4
 
 #define RESTORER_F_UNMAP 0x1u
 #define RESTORER_F_MMAP 0x2u
-#define RESTORER_F_SIGRETURN 0x4u
 #define RESTORER_F_EXIT 0x8u
 #define RESTORER_F_TASK 0x10u
 
@@ -256,7 +252,6 @@ struct restorer_args {
 	uint64_t vmas; /* struct restorer_vma[nr_vmas] */
 	uint32_t nr_vmas;
 	uint32_t pad;
-	uint64_t sigframe_sp;
 	/* results */
 	int64_t ret;
 	uint32_t failed_step; /* enum restorer_step */
