@@ -189,7 +189,7 @@ static void print_value(struct pb_printer *p, const ProtobufCFieldDescriptor *f,
 	}
 }
 
-static size_t elem_size(ProtobufCType t)
+size_t pb_value_size(ProtobufCType t)
 {
 	switch (t) {
 	case PROTOBUF_C_TYPE_INT64:
@@ -250,7 +250,7 @@ static void print_field(struct pb_printer *p, const ProtobufCMessage *m,
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 		size_t n = *(const size_t *)(base + f->quantifier_offset);
 		const char *arr = *(const char *const *)(base + f->offset);
-		size_t sz = elem_size(f->type);
+		size_t sz = pb_value_size(f->type);
 		bool nested = f->type == PROTOBUF_C_TYPE_MESSAGE;
 
 		if (!n)

@@ -12,12 +12,28 @@ import sys
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
+CRIU = None  # set by setup()
 
 started = []  # pids the current test created: killed, with their trees, after it
 
 
 def become_subreaper():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def setup(argv):
+    """For scripts called as SCRIPT CRIU SCRATCH: becomes a subreaper and
+    returns the scratch directory; criu() runs that CRIU."""
+    global CRIU
+    CRIU = os.path.abspath(argv[1])
+    become_subreaper()
+    return argv[2]
+
+
+def criu(*args, **kw):
+    """Runs CRIU with args (bounded), stdout and stderr together in .stdout."""
+    return subprocess.run([CRIU, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=60, **kw)
 
 
 def reap():

@@ -16,24 +16,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import become_subreaper, reap, run_tests, spawn, started, wait_gone  # noqa: E402
+from harness import criu, reap, run_tests, setup, spawn, started, wait_gone  # noqa: E402
 
-CRIU = os.path.abspath(sys.argv[1])
-SCRATCH = sys.argv[2]
-become_subreaper()
-
-
-def criu(*args, **kw):
-    return subprocess.run([CRIU, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=60, **kw)
-
-
-def ppid_of(pid):
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return int(f.read().rsplit(')', 1)[1].split()[1])
-    except OSError:
-        return None
+SCRATCH = setup(sys.argv)
+from harness import CRIU  # noqa: E402  (set by setup)
 
 
 def dumped_sleep(d, seconds='100'):

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "pb-print.h"
 #include "log.h"
 #include "options.h"
 #include "show.h"
@@ -90,30 +91,6 @@ static void fill_value(const ProtobufCFieldDescriptor *f, void *p, int depth)
 	}
 }
 
-static size_t value_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return sizeof(uint64_t);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default:
-		return sizeof(uint32_t);
-	}
-}
-
 /* Every field set (only the required ones deep down); free_unpacked frees it. */
 static ProtobufCMessage *fill_message(const ProtobufCMessageDescriptor *desc, int depth)
 {
@@ -127,7 +104,7 @@ static ProtobufCMessage *fill_message(const ProtobufCMessageDescriptor *desc, in
 		if (f->label != PROTOBUF_C_LABEL_REQUIRED && depth >= FILL_DEPTH)
 			continue;
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			void *arr = calloc(1, value_size(f->type));
+			void *arr = calloc(1, pb_value_size(f->type));
 
 			fill_value(f, arr, depth);
 			*(size_t *)(base + f->quantifier_offset) = 1;

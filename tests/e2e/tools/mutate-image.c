@@ -24,6 +24,7 @@
 
 #include "image.h"
 #include "log.h"
+#include "pb-print.h"
 
 #define MAX_ENTRIES 100000
 
@@ -64,26 +65,6 @@ static bool is_number(ProtobufCType t)
 {
 	return t != PROTOBUF_C_TYPE_STRING && t != PROTOBUF_C_TYPE_BYTES &&
 	       t != PROTOBUF_C_TYPE_MESSAGE;
-}
-
-static size_t elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default:
-		return 4;
-	}
 }
 
 static void walk(ProtobufCMessage *msg, int depth)
@@ -218,9 +199,9 @@ static void mutate(const struct site *s)
 	}
 	{
 		char *p = f->label == PROTOBUF_C_LABEL_REPEATED
-				  ? *(char **)(base + f->offset) + s->index * elem_size(f->type)
+				  ? *(char **)(base + f->offset) + s->index * pb_value_size(f->type)
 				  : base + f->offset;
-		size_t sz = elem_size(f->type);
+		size_t sz = pb_value_size(f->type);
 		uint64_t old = 0, v;
 
 		if (sz == 4) {
