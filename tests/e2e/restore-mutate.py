@@ -6,7 +6,8 @@ never crash, hang, or leave a half-restored tree.
 
     restore-mutate.py CRIU MUTATOR PROGS SCRATCH [--cases N] [--seed S]
 
-A few e2e programs (PROGS) are dumped once; each case copies one of those
+A few e2e programs (PROGS), run as uid 65534, are dumped once (whatever a
+mutated image brings back runs unprivileged); each case copies one of those
 dumps, mutates one of its protobuf images, and restores it detached.  What
 a successful restore brought back is killed: everything below this runner,
 a child subreaper, since a mutated pstree may name other PIDs.  A failing
@@ -32,6 +33,7 @@ from harness import become_subreaper, reap, tree_of, wait_gone  # noqa: E402
 BASES = ['threads', 'tree-children', 'tree-zombie', 'fd-shared', 'fd-pipe', 'mem-anon-shared',
          'mem-file-private', 'mem-cow', 'sig-pending', 'posix-timers', 'itimer-real', 'rseq']
 RESTORE_TIMEOUT = 30
+NOBODY = 65534
 
 
 def below_us():
@@ -66,18 +68,29 @@ def kill_below():
     return not below_us()
 
 
+def as_nobody():
+    """The programs run as uid/gid 65534: what a mutated image restores
+    (registers, file positions, ...) then runs unprivileged."""
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+
+
 def dump_base(args, name, d):
     """Starts PROGS/name, dumps it into d/img; the tree's pids."""
     work = os.path.join(d, 'work')
     img = os.path.join(d, 'img')
     os.makedirs(work)
     os.makedirs(img)
+    os.chmod(d, 0o755)
     os.chmod(work, 0o777)
     pidfile, outfile = os.path.join(work, 'pid'), os.path.join(work, 'out')
     with open(os.path.join(d, 'prog.log'), 'w') as log:
+        os.chmod(log.name, 0o666)
         p = subprocess.Popen([os.path.join(args.progs, name), '--pidfile', pidfile,
                               '--outfile', outfile], cwd=work, stdin=subprocess.DEVNULL,
-                             stdout=log, stderr=log, start_new_session=True)
+                             stdout=log, stderr=log, start_new_session=True,
+                             preexec_fn=as_nobody)
     end = time.time() + 10
     while not os.path.exists(pidfile) and time.time() < end:
         time.sleep(0.01)
