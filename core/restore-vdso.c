@@ -18,17 +18,20 @@
 #include "vma.h"
 #include "pie/restorer.h"
 
-/* The dumped vDSO block, and where this kernel's is: moves in order. */
-int plan_vdso(const MmEntry *mm, const struct self_map *self, int nself,
-	      struct restorer_move *moves, uint32_t *nr_moves, struct restorer_range *unmaps,
-	      uint32_t *nr_unmaps, unsigned long scratch)
-{
-	const char *names[] = { "[vvar]", "[vvar_vclock]", "[vdso]" };
-	const VmaEntry *img[3] = { NULL, NULL, NULL };
-	const struct self_map *cur[3] = { NULL, NULL, NULL };
-	bool overlap = false;
-	uint32_t n = 0;
+static const char *const block_names[] = { "[vvar]", "[vvar_vclock]", "[vdso]" };
 
+/*
+ * The parts of the vDSO block, [vvar], [vvar_vclock] and [vdso] in that
+ * order (NULL where a kernel has none): img[] in the dumped task, cur[] in
+ * this process now.
+ */
+static void vdso_blocks(const MmEntry *mm, const struct self_map *self, int nself,
+			const VmaEntry *img[3], const struct self_map *cur[3])
+{
+	for (int k = 0; k < 3; k++) {
+		img[k] = NULL;
+		cur[k] = NULL;
+	}
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *e = mm->vmas[i];
 
@@ -39,8 +42,21 @@ int plan_vdso(const MmEntry *mm, const struct self_map *self, int nself,
 	}
 	for (int i = 0; i < nself; i++)
 		for (int k = 0; k < 3; k++)
-			if (!strcmp(self[i].name, names[k]))
+			if (!strcmp(self[i].name, block_names[k]))
 				cur[k] = &self[i];
+}
+
+/* The dumped vDSO block, and where this kernel's is: moves in order. */
+int plan_vdso(const MmEntry *mm, const struct self_map *self, int nself,
+	      struct restorer_move *moves, uint32_t *nr_moves, struct restorer_range *unmaps,
+	      uint32_t *nr_unmaps, unsigned long scratch)
+{
+	const VmaEntry *img[3];
+	const struct self_map *cur[3];
+	bool overlap = false;
+	uint32_t n = 0;
+
+	vdso_blocks(mm, self, nself, img, cur);
 	/* vvar_vclock: on kernels without it, [vvar] is the only data area */
 	if (img[1] && !cur[1] && cur[0]) {
 		pr_err("the dumped task had [vvar_vclock]; this kernel has none\n");
@@ -62,7 +78,7 @@ int plan_vdso(const MmEntry *mm, const struct self_map *self, int nself,
 		    img[k]->end - img[k]->start != cur[k]->end - cur[k]->start) {
 			pr_err("this kernel's %s is %lu bytes, the dumped one %llu: a vDSO of a "
 			       "different layout is not supported yet\n",
-			       names[k], cur[k] ? cur[k]->end - cur[k]->start : 0,
+			       block_names[k], cur[k] ? cur[k]->end - cur[k]->start : 0,
 			       img[k] ? (unsigned long long)(img[k]->end - img[k]->start) : 0ULL);
 			return -EINVAL;
 		}
@@ -108,23 +124,11 @@ int plan_vdso(const MmEntry *mm, const struct self_map *self, int nself,
 bool vdso_same_layout(const MmEntry *mm, const struct self_map *self, int nself,
 		      struct vdso_proxy *vp)
 {
-	const char *names[] = { "[vvar]", "[vvar_vclock]", "[vdso]" };
-	const VmaEntry *img[3] = { NULL, NULL, NULL };
-	const struct self_map *cur[3] = { NULL, NULL, NULL };
+	const VmaEntry *img[3];
+	const struct self_map *cur[3];
 	bool same = true;
 
-	for (size_t i = 0; i < mm->n_vmas; i++) {
-		const VmaEntry *e = mm->vmas[i];
-
-		if (e->status & VMA_AREA_VDSO)
-			img[2] = e;
-		else if (e->status & VMA_AREA_VVAR)
-			img[img[0] ? 1 : 0] = e;
-	}
-	for (int i = 0; i < nself; i++)
-		for (int k = 0; k < 3; k++)
-			if (!strcmp(self[i].name, names[k]))
-				cur[k] = &self[i];
+	vdso_blocks(mm, self, nself, img, cur);
 	vp->lo = vp->hi = vp->vdso = 0;
 	for (int k = 0; k < 3; k++)
 		if (cur[k]) {
