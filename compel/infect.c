@@ -135,6 +135,12 @@ void compel_set_timeout(struct infect_ctx *ctx, int timeout_ms)
 
 int compel_infect(pid_t pid, unsigned int flags, struct infect_ctx **ctxp)
 {
+	return compel_infect_timeout(pid, flags, 0, ctxp);
+}
+
+int compel_infect_timeout(pid_t pid, unsigned int flags, int timeout_ms,
+			  struct infect_ctx **ctxp)
+{
 	struct infect_ctx *ctx;
 	int ret = check_task(pid);
 
@@ -145,7 +151,7 @@ int compel_infect(pid_t pid, unsigned int flags, struct infect_ctx **ctxp)
 		return -ENOMEM;
 	ctx->pid = pid;
 	ctx->flags = flags;
-	ctx->timeout_ms = COMPEL_DEFAULT_TIMEOUT_MS;
+	compel_set_timeout(ctx, timeout_ms);
 	ret = compel_seize_threads(ctx);
 	if (!ret)
 		ret = prepare_victim(ctx);

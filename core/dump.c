@@ -115,11 +115,11 @@ static int seize_one(pid_t pid, int parent)
 		}
 		t->zombie = true;
 	} else {
-		ret = compel_infect(pid, 0, &t->ctx);
+		/* --timeout bounds the freezing too: a task that never stops */
+		ret = compel_infect_timeout(pid, 0, opts.timeout > 0 ? opts.timeout * 1000 : 0,
+					    &t->ctx);
 		if (ret)
 			return ret;
-		if (opts.timeout > 0)
-			compel_set_timeout(t->ctx, opts.timeout * 1000);
 	}
 	ret = proc_read_stat(pid, 0, &t->stat);
 	if (ret) {

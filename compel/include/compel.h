@@ -120,6 +120,11 @@ struct infect_ctx {
  */
 int compel_infect(pid_t pid, unsigned int flags, struct infect_ctx **ctxp);
 
+/* The same with timeout_ms (<= 0: the default) for every wait from the
+ * seizing on, as compel_set_timeout() sets it afterwards. */
+int compel_infect_timeout(pid_t pid, unsigned int flags, int timeout_ms,
+			  struct infect_ctx **ctxp);
+
 void compel_set_timeout(struct infect_ctx *ctx, int timeout_ms);
 
 /*

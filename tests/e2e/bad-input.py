@@ -177,6 +177,40 @@ def test_leader_exited(d):
     return None
 
 
+def test_never_stops(d):
+    """A task that can't be stopped (a vfork parent): dump --timeout gives
+    up after about that long, naming it, and leaves it running untraced."""
+    pid = spawn([os.path.join(TOOLS, 'vfork-wait')])
+    end = time.time() + 5
+    kids = []
+    while time.time() < end and not kids:
+        try:
+            with open(f'/proc/{pid}/task/{pid}/children') as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+        time.sleep(0.02)
+    started.extend(kids)  # the child is killed by its pid too
+    if not kids or state(pid) != 'D':
+        return f'vfork-wait is not waiting in vfork (state {state(pid)})'
+    img = os.path.join(d, 'img')
+    os.makedirs(img)
+    t0 = time.time()
+    r = criu('dump', '-t', str(pid), '-D', img, '-o', 'dump.log', '--timeout', '1')
+    took = time.time() - t0
+    err = one_error(r, str(pid), 'did not stop within 1000 ms')
+    if err:
+        return err
+    if took > 8:  # the default would be 10 s twice; 1 s twice is the bound
+        return f'dump --timeout 1 took {took:.1f} s'
+    if state(pid) != 'D':
+        return f'{pid} is in state {state(pid)} after the refused dump'
+    with open(f'/proc/{pid}/status') as f:
+        if 'TracerPid:\t0' not in f.read():
+            return f'{pid} is still traced after the refused dump'
+    return None
+
+
 def test_dies_mid_dump(d):
     # 256 MiB of written memory makes the dump take a while; kill it meanwhile
     code = ('import time\n'
@@ -205,7 +239,8 @@ def main():
     tests = [('no-such-pid', test_no_such_pid), ('missing-image', test_missing_image),
              ('corrupt-core', test_corrupt_image), ('truncated-pages', test_corrupt_pages),
              ('pid-taken', test_pid_taken), ('tree-changes', test_tree_changes),
-             ('dies-mid-dump', test_dies_mid_dump), ('leader-exited', test_leader_exited)]
+             ('dies-mid-dump', test_dies_mid_dump), ('leader-exited', test_leader_exited),
+             ('never-stops', test_never_stops)]
     return run_tests('bad-input', tests, SCRATCH)
 
 
