@@ -15,6 +15,7 @@ line per program and "real: N passed, N failed".
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -97,6 +98,54 @@ def test_sleep(d):
     return None
 
 
+def proc_state(pid):
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def wait_state(pid, want, timeout=5):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc_state(pid) == want:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_stopped(d):
+    """A shell whose child was stopped by SIGSTOP: the child comes back
+    stopped, and SIGCONT lets it finish, which its parent sees."""
+    out = os.path.join(d, 'out.txt')
+    sh = spawn(['sh', '-c', f'sleep 1 & wait $!; echo "child exited $?" >{out}'])
+    end = time.time() + 5
+    kid = None
+    while time.time() < end and not kid:
+        kids = tree_of(sh)[1:]
+        kid = kids[0] if kids else None
+        time.sleep(0.02)
+    if not kid:
+        return 'the shell did not start its child'
+    os.kill(kid, signal.SIGSTOP)
+    if not wait_state(kid, 'T'):
+        return f'{kid} did not stop'
+    err = dump_restore(os.path.join(d, 'img'), sh)
+    if err:
+        return err
+    if not wait_state(kid, 'T'):
+        return f'the restored child {kid} is in state {proc_state(kid)}, want T (stopped)'
+    time.sleep(1.2)  # longer than its sleep: stopped, it must not have ended
+    if proc_state(kid) != 'T':
+        return f'the restored child {kid} ran on while stopped (state {proc_state(kid)})'
+    os.kill(kid, signal.SIGCONT)
+    text = wait_file(out, lambda t: 'exited' in t, 20)
+    if text is None or text.strip() != 'child exited 0':
+        return f'after SIGCONT the shell wrote {text!r}, want "child exited 0"'
+    return None
+
+
 def test_pipeline(d):
     out = os.path.join(d, 'out.txt')
     n = 3_000_000
@@ -168,7 +217,7 @@ def test_shell_job(d):
 
 def main():
     tests = [('python3', test_python), ('sleep', test_sleep), ('pipeline', test_pipeline),
-             ('shell-job', test_shell_job)]
+             ('shell-job', test_shell_job), ('stopped', test_stopped)]
     return run_tests('real', tests, SCRATCH, subdirs=('img',), where=' (logs in {dir}/img)')
 
 
