@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -61,6 +62,21 @@ static int setup_logging(void)
 	return ret;
 }
 
+/*
+ * A process may map thousands of files, which restore opens all at once:
+ * the soft limit of open files goes up to the hard one.  Restored tasks get
+ * their own limits back from the images.
+ */
+static void raise_nofile_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static void close_requested_fds(void)
 {
 	for (int i = 0; i < opts.close_fds.n; i++)
@@ -77,6 +93,7 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? 0 : 1;
 	close_requested_fds();
+	raise_nofile_limit();
 	if (setup_logging())
 		return 1;
 	ce = find_command(opts.command);

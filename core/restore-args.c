@@ -26,9 +26,7 @@
 #include "vma.h"
 #include "pie/restorer.h"
 
-#define MAX_UNMAPS 2048
 #define MAX_MOVES 8
-#define MAX_KEEP 1024
 
 static bool is_kernel_map(const char *name)
 {
@@ -245,17 +243,44 @@ static void fill_state(struct rtask *t, struct restorer_task *rt)
 	}
 }
 
-static bool premapped_page(const struct rtask *t, uint64_t vaddr)
+/* The mapping (index in mm) that holds addr, or -1: mm's are in order. */
+static long vma_index(const MmEntry *mm, uint64_t addr)
 {
-	for (size_t i = 0; t->premap && i < t->mm->n_vmas; i++)
-		if (t->premap[i] && vaddr >= t->mm->vmas[i]->start && vaddr < t->mm->vmas[i]->end)
-			return true;
-	return false;
+	size_t lo = 0, hi = mm->n_vmas;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < mm->vmas[mid]->start)
+			hi = mid;
+		else if (addr >= mm->vmas[mid]->end)
+			lo = mid + 1;
+		else
+			return (long)mid;
+	}
+	return -1;
+}
+
+/* Mappings in address order, none overlapping (what vma_index needs). */
+static int check_vma_order(const struct rtask *t)
+{
+	const MmEntry *mm = t->mm;
+
+	for (size_t i = 1; i < mm->n_vmas; i++)
+		if (mm->vmas[i]->start < mm->vmas[i - 1]->end) {
+			pr_err("mm-%u.img: mapping %llx-%llx overlaps or precedes %llx-%llx\n",
+			       t->pe->pid, (unsigned long long)mm->vmas[i]->start,
+			       (unsigned long long)mm->vmas[i]->end,
+			       (unsigned long long)mm->vmas[i - 1]->start,
+			       (unsigned long long)mm->vmas[i - 1]->end);
+			return -EINVAL;
+		}
+	return 0;
 }
 
 /* Pieces of [s, e) outside every keep interval (sorted), appended to unmaps. */
 static int subtract(unsigned long s, unsigned long e, const struct interval *keep, size_t nkeep,
-		    struct restorer_range *unmaps, uint32_t *n)
+		    struct restorer_range *unmaps, uint32_t *n, uint32_t max)
 {
 	unsigned long cur = s;
 
@@ -263,7 +288,7 @@ static int subtract(unsigned long s, unsigned long e, const struct interval *kee
 		if (keep[k].end <= cur || keep[k].start >= e)
 			continue;
 		if (keep[k].start > cur) {
-			if (*n >= MAX_UNMAPS - 8)
+			if (*n >= max - 8)
 				return -E2BIG;
 			unmaps[(*n)++] = (struct restorer_range){ cur, keep[k].start - cur };
 		}
@@ -271,20 +296,50 @@ static int subtract(unsigned long s, unsigned long e, const struct interval *kee
 			cur = keep[k].end;
 	}
 	if (cur < e) {
-		if (*n >= MAX_UNMAPS - 8)
+		if (*n >= max - 8)
 			return -E2BIG;
 		unmaps[(*n)++] = (struct restorer_range){ cur, e - cur };
 	}
 	return 0;
 }
 
-static bool in_vdso(const MmEntry *mm, uint64_t vaddr)
+/* Whether the restorer maps e: kernel areas only as the vDSO proxy's. */
+static bool vma_restored(const VmaEntry *e, bool proxy)
 {
-	for (size_t i = 0; i < mm->n_vmas; i++)
-		if ((mm->vmas[i]->status & VMA_AREA_VDSO) && vaddr >= mm->vmas[i]->start &&
-		    vaddr < mm->vmas[i]->end)
-			return true;
-	return false;
+	return !(e->status & VMA_KERNEL_AREA) ||
+	       (proxy && (e->status & (VMA_AREA_VDSO | VMA_AREA_VVAR)));
+}
+
+/*
+ * What a mapping's fd is keyed by: the same file (or shared memory object)
+ * opened the same way is opened once for all its mappings.
+ */
+struct fd_key {
+	uint64_t shmid;
+	uint32_t fdflags;
+	bool anon;
+};
+
+static struct fd_key fd_key_of(const VmaEntry *e)
+{
+	bool anon = (e->status & VMA_ANON_SHARED) != 0;
+
+	return (struct fd_key){ e->shmid, anon ? 0 : e->fdflags, anon };
+}
+
+/* The slot of key in an open-addressing table of vma indexes (-1: free). */
+static size_t fd_slot(const MmEntry *mm, const long *table, size_t cap, struct fd_key key)
+{
+	size_t h = (size_t)((key.shmid * 0x9e3779b97f4a7c15ULL) ^ key.fdflags ^ key.anon) & (cap - 1);
+
+	while (table[h] >= 0) {
+		struct fd_key k = fd_key_of(mm->vmas[table[h]]);
+
+		if (k.shmid == key.shmid && k.fdflags == key.fdflags && k.anon == key.anon)
+			break;
+		h = (h + 1) & (cap - 1);
+	}
+	return h;
 }
 
 int restore_prepare_and_jump(int idx)
@@ -300,7 +355,10 @@ int restore_prepare_and_jump(int idx)
 	int32_t *close_fds;
 	uint64_t *auxv;
 	struct self_map *self = NULL;
-	int nself = 0, keep[MAX_KEEP], nkeep = 0, vma_keep[MAX_KEEP], exe_keep = -1, pages_keep;
+	int nself = 0, *keep, nkeep = 0, *vma_keep, exe_keep = -1, pages_keep;
+	size_t keep_cap = mm->n_vmas + 3, table_cap = 16;
+	long *table;
+	uint32_t max_unmaps;
 	unsigned long base, scratch, threads_area = 0;
 	struct vdso_proxy vp = { 0 };
 	uint8_t *siginfo_area = NULL;
@@ -308,11 +366,20 @@ int restore_prepare_and_jump(int idx)
 	char name[64];
 	int ret;
 
-	if (mm->n_vmas >= MAX_KEEP - 2) {
-		pr_err("pid %u has %zu mappings: too many\n", t->pe->pid, mm->n_vmas);
-		return -E2BIG;
-	}
-	/* the restorer's fds: the pages image, mapped files, the exe */
+	ret = check_vma_order(t);
+	if (ret)
+		return ret;
+	/* the restorer's fds: the pages image, mapped files (each file opened
+	 * once per way of opening it), shared memory, the exe; on failure the
+	 * task ends, and these with it */
+	while (table_cap < 2 * mm->n_vmas + 2)
+		table_cap *= 2;
+	keep = calloc(keep_cap, sizeof(*keep));
+	vma_keep = calloc(mm->n_vmas + 1, sizeof(*vma_keep));
+	table = malloc(table_cap * sizeof(*table));
+	if (!keep || !vma_keep || !table)
+		return -ENOMEM;
+	memset(table, 0xff, table_cap * sizeof(*table));
 	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
 	keep[nkeep] = openat(images_dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (keep[nkeep] < 0) {
@@ -322,16 +389,17 @@ int restore_prepare_and_jump(int idx)
 	pages_keep = nkeep++;
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *e = mm->vmas[i];
+		size_t h;
 
 		vma_keep[i] = -1;
 		if (!(e->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
 			continue;
-		for (size_t j = 0; j < i; j++)
-			if (vma_keep[j] >= 0 && mm->vmas[j]->shmid == e->shmid &&
-			    mm->vmas[j]->fdflags == e->fdflags)
-				vma_keep[i] = vma_keep[j];
-		if (vma_keep[i] >= 0)
+		h = fd_slot(mm, table, table_cap, fd_key_of(e));
+		if (table[h] >= 0) {
+			vma_keep[i] = vma_keep[table[h]];
 			continue;
+		}
+		table[h] = (long)i;
 		keep[nkeep] = open_file_id((uint32_t)e->shmid, e->has_fdflags ? (int)e->fdflags : O_RDONLY);
 		if (keep[nkeep] < 0)
 			return keep[nkeep];
@@ -340,15 +408,16 @@ int restore_prepare_and_jump(int idx)
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *e = mm->vmas[i];
 		struct rshmem *m;
+		size_t h;
 
 		if (!(e->status & VMA_ANON_SHARED) || !e->shmid)
 			continue;
-		for (size_t j = 0; j < i; j++)
-			if (vma_keep[j] >= 0 && mm->vmas[j]->shmid == e->shmid &&
-			    (mm->vmas[j]->status & VMA_ANON_SHARED))
-				vma_keep[i] = vma_keep[j];
-		if (vma_keep[i] >= 0)
+		h = fd_slot(mm, table, table_cap, fd_key_of(e));
+		if (table[h] >= 0) {
+			vma_keep[i] = vma_keep[table[h]];
 			continue;
+		}
+		table[h] = (long)i;
 		m = shmem_of(e->shmid);
 		if (!m || m->fd < 0) {
 			pr_err("shared memory %llu of pid %u was not created\n",
@@ -367,11 +436,18 @@ int restore_prepare_and_jump(int idx)
 		exe_keep = nkeep++;
 	}
 
-	/* sizes */
+	free(table);
+
+	/* sizes: criu's mappings to unmap are pieces of its own mappings
+	 * around the ones to keep (the premapped ones among them) */
+	ret = read_self_maps(&self, &nself);
+	if (ret)
+		return ret;
+	max_unmaps = (uint32_t)(nself + mm->n_vmas + 64);
 	blob_size = (blob_mem_size(&restorer_blob) + psz - 1) & ~(psz - 1);
 	args_size = sizeof(*args) + mm->n_vmas * sizeof(*vmas) + t->npm * sizeof(*pages) +
-		    MAX_UNMAPS * sizeof(*unmaps) + MAX_MOVES * sizeof(*moves) +
-		    MAX_KEEP * sizeof(*close_fds) + (mm->n_mm_saved_auxv + 2) * sizeof(*auxv) + 64 +
+		    max_unmaps * sizeof(*unmaps) + MAX_MOVES * sizeof(*moves) +
+		    keep_cap * sizeof(*close_fds) + (mm->n_mm_saved_auxv + 2) * sizeof(*auxv) + 64 +
 		    t->pe->n_threads * (sizeof(struct restorer_thread) + RESTORER_THREAD_STACK + 16) +
 		    count_siginfos(t) * RESTORER_SIGINFO_SIZE + 64 +
 		    seccomp_bytes() * (t->pe->n_threads + 1) + 4096 +
@@ -382,9 +458,6 @@ int restore_prepare_and_jump(int idx)
 	/* plus room to park the vDSO block when it must move over itself */
 	total = blob_size + args_size + 64 * psz;
 
-	ret = read_self_maps(&self, &nself);
-	if (ret)
-		return ret;
 	base = find_hole(mm, self, nself, total, NULL, 0);
 	free(self);
 	self = NULL;
@@ -431,9 +504,9 @@ int restore_prepare_and_jump(int idx)
 	vmas = (struct restorer_vma *)(args + 1);
 	pages = (struct restorer_pages *)(vmas + mm->n_vmas);
 	unmaps = (struct restorer_range *)(pages + t->npm);
-	moves = (struct restorer_move *)(unmaps + MAX_UNMAPS);
+	moves = (struct restorer_move *)(unmaps + max_unmaps);
 	close_fds = (int32_t *)(moves + MAX_MOVES);
-	auxv = (uint64_t *)(((uintptr_t)(close_fds + MAX_KEEP) + 7) & ~(uintptr_t)7);
+	auxv = (uint64_t *)(((uintptr_t)(close_fds + keep_cap) + 7) & ~(uintptr_t)7);
 	{
 		struct restorer_thread *ths =
 			(struct restorer_thread *)(((uintptr_t)(auxv + mm->n_mm_saved_auxv + 2) + 15) &
@@ -464,8 +537,7 @@ int restore_prepare_and_jump(int idx)
 		const VmaEntry *e = mm->vmas[i];
 		struct restorer_vma *v;
 
-		if ((e->status & VMA_KERNEL_AREA) &&
-		    !(vp.on && (e->status & (VMA_AREA_VDSO | VMA_AREA_VVAR))))
+		if (!vma_restored(e, vp.on))
 			continue;
 		if (e->end <= e->start || (e->start | e->end) & (psz - 1)) {
 			pr_err("mm-%u.img: bad mapping %llx-%llx\n", t->pe->pid,
@@ -505,9 +577,9 @@ int restore_prepare_and_jump(int idx)
 		const PagemapEntry *pe = t->pm[i];
 		uint64_t nr = pe->has_nr_pages && pe->nr_pages ? pe->nr_pages : pe->compat_nr_pages;
 		uint64_t len = nr * psz, end = pe->vaddr + len;
-		bool inside = false;
+		long vi = vma_index(mm, pe->vaddr);
 
-		if (!vp.on && in_vdso(mm, pe->vaddr)) {
+		if (!vp.on && vi >= 0 && (mm->vmas[vi]->status & VMA_AREA_VDSO)) {
 			off += len; /* the kernel's own vDSO is used as is */
 			continue;
 		}
@@ -518,15 +590,13 @@ int restore_prepare_and_jump(int idx)
 			       t->pe->pid);
 			return -EOPNOTSUPP;
 		}
-		for (uint32_t k = 0; k < args->nr_vmas && !inside; k++)
-			inside = pe->vaddr >= vmas[k].addr && end <= vmas[k].addr + vmas[k].len &&
-				 end > pe->vaddr;
-		if (!inside) {
+		if (vi < 0 || end > mm->vmas[vi]->end || end <= pe->vaddr ||
+		    !vma_restored(mm->vmas[vi], vp.on)) {
 			pr_err("pagemap-%u.img: pages at %llx (%llu) are outside every mapping\n",
 			       t->pe->pid, (unsigned long long)pe->vaddr, (unsigned long long)nr);
 			return -EINVAL;
 		}
-		if (!premapped_page(t, pe->vaddr)) {
+		if (!(t->premap && t->premap[vi])) {
 			pages[args->task.nr_pages++] = (struct restorer_pages){ pe->vaddr, len, off };
 			status[idx].pages_restored += nr;
 		}
@@ -684,7 +754,7 @@ int restore_prepare_and_jump(int idx)
 		for (int i = 0; i < nself && !ret; i++)
 			if (!is_kernel_map(self[i].name))
 				ret = subtract(self[i].start, self[i].end, keep, nk, unmaps,
-					       &args->task.nr_unmaps);
+					       &args->task.nr_unmaps, max_unmaps);
 		free(keep);
 		if (ret) {
 			free(self);
