@@ -130,7 +130,9 @@ $(LIBCRIU_A): $(LIBCRIU_OBJS)
 	@rm -f $@
 	$(CROSS_COMPILE)ar rcs $@ $^
 
-$(BUILD)/criu.pc: Makefile
+# regenerated each time: PREFIX and LIBDIR may differ from the last install
+.PHONY: $(BUILD)/criu.pc
+$(BUILD)/criu.pc:
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 		'Name: criu' 'Description: RPC client library of criu (checkpoint/restore)' \
 		'Version: $(VERSION)' 'Requires.private: libprotobuf-c' \

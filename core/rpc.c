@@ -9,7 +9,8 @@
  * result back through a pipe; the session process only answers.  One
  * exception: a restore with rst_sibling over swrk runs in the swrk process
  * itself, so that the restored root (cloned with CLONE_PARENT) becomes the
- * client's child; the session ends after it.  `criu service` forks one
+ * client's child; the session ends after it.  A session also ends after
+ * any request without keep_open, as upstream's does.  `criu service` forks one
  * session process per connection; rst_sibling is refused there, since the
  * root would become the service's child, not the client's.
  */
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "dump.h"
 #include "log.h"
 #include "options.h"
 #include "proto/rpc.pb-c.h"
@@ -593,8 +595,7 @@ static int serve_session(int sk, enum session_kind kind)
 		}
 		if (send_resp(sk, &resp))
 			ret = 1;
-		if (!req->keep_open && req->type != CRIU_REQ_TYPE__VERSION &&
-		    req->type != CRIU_REQ_TYPE__FEATURE_CHECK)
+		if (!req->keep_open)
 			last = true;
 		criu_req__free_unpacked(req, NULL);
 		if (ret || last)
@@ -673,6 +674,8 @@ int cmd_service(void)
 		return 1;
 	}
 	pr_info("criu service listens on %s\n", path);
+	dump_status_fd_ready();
+	/* sessions are reaped at each accept; their own children are theirs */
 	for (;;) {
 		int c = accept4(sk, NULL, NULL, SOCK_CLOEXEC);
 		pid_t pid;

@@ -280,14 +280,25 @@ static int exchange(CriuReq *req, CriuResp **resp, enum criu_service_comm comm)
 	struct conn c;
 	int ret;
 
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+
 	*resp = NULL;
+	/* the swrk we start must stay ours to wait for, whatever the caller did to SIGCHLD */
+	if (comm == CRIU_COMM_BIN)
+		sigaction(SIGCHLD, &dfl, &old);
 	ret = open_conn(&c, comm);
-	if (ret)
-		return ret;
-	ret = send_req(c.sk, req);
-	if (!ret)
-		ret = recv_resp(c.sk, resp);
-	close_conn(&c, comm);
+	if (!ret) {
+		ret = send_req(c.sk, req);
+		if (!ret)
+			ret = recv_resp(c.sk, resp);
+		close_conn(&c, comm);
+	}
+	if (comm == CRIU_COMM_BIN) {
+		int err = errno;
+
+		sigaction(SIGCHLD, &old, NULL);
+		errno = err;
+	}
 	if (ret)
 		return ret;
 	if ((*resp)->type != req->type) {

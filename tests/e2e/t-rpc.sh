@@ -24,6 +24,9 @@ timeout 250 "$test_bin" bin "$crbin" "$prog" "$PWD/bin" || {
 svc=$!
 for _ in $(seq 500); do [ -S criu.sock ] && break; sleep 0.01; done
 [ -S criu.sock ] || fail "criu service did not listen on criu.sock"
+# a client of uid 65534 must reach the socket, and be refused what it asks
+chmod 0711 . sk
+chmod 0777 criu.sock
 [ "$(cat service.pid)" = "$svc" ] || fail "service pidfile has '$(cat service.pid)', want $svc"
 timeout 250 "$test_bin" sk "$PWD/criu.sock" "$crbin" "$prog" "$PWD/sk" || {
 	cat sk/*.log service.log 2>/dev/null | tail -30

@@ -8,6 +8,7 @@
  * exits 0 when all passed.  Only processes started here are signalled.
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -179,16 +180,17 @@ static void dump_opts(int dirfd, pid_t pid, int leave_running)
 	criu_set_log_level(4);
 }
 
-/* A request over a raw swrk connection: the answer, or dies. */
-static CriuResp *raw_swrk(CriuReq *req)
+/*
+ * Requests over one raw swrk connection: the answer to each (resps[i]), or
+ * dies.  The last request goes without keep_open: swrk must end after it.
+ */
+static void raw_swrk_session(CriuReq **reqs, CriuResp **resps, int nr)
 {
 	int sks[2];
 	char fd[16];
 	pid_t pid;
-	size_t len = criu_req__get_packed_size(req);
 	uint8_t buf[4096];
 	ssize_t n;
-	CriuResp *resp;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sks))
 		die("socketpair: %s", strerror(errno));
@@ -201,19 +203,33 @@ static CriuResp *raw_swrk(CriuReq *req)
 	}
 	started[nr_started++] = pid;
 	close(sks[1]);
-	if (len > sizeof(buf))
-		die("request too big");
-	criu_req__pack(req, buf);
-	if (send(sks[0], buf, len, 0) != (ssize_t)len)
-		die("send to swrk: %s", strerror(errno));
-	n = recv(sks[0], buf, sizeof(buf), 0);
-	if (n <= 0)
-		die("no answer from swrk");
-	resp = criu_resp__unpack(NULL, (size_t)n, buf);
-	if (!resp)
-		die("undecodable answer from swrk");
+	for (int i = 0; i < nr; i++) {
+		size_t len = criu_req__get_packed_size(reqs[i]);
+
+		if (len > sizeof(buf))
+			die("request too big");
+		criu_req__pack(reqs[i], buf);
+		if (send(sks[0], buf, len, 0) != (ssize_t)len)
+			die("send to swrk: %s", strerror(errno));
+		n = recv(sks[0], buf, sizeof(buf), 0);
+		if (n <= 0)
+			die("no answer from swrk to request %d", i);
+		resps[i] = criu_resp__unpack(NULL, (size_t)n, buf);
+		if (!resps[i])
+			die("undecodable answer from swrk");
+	}
+	/* without keep_open, swrk closes its end: we read the end of the stream */
+	if (recv(sks[0], buf, sizeof(buf), 0) != 0)
+		die("swrk did not end its session after a request without keep_open");
 	close(sks[0]);
 	wait_child(pid);
+}
+
+static CriuResp *raw_swrk(CriuReq *req)
+{
+	CriuResp *resp;
+
+	raw_swrk_session(&req, &resp, 1);
 	return resp;
 }
 
@@ -225,6 +241,50 @@ static pid_t free_pid(void)
 		_exit(0);
 	wait_child(pid);
 	return pid;
+}
+
+/*
+ * Over the service (which runs as root): a client of uid 65534 may not dump
+ * a process of root's, and is refused a restore.
+ */
+static void non_root_client(int dirfd)
+{
+	pid_t target = start_prog("p3"), child;
+	int st;
+
+	child = fork();
+	if (child == 0) {
+		int ret;
+
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		dump_opts(dirfd, target, 1);
+		errno = 0;
+		ret = criu_dump();
+		if (ret != -EBADE || errno != EPERM) {
+			printf("FAIL: dump of root's %d by uid 65534: %d errno %d\n", target, ret,
+			       errno);
+			_exit(1);
+		}
+		criu_init_opts();
+		criu_set_images_dir_fd(dirfd);
+		ret = criu_restore();
+		if (ret != -EBADE || errno != EPERM) {
+			printf("FAIL: restore by uid 65534: %d errno %d\n", ret, errno);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	started[nr_started++] = child;
+	st = wait_child(child);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		die("the uid 65534 client failed (status 0x%x)", st);
+	if (kill(target, 0))
+		die("pid %d is gone after a refused dump", target);
+	ok("a uid 65534 client may not dump root's process nor restore");
+	kill(target, SIGKILL);
+	wait_child(target);
 }
 
 int main(int argc, char **argv)
@@ -304,7 +364,9 @@ int main(int argc, char **argv)
 	if (getppid() == p1)
 		die("confused");
 	kill(p1, SIGTERM);
-	st = wait_child(p1);
+	/* a plain waitpid, as a caller would: no __WALL */
+	if (waitpid(p1, &st, 0) != p1)
+		die("waitpid of the restored child %d: %s", p1, strerror(errno));
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		die("restored child %d ended with status 0x%x", p1, st);
 	expect_pass("p1");
@@ -362,9 +424,36 @@ int main(int argc, char **argv)
 		printf("   cr_errmsg: %s\n", resp->cr_errmsg);
 		criu_resp__free_unpacked(resp, NULL);
 		ok("cr_errno and cr_errmsg of a failed dump over raw swrk");
+
+		{
+			CriuReq v = CRIU_REQ__INIT, f = CRIU_REQ__INIT, c = CRIU_REQ__INIT;
+			CriuFeatures want = CRIU_FEATURES__INIT;
+			CriuReq *reqs[] = { &v, &f, &c };
+			CriuResp *resps[3];
+
+			v.type = CRIU_REQ_TYPE__VERSION;
+			v.has_keep_open = v.keep_open = true;
+			f.type = CRIU_REQ_TYPE__FEATURE_CHECK;
+			f.has_keep_open = f.keep_open = true;
+			want.has_mem_track = true;
+			want.mem_track = true;
+			f.features = &want;
+			c.type = CRIU_REQ_TYPE__CHECK;
+			raw_swrk_session(reqs, resps, 3);
+			if (!resps[0]->success || !resps[0]->version ||
+			    resps[0]->version->minor_number != 1)
+				die("VERSION over a kept connection");
+			if (!resps[1]->success || !resps[1]->features ||
+			    !resps[1]->features->has_mem_track || resps[1]->features->mem_track)
+				die("FEATURE_CHECK: mem_track should be answered, and false");
+			if (!resps[2]->success || resps[2]->type != CRIU_REQ_TYPE__CHECK)
+				die("CHECK after two kept requests");
+			for (int i = 0; i < 3; i++)
+				criu_resp__free_unpacked(resps[i], NULL);
+			ok("keep_open: version, feature check and check on one connection");
+		}
 	} else {
-		/* the service refuses rst_sibling, which only swrk can honour */
-		criu_set_service_comm(CRIU_COMM_SK);
+		non_root_client(d1);
 	}
 	criu_free_opts();
 	printf("PASS\n");
