@@ -31,6 +31,7 @@
 #include "dump.h"
 #include "log.h"
 #include "options.h"
+#include "proc.h"
 #include "proto/rpc.pb-c.h"
 
 #define DEFAULT_SERVICE_ADDRESS "/var/run/criu_service.socket"
@@ -208,6 +209,26 @@ static int owned_by(pid_t pid, uid_t uid)
 	return owned;
 }
 
+/*
+ * Whether pid and every process below it belong to uid.  The tree can still
+ * change before dump freezes it; dump itself runs with criu's rights.
+ */
+static int tree_owned_by(pid_t pid, uid_t uid, int depth)
+{
+	pid_t *kids = NULL;
+	int n = 0, owned;
+
+	if (!owned_by(pid, uid))
+		return 0;
+	if (depth > 64 || proc_list_children(pid, &kids, &n))
+		return 0;
+	owned = 1;
+	for (int i = 0; i < n && owned; i++)
+		owned = tree_owned_by(kids[i], uid, depth + 1);
+	free(kids);
+	return owned;
+}
+
 /* Fills the global opts for cmd from the request; 0, or -1 with res filled. */
 static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct ucred *cr,
 			 enum session_kind kind, struct cmd_result *res)
@@ -269,9 +290,11 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 			result_error(res, "pid %d is not a process", opts.pid);
 			return -1;
 		}
-		if (cr->uid != 0 && !owned_by(opts.pid, cr->uid)) {
+		if (cr->uid != 0 && !tree_owned_by(opts.pid, cr->uid, 0)) {
 			set_cr_errno(EPERM);
-			result_error(res, "client uid %u may not dump pid %d: it is not the owner",
+			result_error(res,
+				     "client uid %u may not dump the tree of pid %d: it does not "
+				     "own every process of it",
 				     cr->uid, opts.pid);
 			return -1;
 		}
@@ -641,10 +664,13 @@ static int write_service_pidfile(void)
 	return 0;
 }
 
-static void reap_sessions(void)
+static void reap_sessions(int sig)
 {
+	int saved_errno = errno;
+
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	errno = saved_errno;
 }
 
 int cmd_service(void)
@@ -673,14 +699,18 @@ int cmd_service(void)
 		close(sk);
 		return 1;
 	}
+	{
+		/* sessions are reaped as they end; each restores the default for its workers */
+		struct sigaction sa = { .sa_handler = reap_sessions, .sa_flags = SA_RESTART };
+
+		sigaction(SIGCHLD, &sa, NULL);
+	}
 	pr_info("criu service listens on %s\n", path);
 	dump_status_fd_ready();
-	/* sessions are reaped at each accept; their own children are theirs */
 	for (;;) {
 		int c = accept4(sk, NULL, NULL, SOCK_CLOEXEC);
 		pid_t pid;
 
-		reap_sessions();
 		if (c < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -689,6 +719,7 @@ int cmd_service(void)
 		}
 		pid = fork();
 		if (pid == 0) {
+			signal(SIGCHLD, SIG_DFL);
 			close(sk);
 			_exit(serve_session(c, SESSION_SERVICE));
 		}

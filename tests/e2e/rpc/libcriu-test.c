@@ -427,9 +427,13 @@ int main(int argc, char **argv)
 
 		{
 			CriuReq v = CRIU_REQ__INIT, f = CRIU_REQ__INIT, c = CRIU_REQ__INIT;
+			CriuReq cd = CRIU_REQ__INIT, cc = CRIU_REQ__INIT;
+			CriuOpts co = CRIU_OPTS__INIT;
 			CriuFeatures want = CRIU_FEATURES__INIT;
-			CriuReq *reqs[] = { &v, &f, &c };
-			CriuResp *resps[3];
+			CriuReq *reqs[] = { &v, &f, &cd, &cc, &c };
+			CriuResp *resps[5];
+			char img[512];
+			struct stat sb;
 
 			v.type = CRIU_REQ_TYPE__VERSION;
 			v.has_keep_open = v.keep_open = true;
@@ -438,19 +442,36 @@ int main(int argc, char **argv)
 			want.has_mem_track = true;
 			want.mem_track = true;
 			f.features = &want;
+			/* each command in its own worker: the session goes on after them */
+			co.images_dir_fd = make_dir("cpu");
+			cd.type = CRIU_REQ_TYPE__CPUINFO_DUMP;
+			cd.has_keep_open = cd.keep_open = true;
+			cd.opts = &co;
+			cc.type = CRIU_REQ_TYPE__CPUINFO_CHECK;
+			cc.has_keep_open = cc.keep_open = true;
+			cc.opts = &co;
 			c.type = CRIU_REQ_TYPE__CHECK;
-			raw_swrk_session(reqs, resps, 3);
+			raw_swrk_session(reqs, resps, 5);
 			if (!resps[0]->success || !resps[0]->version ||
 			    resps[0]->version->minor_number != 1)
 				die("VERSION over a kept connection");
 			if (!resps[1]->success || !resps[1]->features ||
 			    !resps[1]->features->has_mem_track || resps[1]->features->mem_track)
 				die("FEATURE_CHECK: mem_track should be answered, and false");
-			if (!resps[2]->success || resps[2]->type != CRIU_REQ_TYPE__CHECK)
-				die("CHECK after two kept requests");
-			for (int i = 0; i < 3; i++)
+			path_of(img, sizeof(img), "cpu/cpuinfo.img");
+			if (!resps[2]->success || stat(img, &sb))
+				die("CPUINFO_DUMP: success %d, %s %s", resps[2]->success, img,
+				    stat(img, &sb) ? "missing" : "there");
+			if (!resps[3]->success)
+				die("CPUINFO_CHECK of this CPU's own image: %s",
+				    resps[3]->cr_errmsg ? resps[3]->cr_errmsg : "failed");
+			if (!resps[4]->success || resps[4]->type != CRIU_REQ_TYPE__CHECK)
+				die("CHECK after four kept requests");
+			for (int i = 0; i < 5; i++)
 				criu_resp__free_unpacked(resps[i], NULL);
-			ok("keep_open: version, feature check and check on one connection");
+			close(co.images_dir_fd);
+			ok("keep_open: version, feature check, cpuinfo dump and check, check "
+			   "on one connection");
 		}
 	} else {
 		non_root_client(d1);
