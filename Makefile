@@ -91,7 +91,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 # Generated headers are kept, not treated as intermediate files.
 .SECONDARY:
 
-all: criu
+all: criu libcriu
 ifeq ($(ARCH),$(HOST_ARCH))
 	@ln -sf $(BUILD)/criu criu
 endif
@@ -100,6 +100,43 @@ criu: $(BUILD)/criu
 
 $(BUILD)/criu: $(CORE_OBJS)
 	$(CC) $(STATIC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# libcriu, the RPC client (lib/c): position-independent objects of its own,
+# with the generated rpc.pb-c.c, as a shared and a static library.
+LIBCRIU_SOVER := 2
+LIBCRIU_OBJS := $(BUILD)/lib/c/criu.pic.o $(BUILD)/lib/c/rpc.pb-c.pic.o
+LIBCRIU_SO := $(BUILD)/libcriu.so.$(LIBCRIU_SOVER)
+LIBCRIU_A := $(BUILD)/libcriu.a
+
+.PHONY: libcriu
+libcriu: $(LIBCRIU_SO) $(BUILD)/libcriu.so $(LIBCRIU_A)
+
+$(BUILD)/lib/c/criu.pic.o: lib/c/criu.c lib/c/criu.h $(GEN)/proto/rpc.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -Ilib/c -c -o $@ $<
+
+$(BUILD)/lib/c/rpc.pb-c.pic.o: $(GEN)/proto/rpc.pb-c.c $(GEN)/proto/rpc.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-error -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(LIBCRIU_SO): $(LIBCRIU_OBJS) lib/c/libcriu.map
+	$(CC) -shared $(CFLAGS) -Wl,-soname,libcriu.so.$(LIBCRIU_SOVER) \
+		-Wl,--version-script=lib/c/libcriu.map -o $@ $(LIBCRIU_OBJS) -lprotobuf-c
+
+$(BUILD)/libcriu.so: $(LIBCRIU_SO)
+	@ln -sf libcriu.so.$(LIBCRIU_SOVER) $@
+
+$(LIBCRIU_A): $(LIBCRIU_OBJS)
+	@rm -f $@
+	$(CROSS_COMPILE)ar rcs $@ $^
+
+# regenerated each time: PREFIX and LIBDIR may differ from the last install
+.PHONY: $(BUILD)/criu.pc
+$(BUILD)/criu.pc:
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: criu' 'Description: RPC client library of criu (checkpoint/restore)' \
+		'Version: $(VERSION)' 'Requires.private: libprotobuf-c' \
+		'Libs: -L$${libdir} -lcriu' 'Cflags: -I$${includedir}/criu' >$@
 
 $(BUILD)/libcriu-core.a: $(LIB_OBJS)
 	@rm -f $@
@@ -143,6 +180,12 @@ $(BUILD)/tests/e2e/tools/%: tests/e2e/tools/%.c $(BUILD)/libcriu-core.a
 	@mkdir -p $(dir $@)
 	$(CC) $(STATIC) $(CFLAGS) -Icpuinfo -o $@ $< $(BUILD)/libcriu-core.a $(LDLIBS)
 
+# The libcriu client test (tests/e2e/t-rpc.sh runs it), linked with libcriu.a.
+LIBCRIU_TEST := $(BUILD)/tests/e2e/rpc/libcriu-test
+$(LIBCRIU_TEST): tests/e2e/rpc/libcriu-test.c lib/c/criu.h $(LIBCRIU_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(STATIC) $(CFLAGS) -Ilib/c -o $@ $< $(LIBCRIU_A) -lprotobuf-c
+
 # Runs every unit test binary; prints one summary line.
 unit-test: unit-build
 	@ARCH=$(ARCH) RUNNER="$(RUNNER)" BUILD=$(BUILD) \
@@ -159,7 +202,7 @@ test: deps
 	$(MAKE) cross-test
 	@echo "make test: all parts passed"
 
-e2e-test: all e2e-progs $(E2E_TOOLS)
+e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST)
 	@BUILD=$(BUILD) tests/e2e/run.sh
 
 # The main job, end to end: dump a running counter, show, restore.
@@ -213,10 +256,18 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR := $(PREFIX)/sbin
 MANDIR := $(PREFIX)/share/man
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
 
-install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+install: all $(BUILD)/criu.pc
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/criu
 	install -m 0755 $(BUILD)/criu $(DESTDIR)$(SBINDIR)/criu
+	install -m 0755 $(LIBCRIU_SO) $(DESTDIR)$(LIBDIR)/libcriu.so.$(LIBCRIU_SOVER)
+	ln -sf libcriu.so.$(LIBCRIU_SOVER) $(DESTDIR)$(LIBDIR)/libcriu.so
+	install -m 0644 $(LIBCRIU_A) $(DESTDIR)$(LIBDIR)/libcriu.a
+	install -m 0644 lib/c/criu.h $(DESTDIR)$(INCLUDEDIR)/criu/criu.h
+	install -m 0644 $(BUILD)/criu.pc $(DESTDIR)$(LIBDIR)/pkgconfig/criu.pc
 	install -m 0644 docs/criu.8 $(DESTDIR)$(MANDIR)/man8/criu.8
 
 clean:

@@ -90,6 +90,8 @@ static int seize_one(pid_t pid, int parent)
 	ret = compel_probe_task(pid, &info);
 	if (ret) {
 		pr_err("process %d: %s\n", pid, ret == -ESRCH ? "no such process" : strerror(-ret));
+		if (parent < 0)
+			set_cr_errno(-ret);
 		return ret;
 	}
 	t = &tree[nr_tasks];

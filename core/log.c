@@ -12,6 +12,9 @@ static int log_fd = STDERR_FILENO;
 static int log_dirfd = AT_FDCWD;
 static char log_path[4096];
 static struct timespec log_start;
+/* for RPC answers: the last error logged and the errno a failure stands for */
+static char first_error[1024], last_error[1024];
+static int cr_errno;
 
 static int log_open(const char *path)
 {
@@ -80,6 +83,21 @@ void log_printf(int level, const char *file, int line, const char *fmt, ...)
 	va_list args;
 	int fd = log_fd;
 
+	if (level == LOG_ERROR) {
+		size_t len;
+
+		va_start(args, fmt);
+		vsnprintf(last_error, sizeof(last_error), fmt, args);
+		va_end(args);
+		errno = saved_errno;
+		if (!strncmp(last_error, "Error: ", 7))
+			memmove(last_error, last_error + 7, strlen(last_error + 7) + 1);
+		len = strlen(last_error);
+		while (len && last_error[len - 1] == '\n')
+			last_error[--len] = '\0';
+		if (!first_error[0])
+			memcpy(first_error, last_error, len + 1);
+	}
 	if (level > log_level || log_fd < 0)
 		return;
 	/* Results the user asked for go to stdout, whatever the log file. */
@@ -145,4 +163,33 @@ void log_peak_rss(void)
 		if (!strncmp(line, "VmHWM:", 6))
 			pr_info("peak RSS %s", line + 6 + strspn(line + 6, " \t"));
 	fclose(f);
+}
+
+const char *log_last_error(void)
+{
+	return last_error[0] ? last_error : NULL;
+}
+
+const char *log_first_error(void)
+{
+	return first_error[0] ? first_error : NULL;
+}
+
+void log_reset_last_error(void)
+{
+	first_error[0] = '\0';
+	last_error[0] = '\0';
+	cr_errno = 0;
+}
+
+void set_cr_errno(int err)
+{
+	/* the first cause counts, not the cleanup errors that follow it */
+	if (!cr_errno)
+		cr_errno = err;
+}
+
+int get_cr_errno(void)
+{
+	return cr_errno;
 }

@@ -29,8 +29,8 @@ static const struct command_entry commands[] = {
 	{ CMD_RESTORE, "restore", cmd_restore, true },
 	{ CMD_PAGE_SERVER, "page-server", NULL, true },
 	{ CMD_EXEC, "exec", cmd_exec, false },
-	{ CMD_SERVICE, "service", NULL, true },
-	{ CMD_SWRK, "swrk", NULL, true },
+	{ CMD_SERVICE, "service", cmd_service, false },
+	{ CMD_SWRK, "swrk", cmd_swrk, false },
 	{ CMD_DEDUP, "dedup", NULL, true },
 };
 

@@ -82,6 +82,7 @@ static int check_pids_free(void)
 				st.comm[0] = '\0';
 			pr_err("PID %u is taken by a running process (%s): restore needs it free\n", pid,
 			       st.comm);
+			set_cr_errno(EEXIST);
 			return -EEXIST;
 		}
 	return 0;
@@ -615,6 +616,8 @@ static void write_stats(uint32_t forking, uint32_t total)
 	img_close(img);
 }
 
+pid_t restored_root_pid;
+
 int cmd_restore(void)
 {
 	struct timespec t0;
@@ -685,6 +688,7 @@ int cmd_restore(void)
 	write_stats(forking, us_since(&t0));
 	log_peak_rss();
 	pr_info("restored %d processes\n", nr_tasks);
+	restored_root_pid = root;
 	if (write_pidfile(pidfile_fd, root))
 		return 1;
 	dump_status_fd_ready();

@@ -14,6 +14,12 @@ int cmd_cpuinfo_check(void);
 int cmd_exec(void);
 int cmd_dump(void);
 int cmd_restore(void);
+/* the RPC commands (core/rpc.c): a session on opts.swrk_fd, a listening socket */
+int cmd_swrk(void);
+int cmd_service(void);
+/* the pid of the root cmd_restore() restored last, for the RPC answer */
+#include <sys/types.h>
+extern pid_t restored_root_pid;
 
 /*
  * cpuinfo hooks for dump, restore and show (cpuinfo/).

@@ -26,6 +26,19 @@ void log_peak_rss(void);
 /* Switches to a per-pid file "<path>.<pid>" when --log-pid was given. */
 int log_reopen_for_pid(int pid);
 
+/*
+ * What an RPC answer reports of a failure: the text of the last error logged
+ * (without "Error: " and the newline; NULL if none) and the errno a failure
+ * stands for (set_cr_errno: ESRCH for a pid that is not there, EEXIST for a
+ * pid that is taken; 0 if nobody said).
+ */
+const char *log_last_error(void);
+/* the first error logged since log_reset_last_error(): usually the cause */
+const char *log_first_error(void);
+void log_reset_last_error(void);
+void set_cr_errno(int err);
+int get_cr_errno(void);
+
 void log_printf(int level, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
