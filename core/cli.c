@@ -891,3 +891,32 @@ int opts_open_in_work_dir(const char *path, int flags, mode_t mode)
 	errno = err;
 	return fd;
 }
+
+int opts_open_pidfile(void)
+{
+	int fd;
+
+	if (!opts.pidfile)
+		return -1;
+	fd = opts_open_in_work_dir(opts.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		pr_perror("can't create the pidfile %s", opts.pidfile);
+	return fd;
+}
+
+int opts_write_pidfile(int fd, pid_t pid)
+{
+	char buf[32];
+	int n;
+
+	if (fd < 0)
+		return opts.pidfile ? -1 : 0;
+	n = snprintf(buf, sizeof(buf), "%d", pid);
+	if (write(fd, buf, (size_t)n) != n) {
+		pr_perror("can't write the pidfile %s", opts.pidfile);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}

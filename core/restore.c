@@ -557,40 +557,6 @@ static int finish_task(int idx)
 								   : COMPEL_LEAVE_AS_FOUND);
 }
 
-/*
- * --pidfile, relative to the work dir: created before anything is
- * restored, so that a path that cannot be written fails the restore while
- * nothing runs yet; the pid is written at the end.
- */
-static int open_pidfile(void)
-{
-	int fd;
-
-	if (!opts.pidfile)
-		return -1;
-	fd = opts_open_in_work_dir(opts.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		pr_perror("can't create the pidfile %s", opts.pidfile);
-	return fd;
-}
-
-static int write_pidfile(int fd, pid_t pid)
-{
-	char buf[32];
-	int n;
-
-	if (fd < 0)
-		return 0;
-	n = snprintf(buf, sizeof(buf), "%d", pid);
-	if (write(fd, buf, (size_t)n) != n) {
-		pr_perror("can't write the pidfile %s", opts.pidfile);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 /* stats-restore, as upstream writes it. */
 static void write_stats(uint32_t forking, uint32_t total)
 {
@@ -643,7 +609,7 @@ int cmd_restore(void)
 		ret = check_pids_free();
 	if (ret)
 		return 1;
-	pidfile_fd = open_pidfile();
+	pidfile_fd = opts_open_pidfile();
 	if (opts.pidfile && pidfile_fd < 0)
 		return 1;
 	/* a task orphaned while the restore fails comes to us, to be killed */
@@ -689,7 +655,7 @@ int cmd_restore(void)
 	log_peak_rss();
 	pr_info("restored %d processes\n", nr_tasks);
 	restored_root_pid = root;
-	if (write_pidfile(pidfile_fd, root))
+	if (opts_write_pidfile(pidfile_fd, root))
 		return 1;
 	dump_status_fd_ready();
 	if (opts.restore_detached || opts.restore_sibling)

@@ -642,28 +642,6 @@ int cmd_swrk(void)
 	return serve_session(sk, SESSION_SWRK);
 }
 
-static int write_service_pidfile(void)
-{
-	char buf[32];
-	int fd, n;
-
-	if (!opts.pidfile)
-		return 0;
-	fd = open(opts.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		pr_perror("can't create the pidfile %s", opts.pidfile);
-		return -1;
-	}
-	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-	if (write(fd, buf, (size_t)n) != n) {
-		pr_perror("can't write the pidfile %s", opts.pidfile);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 static void reap_sessions(int sig)
 {
 	int saved_errno = errno;
@@ -695,7 +673,7 @@ int cmd_service(void)
 		close(sk);
 		return 1;
 	}
-	if (write_service_pidfile()) {
+	if (opts_write_pidfile(opts_open_pidfile(), getpid())) {
 		close(sk);
 		return 1;
 	}

@@ -115,6 +115,16 @@ int opts_open_work_dir(void);
 /* open(2) of path, relative to the work directory unless absolute. */
 int opts_open_in_work_dir(const char *path, int flags, mode_t mode);
 
+/*
+ * --pidfile (relative to the work directory): opened (created, emptied)
+ * by opts_open_pidfile(), early, so that a path that can't be written fails
+ * before anything is done; -1 when there is none or on error (logged, check
+ * opts.pidfile).  opts_write_pidfile() writes pid and closes it; 0 when
+ * fd < 0 (no pidfile).
+ */
+int opts_open_pidfile(void);
+int opts_write_pidfile(int fd, pid_t pid);
+
 /* Splits an --inherit-fd value "fd[N]:existing".  0, or -1 if malformed. */
 int cli_split_inherit_fd(const char *arg, int *fd, const char **existing);
 
