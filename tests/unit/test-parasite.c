@@ -54,6 +54,23 @@
 
 #include "tracee.h"
 
+/* The TracerPid of pid's main thread (0: none). */
+static int tracer_of(pid_t pid)
+{
+	char path[64], line[128];
+	int tracer = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return tracer;
+}
+
 static bool wait_sleeping(pid_t pid)
 {
 	usleep(20000);
@@ -925,9 +942,14 @@ TEST(parasite_task_dies_during_dump_pages)
 	pthread_join(t, NULL);
 	CHECK(calls < 1000); /* killed inside one of them */
 	CHECK(ret == -ESRCH || ret == -EFAULT || ret == -EIO);
-	CHECK(ictx->dead);
+	/*
+	 * The death is seen by the command that failed (ESRCH, dead) or, when
+	 * the parasite's vmsplice failed first (EFAULT, EIO: the dying task's
+	 * memory going away), by the cure a moment later (ESRCH).
+	 */
 	CHECK(parasite_unload(ctl) != 0);
-	CHECK_EQ(compel_cure(ictx, COMPEL_LEAVE_AS_FOUND), 0);
+	ret = compel_cure(ictx, COMPEL_LEAVE_AS_FOUND);
+	CHECK(ret == 0 || ret == -ESRCH);
 	CHECK(!local_mapped(local));
 	CHECK_EQ(count_fds(getpid()), fds);
 out:
@@ -1059,7 +1081,9 @@ TEST(parasite_thread_misc_in_every_thread)
 	check_thread_misc(&tm, &rep->t[2]);
 	CHECK_EQ(parasite_unload(ctl), 0);
 	CHECK_EQ(compel_cure(ictx, COMPEL_LEAVE_AS_FOUND), 0);
-	CHECK(proc_state(pid) == 'S' || proc_state(pid) == 'R');
+	/* back in pause(), untraced: a moment after the detach, not at once */
+	CHECK(wait_sleeping(pid));
+	CHECK(!tracer_of(pid));
 out:
 	reap(pid);
 	munmap(rep, sizeof(*rep));
