@@ -191,22 +191,14 @@ static int open_client_dir(pid_t client, int fd, char *path, size_t size, struct
 /* Whether every uid of pid is uid (the rule for a non-root client). */
 static int owned_by(pid_t pid, uid_t uid)
 {
-	char path[64], line[256];
-	unsigned r, e, s, f;
-	int owned = 0;
-	FILE *fp;
+	struct proc_status st;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	fp = fopen(path, "re");
-	if (!fp)
+	if (proc_read_status(pid, pid, &st))
 		return 0;
-	while (fgets(line, sizeof(line), fp))
-		if (sscanf(line, "Uid: %u %u %u %u", &r, &e, &s, &f) == 4) {
-			owned = r == uid && e == uid && s == uid && f == uid;
-			break;
-		}
-	fclose(fp);
-	return owned;
+	for (int i = 0; i < 4; i++)
+		if (st.uid[i] != uid)
+			return 0;
+	return 1;
 }
 
 /*
