@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsafe.h"
 #include "image.h"
 #include "image-desc.h"
 #include "log.h"
@@ -256,14 +257,15 @@ struct cr_img *img_open(int dirfd, enum img_type type, int flags, ...)
 	img_file_name(name, sizeof(name), type, id);
 
 	if (writing)
-		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		fd = fs_create(dirfd, name, O_WRONLY | O_TRUNC, 0600);
 	else
-		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+		fd = fs_open_read(dirfd, name, 0);
 	if (fd < 0) {
 		int err = errno;
 
 		if (!(err == ENOENT && !writing))
-			pr_perror("image %s: can't open", name);
+			pr_err("image %s: can't %s: %s\n", name, writing ? "create" : "open",
+			       fs_strerror(err));
 		errno = err;
 		return NULL;
 	}
