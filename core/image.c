@@ -15,6 +15,7 @@
 
 #include "image.h"
 #include "image-desc.h"
+#include "fault.h"
 #include "log.h"
 
 #define IMG_WBUF_SIZE (256u << 10)
@@ -255,6 +256,8 @@ struct cr_img *img_open(int dirfd, enum img_type type, int flags, ...)
 	va_end(args);
 	img_file_name(name, sizeof(name), type, id);
 
+	if (writing && fault_point(name))
+		return NULL;
 	if (writing)
 		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	else
