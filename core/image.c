@@ -16,6 +16,7 @@
 #include "fsafe.h"
 #include "image.h"
 #include "image-desc.h"
+#include "fault.h"
 #include "log.h"
 
 #define IMG_WBUF_SIZE (256u << 10)
@@ -256,6 +257,8 @@ struct cr_img *img_open(int dirfd, enum img_type type, int flags, ...)
 	va_end(args);
 	img_file_name(name, sizeof(name), type, id);
 
+	if (writing && fault_point(name))
+		return NULL;
 	if (writing)
 		fd = fs_create(dirfd, name, O_WRONLY | O_TRUNC, 0600);
 	else

@@ -84,6 +84,8 @@ void log_printf(int level, const char *file, int line, const char *fmt, ...)
 	va_list args;
 	int fd = log_fd;
 
+	if (level == LOG_STEP)
+		level = (log_fd != STDERR_FILENO && log_level >= LOG_ERROR) ? LOG_WARN : LOG_INFO;
 	if (level == LOG_ERROR) {
 		size_t len;
 
