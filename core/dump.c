@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "compel-arch.h"
 #include "compel.h"
+#include "dump-check.h"
 #include "dump.h"
 #include "files.h"
 #include "image-desc.h"
@@ -195,6 +196,24 @@ static int check_sessions(void)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Before any image: what dump would not save is refused (core/dump-check.c). */
+static int check_tree(void)
+{
+	struct dump_check_task *ct;
+	int ret;
+
+	if (nr_tasks <= 0)
+		return 0;
+	ct = calloc((size_t)nr_tasks, sizeof(*ct));
+	if (!ct)
+		return -ENOMEM;
+	for (int i = 0; i < nr_tasks; i++)
+		ct[i] = (struct dump_check_task){ tree[i].pid, &tree[i].stat, tree[i].zombie };
+	ret = dump_check_tree(ct, nr_tasks, opts.shell_job);
+	free(ct);
+	return ret;
 }
 
 static void release_tree(bool kill_it, bool leave_stopped)
@@ -1340,6 +1359,8 @@ int cmd_dump(void)
 	freezing = us_since(&t0);
 	if (!ret)
 		ret = check_sessions();
+	if (!ret)
+		ret = check_tree();
 	for (int i = 0; i < nr_tasks && !ret; i++) {
 		if (tree[i].zombie)
 			ret = dump_zombie(dirfd, &tree[i]);

@@ -11,6 +11,7 @@ struct proc_stat {
 	char state;
 	char comm[64];
 	unsigned int flags;
+	unsigned int tty_nr; /* the controlling terminal's device, 0 for none */
 	long nice;
 	unsigned int exit_signal;
 	unsigned long start_code, end_code, start_stack;
