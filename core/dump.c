@@ -81,12 +81,18 @@ static int find_task(pid_t pid)
 static int seize_one(pid_t pid, int parent)
 {
 	struct compel_task_info info;
+	struct proc_stat info_stat;
 	struct dtask *t;
 	int ret;
 
 	if (nr_tasks == MAX_TREE) {
 		pr_err("the tree has more than %d processes\n", MAX_TREE);
 		return -E2BIG;
+	}
+	if (!proc_read_stat(pid, 0, &info_stat) && (info_stat.flags & PROC_PF_KTHREAD)) {
+		pr_err("process %d (%s) is a kernel thread: kernel threads can't be dumped\n", pid,
+		       info_stat.comm);
+		return -EPERM;
 	}
 	ret = compel_probe_task(pid, &info);
 	if (ret) {

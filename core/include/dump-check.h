@@ -28,7 +28,4 @@ struct dump_check_task {
  */
 int dump_check_tree(const struct dump_check_task *tasks, int n, bool shell_job);
 
-/* PF_KTHREAD in /proc/PID/stat's flags. */
-#define PROC_PF_KTHREAD 0x00200000u
-
 #endif

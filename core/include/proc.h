@@ -20,6 +20,9 @@ struct proc_stat {
 	int exit_code;
 };
 
+/* PF_KTHREAD in proc_stat.flags: a kernel thread */
+#define PROC_PF_KTHREAD 0x00200000u
+
 struct proc_status {
 	unsigned int uid[4], gid[4]; /* real, effective, saved, fs */
 	unsigned int ngroups;
