@@ -78,6 +78,28 @@ static uint32_t us_since(const struct timespec *a)
 
 /* ---- before anything is created ------------------------------------------------ */
 
+/* Who has a PID that restore needs: a zombie and a kernel thread are said so. */
+static void report_pid_holder(uint32_t pid, const struct proc_stat *st)
+{
+	struct proc_stat parent;
+
+	if (st->flags & PROC_PF_KTHREAD) {
+		pr_err("PID %u is taken by a kernel thread (%s): restore needs it free\n", pid,
+		       st->comm);
+		return;
+	}
+	if (st->state == 'Z') {
+		if (proc_read_stat(st->ppid, 0, &parent))
+			parent.comm[0] = '\0';
+		pr_err("PID %u is taken by a zombie (%s) that its parent %d (%s) has not reaped "
+		       "yet: restore needs it free\n",
+		       pid, st->comm, st->ppid, parent.comm);
+		return;
+	}
+	pr_err("PID %u is taken by a running process (%s): restore needs it free\n", pid,
+	       st->comm);
+}
+
 static int check_pids_free(void)
 {
 	for (int i = 0; i < nr_tasks; i++)
@@ -91,8 +113,7 @@ static int check_pids_free(void)
 				continue;
 			if (proc_read_stat((pid_t)pid, 0, &st))
 				st.comm[0] = '\0';
-			pr_err("PID %u is taken by a running process (%s): restore needs it free\n", pid,
-			       st.comm);
+			report_pid_holder(pid, &st);
 			set_cr_errno(EEXIST);
 			return -EEXIST;
 		}
@@ -753,6 +774,12 @@ int cmd_restore(void)
 	images_dirfd = open(opts.images_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (images_dirfd < 0) {
 		pr_perror("can't open the images directory %s", opts.images_dir);
+		return 1;
+	}
+	/* nothing to restore without the tree: said before anything else */
+	if (faccessat(images_dirfd, img_descs[IMG_PSTREE].fmt, F_OK, 0)) {
+		pr_err("image %s is missing from %s: nothing to restore\n",
+		       img_descs[IMG_PSTREE].fmt, opts.images_dir);
 		return 1;
 	}
 	ret = cpuinfo_check_images(images_dirfd, opts.cpu_cap, opts.cpu_cap_given);
