@@ -1,4 +1,4 @@
-# The one entry point of the project.  See ../shared/DESIGN.md and README.md.
+# The one entry point of the project.  See README.md and docs/.
 #
 #   make                  build criu for this machine into build/<arch>/, link ./criu
 #   make ARCH=aarch64     cross-build (also ppc64le, s390x); builds coexist
