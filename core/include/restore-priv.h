@@ -27,6 +27,7 @@ struct rtask {
 	PagemapEntry **pm;
 	size_t npm;
 	unsigned int pages_id;
+	TaskKobjIdsEntry *ids; /* ids-PID.img */
 	FdinfoEntry **fds;
 	size_t nfds;
 	FsEntry *fs;
