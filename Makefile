@@ -53,11 +53,12 @@ PROTOC_C ?= protoc-c
 
 BUILD := build/$(ARCH)
 GEN := $(BUILD)/gen
-VERSION := 0.1.0
+# the version is set once, in core/include/version.h
+VERSION := $(shell sed -n 's/^\#define CRIU_VERSION "\(.*\)"/\1/p' core/include/version.h)
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DCRIU_VERSION='"$(VERSION)"' \
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE \
 	-DCRIU_ARCH='"$(ARCH)"' -Icore/include -Icompel/include -Iarch/$(ARCH) -I$(GEN) -I$(BUILD)
 LDLIBS := -lprotobuf-c -lcap
 
@@ -111,13 +112,18 @@ LIBCRIU_A := $(BUILD)/libcriu.a
 .PHONY: libcriu
 libcriu: $(LIBCRIU_SO) $(BUILD)/libcriu.so $(LIBCRIU_A)
 
-$(BUILD)/lib/c/criu.pic.o: lib/c/criu.c lib/c/criu.h $(GEN)/proto/rpc.pb-c.h
+# criu.h includes "version.h" and "rpc.pb-c.h", as upstream's does: installed
+# next to it (LIBCRIU_HDRS)
+LIBCRIU_HDRS := lib/c/criu.h core/include/version.h $(GEN)/proto/rpc.pb-c.h
+LIBCRIU_CFLAGS := -Ilib/c -Icore/include -I$(GEN)/proto
+
+$(BUILD)/lib/c/criu.pic.o: lib/c/criu.c $(LIBCRIU_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -Ilib/c -c -o $@ $<
+	$(CC) $(CFLAGS) -fPIC $(LIBCRIU_CFLAGS) -c -o $@ $<
 
 $(BUILD)/lib/c/rpc.pb-c.pic.o: $(GEN)/proto/rpc.pb-c.c $(GEN)/proto/rpc.pb-c.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-error -fPIC -fvisibility=hidden -c -o $@ $<
+	$(CC) $(CFLAGS) -Wno-error -fPIC -c -o $@ $<
 
 $(LIBCRIU_SO): $(LIBCRIU_OBJS) lib/c/libcriu.map
 	$(CC) -shared $(CFLAGS) -Wl,-soname,libcriu.so.$(LIBCRIU_SOVER) \
@@ -182,9 +188,9 @@ $(BUILD)/tests/e2e/tools/%: tests/e2e/tools/%.c $(BUILD)/libcriu-core.a
 
 # The libcriu client test (tests/e2e/t-rpc.sh runs it), linked with libcriu.a.
 LIBCRIU_TEST := $(BUILD)/tests/e2e/rpc/libcriu-test
-$(LIBCRIU_TEST): tests/e2e/rpc/libcriu-test.c lib/c/criu.h $(LIBCRIU_A)
+$(LIBCRIU_TEST): tests/e2e/rpc/libcriu-test.c $(LIBCRIU_HDRS) $(LIBCRIU_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(STATIC) $(CFLAGS) -Ilib/c -o $@ $< $(LIBCRIU_A) -lprotobuf-c
+	$(CC) $(STATIC) $(CFLAGS) $(LIBCRIU_CFLAGS) -o $@ $< $(LIBCRIU_A) -lprotobuf-c
 
 # Runs every unit test binary; prints one summary line.
 unit-test: unit-build
@@ -233,7 +239,7 @@ FUZZ_SRCS := $(filter-out core/main.c,$(sort $(wildcard core/*.c cpuinfo/*.c com
 $(FUZZ_DIR)/fuzz-image: tests/fuzz/fuzz-image.c $(FUZZ_SRCS) $(PROTO_C) $(GEN)/syscall-table.c
 	@mkdir -p $(FUZZ_DIR)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-DCRIU_VERSION='"$(VERSION)"' -DCRIU_ARCH='"$(ARCH)"' -Icore/include -Icompel/include \
+		-DCRIU_ARCH='"$(ARCH)"' -Icore/include -Icompel/include \
 		-Iarch/$(HOST_ARCH) -I$(GEN) -I$(BUILD) -o $@ $^ $(LDLIBS)
 
 fuzz: deps all $(FUZZ_DIR)/fuzz-image

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "version.h"
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000

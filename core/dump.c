@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "compel-arch.h"
 #include "compel.h"
+#include "action.h"
 #include "dump.h"
 #include "files.h"
 #include "image-desc.h"
@@ -1319,6 +1320,7 @@ int cmd_dump(void)
 	struct timespec t0, t1;
 	uint32_t freezing = 0, frozen;
 	int dirfd, ret;
+	bool netns;
 
 	if (opts.pid <= 0) {
 		pr_err("dump needs the root of the tree: -t PID\n");
@@ -1336,8 +1338,16 @@ int cmd_dump(void)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	kerndat_probe_one(KD_PAGEMAP_SCAN);
 
+	if (action_run(ACT_PRE_DUMP, opts.pid)) {
+		pr_err("dump of the tree of %d stopped at pre-dump; nothing was done\n", opts.pid);
+		close(dirfd);
+		return 1;
+	}
+	netns = action_own_netns(opts.pid);
 	ret = seize_tree(opts.pid);
 	freezing = us_since(&t0);
+	if (!ret && netns)
+		ret = action_run(ACT_NET_LOCK, opts.pid);
 	if (!ret)
 		ret = check_sessions();
 	for (int i = 0; i < nr_tasks && !ret; i++) {
@@ -1361,6 +1371,10 @@ int cmd_dump(void)
 	if (!ret && cpuinfo_dump_image(dirfd))
 		ret = -EIO;
 	files_dump_fini();
+	if (!ret)
+		ret = action_run(ACT_POST_DUMP, opts.pid);
+	if ((ret || opts.leave_running) && netns && action_run(ACT_NET_UNLOCK, opts.pid))
+		ret = ret ? ret : -EIO;
 
 	if (ret) {
 		release_tree(false, false);
