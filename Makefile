@@ -191,6 +191,13 @@ LIBCRIU_TEST := $(BUILD)/tests/e2e/rpc/libcriu-test
 $(LIBCRIU_TEST): tests/e2e/rpc/libcriu-test.c $(LIBCRIU_HDRS) $(LIBCRIU_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(STATIC) $(CFLAGS) $(LIBCRIU_CFLAGS) -o $@ $< $(LIBCRIU_A) -lprotobuf-c
+# Every function of criu.h, built as a program written for upstream's libcriu
+# would be, against the shared library (tests/e2e/t-rpc.sh).
+LIBCRIU_EVERY := $(BUILD)/tests/e2e/rpc/libcriu-every
+$(LIBCRIU_EVERY): tests/e2e/rpc/libcriu-every.c $(LIBCRIU_HDRS) $(LIBCRIU_SO) $(BUILD)/libcriu.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LIBCRIU_CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/../../..' \
+		-lcriu -lprotobuf-c
 # An unprivileged service client (tests/e2e/t-fsafe.sh).
 FSAFE_CLIENT := $(BUILD)/tests/e2e/rpc/fsafe-client
 $(FSAFE_CLIENT): tests/e2e/rpc/fsafe-client.c $(LIBCRIU_HDRS) $(LIBCRIU_A)
@@ -213,7 +220,7 @@ test: deps
 	$(MAKE) cross-test
 	@echo "make test: all parts passed"
 
-e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST) $(FSAFE_CLIENT)
+e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST) $(LIBCRIU_EVERY) $(FSAFE_CLIENT)
 	@BUILD=$(BUILD) tests/e2e/run.sh
 
 # The main job, end to end: dump a running counter, show, restore.

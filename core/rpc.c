@@ -82,8 +82,8 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * with everything else, and they are what stops it.  Accepted without
  * effect, as nothing they act on can be in what this criu dumps or
  * restores: ext_unix_sk, tcp_established (dump refuses sockets),
- * evasive_devices, orphan_pts_master (no ptys), auto_dedup, ghost_limit,
- * status_fd; file_locks, manage_cgroups and config_file are checked
+ * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
+ * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks, manage_cgroups and config_file are checked
  * further in tree_refusal() and config_refusal().
  */
 static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
@@ -138,6 +138,7 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
 		      FLAG_ON(tls_no_cn_verify),
 	      "tls");
 	CHECK(o->has_pidfd_store_sk, "pidfd_store_sk");
+	CHECK(o->has_status_fd, "status_fd");
 	CHECK(FLAG_ON(skip_file_rwx_check), "skip_file_rwx_check");
 	CHECK(FLAG_ON(unprivileged), "unprivileged");
 	CHECK(FLAG_ON(display_stats), "display_stats");
