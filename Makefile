@@ -198,6 +198,18 @@ $(LIBCRIU_EVERY): tests/e2e/rpc/libcriu-every.c $(LIBCRIU_HDRS) $(LIBCRIU_SO) $(
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBCRIU_CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/../../..' \
 		-lcriu -lprotobuf-c
+# go-criu against our swrk (tests/e2e/t-go-criu.sh), built offline with
+# Debian's golang and go-criu in GOPATH mode: a GOPATH of our own links
+# .../go-criu/v5 to Debian's copy, so that the module's /v5 import paths
+# resolve; the rest (protobuf) comes from /usr/share/gocode.
+GO_CRIU_TEST := $(BUILD)/tests/e2e/go/go-criu-test
+GO_CRIU_SRC := /usr/share/gocode/src/github.com/checkpoint-restore/go-criu
+$(GO_CRIU_TEST): tests/e2e/go/main.go
+	@mkdir -p $(dir $@) $(BUILD)/go-path/src/github.com/checkpoint-restore/go-criu
+	@ln -sfn $(GO_CRIU_SRC) $(BUILD)/go-path/src/github.com/checkpoint-restore/go-criu/v5
+	cd tests/e2e/go && GO111MODULE=off GOFLAGS= GOPROXY=off \
+		GOPATH=$(abspath $(BUILD))/go-path:/usr/share/gocode GOCACHE=$(abspath $(BUILD))/go-cache \
+		go build -o $(abspath $@) .
 # An unprivileged service client (tests/e2e/t-fsafe.sh).
 FSAFE_CLIENT := $(BUILD)/tests/e2e/rpc/fsafe-client
 $(FSAFE_CLIENT): tests/e2e/rpc/fsafe-client.c $(LIBCRIU_HDRS) $(LIBCRIU_A)
@@ -220,7 +232,8 @@ test: deps
 	$(MAKE) cross-test
 	@echo "make test: all parts passed"
 
-e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST) $(LIBCRIU_EVERY) $(FSAFE_CLIENT)
+e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST) $(LIBCRIU_EVERY) $(GO_CRIU_TEST) \
+	$(FSAFE_CLIENT)
 	@BUILD=$(BUILD) tests/e2e/run.sh
 
 # The main job, end to end: dump a running counter, show, restore.
@@ -296,7 +309,8 @@ clean:
 
 HOST_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libcap-dev libnl-3-dev libnl-route-3-dev libcapstone-dev python3 \
-	python3-capstone clang libclang-rt-14-dev llvm qemu-user-static
+	python3-capstone clang libclang-rt-14-dev llvm qemu-user-static \
+	golang-go golang-github-checkpoint-restore-go-criu-dev
 CROSS_PKGS := $(foreach a,$(CROSS_ARCHS),gcc-$(triplet_$(a)) \
 	libc6-dev-$(debarch_$(a))-cross libprotobuf-c-dev:$(debarch_$(a)) \
 	libcap-dev:$(debarch_$(a)) libnl-3-dev:$(debarch_$(a)) \
