@@ -29,6 +29,7 @@
 
 #include "commands.h"
 #include "dump.h"
+#include "kerndat.h"
 #include "log.h"
 #include "options.h"
 #include "proc.h"
@@ -123,7 +124,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
 	CHECK(FLAG_ON(lazy_pages), "lazy_pages");
 	CHECK(o->has_status_fd, "status_fd");
 	CHECK(FLAG_ON(orphan_pts_master), "orphan_pts_master");
-	CHECK(o->config_file, "config_file");
 	CHECK(FLAG_ON(tcp_close), "tcp_close");
 	CHECK(o->lsm_profile, "lsm_profile");
 	CHECK(o->tls_cacert || o->tls_cacrl || o->tls_cert || o->tls_key || FLAG_ON(tls) ||
@@ -323,6 +323,15 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 		opts.restore_sibling = true;
 	} else if (cmd == CMD_RESTORE) {
 		opts.restore_detached = true;
+	}
+	/* Over the request's options, as upstream has it; a file may name any path: root only. */
+	if (o->config_file && cr->uid != 0 && cr->uid != geteuid()) {
+		result_error(res, "config_file is only accepted from root");
+		return -1;
+	}
+	if (o->config_file && opts_init_from_config(o->config_file)) {
+		result_error(res, "%s", cli_last_error());
+		return -1;
 	}
 	return 0;
 }
@@ -524,13 +533,16 @@ static void answer_version(CriuResp *resp, CriuVersion *v)
 	resp->success = true;
 }
 
-/* None of the optional features (memory tracking, lazy pages, pidfd store) is here yet. */
+/* The same answers as `criu check --feature NAME` (kerndat_has_feature). */
 static void answer_features(const CriuReq *req, CriuResp *resp, CriuFeatures *f)
 {
 	if (req->features) {
 		f->has_mem_track = req->features->has_mem_track;
+		f->mem_track = f->has_mem_track && kerndat_has_feature("mem_dirty_track") == 1;
 		f->has_lazy_pages = req->features->has_lazy_pages;
+		f->lazy_pages = f->has_lazy_pages && kerndat_has_feature("uffd-noncoop") == 1;
 		f->has_pidfd_store = req->features->has_pidfd_store;
+		f->pidfd_store = f->has_pidfd_store && kerndat_has_feature("pidfd_store") == 1;
 	}
 	resp->features = f;
 	resp->success = true;
