@@ -509,6 +509,25 @@ static uint32_t misc_securebits(const struct parasite_misc *m)
 	return m->securebits > 0 ? (uint32_t)m->securebits : 0;
 }
 
+/* The membarrier registrations of the address space (parasite_misc). */
+static void dump_membarrier(pid_t pid, int64_t regs, TaskCoreEntry *tc)
+{
+	if (regs < 0) {
+		pr_warn("pid %d: can't read its membarrier registrations: %s\n", pid,
+			strerror((int)-regs));
+		return;
+	}
+	if (regs & PARASITE_MEMBARRIER_GUESSED)
+		pr_info("pid %d: membarrier registrations probed (no GET_REGISTRATIONS before "
+			"Linux 6.3): a global expedited one can't be seen\n",
+			pid);
+	regs &= ~PARASITE_MEMBARRIER_GUESSED;
+	if (!regs)
+		return;
+	tc->has_membarrier_registration_mask = true;
+	tc->membarrier_registration_mask = (uint32_t)regs;
+}
+
 /*
  * The process-wide part of the task core, and m for the rest (the victim
  * thread's part, mm's brk and dumpable).
@@ -539,6 +558,7 @@ static int dump_task_state(struct task_source *src, struct dtask *t, TaskCoreEnt
 	tc->has_child_subreaper = true;
 	tc->child_subreaper = m->child_subreaper != 0;
 	tc->exit_code = 0;
+	dump_membarrier(t->pid, m->membarrier_regs, tc);
 	return 0;
 }
 
@@ -864,6 +884,21 @@ static int thread_regs(struct dtask *t, pid_t tid, struct compel_regs **out, uin
 	return 0;
 }
 
+/* The thread's robust futex list head (set_robust_list), read from outside. */
+static int dump_robust_list(pid_t tid, ThreadCoreEntry *th)
+{
+	void *head = NULL;
+	size_t len = 0;
+
+	if (syscall(SYS_get_robust_list, tid, &head, &len)) {
+		pr_perror("can't read the robust futex list of thread %d", tid);
+		return -errno;
+	}
+	th->futex_rla = (uint64_t)(uintptr_t)head;
+	th->futex_rla_len = (uint32_t)len;
+	return 0;
+}
+
 static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntry *tc,
 			     const struct parasite_thread_misc *tm, uint32_t securebits)
 {
@@ -937,8 +972,10 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 		goto out;
 	}
 	th->comm = pst.comm;
+	ret = dump_robust_list(tid, th);
+	if (ret)
+		goto out;
 	{
-		th->futex_rla = 0;
 		th->has_pdeath_sig = true;
 		th->pdeath_sig = (uint32_t)tm->pdeath_sig;
 		th->sas = calloc(1, sizeof(*th->sas));
@@ -1025,6 +1062,10 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 	mm.mm_env_end = t->stat.env_end;
 	mm.has_dumpable = true;
 	mm.dumpable = (int)misc->dumpable;
+	if (misc->thp_disable > 0) {
+		mm.has_thp_disabled = true;
+		mm.thp_disabled = true;
+	}
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", t->pid);
 	auxv = (uint64_t *)proc_read_file(path, &auxv_len);
