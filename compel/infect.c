@@ -272,8 +272,9 @@ int compel_cure(struct infect_ctx *ctx, enum compel_leave leave)
 		if (r && !ret)
 			ret = r;
 	}
+	/* stop_signo: the signal it was stopped by (the parent's waitpid tells it) */
 	if (leave == COMPEL_LEAVE_STOPPED && !ctx->dead)
-		kill(ctx->pid, SIGSTOP);
+		kill(ctx->pid, compel_is_stop_signal(ctx->stop_signo) ? ctx->stop_signo : SIGSTOP);
 	r = compel_detach_threads(ctx);
 	if (r && !ret)
 		ret = r;

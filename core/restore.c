@@ -486,6 +486,21 @@ static void kill_created(pid_t root)
 	free(l.pid);
 }
 
+/*
+ * The signal a stopped task stops by again.  SIGTSTP, SIGTTIN and SIGTTOU
+ * stop it only in a process group that is not orphaned, as it was when
+ * they stopped it; a shell job joins criu's group, so it gets SIGSTOP.
+ */
+static int restored_stop_signo(const struct rtask *t)
+{
+	const TaskCoreEntry *tc = t->core->tc;
+	int sig = tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP;
+
+	if (opts.shell_job || (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU))
+		sig = SIGSTOP;
+	return sig;
+}
+
 /* Unmaps the restorer, writes the dumped registers and lets the task go. */
 static int finish_task(int idx)
 {
@@ -550,6 +565,8 @@ static int finish_task(int idx)
 		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
 		return ret;
 	}
+	if (t->stopped)
+		ctx->stop_signo = restored_stop_signo(t);
 	ctx->orig_sigmask = t->core->thread_core && t->core->thread_core->has_blk_sigset
 				    ? t->core->thread_core->blk_sigset
 				    : t->core->tc->blk_sigset;
