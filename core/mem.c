@@ -352,6 +352,8 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 	 * through the parasite, the others (PROT_NONE, write-only) through
 	 * /proc/PID/mem, which reads them anyway */
 	ret = 0;
+	if (stats && ctl && nall)
+		stats->page_pipes++; /* the parasite's one pipe */
 	for (size_t i = 0; i < nall && !ret;) {
 		size_t j = i;
 
@@ -359,6 +361,8 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 			while (j < nall && all[j].readable && j - i < 4096)
 				j++;
 			ret = dump_batch(ctl, pages, all, i, j);
+			if (stats)
+				stats->page_pipe_bufs++;
 		} else {
 			if (!buf && !(buf = malloc(CHUNK))) {
 				ret = -ENOMEM;

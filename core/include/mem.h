@@ -11,6 +11,10 @@ struct mem_dump_stats {
 	uint64_t pages_scanned; /* pages of the VMAs whose pages are dumped */
 	uint64_t pages_written;
 	uint64_t memdump_us;	/* time spent moving pages into the images */
+	uint64_t page_pipes;	/* pipes the pages went through */
+	uint64_t page_pipe_bufs; /* batches of pages moved through them */
+	uint64_t shpages_scanned; /* pages of shared memory objects */
+	uint64_t shpages_written;
 };
 
 /*
