@@ -227,7 +227,9 @@ int compel_switch_victim(struct infect_ctx *ctx, pid_t tid)
 	/* compel's mappings stay: every thread of the process shares them */
 	if (ctx->code_running)
 		return -EBUSY;
-	ret = restore_victim(ctx);
+	ret = compel_sigtrap_finish_victim(ctx);
+	if (!ret)
+		ret = restore_victim(ctx);
 	if (ret)
 		return ret;
 	compel_arch_regs_free(ctx->orig_regs);
@@ -264,6 +266,11 @@ int compel_cure(struct infect_ctx *ctx, enum compel_leave leave)
 		return 0;
 	if (ctx->victim && ctx->code_running)
 		ret = compel_stop_code(ctx);
+	if (ctx->victim && !ctx->code_running) {
+		r = compel_sigtrap_finish(ctx);
+		if (r && !ret)
+			ret = r;
+	}
 	r = unmap_all(ctx);
 	if (r && !ret)
 		ret = r;

@@ -609,6 +609,9 @@ static int dump_task_state(struct task_source *src, struct dtask *t, TaskCoreEnt
 {
 	int ret = read_misc(src, m);
 
+	/* the parasite saw the SIGTRAP action its own traps had reset */
+	if (!ret)
+		compel_sigtrap_action(t->ctx, &m->sa[SIGTRAP - 1], sizeof(m->sa[0]));
 	if (!ret)
 		ret = dump_sigactions(m, tc);
 	if (!ret)
@@ -995,7 +998,8 @@ static int dump_sched(pid_t tid, const struct proc_stat *pst, ThreadCoreEntry *t
 }
 
 static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntry *tc,
-			     const struct parasite_thread_misc *tm, uint32_t securebits)
+			     const struct parasite_thread_misc *tm, uint32_t securebits,
+			     SignalQueueEntry **sigq)
 {
 	CoreEntry core = CORE_ENTRY__INIT;
 	ThreadCoreEntry *th = calloc(1, sizeof(*th));
@@ -1051,9 +1055,8 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 			th->rseq_entry->signature = rc.sig;
 		}
 	}
-	ret = dump_sigqueue(tid, false, &th->signals_p);
-	if (ret)
-		goto out;
+	th->signals_p = *sigq; /* now the core's */
+	*sigq = NULL;
 	if (st.seccomp) {
 		th->has_seccomp_mode = true;
 		th->seccomp_mode = st.seccomp == 1 ? SECCOMP_MODE__strict : SECCOMP_MODE__filter;
@@ -1273,7 +1276,7 @@ static int dump_zombie(int dirfd, struct dtask *t)
  * then the ones compel saved and settled).
  */
 static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, TaskCoreEntry *tc,
-			const struct parasite_misc *misc)
+			const struct parasite_misc *misc, SignalQueueEntry **sigq)
 {
 	int ret = 0;
 
@@ -1283,12 +1286,36 @@ static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, Tas
 
 		if (i > 0)
 			ret = read_thread_misc(src, tid, &tm);
-		else
-			ret = dump_sigqueue(tid, true, &tc->signals_s);
 		if (!ret)
-			ret = write_thread_core(dirfd, t, tid, tc, &tm, misc_securebits(misc));
+			ret = write_thread_core(dirfd, t, tid, tc, &tm, misc_securebits(misc),
+						&sigq[i]);
 	}
 	return ret;
+}
+
+/*
+ * The pending signals of the process and of each thread, read before any
+ * code of ours runs in the task (compel sets a pending SIGTRAP aside
+ * while its traps come).
+ */
+static int dump_sigqueues(struct dtask *t, TaskCoreEntry *tc, SignalQueueEntry ***sigq)
+{
+	int ret;
+
+	*sigq = calloc((size_t)t->nr_threads, sizeof(**sigq));
+	if (!*sigq)
+		return -ENOMEM;
+	ret = dump_sigqueue(t->pid, true, &tc->signals_s);
+	for (int i = 0; i < t->nr_threads && !ret; i++)
+		ret = dump_sigqueue(t->tids[i], false, &(*sigq)[i]);
+	return ret;
+}
+
+static void free_sigqueues(SignalQueueEntry **sigq, int n)
+{
+	for (int i = 0; sigq && i < n; i++)
+		free_sigq(sigq[i]);
+	free(sigq);
 }
 
 /* Processes sharing an fd table (CLONE_FILES) have one fdinfo image. */
@@ -1308,6 +1335,7 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	struct parasite_misc misc;
 	struct proc_status st;
 	struct proc_vma *pv = NULL;
+	SignalQueueEntry **sigq = NULL;
 	int nv = 0, ret, r;
 
 	if (!tc)
@@ -1328,12 +1356,14 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 		if (ret)
 			pr_err("can't read the mappings of %d: %s\n", t->pid, strerror(-ret));
 	}
+	if (!ret)
+		ret = dump_sigqueues(t, tc, &sigq);
 	if (ret)
 		goto out;
 	load_parasite(t, &src);
 	ret = dump_task_state(&src, t, tc, &misc);
 	if (!ret)
-		ret = dump_threads(dirfd, &src, t, tc, &misc);
+		ret = dump_threads(dirfd, &src, t, tc, &misc, sigq);
 	if (!ret)
 		ret = dump_mm(dirfd, t, pv, nv, &misc, src.ctl, kobj_next_pages_id(), stats);
 	r = unload_parasite(&src);
@@ -1344,6 +1374,7 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	if (!ret)
 		ret = dump_fs(dirfd, t, (unsigned int)t->pid, st.umask);
 out:
+	free_sigqueues(sigq, t->nr_threads);
 	proc_free_vmas(pv, nv);
 	tc->comm = NULL;
 	free_core(&holder);
