@@ -22,6 +22,7 @@
 #include "log.h"
 #include "fsafe.h"
 #include "options.h"
+#include "version.h"
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000

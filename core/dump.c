@@ -34,6 +34,7 @@
 #include "commands.h"
 #include "compel-arch.h"
 #include "compel.h"
+#include "action.h"
 #include "dump-check.h"
 #include "dump.h"
 #include "files.h"
@@ -1586,6 +1587,7 @@ int cmd_dump(void)
 	struct timespec t0, t1;
 	uint32_t freezing = 0, frozen;
 	int dirfd, ret;
+	bool netns;
 
 	if (opts.pid <= 0) {
 		pr_err("dump needs the root of the tree: -t PID\n");
@@ -1608,8 +1610,16 @@ int cmd_dump(void)
 		return 1;
 	}
 
+	if (action_run(ACT_PRE_DUMP, opts.pid)) {
+		pr_err("dump of the tree of %d stopped at pre-dump; nothing was done\n", opts.pid);
+		close(dirfd);
+		return 1;
+	}
+	netns = action_own_netns(opts.pid);
 	ret = seize_tree(opts.pid);
 	freezing = us_since(&t0);
+	if (!ret && netns)
+		ret = action_run(ACT_NET_LOCK, opts.pid);
 	if (!ret)
 		ret = check_sessions();
 	if (!ret)
@@ -1642,6 +1652,10 @@ int cmd_dump(void)
 		ret = -EIO;
 	files_dump_fini();
 	kobj_ids_fini();
+	if (!ret)
+		ret = action_run(ACT_POST_DUMP, opts.pid);
+	if ((ret || opts.leave_running) && netns && action_run(ACT_NET_UNLOCK, opts.pid))
+		ret = ret ? ret : -EIO;
 
 	if (ret) {
 		release_tree(false, false);

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "arch-image.h"
 #include "commands.h"
 #include "compel-arch.h"
@@ -799,6 +800,8 @@ int cmd_restore(void)
 		       img_descs[IMG_PSTREE].fmt, opts.images_dir);
 		return 1;
 	}
+	if (action_run(ACT_PRE_RESTORE, 0))
+		return 1;
 	ret = cpuinfo_check_images(images_dirfd, opts.cpu_cap, opts.cpu_cap_given);
 	if (ret) {
 		if (ret > 0)
@@ -858,6 +861,15 @@ int cmd_restore(void)
 		pr_step("restore: every task is ready\n");
 		ret = fault_point("restore: tasks ready");
 	}
+	/* the tree is whole, in criu's namespaces (the only ones restored yet) */
+	if (!ret)
+		ret = action_run(ACT_SETUP_NS, root);
+	if (!ret)
+		ret = action_run(ACT_POST_SETUP_NS, root);
+	if (!ret)
+		ret = action_run(ACT_PRE_RESUME, root);
+	if (!ret)
+		ret = action_run(ACT_POST_RESTORE, root);
 	if (!ret)
 		ret = finish_tasks();
 	if (ret) {
@@ -873,6 +885,9 @@ int cmd_restore(void)
 	write_stats(forking, us_since(&t0));
 	log_peak_rss();
 	pr_info("restored %d processes\n", nr_tasks);
+	/* as upstream: the tree runs already, a failure here is only reported */
+	if (action_run(ACT_POST_RESUME, root))
+		pr_warn("post-resume failed; the restored tree keeps running\n");
 	restored_root_pid = root;
 	if (opts_write_pidfile(pidfile_fd, root))
 		return 1;
