@@ -559,6 +559,21 @@ static void kill_created(pid_t root)
 	free(l.pid);
 }
 
+/*
+ * The signal a stopped task stops by again.  SIGTSTP, SIGTTIN and SIGTTOU
+ * stop it only in a process group that is not orphaned, as it was when
+ * they stopped it; a shell job joins criu's group, so it gets SIGSTOP.
+ */
+static int restored_stop_signo(const struct rtask *t)
+{
+	const TaskCoreEntry *tc = t->core->tc;
+	int sig = tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP;
+
+	if (opts.shell_job || (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU))
+		sig = SIGSTOP;
+	return sig;
+}
+
 /* One syscall in the task; 0 or -errno (of the call or of running it). */
 static int remote_call(struct infect_ctx *ctx, long nr, unsigned long a0, unsigned long a1)
 {
@@ -639,6 +654,8 @@ static int finish_release(int idx, struct infect_ctx *ctx)
 {
 	struct rtask *t = &tasks[idx];
 
+	if (t->stopped)
+		ctx->stop_signo = restored_stop_signo(t);
 	return compel_cure(ctx, (t->stopped || opts.leave_stopped) ? COMPEL_LEAVE_STOPPED
 								   : COMPEL_LEAVE_AS_FOUND);
 }
