@@ -202,6 +202,23 @@ static int check_sessions(void)
 	return 0;
 }
 
+/*
+ * A killed thread frees its tid only when it gets the CPU to finish
+ * exiting: one at SCHED_IDLE or a high nice on a busy machine can keep its
+ * tid for seconds after it is gone from /proc, and a restore right after
+ * the dump then finds the tid taken.  The tree is being killed: its
+ * threads die at the default policy.
+ */
+static void unidle_threads(const struct dtask *t)
+{
+	struct sched_param sp = { 0 };
+
+	for (int k = 0; k < t->nr_threads; k++) {
+		sched_setscheduler(t->tids[k], SCHED_OTHER, &sp);
+		setpriority(PRIO_PROCESS, (id_t)t->tids[k], 0);
+	}
+}
+
 static void release_tree(bool kill_it, bool leave_stopped)
 {
 	for (int i = nr_tasks - 1; i >= 0; i--) {
@@ -215,8 +232,10 @@ static void release_tree(bool kill_it, bool leave_stopped)
 	}
 	if (kill_it)
 		for (int i = 0; i < nr_tasks; i++)
-			if (!tree[i].zombie)
+			if (!tree[i].zombie) {
+				unidle_threads(&tree[i]);
 				kill(tree[i].pid, SIGKILL);
+			}
 	for (int i = 0; i < nr_tasks; i++)
 		free(tree[i].tids);
 }
