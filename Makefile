@@ -1,4 +1,4 @@
-# The one entry point of the project.  See ../shared/DESIGN.md and README.md.
+# The one entry point of the project.  See README.md and docs/.
 #
 #   make                  build criu for this machine into build/<arch>/, link ./criu
 #   make ARCH=aarch64     cross-build (also ppc64le, s390x); builds coexist
@@ -185,6 +185,11 @@ LIBCRIU_TEST := $(BUILD)/tests/e2e/rpc/libcriu-test
 $(LIBCRIU_TEST): tests/e2e/rpc/libcriu-test.c lib/c/criu.h $(LIBCRIU_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(STATIC) $(CFLAGS) -Ilib/c -o $@ $< $(LIBCRIU_A) -lprotobuf-c
+# An unprivileged service client (tests/e2e/t-fsafe.sh).
+FSAFE_CLIENT := $(BUILD)/tests/e2e/rpc/fsafe-client
+$(FSAFE_CLIENT): tests/e2e/rpc/fsafe-client.c lib/c/criu.h $(LIBCRIU_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(STATIC) $(CFLAGS) -Ilib/c -o $@ $< $(LIBCRIU_A) -lprotobuf-c
 
 # Runs every unit test binary; prints one summary line.
 unit-test: unit-build
@@ -202,7 +207,7 @@ test: deps
 	$(MAKE) cross-test
 	@echo "make test: all parts passed"
 
-e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST)
+e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST) $(FSAFE_CLIENT)
 	@BUILD=$(BUILD) tests/e2e/run.sh
 
 # The main job, end to end: dump a running counter, show, restore.

@@ -34,6 +34,7 @@
 #include "commands.h"
 #include "compel-arch.h"
 #include "compel.h"
+#include "dump-check.h"
 #include "dump.h"
 #include "files.h"
 #include "image-desc.h"
@@ -85,12 +86,18 @@ static int find_task(pid_t pid)
 static int seize_one(pid_t pid, int parent)
 {
 	struct compel_task_info info;
+	struct proc_stat info_stat;
 	struct dtask *t;
 	int ret;
 
 	if (nr_tasks == MAX_TREE) {
 		pr_err("the tree has more than %d processes\n", MAX_TREE);
 		return -E2BIG;
+	}
+	if (!proc_read_stat(pid, 0, &info_stat) && (info_stat.flags & PROC_PF_KTHREAD)) {
+		pr_err("process %d (%s) is a kernel thread: kernel threads can't be dumped\n", pid,
+		       info_stat.comm);
+		return -EPERM;
 	}
 	ret = compel_probe_task(pid, &info);
 	if (ret) {
@@ -217,6 +224,24 @@ static void unidle_threads(const struct dtask *t)
 		sched_setscheduler(t->tids[k], SCHED_OTHER, &sp);
 		setpriority(PRIO_PROCESS, (id_t)t->tids[k], 0);
 	}
+}
+
+/* Before any image: what dump would not save is refused (core/dump-check.c). */
+static int check_tree(void)
+{
+	struct dump_check_task *ct;
+	int ret;
+
+	if (nr_tasks <= 0)
+		return 0;
+	ct = calloc((size_t)nr_tasks, sizeof(*ct));
+	if (!ct)
+		return -ENOMEM;
+	for (int i = 0; i < nr_tasks; i++)
+		ct[i] = (struct dump_check_task){ tree[i].pid, &tree[i].stat, tree[i].zombie };
+	ret = dump_check_tree(ct, nr_tasks, opts.shell_job);
+	free(ct);
+	return ret;
 }
 
 static void release_tree(bool kill_it, bool leave_stopped)
@@ -1534,6 +1559,8 @@ int cmd_dump(void)
 	freezing = us_since(&t0);
 	if (!ret)
 		ret = check_sessions();
+	if (!ret)
+		ret = check_tree();
 	for (int i = 0; i < nr_tasks && !ret; i++) {
 		if (tree[i].zombie)
 			ret = dump_zombie(dirfd, &tree[i]);

@@ -355,8 +355,8 @@ int restore_prepare_and_jump(int idx)
 	int32_t *close_fds;
 	uint64_t *auxv;
 	struct self_map *self = NULL;
-	int nself = 0, *keep, nkeep = 0, *vma_keep, exe_keep = -1, pages_keep;
-	size_t keep_cap = mm->n_vmas + 3, table_cap = 16;
+	int nself = 0, *keep, nkeep = 0, *vma_keep, exe_keep = -1, pages_keep, lifeline_keep;
+	size_t keep_cap = mm->n_vmas + 4, table_cap = 16;
 	long *table;
 	uint32_t max_unmaps;
 	unsigned long base, scratch, threads_area = 0;
@@ -387,6 +387,12 @@ int restore_prepare_and_jump(int idx)
 		return -errno;
 	}
 	pages_keep = nkeep++;
+	/* criu's lifeline: moved out of the way of the task's fds like the
+	 * rest, but kept open for the restorer's final wait */
+	keep[nkeep] = fcntl(lifeline_rd, F_DUPFD_CLOEXEC, 0);
+	if (keep[nkeep] < 0)
+		return -errno;
+	lifeline_keep = nkeep++;
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *e = mm->vmas[i];
 		size_t h;
@@ -728,7 +734,12 @@ int restore_prepare_and_jump(int idx)
 	if (exe_keep >= 0)
 		args->task.mm_map.exe_fd = keep[exe_keep];
 	for (int k = 0; k < nkeep; k++)
-		close_fds[args->task.nr_close_fds++] = keep[k];
+		if (k != lifeline_keep)
+			close_fds[args->task.nr_close_fds++] = keep[k];
+	args->task.lifeline_fd = keep[lifeline_keep];
+	status[idx].lifeline_fd = keep[lifeline_keep];
+	for (uint32_t k = 0; k < args->task.nr_threads; k++)
+		((struct restorer_thread *)threads_area)[k].lifeline_fd = keep[lifeline_keep];
 
 	ret = read_self_maps(&self, &nself);
 	if (ret)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dump.h"
@@ -93,6 +94,50 @@ int find_task_index(uint32_t pid)
 		if (tasks[i].pe->pid == pid)
 			return i;
 	return -1;
+}
+
+/*
+ * The pages image holds the pages of every pagemap entry, in order: one
+ * that ends early is refused here, naming where, not half way through the
+ * restore.
+ */
+static int check_pages_size(int dirfd, const struct rtask *t)
+{
+	uint64_t psz = (uint64_t)sysconf(_SC_PAGESIZE), need = 0;
+	char name[64];
+	struct stat st;
+
+	img_file_name(name, sizeof(name), IMG_PAGES, t->pages_id);
+	if (fstatat(dirfd, name, &st, 0)) {
+		if (errno == ENOENT) {
+			if (!t->npm)
+				return 0;
+			missing(IMG_PAGES, t->pages_id);
+			return -ENOENT;
+		}
+		pr_perror("can't stat %s", name);
+		return -errno;
+	}
+	for (size_t i = 0; i < t->npm; i++) {
+		const PagemapEntry *pe = t->pm[i];
+		uint64_t nr = pe->has_nr_pages && pe->nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+
+		if (nr > (UINT64_MAX - need) / psz) {
+			pr_err("pagemap-%u.img: entry %zu: %llu pages is too many\n", t->pe->pid,
+			       i + 1, (unsigned long long)nr);
+			return -EINVAL;
+		}
+		if (need + nr * psz > (uint64_t)st.st_size) {
+			pr_err("%s is truncated: it ends at offset %llu, but the pages at %#llx "
+			       "(pagemap-%u.img entry %zu) are at offset %llu-%llu\n",
+			       name, (unsigned long long)st.st_size, (unsigned long long)pe->vaddr,
+			       t->pe->pid, i + 1, (unsigned long long)need,
+			       (unsigned long long)(need + nr * psz));
+			return -EINVAL;
+		}
+		need += nr * psz;
+	}
+	return 0;
 }
 
 /* Doubles the array (NULL, with arr freed, when out of memory). */
@@ -201,7 +246,10 @@ static int read_pagemap(int dirfd, struct rtask *t)
 	img_close(img);
 	if (ret < 0)
 		return ret;
-	return split_pagemap(t);
+	ret = split_pagemap(t);
+	if (!ret)
+		ret = check_pages_size(dirfd, t);
+	return ret;
 }
 
 /*

@@ -23,12 +23,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "dump.h"
+#include "fsafe.h"
 #include "log.h"
 #include "options.h"
 #include "proc.h"
@@ -169,22 +171,85 @@ static int cpu_cap_words(uint32_t cap, char *buf, size_t size)
 	return 0;
 }
 
-/* Opens the client's fd N through /proc and names it for this process. */
+/*
+ * Takes the client's fd N itself (pidfd_getfd: the same open directory, with
+ * no reopen that could gain rights) and names it for this process.  Only
+ * where the kernel lacks pidfd_getfd (before 5.6) is /proc/CLIENT/fd/N
+ * reopened, and then with the client's file rights (fs_enter).
+ */
 static int open_client_dir(pid_t client, int fd, char *path, size_t size, struct cmd_result *res,
 			   const char *what)
 {
 	char src[64];
-	int ours;
+	struct stat st;
+	int ours = -1, pfd, err;
 
-	snprintf(src, sizeof(src), "/proc/%d/fd/%d", client, fd);
-	ours = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pfd = (int)syscall(SYS_pidfd_open, client, 0);
+	if (pfd >= 0) {
+		ours = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
+		err = errno;
+		close(pfd);
+	} else {
+		err = errno;
+	}
+	if (ours < 0 && err != ENOSYS) {
+		set_cr_errno(err);
+		result_error(res, "can't take the client's %s (fd %d): %s", what, fd, strerror(err));
+		return -1;
+	}
 	if (ours < 0) {
-		set_cr_errno(errno);
-		result_error(res, "can't open the client's %s (fd %d, %s): %s", what, fd, src,
-			     strerror(errno));
+		snprintf(src, sizeof(src), "/proc/%d/fd/%d", client, fd);
+		fs_enter();
+		ours = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		err = errno;
+		fs_leave();
+		if (ours < 0) {
+			set_cr_errno(err);
+			result_error(res, "can't open the client's %s (fd %d, %s): %s", what, fd,
+				     src, strerror(err));
+			return -1;
+		}
+	}
+	if (fstat(ours, &st) || !S_ISDIR(st.st_mode)) {
+		set_cr_errno(ENOTDIR);
+		result_error(res, "the client's %s (fd %d) is not a directory", what, fd);
+		close(ours);
 		return -1;
 	}
 	snprintf(path, size, "/proc/self/fd/%d", ours);
+	return 0;
+}
+
+/*
+ * A client that is not criu's own user has every file access of its request
+ * done with its fsuid, fsgid and groups (SO_PEERGROUPS, or its
+ * /proc/PID/status where the kernel lacks that).
+ */
+static int take_client_rights(int sk, const struct ucred *cr)
+{
+	gid_t groups[64];
+	socklen_t len = sizeof(groups);
+	int n;
+
+	if (cr->uid == geteuid() || cr->uid == 0)
+		return 0;
+	if (!getsockopt(sk, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		n = (int)(len / sizeof(gid_t));
+	} else {
+		struct proc_status st;
+
+		if (proc_read_status(cr->pid, cr->pid, &st) || st.ngroups > 64) {
+			pr_err("can't read the groups of client pid %d\n", cr->pid);
+			return -1;
+		}
+		n = (int)st.ngroups;
+		for (int i = 0; i < n; i++)
+			groups[i] = st.groups[i];
+	}
+	if (fs_set_requester(cr->uid, cr->gid, groups, n)) {
+		pr_err("can't take the file rights of client uid %u\n", cr->uid);
+		return -1;
+	}
 	return 0;
 }
 
@@ -547,6 +612,8 @@ static int serve_session(int sk, enum session_kind kind)
 		pr_perror("can't get the credentials of the RPC client");
 		return 1;
 	}
+	if (take_client_rights(sk, &cr))
+		return 1;
 	for (;;) {
 		CriuResp resp = CRIU_RESP__INIT;
 		CriuDumpResp dump = CRIU_DUMP_RESP__INIT;

@@ -62,6 +62,9 @@ int compel_probe_task(pid_t pid, struct compel_task_info *info);
 				      * restartable syscall into "about to
 				      * run it", even where the registers
 				      * could restore the restart exactly */
+#define COMPEL_F_EXITKILL 0x2u /* seize with PTRACE_O_EXITKILL: the task
+				* dies if the tracer does (restore: a task
+				* criu has not let go yet must not outlive it) */
 
 struct compel_thread {
 	pid_t tid;

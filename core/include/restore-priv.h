@@ -44,6 +44,9 @@ struct rtask {
 extern struct restorer_status *status;
 extern size_t status_size;
 extern int images_dirfd;
+/* the read end of criu's lifeline pipe (criu alone holds the write end):
+ * every task it creates watches it until criu has taken the task over */
+extern int lifeline_rd;
 
 /* restore-images.c: the tree (parents before children) and seccomp.img */
 extern struct rtask *tasks;

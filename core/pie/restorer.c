@@ -351,16 +351,21 @@ static long capset64(uint64_t eff, uint64_t prm, uint64_t inh)
  */
 /*
  * The end: tell criu, which then seizes the thread and writes its
- * registers, and wait for it.  A thread in strict seccomp mode may not even
- * wait on a futex: it enters the mode and spins (criu's ptrace suspends
- * seccomp for its own work).  It enters the mode before it reports (a
- * plain store: criu polls), or criu could take it over before the mode is
- * set, and it would run on without it.
+ * registers, and wait for it.  The wait is a read of criu's lifeline pipe:
+ * criu holds its only write end and never writes, so the read returns only
+ * when criu is gone (EOF), and then the half-restored task must not run
+ * on: exit_group (which a thread in strict seccomp mode may not call: the
+ * kernel kills the process for it, the same end).  A strict-mode thread
+ * enters the mode before it reports (a plain store: criu polls), or criu
+ * could take it over before the mode is set, and it would run on without
+ * it; read is one of the calls that mode allows.
  */
-static void report_done_and_wait(struct restorer_status *st, int strict, uint32_t *word)
+static void report_done_and_wait(struct restorer_status *st, int strict, int lifeline)
 	__attribute__((noreturn));
-static void report_done_and_wait(struct restorer_status *st, int strict, uint32_t *word)
+static void report_done_and_wait(struct restorer_status *st, int strict, int lifeline)
 {
+	uint32_t c = 0;
+
 	if (strict)
 		sys_prctl(22 /* PR_SET_SECCOMP */, 1 /* SECCOMP_MODE_STRICT */, 0, 0, 0);
 	if (st) {
@@ -369,11 +374,16 @@ static void report_done_and_wait(struct restorer_status *st, int strict, uint32_
 		if (!strict)
 			sys_futex((long)&st->done, PIE_FUTEX_WAKE, 1, 0, 0, 0);
 	}
-	if (strict)
-		for (;;)
-			asm volatile("" ::: "memory");
+	for (;;) {
+		long r = sys_read(lifeline, (long)&c, 1);
+
+		if (r == 0)
+			sys_exit_group(1);
+		if (r < 0 && r != -PIE_EINTR && r != -PIE_EAGAIN)
+			break; /* a seccomp filter said no: wait as criu's tracee only */
+	}
 	for (;;)
-		sys_futex((long)word, PIE_FUTEX_WAIT, 0, 0, 0, 0);
+		sys_futex((long)&c, PIE_FUTEX_WAIT, c, 0, 0, 0);
 }
 
 static long restore_creds(const struct restorer_creds *c, uint32_t *bad)
@@ -514,7 +524,7 @@ static void thread_main(void *arg)
 	}
 	if (th->pdeath_sig)
 		sys_prctl(R_PR_SET_PDEATHSIG, th->pdeath_sig, 0, 0, 0);
-	report_done_and_wait(st, th->has_creds && th->creds.seccomp_strict, &th->wait_word);
+	report_done_and_wait(st, th->has_creds && th->creds.seccomp_strict, th->lifeline_fd);
 }
 
 static long create_threads(struct restorer_task *t, uint32_t *bad)
@@ -623,19 +633,20 @@ static long restore_task(struct restorer_args *args)
 		if (r)
 			return step_fail(args, st, r, RESTORER_STEP_CREDS, bad);
 	}
-	/* a change of credentials resets these two: after them */
-	if (t->pdeath_sig) {
-		r = sys_prctl(R_PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0);
-		if (r)
-			return step_fail(args, st, r, RESTORER_STEP_MISC, 1);
-	}
+	/*
+	 * A change of credentials resets the parent-death signal (SIGKILL,
+	 * set by criu's code at fork): from here the lifeline alone ties the
+	 * task to criu, and criu sets the dumped signal when it takes over.
+	 * Nothing more than needed after the credentials: their seccomp
+	 * filters judge every call.
+	 */
 	if (t->dumpable >= 0) {
 		r = sys_prctl(R_PR_SET_DUMPABLE, t->dumpable, 0, 0, 0);
 		if (r)
 			return step_fail(args, st, r, RESTORER_STEP_MISC, 2);
 	}
 	/* Done: tell criu, then sleep until it takes the task over. */
-	report_done_and_wait(st, t->has_creds && t->creds.seccomp_strict, &t->wait_word);
+	report_done_and_wait(st, t->has_creds && t->creds.seccomp_strict, t->lifeline_fd);
 	return 0;
 }
 
