@@ -1174,6 +1174,8 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		ret = mem_dump_pages(t->pid, dirfd, &mm, id, ctl, stats);
+		for (size_t i = 0; i < mm.n_vmas && !ret; i++)
+			ret = mem_dump_shmem(t->pid, dirfd, mm.vmas[i], kobj_next_pages_id, stats);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		stats->memdump_us += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 +
 						(b.tv_nsec - a.tv_nsec) / 1000);
@@ -1588,6 +1590,7 @@ int cmd_dump(void)
 	if (!ret && cpuinfo_dump_image(dirfd))
 		ret = -EIO;
 	files_dump_fini();
+	mem_dump_fini();
 	kobj_ids_fini();
 
 	if (ret) {
