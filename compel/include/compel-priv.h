@@ -50,5 +50,7 @@ struct compel_map *compel_take_map(struct infect_ctx *ctx, unsigned long remote,
 
 /* run.c */
 int compel_block_signals(struct infect_ctx *ctx);
+/* The victim's resting state (parked or its own) written back. */
+int compel_rest_victim(struct infect_ctx *ctx);
 
 #endif
