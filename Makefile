@@ -310,7 +310,7 @@ clean:
 HOST_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libcap-dev libnl-3-dev libnl-route-3-dev libcapstone-dev python3 \
 	python3-capstone clang libclang-rt-14-dev llvm qemu-user-static \
-	golang-go golang-github-checkpoint-restore-go-criu-dev
+	golang-go golang-github-checkpoint-restore-go-criu-dev runc
 CROSS_PKGS := $(foreach a,$(CROSS_ARCHS),gcc-$(triplet_$(a)) \
 	libc6-dev-$(debarch_$(a))-cross libprotobuf-c-dev:$(debarch_$(a)) \
 	libcap-dev:$(debarch_$(a)) libnl-3-dev:$(debarch_$(a)) \
