@@ -210,6 +210,23 @@ static int check_sessions(void)
 	return 0;
 }
 
+/*
+ * A killed thread frees its tid only when it gets the CPU to finish
+ * exiting: one at SCHED_IDLE or a high nice on a busy machine can keep its
+ * tid for seconds after it is gone from /proc, and a restore right after
+ * the dump then finds the tid taken.  The tree is being killed: its
+ * threads die at the default policy.
+ */
+static void unidle_threads(const struct dtask *t)
+{
+	struct sched_param sp = { 0 };
+
+	for (int k = 0; k < t->nr_threads; k++) {
+		sched_setscheduler(t->tids[k], SCHED_OTHER, &sp);
+		setpriority(PRIO_PROCESS, (id_t)t->tids[k], 0);
+	}
+}
+
 /* Before any image: what dump would not save is refused (core/dump-check.c). */
 static int check_tree(void)
 {
@@ -241,8 +258,10 @@ static void release_tree(bool kill_it, bool leave_stopped)
 	}
 	if (kill_it)
 		for (int i = 0; i < nr_tasks; i++)
-			if (!tree[i].zombie)
+			if (!tree[i].zombie) {
+				unidle_threads(&tree[i]);
 				kill(tree[i].pid, SIGKILL);
+			}
 	for (int i = 0; i < nr_tasks; i++)
 		free(tree[i].tids);
 }
@@ -540,6 +559,25 @@ static uint32_t misc_securebits(const struct parasite_misc *m)
 	return m->securebits > 0 ? (uint32_t)m->securebits : 0;
 }
 
+/* The membarrier registrations of the address space (parasite_misc). */
+static void dump_membarrier(pid_t pid, int64_t regs, TaskCoreEntry *tc)
+{
+	if (regs < 0) {
+		pr_warn("pid %d: can't read its membarrier registrations: %s\n", pid,
+			strerror((int)-regs));
+		return;
+	}
+	if (regs & PARASITE_MEMBARRIER_GUESSED)
+		pr_info("pid %d: membarrier registrations probed (no GET_REGISTRATIONS before "
+			"Linux 6.3): a global expedited one can't be seen\n",
+			pid);
+	regs &= ~PARASITE_MEMBARRIER_GUESSED;
+	if (!regs)
+		return;
+	tc->has_membarrier_registration_mask = true;
+	tc->membarrier_registration_mask = (uint32_t)regs;
+}
+
 /* A number in /proc/PID/NAME; -errno when it can't be read. */
 static int read_proc_number(pid_t pid, const char *name, long long *v)
 {
@@ -591,6 +629,9 @@ static int dump_task_state(struct task_source *src, struct dtask *t, TaskCoreEnt
 {
 	int ret = read_misc(src, m);
 
+	/* the parasite saw the SIGTRAP action its own traps had reset */
+	if (!ret)
+		compel_sigtrap_action(t->ctx, &m->sa[SIGTRAP - 1], sizeof(m->sa[0]));
 	if (!ret)
 		ret = dump_sigactions(m, tc);
 	if (!ret)
@@ -612,6 +653,7 @@ static int dump_task_state(struct task_source *src, struct dtask *t, TaskCoreEnt
 	tc->has_child_subreaper = true;
 	tc->child_subreaper = m->child_subreaper != 0;
 	tc->exit_code = 0;
+	dump_membarrier(t->pid, m->membarrier_regs, tc);
 	return dump_proc_values(t->pid, tc);
 }
 
@@ -936,6 +978,21 @@ static int thread_regs(struct dtask *t, pid_t tid, struct compel_regs **out, uin
 	return 0;
 }
 
+/* The thread's robust futex list head (set_robust_list), read from outside. */
+static int dump_robust_list(pid_t tid, ThreadCoreEntry *th)
+{
+	void *head = NULL;
+	size_t len = 0;
+
+	if (syscall(SYS_get_robust_list, tid, &head, &len)) {
+		pr_perror("can't read the robust futex list of thread %d", tid);
+		return -errno;
+	}
+	th->futex_rla = (uint64_t)(uintptr_t)head;
+	th->futex_rla_len = (uint32_t)len;
+	return 0;
+}
+
 /* Policy (with SCHED_RESET_ON_FORK), real-time priority and nice of tid. */
 static int dump_sched(pid_t tid, const struct proc_stat *pst, ThreadCoreEntry *th)
 {
@@ -961,7 +1018,8 @@ static int dump_sched(pid_t tid, const struct proc_stat *pst, ThreadCoreEntry *t
 }
 
 static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntry *tc,
-			     const struct parasite_thread_misc *tm, uint32_t securebits)
+			     const struct parasite_thread_misc *tm, uint32_t securebits,
+			     SignalQueueEntry **sigq)
 {
 	CoreEntry core = CORE_ENTRY__INIT;
 	ThreadCoreEntry *th = calloc(1, sizeof(*th));
@@ -1017,9 +1075,8 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 			th->rseq_entry->signature = rc.sig;
 		}
 	}
-	ret = dump_sigqueue(tid, false, &th->signals_p);
-	if (ret)
-		goto out;
+	th->signals_p = *sigq; /* now the core's */
+	*sigq = NULL;
 	if (st.seccomp) {
 		th->has_seccomp_mode = true;
 		th->seccomp_mode = st.seccomp == 1 ? SECCOMP_MODE__strict : SECCOMP_MODE__filter;
@@ -1036,8 +1093,10 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 		goto out;
 	}
 	th->comm = pst.comm;
+	ret = dump_robust_list(tid, th);
+	if (ret)
+		goto out;
 	{
-		th->futex_rla = 0;
 		th->has_pdeath_sig = true;
 		th->pdeath_sig = (uint32_t)tm->pdeath_sig;
 		th->sas = calloc(1, sizeof(*th->sas));
@@ -1124,6 +1183,10 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 	mm.mm_env_end = t->stat.env_end;
 	mm.has_dumpable = true;
 	mm.dumpable = (int)misc->dumpable;
+	if (misc->thp_disable > 0) {
+		mm.has_thp_disabled = true;
+		mm.thp_disabled = true;
+	}
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", t->pid);
 	auxv = (uint64_t *)proc_read_file(path, &auxv_len);
@@ -1156,6 +1219,8 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		ret = mem_dump_pages(t->pid, dirfd, &mm, id, ctl, stats);
+		for (size_t i = 0; i < mm.n_vmas && !ret; i++)
+			ret = mem_dump_shmem(t->pid, dirfd, mm.vmas[i], kobj_next_pages_id, stats);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		stats->memdump_us += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 +
 						(b.tv_nsec - a.tv_nsec) / 1000);
@@ -1233,7 +1298,7 @@ static int dump_zombie(int dirfd, struct dtask *t)
  * then the ones compel saved and settled).
  */
 static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, TaskCoreEntry *tc,
-			const struct parasite_misc *misc)
+			const struct parasite_misc *misc, SignalQueueEntry **sigq)
 {
 	int ret = 0;
 
@@ -1243,12 +1308,36 @@ static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, Tas
 
 		if (i > 0)
 			ret = read_thread_misc(src, tid, &tm);
-		else
-			ret = dump_sigqueue(tid, true, &tc->signals_s);
 		if (!ret)
-			ret = write_thread_core(dirfd, t, tid, tc, &tm, misc_securebits(misc));
+			ret = write_thread_core(dirfd, t, tid, tc, &tm, misc_securebits(misc),
+						&sigq[i]);
 	}
 	return ret;
+}
+
+/*
+ * The pending signals of the process and of each thread, read before any
+ * code of ours runs in the task (compel sets a pending SIGTRAP aside
+ * while its traps come).
+ */
+static int dump_sigqueues(struct dtask *t, TaskCoreEntry *tc, SignalQueueEntry ***sigq)
+{
+	int ret;
+
+	*sigq = calloc((size_t)t->nr_threads, sizeof(**sigq));
+	if (!*sigq)
+		return -ENOMEM;
+	ret = dump_sigqueue(t->pid, true, &tc->signals_s);
+	for (int i = 0; i < t->nr_threads && !ret; i++)
+		ret = dump_sigqueue(t->tids[i], false, &(*sigq)[i]);
+	return ret;
+}
+
+static void free_sigqueues(SignalQueueEntry **sigq, int n)
+{
+	for (int i = 0; sigq && i < n; i++)
+		free_sigq(sigq[i]);
+	free(sigq);
 }
 
 /* Processes sharing an fd table (CLONE_FILES) have one fdinfo image. */
@@ -1268,6 +1357,7 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	struct parasite_misc misc;
 	struct proc_status st;
 	struct proc_vma *pv = NULL;
+	SignalQueueEntry **sigq = NULL;
 	int nv = 0, ret, r;
 
 	if (!tc)
@@ -1288,12 +1378,14 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 		if (ret)
 			pr_err("can't read the mappings of %d: %s\n", t->pid, strerror(-ret));
 	}
+	if (!ret)
+		ret = dump_sigqueues(t, tc, &sigq);
 	if (ret)
 		goto out;
 	load_parasite(t, &src);
 	ret = dump_task_state(&src, t, tc, &misc);
 	if (!ret)
-		ret = dump_threads(dirfd, &src, t, tc, &misc);
+		ret = dump_threads(dirfd, &src, t, tc, &misc, sigq);
 	if (!ret)
 		ret = dump_mm(dirfd, t, pv, nv, &misc, src.ctl, kobj_next_pages_id(), stats);
 	r = unload_parasite(&src);
@@ -1304,6 +1396,7 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	if (!ret)
 		ret = dump_fs(dirfd, t, (unsigned int)t->pid, st.umask);
 out:
+	free_sigqueues(sigq, t->nr_threads);
 	proc_free_vmas(pv, nv);
 	tc->comm = NULL;
 	free_core(&holder);
@@ -1579,6 +1672,7 @@ int cmd_dump(void)
 	if (!ret && cpuinfo_dump_image(dirfd))
 		ret = -EIO;
 	files_dump_fini();
+	mem_dump_fini();
 	kobj_ids_fini();
 	if (!ret)
 		ret = action_run(ACT_POST_DUMP, opts.pid);

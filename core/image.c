@@ -502,7 +502,8 @@ int img_read_one(struct cr_img *img, const ProtobufCMessageDescriptor *desc, Pro
 		pr_err("image %s: no entry where one is required\n", img->name);
 		return -ENODATA;
 	}
-	if (ret > 0 && img_bytes_left(img)) {
+	/* raw payload may follow the entry (pipes-data, ghost files, ...) */
+	if (ret > 0 && !img_descs[img->type].payload_size && img_bytes_left(img)) {
 		pr_err("image %s: %llu bytes of trailing data at offset %llu, after its only "
 		       "entry\n",
 		       img->name, (unsigned long long)img_bytes_left(img),
