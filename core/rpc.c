@@ -85,8 +85,8 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * effect, as nothing they act on can be in what this criu dumps or
  * restores: ext_unix_sk, tcp_established (dump refuses sockets),
  * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
- * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks, manage_cgroups and config_file are checked
- * further in tree_refusal(); config_file is read by opts_init_from_config().
+ * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks and manage_cgroups are checked further in
+ * tree_refusal(); config_file is read by opts_init_from_config().
  */
 static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, const char **why)
 {
@@ -519,8 +519,6 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 		result_error(res, "option %s is not supported by this criu%s", bad, why);
 		return -1;
 	}
-	if (config_refusal(o, res))
-		return -1;
 	if (cmd == CMD_DUMP && tree_refusal(o, cmd, opts.pid, res))
 		return -1;
 	opts.leave_running = o->has_leave_running && o->leave_running;
