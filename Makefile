@@ -297,7 +297,7 @@ install: all $(BUILD)/criu.pc
 	install -m 0755 $(LIBCRIU_SO) $(DESTDIR)$(LIBDIR)/libcriu.so.$(LIBCRIU_SOVER)
 	ln -sf libcriu.so.$(LIBCRIU_SOVER) $(DESTDIR)$(LIBDIR)/libcriu.so
 	install -m 0644 $(LIBCRIU_A) $(DESTDIR)$(LIBDIR)/libcriu.a
-	install -m 0644 lib/c/criu.h $(DESTDIR)$(INCLUDEDIR)/criu/criu.h
+	install -m 0644 $(LIBCRIU_HDRS) proto/rpc.proto $(DESTDIR)$(INCLUDEDIR)/criu/
 	install -m 0644 $(BUILD)/criu.pc $(DESTDIR)$(LIBDIR)/pkgconfig/criu.pc
 	install -m 0644 docs/criu.8 $(DESTDIR)$(MANDIR)/man8/criu.8
 
