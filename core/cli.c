@@ -29,7 +29,9 @@
 
 #include "config.h"
 #include "log.h"
+#include "fsafe.h"
 #include "options.h"
+#include "version.h"
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -1514,9 +1516,16 @@ int opts_open_pidfile(void)
 
 	if (!opts.pidfile)
 		return -1;
-	fd = opts_open_in_work_dir(opts.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		pr_perror("can't create the pidfile %s", opts.pidfile);
+	{
+		int dirfd = opts_open_work_dir();
+
+		if (dirfd < 0)
+			return -1;
+		fd = fs_create_path(dirfd, opts.pidfile, O_WRONLY | O_TRUNC, 0644);
+		if (fd < 0)
+			pr_err("can't create the pidfile %s: %s\n", opts.pidfile, fs_strerror(errno));
+		close(dirfd);
+	}
 	return fd;
 }
 

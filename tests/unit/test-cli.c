@@ -483,12 +483,12 @@ TEST(help_mentions_every_option_and_fits_80_columns)
 TEST(version)
 {
 	CHECK_EQ(PARSE("-V"), 1);
-	CHECK_STR(out_buf, "Version: " CRIU_VERSION "\n");
+	CHECK_STR(out_buf, "Version: 4.2.1\n");
 	CHECK_STR(err_buf, "");
 	CHECK_EQ(PARSE("--version"), 1);
-	CHECK_STR(out_buf, "Version: " CRIU_VERSION "\n");
+	CHECK_STR(out_buf, "Version: 4.2.1\n");
 	CHECK_EQ(PARSE("dump", "--version"), 1);
-	CHECK_STR(out_buf, "Version: " CRIU_VERSION "\n");
+	CHECK_STR(out_buf, "Version: 4.2.1\n");
 }
 
 /* ---- dump options ----------------------------------------------------------- */
