@@ -148,14 +148,21 @@ def test_one_dash_long_options(d):
                  '-log-file=restore.log', '-restore-detached'])
     if err:
         return err
-    with open(os.path.join(d, 'img', 'dump.log')) as f:
-        dump_log = f.read()
-    with open(os.path.join(d, 'img', 'restore.log')) as f:
-        restore_log = f.read()
-    if len(restore_log) == 0:
-        return '-v wrote nothing to restore.log'
-    if len(dump_log) <= len(restore_log) // 4:
-        return '-verbosity=4 logged less than -v'
+    # level 3 and up: info lines, each with a timestamp; level 2 says nothing on success
+    for log in ('dump.log', 'restore.log'):
+        with open(os.path.join(d, 'img', log)) as f:
+            lines = f.read().splitlines()
+        if not lines or not all(line.startswith('(') for line in lines):
+            return f'{log} has no info lines: {lines[:3]}'
+    err = cycle(d, 'mem-anon-private',
+                lambda pid: ['dump', '-no-default-config', '-verbosity=2', '-tree', str(pid),
+                             '-images-dir', 'img2', '-log-file', 'dump.log'],
+                ['restore', '-no-default-config', '-images-dir=img2', '-log-file=restore.log',
+                 '-d'], img='img2')
+    if err:
+        return err
+    if os.path.getsize(os.path.join(d, 'img2', 'dump.log')):
+        return '-verbosity=2 logged info lines for a dump that went well'
     return None
 
 
