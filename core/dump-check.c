@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,6 +501,33 @@ static int check_file_mapping(const struct dump_check_task *t, const struct proc
 	return 0;
 }
 
+/* VmFlags whose state the mm image has no place for; restore would drop it. */
+static int check_vm_flags(const struct dump_check_task *t, const struct proc_vma *pv,
+			  const VmaEntry *e)
+{
+	static const struct {
+		uint64_t flag;
+		const char *what;
+	} unsaved[] = {
+		{ PROC_VMF_LOCKED, "locked (mlock)" },
+		{ PROC_VMF_SHADOW_STACK, "a shadow stack" },
+		{ PROC_VMF_MTE, "tagged (PROT_MTE)" },
+		{ PROC_VMF_SEALED, "sealed (mseal)" },
+	};
+
+	for (size_t k = 0; k < sizeof(unsaved) / sizeof(unsaved[0]); k++) {
+		if (!(pv->vmflags & unsaved[k].flag))
+			continue;
+		/* the kernel may seal its own areas, which restore moves, not maps */
+		if (unsaved[k].flag == PROC_VMF_SEALED && (e->status & VMA_KERNEL_AREA))
+			continue;
+		pr_err("%s: its memory at %lx-%lx is %s: such memory is not dumped yet\n", who(t, 0),
+		       pv->start, pv->end, unsaved[k].what);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int check_mappings(const struct dump_check_task *t)
 {
 	struct proc_vma *pv = NULL;
@@ -513,15 +541,10 @@ static int check_mappings(const struct dump_check_task *t)
 		VmaEntry e;
 
 		vma_entry__init(&e);
-		if (pv[i].vmflags & PROC_VMF_LOCKED) {
-			pr_err("%s: its memory at %lx-%lx is locked (mlock): locked memory is not "
-			       "dumped yet\n",
-			       who(t, 0), pv[i].start, pv[i].end);
-			ret = -EOPNOTSUPP;
-			break;
-		}
 		/* the kinds of area dump takes; it names any other */
 		ret = vma_classify(t->pid, &pv[i], &e);
+		if (!ret)
+			ret = check_vm_flags(t, &pv[i], &e);
 		if (!ret && (e.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
 			ret = check_file_mapping(t, &pv[i]);
 	}
@@ -540,6 +563,13 @@ int dump_check_tree(const struct dump_check_task *tasks, int n, bool shell_job)
 
 		if (t->zombie)
 			continue;
+		/* restore makes children with SIGCHLD (the root's parent is not ours) */
+		if (i > 0 && t->stat->exit_signal != SIGCHLD) {
+			pr_err("%s: its parent is told of its death by signal %u, not SIGCHLD: such "
+			       "children are not dumped yet\n",
+			       who(t, 0), t->stat->exit_signal);
+			return -EOPNOTSUPP;
+		}
 		ret = check_threads(t);
 		if (!ret)
 			ret = check_task_paths(t, shell_job);

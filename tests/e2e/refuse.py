@@ -86,6 +86,27 @@ elif kind == 'replaced-file':
     os.rename(hb + '.b', hb + '.a')
 elif kind == 'device':
     keep.append(open('/dev/kmsg', 'rb'))
+elif kind == 'mseal':
+    import mmap
+    libc = ctypes.CDLL(None, use_errno=True)
+    m = mmap.mmap(-1, 4096)
+    addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+    if libc.syscall(462, ctypes.c_void_p(addr), ctypes.c_size_t(4096), 0):  # mseal
+        sys.exit('mseal failed: %d' % ctypes.get_errno())
+    keep.append(m)
+elif kind == 'exit-signal':
+    import signal, struct
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    libc = ctypes.CDLL(None, use_errno=True)
+    # clone3 (435 everywhere): flags 0, exit_signal SIGUSR1
+    args = ctypes.create_string_buffer(struct.pack('11Q', 0, 0, 0, 0, signal.SIGUSR1,
+                                                   0, 0, 0, 0, 0, 0))
+    pid = libc.syscall(435, args, ctypes.c_size_t(88))
+    if pid < 0:
+        sys.exit('clone3 failed: %d' % ctypes.get_errno())
+    if pid == 0:
+        while True:
+            time.sleep(100)
 elif kind == 'ctty':
     # a session leader that opens a terminal gets it as its controlling one
     os.close(os.open(sys.argv[3], os.O_RDWR))
@@ -154,7 +175,7 @@ def check_refused(d, prefix, kind, words, extra=()):
         return f'a refused dump wrote images: {imgs}'
     for p in tree:
         st = state(p)
-        if st not in ('S', 'R'):
+        if st not in ('S', 'R', 'D'):  # D: a moment of disk I/O
             return f'pid {p} of the tree is in state {st} after the refused dump'
         with open(f'/proc/{p}/status') as f:
             if 'TracerPid:\t0' not in f.read():
@@ -204,6 +225,8 @@ def main():
         ('replaced-file', case([], 'replaced-file', 'fd 3', 'deleted')),
         ('device', case([], 'device', 'character device', '/dev/kmsg')),
         ('ctty', test_ctty),
+        ('mseal', case([], 'mseal', 'sealed', 'mseal')),
+        ('exit-signal', case([], 'exit-signal', 'signal 10', 'SIGCHLD')),
         ('shared-vm', case([], 'share-vm', 'shares its memory', 'CLONE_VM')),
     ]
     return run_tests('refuse', tests, SCRATCH, where=' (logs in {dir}/img)')
