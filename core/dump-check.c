@@ -508,7 +508,12 @@ static int check_file_mapping(const struct dump_check_task *t, const struct proc
 static int check_guards(const struct dump_check_task *t, int pm_fd, const struct proc_vma *pv)
 {
 	unsigned long gs, ge;
-	int ret = mem_find_guard(pm_fd, pv->start, pv->end, &gs, &ge);
+	int ret;
+
+	/* no mapping of the task's: the page tables of the walk don't cover it */
+	if (!strcmp(pv->path, "[vsyscall]"))
+		return 0;
+	ret = mem_find_guard(pm_fd, pv->start, pv->end, &gs, &ge);
 
 	if (ret < 0) {
 		pr_err("%s: can't scan its mapping %lx-%lx for guard pages: %s\n", who(t, 0),

@@ -210,6 +210,23 @@ static int check_sessions(void)
 	return 0;
 }
 
+/*
+ * A killed thread frees its tid only when it gets the CPU to finish
+ * exiting: one at SCHED_IDLE or a high nice on a busy machine can keep its
+ * tid for seconds after it is gone from /proc, and a restore right after
+ * the dump then finds the tid taken.  The tree is being killed: its
+ * threads die at the default policy.
+ */
+static void unidle_threads(const struct dtask *t)
+{
+	struct sched_param sp = { 0 };
+
+	for (int k = 0; k < t->nr_threads; k++) {
+		sched_setscheduler(t->tids[k], SCHED_OTHER, &sp);
+		setpriority(PRIO_PROCESS, (id_t)t->tids[k], 0);
+	}
+}
+
 /* Before any image: what dump would not save is refused (core/dump-check.c). */
 static int check_tree(void)
 {
@@ -241,8 +258,10 @@ static void release_tree(bool kill_it, bool leave_stopped)
 	}
 	if (kill_it)
 		for (int i = 0; i < nr_tasks; i++)
-			if (!tree[i].zombie)
+			if (!tree[i].zombie) {
+				unidle_threads(&tree[i]);
 				kill(tree[i].pid, SIGKILL);
+			}
 	for (int i = 0; i < nr_tasks; i++)
 		free(tree[i].tids);
 }
@@ -1200,6 +1219,8 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		ret = mem_dump_pages(t->pid, dirfd, &mm, id, ctl, stats);
+		for (size_t i = 0; i < mm.n_vmas && !ret; i++)
+			ret = mem_dump_shmem(t->pid, dirfd, mm.vmas[i], kobj_next_pages_id, stats);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		stats->memdump_us += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 +
 						(b.tv_nsec - a.tv_nsec) / 1000);
@@ -1651,6 +1672,7 @@ int cmd_dump(void)
 	if (!ret && cpuinfo_dump_image(dirfd))
 		ret = -EIO;
 	files_dump_fini();
+	mem_dump_fini();
 	kobj_ids_fini();
 	if (!ret)
 		ret = action_run(ACT_POST_DUMP, opts.pid);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,6 +47,8 @@ struct rshared_file {
 };
 
 static struct rshared_file *shared_files;
+
+static int open_memfd(const FileEntry *fe, int flags, uint64_t pos);
 static size_t nr_shared_files;
 
 int plan_pipes(void)
@@ -316,6 +319,8 @@ static int open_fd(const FdinfoEntry *fd, uint32_t pid)
 			}
 		return open_reg(fe, fd->fd, pid);
 	}
+	if (fe->type == FD_TYPES__MEMFD && fe->memfd)
+		return open_memfd(fe, (int)fe->memfd->flags, fe->memfd->pos);
 	pr_err("fd %u of pid %u: files of type %d are not supported yet\n", fd->fd, pid, fe->type);
 	return -EOPNOTSUPP;
 }
@@ -472,6 +477,8 @@ int open_file_id(uint32_t id, int flags)
 	const FileEntry *fe = file_by_id(id);
 	int fd;
 
+	if (fe && fe->type == FD_TYPES__MEMFD && fe->memfd)
+		return open_memfd(fe, flags, 0);
 	if (!fe || !fe->reg) {
 		pr_err("file %u is not in files.img\n", id);
 		return -EINVAL;
@@ -479,6 +486,29 @@ int open_file_id(uint32_t id, int flags)
 	fd = open(fe->reg->name, (flags & O_ACCMODE) | O_CLOEXEC);
 	if (fd < 0) {
 		pr_perror("can't open %s", fe->reg->name);
+		return -errno;
+	}
+	return fd;
+}
+
+/* A description of its own of the memfd of file fe, with its flags and position. */
+static int open_memfd(const FileEntry *fe, int flags, uint64_t pos)
+{
+	struct rshmem *m = memfd_of_file(fe->id);
+	char path[64];
+	int fd;
+
+	if (!m)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", m->fd);
+	fd = open(path, (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("can't open memfd %s", m->inode->name);
+		return -errno;
+	}
+	if (pos && lseek(fd, (off_t)pos, SEEK_SET) < 0) {
+		pr_perror("can't seek memfd %s to %llu", m->inode->name, (unsigned long long)pos);
+		close(fd);
 		return -errno;
 	}
 	return fd;

@@ -429,6 +429,11 @@ int read_images(int dirfd)
 			}
 		}
 	}
+	ret = read_memfd_inodes(dirfd);
+	if (ret) {
+		pr_err("can't read memfd.img\n");
+		return ret;
+	}
 	ret = plan_pipes();
 	if (!ret)
 		ret = plan_shmem();

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -264,6 +266,61 @@ static void zombie_exit(struct rtask *t)
 	_exit(WEXITSTATUS(code));
 }
 
+/* Writes v to /proc/self/NAME unless it holds v already. */
+static int write_self_number(const char *name, long long v)
+{
+	char path[64], buf[32], *text;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	text = proc_read_file(path, NULL);
+	if (text && strtoll(text, NULL, 10) == v) {
+		free(text);
+		return 0;
+	}
+	free(text);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	n = snprintf(buf, sizeof(buf), "%lld", v);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+		int err = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * oom_score_adj and loginuid, in the task itself (only a task may set its
+ * own loginuid; lowering oom_score_adj below criu's needs CAP_SYS_RESOURCE).
+ */
+static int restore_proc_values(struct rtask *t)
+{
+	const TaskCoreEntry *tc = t->core->tc;
+	int ret;
+
+	if (tc->has_oom_score_adj) {
+		ret = write_self_number("oom_score_adj", tc->oom_score_adj);
+		if (ret) {
+			pr_err("can't restore oom_score_adj %d of pid %u: %s\n", tc->oom_score_adj,
+			       t->pe->pid, strerror(-ret));
+			return ret;
+		}
+	}
+	if (tc->has_loginuid && !access("/proc/self/loginuid", F_OK)) {
+		ret = write_self_number("loginuid", tc->loginuid);
+		if (ret) {
+			pr_err("can't restore loginuid %u of pid %u: %s (setting a loginuid "
+			       "once set needs CAP_AUDIT_CONTROL and a kernel that allows it)\n",
+			       tc->loginuid, t->pe->pid, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /*
  * A new task dies with its parent until criu lets it go: SIGKILL at the
  * parent's death, and a parent that died before that was armed shows in
@@ -322,6 +379,9 @@ static void restore_task(int idx, pid_t parent)
 		ret = fork_children(idx);
 	if (!ret)
 		ret = set_child_groups(idx);
+	/* after the children are forked: they start from criu's values */
+	if (!ret)
+		ret = restore_proc_values(t);
 	if (!ret)
 		ret = task_step(idx, "restorer");
 	if (!ret)
@@ -358,6 +418,24 @@ static const char *step_name(uint32_t step)
 	return step < sizeof(names) / sizeof(names[0]) && names[step] ? names[step] : "?";
 }
 
+/* A thread that could not get its tid: say what holds it. */
+static void explain_taken_tid(const struct rtask *t, const struct restorer_status *st)
+{
+	struct proc_stat ps;
+	uint32_t tid;
+
+	if (st->step != RESTORER_STEP_THREADS || st->ret != -EEXIST ||
+	    st->index + 1 >= t->pe->n_threads)
+		return;
+	tid = t->pe->threads[st->index + 1];
+	if (proc_read_stat((pid_t)tid, 0, &ps))
+		pr_err("tid %u was taken while the restore ran, by a task now gone\n", tid);
+	else
+		pr_err("tid %u is taken by pid %d (%s, state %c), which appeared while the "
+		       "restore ran\n",
+		       tid, ps.pid, ps.comm, ps.state);
+}
+
 /* Waits until every task reported; 0, or -errno with the culprit logged. */
 static int wait_tasks(pid_t root, const struct timespec *t0, uint32_t *forking)
 {
@@ -392,6 +470,7 @@ static int wait_tasks(pid_t root, const struct timespec *t0, uint32_t *forking)
 					pr_err("restore of pid %u failed at %s (item %u): %s\n",
 					       tasks[i].pe->pid, step_name(st->step), st->index,
 					       strerror((int)-st->ret));
+					explain_taken_tid(&tasks[i], st);
 					return (int)st->ret;
 				}
 				done++;
@@ -574,6 +653,53 @@ static int restored_stop_signo(const struct rtask *t)
 	return sig;
 }
 
+/*
+ * Scheduling policy, real-time priority and nice of thread tid, set by
+ * criu (which may raise priorities the task itself could not).
+ */
+static int restore_sched(uint32_t pid, pid_t tid, const ThreadCoreEntry *th)
+{
+	struct sched_param sp = { 0 };
+	int policy;
+
+	if (!th)
+		return 0;
+	if (th->has_sched_nice) {
+		if (th->sched_nice < -20 || th->sched_nice > 19) {
+			pr_err("core-%d.img: nice %d is out of range\n", tid, th->sched_nice);
+			return -EINVAL;
+		}
+		if (setpriority(PRIO_PROCESS, (id_t)tid, th->sched_nice)) {
+			pr_perror("can't set nice %d of thread %d of pid %u", th->sched_nice, tid,
+				  pid);
+			return -errno;
+		}
+	}
+	if (!th->has_sched_policy)
+		return 0;
+	policy = (int)th->sched_policy;
+	switch (policy & ~SCHED_RESET_ON_FORK) {
+	case SCHED_FIFO:
+	case SCHED_RR:
+		sp.sched_priority = (int)th->sched_prio;
+		break;
+	case SCHED_OTHER:
+	case SCHED_BATCH:
+	case SCHED_IDLE:
+		break;
+	default:
+		pr_err("core-%d.img: scheduling policy %u can't be restored\n", tid,
+		       th->sched_policy);
+		return -EOPNOTSUPP;
+	}
+	if (sched_setscheduler(tid, policy, &sp)) {
+		pr_perror("can't set scheduling policy %#x (priority %d) of thread %d of pid %u",
+			  policy, sp.sched_priority, tid, pid);
+		return -errno;
+	}
+	return 0;
+}
+
 /* One syscall in the task; 0 or -errno (of the call or of running it). */
 static int remote_call(struct infect_ctx *ctx, long nr, unsigned long a0, unsigned long a1)
 {
@@ -644,7 +770,11 @@ static int finish_prepare(int idx, struct infect_ctx **ctxp)
 		if (ret)
 			pr_err("can't set the registers of thread %d: %s\n", tid, strerror(-ret));
 		compel_arch_regs_free(regs);
+		if (!ret)
+			ret = restore_sched(t->pe->pid, tid, c->thread_core);
 	}
+	if (!ret)
+		ret = restore_sched(t->pe->pid, st->pid, t->core->thread_core);
 	ctx->orig_sigmask = th && th->has_blk_sigset ? th->blk_sigset : t->core->tc->blk_sigset;
 	return ret;
 }

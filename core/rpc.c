@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "dump.h"
 #include "fsafe.h"
+#include "kerndat.h"
 #include "log.h"
 #include "options.h"
 #include "proc.h"
@@ -84,7 +85,7 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * restores: ext_unix_sk, tcp_established (dump refuses sockets),
  * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
  * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks, manage_cgroups and config_file are checked
- * further in tree_refusal() and config_refusal().
+ * further in tree_refusal(); config_file is read by opts_init_from_config().
  */
 static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
 {
@@ -268,23 +269,6 @@ static int tree_refusal(const CriuOpts *o, enum cr_command cmd, pid_t pid, struc
 	return 0;
 }
 
-/*
- * config_file: a file that does not exist is no configuration (runc always
- * names /etc/criu/runc.conf).  TODO: read an existing one once the command
- * line's config file parser is there; until then it is refused.
- */
-static int config_refusal(const CriuOpts *o, struct cmd_result *res)
-{
-	struct stat st;
-
-	if (!o->config_file || stat(o->config_file, &st))
-		return 0;
-	result_error(res, "option config_file is not supported by this criu: %s exists, and "
-			  "config files are not read over RPC yet",
-		     o->config_file);
-	return -1;
-}
-
 /* criu_opts.cpu_cap's bits (fpu 1, cpu 2, ins 4; all ones: all) as --cpu-cap. */
 static int cpu_cap_words(uint32_t cap, char *buf, size_t size)
 {
@@ -446,8 +430,6 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 		result_error(res, "option %s is not supported by this criu", bad);
 		return -1;
 	}
-	if (config_refusal(o, res))
-		return -1;
 	if (o->images_dir_fd >= 0) {
 		if (open_client_dir(cr->pid, o->images_dir_fd, images_path, sizeof(images_path), res,
 				    "images directory"))
@@ -530,6 +512,15 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 		opts.restore_sibling = true;
 	} else if (cmd == CMD_RESTORE) {
 		opts.restore_detached = true;
+	}
+	/* Over the request's options, as upstream has it; a file may name any path: root only. */
+	if (o->config_file && cr->uid != 0 && cr->uid != geteuid()) {
+		result_error(res, "config_file is only accepted from root");
+		return -1;
+	}
+	if (o->config_file && opts_init_from_config(o->config_file)) {
+		result_error(res, "%s", cli_last_error());
+		return -1;
 	}
 	return 0;
 }
@@ -810,13 +801,16 @@ static void answer_version(CriuResp *resp, CriuVersion *v)
 	resp->success = true;
 }
 
-/* None of the optional features (memory tracking, lazy pages, pidfd store) is here yet. */
+/* The same answers as `criu check --feature NAME` (kerndat_has_feature). */
 static void answer_features(const CriuReq *req, CriuResp *resp, CriuFeatures *f)
 {
 	if (req->features) {
 		f->has_mem_track = req->features->has_mem_track;
+		f->mem_track = f->has_mem_track && kerndat_has_feature("mem_dirty_track") == 1;
 		f->has_lazy_pages = req->features->has_lazy_pages;
+		f->lazy_pages = f->has_lazy_pages && kerndat_has_feature("uffd-noncoop") == 1;
 		f->has_pidfd_store = req->features->has_pidfd_store;
+		f->pidfd_store = f->has_pidfd_store && kerndat_has_feature("pidfd_store") == 1;
 	}
 	resp->features = f;
 	resp->success = true;

@@ -34,4 +34,14 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 int mem_find_guard(int pm_fd, unsigned long start, unsigned long end, unsigned long *gstart,
 		   unsigned long *gend);
 
+/*
+ * pagemap-shmem-<shmid>.img and a pages image of its own (its id from
+ * next_pages_id) for the shared anonymous memory object e maps, unless
+ * already dumped: every data page of the whole object, read through
+ * /proc/PID/map_files.  Nothing for other mappings.
+ */
+int mem_dump_shmem(pid_t pid, int dirfd, const VmaEntry *e, unsigned int (*next_pages_id)(void),
+		   struct mem_dump_stats *stats);
+void mem_dump_fini(void);
+
 #endif

@@ -567,6 +567,19 @@ static long create_threads(struct restorer_task *t, uint32_t *bad)
 		th[i].ca.set_tid = (uint64_t)(uintptr_t)&th[i].set_tid;
 		th[i].ca.set_tid_size = 1;
 		r = pie_clone_thread(&th[i].ca, sizeof(th[i].ca), thread_main);
+		/*
+		 * A killed thread of the dumped process that is still leaving
+		 * (slow at SCHED_IDLE on a busy machine) holds its tid a
+		 * while after it is gone from /proc: wait for it, bounded.
+		 */
+		for (int tries = 0; r == -PIE_EEXIST && tries < 400; tries++) {
+			struct {
+				long sec, nsec;
+			} ts = { 0, 5 * 1000 * 1000 };
+
+			sys_nanosleep((long)&ts, 0);
+			r = pie_clone_thread(&th[i].ca, sizeof(th[i].ca), thread_main);
+		}
 		if (r < 0) {
 			*bad = i;
 			return r;

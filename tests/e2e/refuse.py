@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """What dump refuses because restore could not rebuild it (issue 9, part 1).
 
-    refuse.py CRIU SCRATCH
+    refuse.py CRIU SCRATCH TOOLS
+
+TOOLS is the directory of the built tests/e2e/tools (share-vm).
 
 Each case starts a tree holding one thing dump does not save (a pty, a
-shared mapping of a deleted file, a namespace of its own, a file lock,
-guard pages),
+shared mapping of a deleted file, a namespace of its own, a file lock, a
+device, a deleted cwd, a thread with its own fd table, two processes
+sharing memory, guard pages, ...),
 dumps it the default way (which would kill it) and checks that the dump is
 refused with one error naming a task of the tree (pid and comm) and what it
 holds, that no image was written, and that every task of the tree is still
@@ -24,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import criu, run_tests, setup, spawn, state, tree_of  # noqa: E402
 
 SCRATCH = setup(sys.argv)
+TOOLS = os.path.abspath(sys.argv[3])
 
 # argv: KIND HEARTBEAT.  Sets up KIND, then rewrites HEARTBEAT with a
 # growing counter every 50 ms: a task that stopped working stops it.
@@ -37,14 +41,15 @@ elif kind == 'flock':
     f = open(hb + '.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); keep.append(f)
 elif kind == 'posix-lock':
     f = open(hb + '.lock', 'w'); fcntl.lockf(f, fcntl.LOCK_EX); keep.append(f)
-elif kind == 'deleted-map':
+elif kind in ('deleted-map', 'deleted-private-map'):
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
                           ctypes.c_int, ctypes.c_long]
     fd = os.open(hb + '.map', os.O_RDWR | os.O_CREAT, 0o600)
     os.ftruncate(fd, 4096)
-    addr = libc.mmap(None, 4096, 3, 1, fd, 0)  # PROT_READ|PROT_WRITE, MAP_SHARED
+    # PROT_READ|PROT_WRITE, MAP_SHARED or MAP_PRIVATE
+    addr = libc.mmap(None, 4096, 3, 1 if kind == 'deleted-map' else 2, fd, 0)
     if addr in (None, ctypes.c_void_p(-1).value):
         sys.exit('mmap failed')
     os.close(fd)
@@ -60,6 +65,40 @@ elif kind == 'guard':
     ctypes.memset(addr, 7, 3 * 4096)
     if libc.madvise(addr + 4096, 4096, 102):  # MADV_GUARD_INSTALL
         sys.exit('MADV_GUARD_INSTALL failed')
+elif kind == 'mlock':
+    import mmap
+    libc = ctypes.CDLL(None, use_errno=True)
+    m = mmap.mmap(-1, 4096)
+    addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+    if libc.mlock(ctypes.c_void_p(addr), ctypes.c_size_t(4096)):
+        sys.exit('mlock failed: %d' % ctypes.get_errno())
+    keep.append(m)
+elif kind in ('thread-files', 'thread-fs'):
+    import threading
+    libc = ctypes.CDLL(None, use_errno=True)
+    done = threading.Event()
+    def split():
+        if libc.unshare(0x400 if kind == 'thread-files' else 0x200):  # CLONE_FILES, CLONE_FS
+            sys.exit('unshare failed')
+        done.set()
+        while True:
+            time.sleep(100)
+    threading.Thread(target=split, daemon=True).start()
+    done.wait(10)
+elif kind == 'deleted-cwd':
+    os.mkdir(hb + '.dir')
+    os.chdir(hb + '.dir')
+    os.rmdir(hb + '.dir')
+elif kind == 'replaced-file':
+    f = open(hb + '.a', 'w'); keep.append(f)
+    with open(hb + '.b', 'w') as g:
+        g.write('another file')
+    os.rename(hb + '.b', hb + '.a')
+elif kind == 'device':
+    keep.append(open('/dev/kmsg', 'rb'))
+elif kind == 'ctty':
+    # a session leader that opens a terminal gets it as its controlling one
+    os.close(os.open(sys.argv[3], os.O_RDWR))
 n = 0
 while True:
     n += 1
@@ -94,10 +133,13 @@ def comm(pid):
         return f.read().strip()
 
 
-def check_refused(d, prefix, kind, words):
+def check_refused(d, prefix, kind, words, extra=()):
     """Starts prefix + the holder of kind, dumps it, checks the refusal."""
     hb = os.path.join(d, 'heartbeat')
-    root = spawn([*prefix, sys.executable, '-c', HOLDER, kind, hb])
+    if kind == 'share-vm':
+        root = spawn([*prefix, os.path.join(TOOLS, 'share-vm'), hb])
+    else:
+        root = spawn([*prefix, sys.executable, '-c', HOLDER, kind, hb, *extra])
     if not wait_beat(hb, 0):
         return f'the holder of {kind} did not start (state {state(root)})'
     tree = tree_of(root)
@@ -145,6 +187,17 @@ def guard_case(d):
     return check_refused(d, [], 'guard', ('guard pages', 'MADV_GUARD_INSTALL'))
 
 
+def test_ctty(d):
+    """A controlling terminal whose pty master is ours, not the tree's."""
+    master, slave = os.openpty()
+    try:
+        return check_refused(d, [], 'ctty', ('controlling terminal',),
+                             (os.ttyname(slave),))
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
 def main():
     if not shutil.which('unshare'):
         print('refuse: unshare (util-linux) is missing')
@@ -163,6 +216,15 @@ def main():
         ('ipcns', case(['unshare', '--ipc'], 'none', 'namespace', 'ipc')),
         ('cgroupns', case(['unshare', '--cgroup'], 'none', 'namespace', 'cgroup')),
         ('timens', case(['unshare', '--time'], 'none', 'namespace', 'time_for_children')),
+        ('deleted-private-map', case([], 'deleted-private-map', 'private mapping', 'deleted')),
+        ('mlock', case([], 'mlock', 'locked', 'mlock')),
+        ('thread-own-fd-table', case([], 'thread-files', 'thread', 'fd table')),
+        ('thread-own-fs', case([], 'thread-fs', 'thread', 'CLONE_FS')),
+        ('deleted-cwd', case([], 'deleted-cwd', 'cwd', 'deleted')),
+        ('replaced-file', case([], 'replaced-file', 'fd 3', 'deleted')),
+        ('device', case([], 'device', 'character device', '/dev/kmsg')),
+        ('ctty', test_ctty),
+        ('shared-vm', case([], 'share-vm', 'shares its memory', 'CLONE_VM')),
     ]
     return run_tests('refuse', tests, SCRATCH, where=' (logs in {dir}/img)')
 
