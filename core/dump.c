@@ -34,6 +34,7 @@
 #include "compel-arch.h"
 #include "compel.h"
 #include "dump.h"
+#include "fault.h"
 #include "files.h"
 #include "image-desc.h"
 #include "image.h"
@@ -1152,6 +1153,16 @@ static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, Tas
 	return ret;
 }
 
+/* a step of one task's dump: logged, and a fault point (CRIU_FAULT) */
+static int dump_step(const struct dtask *t, const char *what)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "dump pid %d: %s", t->pid, what);
+	pr_step("%s\n", name);
+	return fault_point(name);
+}
+
 static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 {
 	TaskCoreEntry *tc = calloc(1, sizeof(*tc));
@@ -1183,15 +1194,26 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	}
 	if (ret)
 		goto out;
+	ret = dump_step(t, "parasite");
+	if (ret)
+		goto out;
 	load_parasite(t, &src);
-	ret = dump_task_state(&src, t, tc, &misc);
+	ret = dump_step(t, "task state");
+	if (!ret)
+		ret = dump_task_state(&src, t, tc, &misc);
+	if (!ret)
+		ret = dump_step(t, "threads");
 	if (!ret)
 		ret = dump_threads(dirfd, &src, t, tc, &misc);
+	if (!ret)
+		ret = dump_step(t, "memory");
 	if (!ret)
 		ret = dump_mm(dirfd, t, pv, nv, &misc, src.ctl, id, stats);
 	r = unload_parasite(&src);
 	if (!ret)
 		ret = r;
+	if (!ret)
+		ret = dump_step(t, "files");
 	if (!ret)
 		ret = files_dump_task(t->pid, id, dirfd);
 	if (!ret)
@@ -1336,7 +1358,14 @@ int cmd_dump(void)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	kerndat_probe_one(KD_PAGEMAP_SCAN);
 
-	ret = seize_tree(opts.pid);
+	pr_step("dump: seizing the tree of %d\n", opts.pid);
+	ret = fault_point("dump: seize");
+	if (!ret)
+		ret = seize_tree(opts.pid);
+	if (!ret) {
+		pr_step("dump: %d tasks seized\n", nr_tasks);
+		ret = fault_point("dump: seized");
+	}
 	freezing = us_since(&t0);
 	if (!ret)
 		ret = check_sessions();
@@ -1361,6 +1390,10 @@ int cmd_dump(void)
 	if (!ret && cpuinfo_dump_image(dirfd))
 		ret = -EIO;
 	files_dump_fini();
+	if (!ret) {
+		pr_step("dump: releasing the tree\n");
+		ret = fault_point("dump: release");
+	}
 
 	if (ret) {
 		release_tree(false, false);
