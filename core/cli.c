@@ -683,7 +683,7 @@ static const struct cli_option options[] = {
 	       .refused = "lazy pages are not implemented"),
 	NOVAL("file-validation", 0, &file_validation_rule, GRP_DUMP, "METHOD",
 	      "how restore checks files: filesize or buildid", .cmds = ON_DR,
-	      .refused = "only the size check of restore exists"),
+	      .refused = "the file validation method cannot be chosen yet"),
 	NOFLAG("allow-uprobes", 0, GRP_DUMP, "dump tasks with uprobes", .cmds = ON_DR,
 	       .negatable = true, .refused = "uprobes mappings are not dumped"),
 	NOFLAG("exec-cmd", 0, GRP_RESTORE, "exec a command after restore (swrk only)",
