@@ -616,7 +616,8 @@ static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum
 			struct cmd_result *res)
 {
 	enum cr_command cmd = req_command(req->type);
-	int ret;
+	char *log_file_was;
+	int ret, log_level_was;
 
 	memset(res, 0, sizeof(*res));
 	log_reset_last_error();
@@ -629,11 +630,28 @@ static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum
 		res->cr_errno = get_cr_errno();
 		return;
 	}
+	log_file_was = opts.log_file ? strdup(opts.log_file) : NULL;
+	log_level_was = opts.log_level;
 	if (opts_what_from_req(req, cmd, cr, kind, res)) {
 		res->cr_errno = get_cr_errno();
 		log_close();
+		free(log_file_was);
 		return;
 	}
+	/* a config file may name another log: the rest goes there */
+	if (opts.log_level != log_level_was || (opts.log_file && !log_file_was) ||
+	    (!opts.log_file && log_file_was) ||
+	    (opts.log_file && log_file_was && strcmp(opts.log_file, log_file_was))) {
+		log_close();
+		if (open_log()) {
+			res->ok = 0;
+			snprintf(res->errmsg, sizeof(res->errmsg), "can't open the log %s named by %s",
+				 opts.log_file ? opts.log_file : "-", req->opts->config_file);
+			free(log_file_was);
+			return;
+		}
+	}
+	free(log_file_was);
 	action_set_rpc(req->opts && req->opts->has_notify_scripts && req->opts->notify_scripts ? sk
 												: -1,
 		       rpc_notify);
