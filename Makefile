@@ -297,7 +297,7 @@ install: all $(BUILD)/criu.pc
 	install -m 0755 $(LIBCRIU_SO) $(DESTDIR)$(LIBDIR)/libcriu.so.$(LIBCRIU_SOVER)
 	ln -sf libcriu.so.$(LIBCRIU_SOVER) $(DESTDIR)$(LIBDIR)/libcriu.so
 	install -m 0644 $(LIBCRIU_A) $(DESTDIR)$(LIBDIR)/libcriu.a
-	install -m 0644 lib/c/criu.h $(DESTDIR)$(INCLUDEDIR)/criu/criu.h
+	install -m 0644 $(LIBCRIU_HDRS) proto/rpc.proto $(DESTDIR)$(INCLUDEDIR)/criu/
 	install -m 0644 $(BUILD)/criu.pc $(DESTDIR)$(LIBDIR)/pkgconfig/criu.pc
 	install -m 0644 docs/criu.8 $(DESTDIR)$(MANDIR)/man8/criu.8
 
@@ -310,7 +310,7 @@ clean:
 HOST_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libcap-dev libnl-3-dev libnl-route-3-dev libcapstone-dev python3 \
 	python3-capstone clang libclang-rt-14-dev llvm qemu-user-static \
-	golang-go golang-github-checkpoint-restore-go-criu-dev
+	golang-go golang-github-checkpoint-restore-go-criu-dev runc
 CROSS_PKGS := $(foreach a,$(CROSS_ARCHS),gcc-$(triplet_$(a)) \
 	libc6-dev-$(debarch_$(a))-cross libprotobuf-c-dev:$(debarch_$(a)) \
 	libcap-dev:$(debarch_$(a)) libnl-3-dev:$(debarch_$(a)) \

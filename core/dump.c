@@ -37,6 +37,7 @@
 #include "action.h"
 #include "dump-check.h"
 #include "dump.h"
+#include "fault.h"
 #include "files.h"
 #include "image-desc.h"
 #include "image.h"
@@ -1315,6 +1316,16 @@ static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, Tas
 	return ret;
 }
 
+/* a step of one task's dump: logged, and a fault point (CRIU_FAULT) */
+static int dump_step(const struct dtask *t, const char *what)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "dump pid %d: %s", t->pid, what);
+	pr_step("%s\n", name);
+	return fault_point(name);
+}
+
 /*
  * The pending signals of the process and of each thread, read before any
  * code of ours runs in the task (compel sets a pending SIGTRAP aside
@@ -1382,15 +1393,26 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 		ret = dump_sigqueues(t, tc, &sigq);
 	if (ret)
 		goto out;
+	ret = dump_step(t, "parasite");
+	if (ret)
+		goto out;
 	load_parasite(t, &src);
-	ret = dump_task_state(&src, t, tc, &misc);
+	ret = dump_step(t, "task state");
+	if (!ret)
+		ret = dump_task_state(&src, t, tc, &misc);
+	if (!ret)
+		ret = dump_step(t, "threads");
 	if (!ret)
 		ret = dump_threads(dirfd, &src, t, tc, &misc, sigq);
+	if (!ret)
+		ret = dump_step(t, "memory");
 	if (!ret)
 		ret = dump_mm(dirfd, t, pv, nv, &misc, src.ctl, kobj_next_pages_id(), stats);
 	r = unload_parasite(&src);
 	if (!ret)
 		ret = r;
+	if (!ret)
+		ret = dump_step(t, "files");
 	if (!ret && !files_table_dumped(t))
 		ret = files_dump_task(t->pid, t->ids.files_id, dirfd);
 	if (!ret)
@@ -1637,7 +1659,14 @@ int cmd_dump(void)
 		return 1;
 	}
 	netns = action_own_netns(opts.pid);
-	ret = seize_tree(opts.pid);
+	pr_step("dump: seizing the tree of %d\n", opts.pid);
+	ret = fault_point("dump: seize");
+	if (!ret)
+		ret = seize_tree(opts.pid);
+	if (!ret) {
+		pr_step("dump: %d tasks seized\n", nr_tasks);
+		ret = fault_point("dump: seized");
+	}
 	freezing = us_since(&t0);
 	if (!ret && netns)
 		ret = action_run(ACT_NET_LOCK, opts.pid);
@@ -1674,6 +1703,10 @@ int cmd_dump(void)
 	files_dump_fini();
 	mem_dump_fini();
 	kobj_ids_fini();
+	if (!ret) {
+		pr_step("dump: releasing the tree\n");
+		ret = fault_point("dump: release");
+	}
 	if (!ret)
 		ret = action_run(ACT_POST_DUMP, opts.pid);
 	if ((ret || opts.leave_running) && netns && action_run(ACT_NET_UNLOCK, opts.pid))
