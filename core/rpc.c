@@ -420,6 +420,11 @@ static int opts_where_from_req(const CriuReq *req, enum cr_command cmd, const st
 
 	opts_init(&opts);
 	opts.command = cmd;
+	/* the service's config files first, the request over them (upstream's order) */
+	if (opts_reapply_configs()) {
+		result_error(res, "%s", cli_last_error());
+		return -1;
+	}
 	if (!o) {
 		if (cmd == CMD_CHECK)
 			return 0;
