@@ -528,7 +528,7 @@ static int check_vm_flags(const struct dump_check_task *t, const struct proc_vma
 	return 0;
 }
 
-static int check_mappings(const struct dump_check_task *t)
+static int check_mappings(struct dump_check_task *t)
 {
 	struct proc_vma *pv = NULL;
 	int nv = 0, ret = proc_read_vmas(t->pid, &pv, &nv);
@@ -548,18 +548,19 @@ static int check_mappings(const struct dump_check_task *t)
 		if (!ret && (e.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
 			ret = check_file_mapping(t, &pv[i]);
 	}
-	proc_free_vmas(pv, nv);
+	t->vmas = pv;
+	t->nr_vmas = nv;
 	return ret;
 }
 
 /* ---- the tree ---------------------------------------------------------------------- */
 
-int dump_check_tree(const struct dump_check_task *tasks, int n, bool shell_job)
+int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job)
 {
 	int ret = 0;
 
 	for (int i = 0; i < n && !ret; i++) {
-		const struct dump_check_task *t = &tasks[i];
+		struct dump_check_task *t = &tasks[i];
 
 		if (t->zombie)
 			continue;
