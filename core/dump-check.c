@@ -21,6 +21,7 @@
 
 #include "dump-check.h"
 #include "log.h"
+#include "mem.h"
 #include "proc.h"
 #include "vma.h"
 
@@ -528,13 +529,50 @@ static int check_vm_flags(const struct dump_check_task *t, const struct proc_vma
 	return 0;
 }
 
+/*
+ * Guard regions (MADV_GUARD_INSTALL) are no mapping of their own and no
+ * image field says where they are: restored, they would be plain memory.
+ */
+static int check_guards(const struct dump_check_task *t, int pm_fd, const struct proc_vma *pv)
+{
+	unsigned long gs, ge;
+	int ret;
+
+	/* no mapping of the task's: the page tables of the walk don't cover it */
+	if (!strcmp(pv->path, "[vsyscall]"))
+		return 0;
+	ret = mem_find_guard(pm_fd, pv->start, pv->end, &gs, &ge);
+
+	if (ret < 0) {
+		pr_err("%s: can't scan its mapping %lx-%lx for guard pages: %s\n", who(t, 0),
+		       pv->start, pv->end, strerror(-ret));
+		return ret;
+	}
+	if (ret) {
+		pr_err("%s: its mapping %lx-%lx has guard pages (MADV_GUARD_INSTALL) at %lx-%lx: "
+		       "guard pages are not dumped yet\n",
+		       who(t, 0), pv->start, pv->end, gs, ge);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int check_mappings(struct dump_check_task *t)
 {
 	struct proc_vma *pv = NULL;
-	int nv = 0, ret = proc_read_vmas(t->pid, &pv, &nv);
+	char path[64];
+	int nv = 0, pm_fd, ret = proc_read_vmas(t->pid, &pv, &nv);
 
 	if (ret) {
 		pr_err("%s: can't read its mappings: %s\n", who(t, 0), strerror(-ret));
+		return ret;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", t->pid);
+	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm_fd < 0) {
+		ret = -errno;
+		pr_err("%s: can't open %s: %s\n", who(t, 0), path, strerror(-ret));
+		proc_free_vmas(pv, nv);
 		return ret;
 	}
 	for (int i = 0; i < nv && !ret; i++) {
@@ -547,7 +585,10 @@ static int check_mappings(struct dump_check_task *t)
 			ret = check_vm_flags(t, &pv[i], &e);
 		if (!ret && (e.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
 			ret = check_file_mapping(t, &pv[i]);
+		if (!ret)
+			ret = check_guards(t, pm_fd, &pv[i]);
 	}
+	close(pm_fd);
 	t->vmas = pv;
 	t->nr_vmas = nv;
 	return ret;

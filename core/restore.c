@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +31,13 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "arch-image.h"
 #include "commands.h"
 #include "compel-arch.h"
@@ -263,6 +266,61 @@ static void zombie_exit(struct rtask *t)
 	_exit(WEXITSTATUS(code));
 }
 
+/* Writes v to /proc/self/NAME unless it holds v already. */
+static int write_self_number(const char *name, long long v)
+{
+	char path[64], buf[32], *text;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	text = proc_read_file(path, NULL);
+	if (text && strtoll(text, NULL, 10) == v) {
+		free(text);
+		return 0;
+	}
+	free(text);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	n = snprintf(buf, sizeof(buf), "%lld", v);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+		int err = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * oom_score_adj and loginuid, in the task itself (only a task may set its
+ * own loginuid; lowering oom_score_adj below criu's needs CAP_SYS_RESOURCE).
+ */
+static int restore_proc_values(struct rtask *t)
+{
+	const TaskCoreEntry *tc = t->core->tc;
+	int ret;
+
+	if (tc->has_oom_score_adj) {
+		ret = write_self_number("oom_score_adj", tc->oom_score_adj);
+		if (ret) {
+			pr_err("can't restore oom_score_adj %d of pid %u: %s\n", tc->oom_score_adj,
+			       t->pe->pid, strerror(-ret));
+			return ret;
+		}
+	}
+	if (tc->has_loginuid && !access("/proc/self/loginuid", F_OK)) {
+		ret = write_self_number("loginuid", tc->loginuid);
+		if (ret) {
+			pr_err("can't restore loginuid %u of pid %u: %s (setting a loginuid "
+			       "once set needs CAP_AUDIT_CONTROL and a kernel that allows it)\n",
+			       tc->loginuid, t->pe->pid, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /*
  * A new task dies with its parent until criu lets it go: SIGKILL at the
  * parent's death, and a parent that died before that was armed shows in
@@ -321,6 +379,9 @@ static void restore_task(int idx, pid_t parent)
 		ret = fork_children(idx);
 	if (!ret)
 		ret = set_child_groups(idx);
+	/* after the children are forked: they start from criu's values */
+	if (!ret)
+		ret = restore_proc_values(t);
 	if (!ret)
 		ret = task_step(idx, "restorer");
 	if (!ret)
@@ -357,6 +418,24 @@ static const char *step_name(uint32_t step)
 	return step < sizeof(names) / sizeof(names[0]) && names[step] ? names[step] : "?";
 }
 
+/* A thread that could not get its tid: say what holds it. */
+static void explain_taken_tid(const struct rtask *t, const struct restorer_status *st)
+{
+	struct proc_stat ps;
+	uint32_t tid;
+
+	if (st->step != RESTORER_STEP_THREADS || st->ret != -EEXIST ||
+	    st->index + 1 >= t->pe->n_threads)
+		return;
+	tid = t->pe->threads[st->index + 1];
+	if (proc_read_stat((pid_t)tid, 0, &ps))
+		pr_err("tid %u was taken while the restore ran, by a task now gone\n", tid);
+	else
+		pr_err("tid %u is taken by pid %d (%s, state %c), which appeared while the "
+		       "restore ran\n",
+		       tid, ps.pid, ps.comm, ps.state);
+}
+
 /* Waits until every task reported; 0, or -errno with the culprit logged. */
 static int wait_tasks(pid_t root, const struct timespec *t0, uint32_t *forking)
 {
@@ -391,6 +470,7 @@ static int wait_tasks(pid_t root, const struct timespec *t0, uint32_t *forking)
 					pr_err("restore of pid %u failed at %s (item %u): %s\n",
 					       tasks[i].pe->pid, step_name(st->step), st->index,
 					       strerror((int)-st->ret));
+					explain_taken_tid(&tasks[i], st);
 					return (int)st->ret;
 				}
 				done++;
@@ -558,6 +638,68 @@ static void kill_created(pid_t root)
 	free(l.pid);
 }
 
+/*
+ * The signal a stopped task stops by again.  SIGTSTP, SIGTTIN and SIGTTOU
+ * stop it only in a process group that is not orphaned, as it was when
+ * they stopped it; a shell job joins criu's group, so it gets SIGSTOP.
+ */
+static int restored_stop_signo(const struct rtask *t)
+{
+	const TaskCoreEntry *tc = t->core->tc;
+	int sig = tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP;
+
+	if (opts.shell_job || (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU))
+		sig = SIGSTOP;
+	return sig;
+}
+
+/*
+ * Scheduling policy, real-time priority and nice of thread tid, set by
+ * criu (which may raise priorities the task itself could not).
+ */
+static int restore_sched(uint32_t pid, pid_t tid, const ThreadCoreEntry *th)
+{
+	struct sched_param sp = { 0 };
+	int policy;
+
+	if (!th)
+		return 0;
+	if (th->has_sched_nice) {
+		if (th->sched_nice < -20 || th->sched_nice > 19) {
+			pr_err("core-%d.img: nice %d is out of range\n", tid, th->sched_nice);
+			return -EINVAL;
+		}
+		if (setpriority(PRIO_PROCESS, (id_t)tid, th->sched_nice)) {
+			pr_perror("can't set nice %d of thread %d of pid %u", th->sched_nice, tid,
+				  pid);
+			return -errno;
+		}
+	}
+	if (!th->has_sched_policy)
+		return 0;
+	policy = (int)th->sched_policy;
+	switch (policy & ~SCHED_RESET_ON_FORK) {
+	case SCHED_FIFO:
+	case SCHED_RR:
+		sp.sched_priority = (int)th->sched_prio;
+		break;
+	case SCHED_OTHER:
+	case SCHED_BATCH:
+	case SCHED_IDLE:
+		break;
+	default:
+		pr_err("core-%d.img: scheduling policy %u can't be restored\n", tid,
+		       th->sched_policy);
+		return -EOPNOTSUPP;
+	}
+	if (sched_setscheduler(tid, policy, &sp)) {
+		pr_perror("can't set scheduling policy %#x (priority %d) of thread %d of pid %u",
+			  policy, sp.sched_priority, tid, pid);
+		return -errno;
+	}
+	return 0;
+}
+
 /* One syscall in the task; 0 or -errno (of the call or of running it). */
 static int remote_call(struct infect_ctx *ctx, long nr, unsigned long a0, unsigned long a1)
 {
@@ -628,7 +770,11 @@ static int finish_prepare(int idx, struct infect_ctx **ctxp)
 		if (ret)
 			pr_err("can't set the registers of thread %d: %s\n", tid, strerror(-ret));
 		compel_arch_regs_free(regs);
+		if (!ret)
+			ret = restore_sched(t->pe->pid, tid, c->thread_core);
 	}
+	if (!ret)
+		ret = restore_sched(t->pe->pid, st->pid, t->core->thread_core);
 	ctx->orig_sigmask = th && th->has_blk_sigset ? th->blk_sigset : t->core->tc->blk_sigset;
 	return ret;
 }
@@ -638,6 +784,8 @@ static int finish_release(int idx, struct infect_ctx *ctx)
 {
 	struct rtask *t = &tasks[idx];
 
+	if (t->stopped)
+		ctx->stop_signo = restored_stop_signo(t);
 	return compel_cure(ctx, (t->stopped || opts.leave_stopped) ? COMPEL_LEAVE_STOPPED
 								   : COMPEL_LEAVE_AS_FOUND);
 }
@@ -782,6 +930,8 @@ int cmd_restore(void)
 		       img_descs[IMG_PSTREE].fmt, opts.images_dir);
 		return 1;
 	}
+	if (action_run(ACT_PRE_RESTORE, 0))
+		return 1;
 	ret = cpuinfo_check_images(images_dirfd, opts.cpu_cap, opts.cpu_cap_given);
 	if (ret) {
 		if (ret > 0)
@@ -841,6 +991,15 @@ int cmd_restore(void)
 		pr_step("restore: every task is ready\n");
 		ret = fault_point("restore: tasks ready");
 	}
+	/* the tree is whole, in criu's namespaces (the only ones restored yet) */
+	if (!ret)
+		ret = action_run(ACT_SETUP_NS, root);
+	if (!ret)
+		ret = action_run(ACT_POST_SETUP_NS, root);
+	if (!ret)
+		ret = action_run(ACT_PRE_RESUME, root);
+	if (!ret)
+		ret = action_run(ACT_POST_RESTORE, root);
 	if (!ret)
 		ret = finish_tasks();
 	if (ret) {
@@ -856,6 +1015,9 @@ int cmd_restore(void)
 	write_stats(forking, us_since(&t0));
 	log_peak_rss();
 	pr_info("restored %d processes\n", nr_tasks);
+	/* as upstream: the tree runs already, a failure here is only reported */
+	if (action_run(ACT_POST_RESUME, root))
+		pr_warn("post-resume failed; the restored tree keeps running\n");
 	restored_root_pid = root;
 	if (opts_write_pidfile(pidfile_fd, root))
 		return 1;

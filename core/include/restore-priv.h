@@ -9,6 +9,7 @@
 #include "proto/core.pb-c.h"
 #include "proto/fdinfo.pb-c.h"
 #include "proto/fs.pb-c.h"
+#include "proto/memfd.pb-c.h"
 #include "proto/mm.pb-c.h"
 #include "proto/pagemap.pb-c.h"
 #include "proto/pstree.pb-c.h"
@@ -27,6 +28,7 @@ struct rtask {
 	PagemapEntry **pm;
 	size_t npm;
 	unsigned int pages_id;
+	TaskKobjIdsEntry *ids; /* ids-PID.img */
 	FdinfoEntry **fds;
 	size_t nfds;
 	FsEntry *fs;
@@ -78,11 +80,17 @@ struct rshmem {
 	int lca;
 	uint64_t size;
 	int fd;
+	/* a memfd (memfd.img), keyed by its inode_id instead of a shmid */
+	const MemfdInodeEntry *inode;
 };
 
+/* memfd.img, when there is one */
+int read_memfd_inodes(int dirfd);
 int plan_shmem(void);
 int create_shmem(int idx);
 struct rshmem *shmem_of(uint64_t shmid);
+/* the memfd of a MEMFD file of files.img, or NULL (logged) */
+struct rshmem *memfd_of_file(uint32_t file_id);
 
 struct interval {
 	unsigned long start, end;

@@ -8,7 +8,7 @@ TOOLS is the directory of the built tests/e2e/tools (share-vm).
 Each case starts a tree holding one thing dump does not save (a pty, a
 shared mapping of a deleted file, a namespace of its own, a file lock, a
 device, a deleted cwd, a thread with its own fd table, two processes
-sharing memory, ...),
+sharing memory, guard pages, ...),
 dumps it the default way (which would kill it) and checks that the dump is
 refused with one error naming a task of the tree (pid and comm) and what it
 holds, that no image was written, and that every task of the tree is still
@@ -55,6 +55,16 @@ elif kind in ('deleted-map', 'deleted-private-map'):
     os.close(fd)
     os.unlink(hb + '.map')
     ctypes.memset(addr, 7, 16)
+elif kind == 'guard':
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    addr = libc.mmap(None, 3 * 4096, 3, 0x22, -1, 0)  # MAP_PRIVATE|MAP_ANONYMOUS
+    ctypes.memset(addr, 7, 3 * 4096)
+    if libc.madvise(addr + 4096, 4096, 102):  # MADV_GUARD_INSTALL
+        sys.exit('MADV_GUARD_INSTALL failed')
 elif kind == 'mlock':
     import mmap
     libc = ctypes.CDLL(None, use_errno=True)
@@ -189,6 +199,15 @@ def case(prefix, kind, *words):
     return lambda d: check_refused(d, prefix, kind, words)
 
 
+def guard_case(d):
+    """Guard pages: from Linux 6.14, which shows them in PAGEMAP_SCAN."""
+    major, minor = (int(x) for x in os.uname().release.split('.')[:2])
+    if (major, minor) < (6, 14):
+        print(f'  (guard pages: Linux {os.uname().release} has none to show; not checked)')
+        return None
+    return check_refused(d, [], 'guard', ('guard pages', 'MADV_GUARD_INSTALL'))
+
+
 def test_ctty(d):
     """A controlling terminal whose pty master is ours, not the tree's."""
     master, slave = os.openpty()
@@ -209,6 +228,7 @@ def main():
         ('deleted-shared-map', case([], 'deleted-map', 'shared mapping', 'deleted')),
         ('flock', case([], 'flock', 'file lock', 'FLOCK')),
         ('posix-lock', case([], 'posix-lock', 'file lock', 'POSIX')),
+        ('guard-pages', guard_case),
         ('userns', case(['unshare', '--user', '--map-root-user'], 'none', 'namespace', 'user')),
         ('pidns', case(['unshare', '--pid', '--fork'], 'none', 'namespace', 'pid')),
         ('netns', case(['unshare', '--net'], 'none', 'namespace', 'net')),
