@@ -225,7 +225,9 @@ int compel_switch_victim(struct infect_ctx *ctx, pid_t tid)
 	/* compel's mappings stay: every thread of the process shares them */
 	if (ctx->code_running || ctx->park_regs)
 		return -EBUSY;
-	ret = restore_victim(ctx);
+	ret = compel_sigtrap_finish_victim(ctx);
+	if (!ret)
+		ret = restore_victim(ctx);
 	if (ret)
 		return ret;
 	compel_arch_regs_free(ctx->orig_regs);
@@ -266,6 +268,12 @@ int compel_cure(struct infect_ctx *ctx, enum compel_leave leave)
 		if (r && !ret)
 			ret = r;
 	}
+	/* at rest again: the task's SIGTRAP action and pending SIGTRAP back */
+	if (ctx->victim && !ctx->code_running) {
+		r = compel_sigtrap_finish(ctx);
+		if (r && !ret)
+			ret = r;
+	}
 	r = unmap_all(ctx);
 	if (r && !ret)
 		ret = r;
@@ -274,8 +282,9 @@ int compel_cure(struct infect_ctx *ctx, enum compel_leave leave)
 		if (r && !ret)
 			ret = r;
 	}
+	/* stop_signo: the signal it was stopped by (the parent's waitpid tells it) */
 	if (leave == COMPEL_LEAVE_STOPPED && !ctx->dead)
-		kill(ctx->pid, SIGSTOP);
+		kill(ctx->pid, compel_is_stop_signal(ctx->stop_signo) ? ctx->stop_signo : SIGSTOP);
 	r = compel_detach_threads(ctx);
 	if (r && !ret)
 		ret = r;

@@ -132,15 +132,17 @@ static bool thread_is_zombie(pid_t pid, pid_t tid)
 
 static int seize_one(struct infect_ctx *ctx, struct compel_thread *t)
 {
+	long opts = PTRACE_O_TRACESYSGOOD |
+		    ((ctx->flags & COMPEL_F_EXITKILL) ? PTRACE_O_EXITKILL : 0);
+
 	/*
 	 * Seccomp is suspended while we hold the task: our injected syscalls
 	 * must not be judged by the task's filters (nor kill a strict-mode
 	 * task).  It needs CAP_SYS_ADMIN; without it we seize plainly.
 	 */
-	if (!ptrace(PTRACE_SEIZE, t->tid, NULL,
-		    (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP)))
+	if (!ptrace(PTRACE_SEIZE, t->tid, NULL, (void *)(opts | PTRACE_O_SUSPEND_SECCOMP)))
 		goto seized;
-	if (ptrace(PTRACE_SEIZE, t->tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD)) {
+	if (ptrace(PTRACE_SEIZE, t->tid, NULL, (void *)opts)) {
 		int err = -errno;
 
 		if (err == -EPERM) {

@@ -309,6 +309,9 @@ int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp
 		return ret;
 	if (nargs < 0 || nargs > 6)
 		return -EINVAL;
+	ret = compel_sigtrap_prepare(ctx);
+	if (ret)
+		return ret;
 	compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);
 	compel_arch_prep_call(ctx->work_regs, ip, sp, args, nargs);
 	ret = compel_block_signals(ctx);
@@ -339,6 +342,8 @@ static int code_stop(struct infect_ctx *ctx, int status, long *result)
 	    kernel_generated(ctx, &si)) {
 		ret = compel_arch_get_gregs(ctx->victim->tid, ctx->work_regs);
 		ctx->code_running = false;
+		/* the forced trap unblocked SIGTRAP in the mask: the task's own
+		 * mask goes back at rest; its action comes back at cure */
 		if (!ret)
 			*result = compel_arch_call_ret(ctx->work_regs);
 		return compel_rest_victim(ctx) ?: (ret ? ret : 1);

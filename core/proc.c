@@ -103,6 +103,7 @@ int proc_read_stat(pid_t pid, pid_t tid, struct proc_stat *st)
 	st->ppid = (pid_t)f[0];
 	st->pgid = (pid_t)f[1];
 	st->sid = (pid_t)f[2];
+	st->tty_nr = (unsigned int)f[3];
 	st->flags = (unsigned int)f[5];
 	st->nice = (long)f[15];
 	st->start_code = f[22];
@@ -286,7 +287,8 @@ static uint64_t parse_vmflags(const char *s)
 		{ "gd", PROC_VMF_GROWSDOWN },	{ "sr", PROC_VMF_SEQ_READ },
 		{ "rr", PROC_VMF_RAND_READ },	{ "dd", PROC_VMF_DONTDUMP },
 		{ "mg", PROC_VMF_MERGEABLE },	{ "lo", PROC_VMF_LOCKED },
-		{ "nr", PROC_VMF_NORESERVE },
+		{ "nr", PROC_VMF_NORESERVE },	{ "ss", PROC_VMF_SHADOW_STACK },
+		{ "mt", PROC_VMF_MTE },		{ "sl", PROC_VMF_SEALED },
 	};
 	uint64_t v = 0;
 

@@ -62,6 +62,9 @@ int compel_probe_task(pid_t pid, struct compel_task_info *info);
 				      * restartable syscall into "about to
 				      * run it", even where the registers
 				      * could restore the restart exactly */
+#define COMPEL_F_EXITKILL 0x2u /* seize with PTRACE_O_EXITKILL: the task
+				* dies if the tracer does (restore: a task
+				* criu has not let go yet must not outlive it) */
 
 struct compel_thread {
 	pid_t tid;
@@ -108,6 +111,14 @@ struct infect_ctx {
 					 * sent again at cure */
 	bool dead;			/* the task is gone */
 	struct compel_map *maps;	/* unmapped at cure */
+
+	/* SIGTRAP kept from our traps (sigtrap.c) */
+	unsigned long trap_scratch;	/* a page of ours in the task, or 0 */
+	pid_t trap_victim_ready;	/* the victim whose SIGTRAP is set aside */
+	bool trap_taken;		/* its pending SIGTRAP is in trap_info */
+	bool trap_action_saved;		/* trap_action is the task's */
+	uint8_t trap_info[128];
+	uint8_t trap_action[32];	/* the kernel's struct sigaction */
 };
 
 #define COMPEL_DEFAULT_TIMEOUT_MS 10000
@@ -136,6 +147,13 @@ void compel_set_timeout(struct infect_ctx *ctx, int timeout_ms);
  * thread.  0 or -errno.
  */
 int compel_switch_victim(struct infect_ctx *ctx, pid_t tid);
+
+/*
+ * The task's SIGTRAP action (the kernel's struct sigaction, len bytes) as
+ * it was before our code first ran: that code's traps reset it, and cure
+ * puts it back.  false when no code ran (the action is then as it was).
+ */
+bool compel_sigtrap_action(const struct infect_ctx *ctx, void *out, size_t len);
 
 enum compel_leave {
 	COMPEL_LEAVE_AS_FOUND, /* running stays running, stopped stays stopped */

@@ -3,7 +3,7 @@
 # directory with a time limit; prints "e2e: N passed, N failed".
 set -u
 top=$(pwd)
-export CRIU="$top/criu" TOP="$top" FIXTURES="$top/../shared/fixtures/upstream-images"
+export CRIU="$top/criu" TOP="$top" FIXTURES="$top/tests/fixtures/upstream-images"
 passed=0
 failed=0
 failed_names=""

@@ -11,7 +11,7 @@ format fuzz-image.c reads: the selector is the image type's index in enum
 img_type (the file is read and shown as that type), or 0xff (shown as a file
 of unknown type, recognised by its magic).  Seeds are:
 
-  - every upstream fixture in ../shared/fixtures/upstream-images/, cut to
+  - every upstream fixture in tests/fixtures/upstream-images/, cut to
     64 KiB, under its own type, and a few again under 0xff;
   - for every image type with entries, one image whose entry has only its
     required fields and one with two entries that have every field set
@@ -28,7 +28,7 @@ import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(TOP, "tests", "fuzz", "corpus")
-FIXTURES = os.path.join(TOP, "..", "shared", "fixtures", "upstream-images")
+FIXTURES = os.path.join(TOP, "tests", "fixtures", "upstream-images")
 MAX_SEED = 64 << 10
 UNKNOWN_TYPE = 0xFF
 
@@ -300,7 +300,7 @@ def main():
                     "core", "pagemap", "inventory", "stats", "pstree", "pipes"):
                 add("upstream-any-" + fname, UNKNOWN_TYPE, data)
     else:
-        print("make-corpus: no fixtures at %s, synthetic seeds only" % FIXTURES)
+        sys.exit("make-corpus: no fixtures at %s" % FIXTURES)
 
     for t in types:
         slug = t.enum[4:].lower().replace("_", "-")

@@ -45,7 +45,7 @@ static int fixtures_dir(void)
 	const char *top = getenv("CRIU_TOP");
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/../shared/fixtures/upstream-images", top ? top : ".");
+	snprintf(path, sizeof(path), "%s/tests/fixtures/upstream-images", top ? top : ".");
 	return open(path, O_RDONLY | O_DIRECTORY);
 }
 
@@ -300,6 +300,7 @@ TEST(upstream_fixture_values)
 	char data[5];
 	bool saw_thread = false;
 
+	CHECK(dir >= 0);
 	if (dir < 0)
 		return;
 	img = img_open(dir, IMG_PSTREE, O_RDONLY);
@@ -333,6 +334,7 @@ TEST(show_decodes_every_fixture)
 	struct dirent *de;
 	FILE *out = fopen("/dev/null", "w");
 
+	CHECK(dir >= 0);
 	if (dir < 0)
 		return;
 	d = fdopendir(dup(dir));
