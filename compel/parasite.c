@@ -215,6 +215,10 @@ static int run_cmd(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 {
 	int ret = check_usable(ctl, cmd_names[cmd]);
 
+	if (!ret && compel_aborted()) {
+		pr_err("%s in pid %d: criu is asked to quit\n", cmd_names[cmd], ctl_pid(ctl));
+		return -EINTR;
+	}
 	if (!ret && !ctl->running)
 		ret = daemon_start(ctl);
 	if (!ret)
