@@ -123,7 +123,7 @@ int compel_park(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
 
 int compel_unpark(struct infect_ctx *ctx)
 {
-	if (ctx->code_running)
+	if (ctx->code_running && !ctx->dead)
 		return -EBUSY;
 	if (!ctx->park_regs)
 		return 0;
@@ -392,7 +392,9 @@ int compel_stop_code(struct infect_ctx *ctx)
 	int status, ret;
 	long r;
 
-	if (!ctx->code_running || ctx->dead)
+	if (ctx->dead)
+		ctx->code_running = false;
+	if (!ctx->code_running)
 		return 0;
 	if (ptrace(PTRACE_INTERRUPT, ctx->victim->tid, NULL, NULL))
 		return -errno;

@@ -1336,6 +1336,38 @@ static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, Tas
 	return ret;
 }
 
+/*
+ * SIGTERM, SIGINT and SIGHUP during a dump: the dump stops at the next step
+ * (compel's long waits end too), every task is cured and left running, and
+ * criu exits 1.  No SA_RESTART: a blocking write of an image ends as well.
+ */
+static volatile int dump_quit_signal;
+
+static void dump_quit(int sig)
+{
+	dump_quit_signal = sig;
+}
+
+static void catch_quit_signals(void)
+{
+	struct sigaction sa = { .sa_handler = dump_quit };
+	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	compel_set_abort_flag(&dump_quit_signal);
+}
+
+static int check_quit(void)
+{
+	if (!dump_quit_signal)
+		return 0;
+	pr_err("dump interrupted by signal %d (%s)\n", dump_quit_signal,
+	       strsignal(dump_quit_signal));
+	return -EINTR;
+}
+
 /* a step of one task's dump: logged, and a fault point (CRIU_FAULT) */
 static int dump_step(const struct dtask *t, const char *what)
 {
@@ -1343,7 +1375,7 @@ static int dump_step(const struct dtask *t, const char *what)
 
 	snprintf(name, sizeof(name), "dump pid %d: %s", t->pid, what);
 	pr_step("%s\n", name);
-	return fault_point(name);
+	return check_quit() ?: fault_point(name);
 }
 
 /*
@@ -1684,6 +1716,7 @@ int cmd_dump(void)
 		return 1;
 	}
 	netns = action_own_netns(opts.pid);
+	catch_quit_signals();
 	pr_step("dump: seizing the tree of %d\n", opts.pid);
 	ret = fault_point("dump: seize");
 	if (!ret)
@@ -1730,7 +1763,7 @@ int cmd_dump(void)
 	kobj_ids_fini();
 	if (!ret) {
 		pr_step("dump: releasing the tree\n");
-		ret = fault_point("dump: release");
+		ret = check_quit() ?: fault_point("dump: release");
 	}
 	if (!ret)
 		ret = action_run(ACT_POST_DUMP, opts.pid);
@@ -1738,6 +1771,8 @@ int cmd_dump(void)
 		ret = ret ? ret : -EIO;
 
 	if (ret) {
+		if (dump_quit_signal && ret != -EINTR)
+			check_quit();
 		release_tree(false, false);
 		pr_err("dump of the tree of %d failed; the tree is left running\n", opts.pid);
 		close(dirfd);
