@@ -6,6 +6,7 @@
 #   make cross-test       the other architectures: build, unit tests under qemu-user
 #   make fuzz             run the image reader fuzzer for FUZZ_SECONDS
 #   make fuzz-restore     restore RESTORE_MUTATE_CASES dumps with one image value changed
+#   make fuzz-kill        kill -9 criu restore (and dump) FUZZ_KILL_CASES times at random moments
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make deps             install the Debian packages the build and tests need
 
@@ -86,7 +87,7 @@ GEN_HDRS += $(BLOB_HDRS)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
-.PHONY: all criu deps test unit-test gen-test cross-test cross-build fuzz fuzz-restore \
+.PHONY: all criu deps test unit-test gen-test cross-test cross-build fuzz fuzz-restore fuzz-kill fault-walk-dump-kill \
 	install clean demo check-tree
 .DEFAULT_GOAL := all
 # Generated headers are kept, not treated as intermediate files.
@@ -275,6 +276,20 @@ fuzz: deps all $(FUZZ_DIR)/fuzz-image
 # Restores of dumps whose images have one value changed (a longer run of
 # tests/e2e/t-restore-mutate.sh).
 RESTORE_MUTATE_CASES ?= 3000
+# kill -9 of criu at random moments: FUZZ_KILL_CASES restores (and dumps,
+# with tests/e2e/kill-dump.sh) of fault-tree's tree; the fault walk with
+# every point of a dump killed (it needs the parasite's self-cure)
+FUZZ_KILL_CASES ?= 200
+fuzz-kill: deps all $(E2E_TOOLS)
+	@d=$$(mktemp -d /tmp/criu-fuzz-kill.XXXXXX); \
+	KILL_CASES=$(FUZZ_KILL_CASES) bash tests/e2e/fuzz-kill.sh $(CURDIR)/criu \
+		$(CURDIR)/$(BUILD)/tests/e2e/tools $$d && rm -rf $$d
+
+fault-walk-dump-kill: deps all $(E2E_TOOLS)
+	@d=$$(mktemp -d /tmp/criu-fault-walk.XXXXXX); \
+	$(BUILD)/tests/e2e/tools/fault-walk $(CURDIR)/criu $(BUILD)/tests/e2e/tools/fault-tree \
+		$$d dump-kill | grep -v '^ok ' && rm -rf $$d
+
 fuzz-restore: deps all e2e-progs $(E2E_TOOLS)
 	@d=$$(mktemp -d /tmp/criu-mutate.XXXXXX); \
 	python3 tests/e2e/restore-mutate.py ./criu $(BUILD)/tests/e2e/tools/mutate-image \

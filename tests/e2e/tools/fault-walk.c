@@ -20,7 +20,8 @@
  *
  * N... (optional) walks only those points.  Environment: FAULT_MEM (MiB per
  * process, default 8), FAULT_THREADS (per process, default 2), FAULT_COUNT
- * (restore-timed, default 30), FAULT_SEED.  Prints one line per case and
+ * (restore-timed, default 30), FAULT_DELAYS (restore-timed: kill after
+ * these ms, comma-separated, instead of COUNT random delays), FAULT_SEED.  Prints one line per case and
  * "fault-walk MODE: N cases passed" at the end; exits 1 at the first
  * failure, with what went wrong.  It is a child subreaper: the orphans of a
  * dead criu come to it and are reaped.
@@ -209,9 +210,9 @@ static int run_criu(const char *fault, long kill_us, char *const args[])
 		if (p == root)
 			root = -root;
 		if (p <= 0) {
-			if (now_ms() - t0 > 120000) {
+			if (now_ms() - t0 > 300000) {
 				kill(pid, SIGKILL);
-				die("criu %s (CRIU_FAULT=%s) did not end in 120 s", args[0],
+				die("criu %s (CRIU_FAULT=%s) did not end in 300 s", args[0],
 				    fault ? fault : "");
 			}
 			usleep(2000);
@@ -282,7 +283,7 @@ static const char *check_tree(void)
 		return "the root of the tree is gone";
 	while (verdict_seq(text, sizeof(text)) == seq) {
 		reap();
-		if (now_ms() - t0 > 40000)
+		if (now_ms() - t0 > 90000)
 			return "the tree does not answer (stopped, hung or dead)";
 		usleep(5000);
 	}
@@ -307,8 +308,8 @@ static void start_tree(void)
 
 		if (waitpid(root, &st, WNOHANG) == root)
 			die("fault-tree exited (status %#x)", st);
-		if (now_ms() - t0 > 30000)
-			die("fault-tree not ready in 30 s");
+		if (now_ms() - t0 > 300000)
+			die("fault-tree not ready in 300 s");
 		usleep(10000);
 	}
 	read_pids();
@@ -325,7 +326,7 @@ static void stop_tree(void)
 	long t0 = now_ms();
 
 	kill(r, SIGTERM);
-	while (verdict_seq(text, sizeof(text)) == seq && now_ms() - t0 < 40000)
+	while (verdict_seq(text, sizeof(text)) == seq && now_ms() - t0 < 90000)
 		usleep(5000);
 	bad = strstr(text, " OK") ? NULL : text;
 	if (wait_pids_free(20000))
@@ -600,17 +601,26 @@ static int settle(const char *what, bool finished)
 static int restore_timed(void)
 {
 	char *args[16], what[64];
-	const char *env = getenv("FAULT_COUNT");
+	const char *env = getenv("FAULT_COUNT"), *delays = getenv("FAULT_DELAYS");
 	int count = env ? atoi(env) : 30, cases = 0, gone = 0, whole = 0;
-	long span;
+	long span, fixed[64];
+	int nfixed = 0;
+	char *save, *tok, dbuf[512];
 
 	dump_for_restore(args);
 	span = restore_clean("a first restore", args);
 	span += span / 4 + 1; /* kills after the end too */
 	clear_images(false);
 	printf("fault-walk %s: kill -9 of criu restore within %ld ms\n", mode, span);
+	if (delays) {
+		snprintf(dbuf, sizeof(dbuf), "%s", delays);
+		for (tok = strtok_r(dbuf, ", ", &save); tok && nfixed < 64;
+		     tok = strtok_r(NULL, ", ", &save))
+			fixed[nfixed++] = atol(tok) * 1000;
+		count = nfixed;
+	}
 	for (int i = 1; i <= count; i++) {
-		long delay = (long)(random() % (span * 1000 + 1));
+		long delay = nfixed ? fixed[i - 1] : (long)(random() % (span * 1000 + 1));
 		int st = run_criu(NULL, delay, args), left;
 		const char *bad;
 
