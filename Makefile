@@ -72,11 +72,8 @@ PROTOC_C ?= protoc-c
 
 BUILD := build/$(ARCH)
 GEN := $(BUILD)/gen
-# The one version of criu and libcriu (debian/changelog must agree: build-test).
-VERSION_MAJOR := 4
-VERSION_MINOR := 2
-VERSION_SUBLEVEL := 1
-VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_SUBLEVEL)
+# the version is set once, in core/include/version.h
+VERSION := $(shell sed -n 's/^\#define CRIU_VERSION "\(.*\)"/\1/p' core/include/version.h)
 
 # V=1 prints every command; otherwise one short line per step.
 ifeq ($(V),1)
@@ -94,7 +91,7 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializ
 # as gcc takes the last matching one and a user's map (dpkg-buildflags' of
 # the parent folder) would leave the folder's name in.
 CFLAGS ?= -O2 -g
-CRIU_CPPFLAGS := -D_GNU_SOURCE -DCRIU_VERSION='"$(VERSION)"' -DCRIU_ARCH='"$(ARCH)"' \
+CRIU_CPPFLAGS := -D_GNU_SOURCE -DCRIU_ARCH='"$(ARCH)"' \
 	-Icore/include -Icompel/include -Iarch/$(ARCH) -I$(GEN) -I$(BUILD)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CRIU_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) \
 	-ffile-prefix-map=$(CURDIR)=.
@@ -144,12 +141,11 @@ $(BUILD)/criu: $(CORE_OBJS)
 # libcriu, the RPC client (lib/c): position-independent objects of its own,
 # with the generated rpc.pb-c.c, as a shared and a static library.
 # The file is libcriu.so.2.0, its soname libcriu.so.2, the link for -lcriu
-# libcriu.so; the installed headers are LIBCRIU_HDRS.
+# libcriu.so; the installed headers are LIBCRIU_HDRS (below).
 LIBCRIU_SOVER := 2
 LIBCRIU_SOMINOR := 0
 LIBCRIU_SONAME := libcriu.so.$(LIBCRIU_SOVER)
 LIBCRIU_REAL := $(LIBCRIU_SONAME).$(LIBCRIU_SOMINOR)
-LIBCRIU_HDRS := lib/c/criu.h
 LIBCRIU_OBJS := $(BUILD)/lib/c/criu.pic.o $(BUILD)/lib/c/rpc.pb-c.pic.o
 LIBCRIU_SO := $(BUILD)/$(LIBCRIU_REAL)
 LIBCRIU_A := $(BUILD)/libcriu.a
@@ -157,13 +153,18 @@ LIBCRIU_A := $(BUILD)/libcriu.a
 .PHONY: libcriu
 libcriu: $(LIBCRIU_SO) $(BUILD)/$(LIBCRIU_SONAME) $(BUILD)/libcriu.so $(LIBCRIU_A)
 
-$(BUILD)/lib/c/criu.pic.o: lib/c/criu.c $(LIBCRIU_HDRS) $(GEN)/proto/rpc.pb-c.h
+# criu.h includes "version.h" and "rpc.pb-c.h", as upstream's does: installed
+# next to it (LIBCRIU_HDRS)
+LIBCRIU_HDRS := lib/c/criu.h core/include/version.h $(GEN)/proto/rpc.pb-c.h
+LIBCRIU_CFLAGS := -Ilib/c -Icore/include -I$(GEN)/proto
+
+$(BUILD)/lib/c/criu.pic.o: lib/c/criu.c $(LIBCRIU_HDRS)
 	$(Q)mkdir -p $(dir $@)
-	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fPIC -Ilib/c -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fPIC $(LIBCRIU_CFLAGS) -c -o $@ $<
 
 $(BUILD)/lib/c/rpc.pb-c.pic.o: $(GEN)/proto/rpc.pb-c.c $(GEN)/proto/rpc.pb-c.h
 	$(Q)mkdir -p $(dir $@)
-	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -Wno-error -fPIC -fvisibility=hidden -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -Wno-error -fPIC -c -o $@ $<
 
 $(LIBCRIU_SO): $(LIBCRIU_OBJS) lib/c/libcriu.map
 	$(call say,LINK,$@)$(CC) -shared $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,-soname,$(LIBCRIU_SONAME) \
@@ -222,9 +223,34 @@ $(BUILD)/tests/e2e/tools/%: tests/e2e/tools/%.c $(BUILD)/libcriu-core.a
 
 # The libcriu client test (tests/e2e/t-rpc.sh runs it), linked with libcriu.a.
 LIBCRIU_TEST := $(BUILD)/tests/e2e/rpc/libcriu-test
-$(LIBCRIU_TEST): tests/e2e/rpc/libcriu-test.c lib/c/criu.h $(LIBCRIU_A)
+$(LIBCRIU_TEST): tests/e2e/rpc/libcriu-test.c $(LIBCRIU_HDRS) $(LIBCRIU_A)
 	$(Q)mkdir -p $(dir $@)
-	$(call say,LINK,$@)$(CC) $(STATIC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Ilib/c -o $@ $< \
+	$(call say,LINK,$@)$(CC) $(STATIC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBCRIU_CFLAGS) -o $@ $< \
+		$(LIBCRIU_A) -lprotobuf-c
+# Every function of criu.h, built as a program written for upstream's libcriu
+# would be, against the shared library (tests/e2e/t-rpc.sh).
+LIBCRIU_EVERY := $(BUILD)/tests/e2e/rpc/libcriu-every
+$(LIBCRIU_EVERY): tests/e2e/rpc/libcriu-every.c $(LIBCRIU_HDRS) $(LIBCRIU_SO) $(BUILD)/libcriu.so
+	$(Q)mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBCRIU_CFLAGS) -o $@ $< -L$(BUILD) \
+		-Wl,-rpath,'$$ORIGIN/../../..' -lcriu -lprotobuf-c
+# go-criu against our swrk (tests/e2e/t-go-criu.sh), built offline with
+# Debian's golang and go-criu in GOPATH mode: a GOPATH of our own links
+# .../go-criu/v5 to Debian's copy, so that the module's /v5 import paths
+# resolve; the rest (protobuf) comes from /usr/share/gocode.
+GO_CRIU_TEST := $(BUILD)/tests/e2e/go/go-criu-test
+GO_CRIU_SRC := /usr/share/gocode/src/github.com/checkpoint-restore/go-criu
+$(GO_CRIU_TEST): tests/e2e/go/main.go
+	$(Q)mkdir -p $(dir $@) $(BUILD)/go-path/src/github.com/checkpoint-restore/go-criu
+	$(Q)ln -sfn $(GO_CRIU_SRC) $(BUILD)/go-path/src/github.com/checkpoint-restore/go-criu/v5
+	$(call say,GO,$@)cd tests/e2e/go && GO111MODULE=off GOFLAGS= GOPROXY=off \
+		GOPATH=$(abspath $(BUILD))/go-path:/usr/share/gocode GOCACHE=$(abspath $(BUILD))/go-cache \
+		go build -o $(abspath $@) .
+# An unprivileged service client (tests/e2e/t-fsafe.sh).
+FSAFE_CLIENT := $(BUILD)/tests/e2e/rpc/fsafe-client
+$(FSAFE_CLIENT): tests/e2e/rpc/fsafe-client.c $(LIBCRIU_HDRS) $(LIBCRIU_A)
+	$(Q)mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(STATIC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBCRIU_CFLAGS) -o $@ $< \
 		$(LIBCRIU_A) -lprotobuf-c
 
 # Runs every unit test binary; prints one summary line.
@@ -251,7 +277,8 @@ test: deps
 build-test:
 	@tests/build/run.sh
 
-e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST)
+e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST) $(LIBCRIU_EVERY) $(GO_CRIU_TEST) \
+	$(FSAFE_CLIENT)
 	@BUILD=$(BUILD) tests/e2e/run.sh
 
 # The main job, end to end: dump a running counter, show, restore.
@@ -283,7 +310,7 @@ FUZZ_SRCS := $(filter-out core/main.c,$(sort $(wildcard core/*.c cpuinfo/*.c com
 $(FUZZ_DIR)/fuzz-image: tests/fuzz/fuzz-image.c $(FUZZ_SRCS) $(PROTO_C) $(GEN)/syscall-table.c
 	@mkdir -p $(FUZZ_DIR)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-DCRIU_VERSION='"$(VERSION)"' -DCRIU_ARCH='"$(ARCH)"' -Icore/include -Icompel/include \
+		-DCRIU_ARCH='"$(ARCH)"' -Icore/include -Icompel/include \
 		-Iarch/$(HOST_ARCH) -I$(GEN) -I$(BUILD) -o $@ $^ $(LDLIBS)
 
 fuzz: deps
@@ -357,6 +384,7 @@ clean:
 HOST_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libcap-dev libnl-3-dev libnl-route-3-dev libcapstone-dev python3 \
 	python3-capstone clang libclang-rt-14-dev llvm qemu-user-static \
+	golang-go golang-github-checkpoint-restore-go-criu-dev \
 	$(PACKAGING_PKGS)
 # make deb: dpkg-buildpackage, debhelper, lintian and each cross architecture's
 # crossbuild-essential (what dpkg-buildpackage -a checks for).

@@ -15,6 +15,7 @@
  *      as it was, and the partial images are left for inspection.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -33,11 +34,14 @@
 #include "commands.h"
 #include "compel-arch.h"
 #include "compel.h"
+#include "action.h"
+#include "dump-check.h"
 #include "dump.h"
 #include "files.h"
 #include "image-desc.h"
 #include "image.h"
 #include "kerndat.h"
+#include "kobj-ids.h"
 #include "log.h"
 #include "mem.h"
 #include "options.h"
@@ -49,6 +53,7 @@
 #include "proto/pstree.pb-c.h"
 #include "proto/seccomp.pb-c.h"
 #include "proto/stats.pb-c.h"
+#include "proto/timens.pb-c.h"
 #include "vma.h"
 #include "pie/parasite.h"
 
@@ -62,6 +67,8 @@ struct dtask {
 	int nr_threads;
 	bool zombie;
 	int parent; /* index in the tree, -1 for the root */
+	TaskKobjIdsEntry ids; /* ids-PID.img: what it shares, its namespaces */
+	uint32_t cg_set;
 };
 
 static struct dtask tree[MAX_TREE];
@@ -80,12 +87,18 @@ static int find_task(pid_t pid)
 static int seize_one(pid_t pid, int parent)
 {
 	struct compel_task_info info;
+	struct proc_stat info_stat;
 	struct dtask *t;
 	int ret;
 
 	if (nr_tasks == MAX_TREE) {
 		pr_err("the tree has more than %d processes\n", MAX_TREE);
 		return -E2BIG;
+	}
+	if (!proc_read_stat(pid, 0, &info_stat) && (info_stat.flags & PROC_PF_KTHREAD)) {
+		pr_err("process %d (%s) is a kernel thread: kernel threads can't be dumped\n", pid,
+		       info_stat.comm);
+		return -EPERM;
 	}
 	ret = compel_probe_task(pid, &info);
 	if (ret) {
@@ -197,6 +210,41 @@ static int check_sessions(void)
 	return 0;
 }
 
+/*
+ * A killed thread frees its tid only when it gets the CPU to finish
+ * exiting: one at SCHED_IDLE or a high nice on a busy machine can keep its
+ * tid for seconds after it is gone from /proc, and a restore right after
+ * the dump then finds the tid taken.  The tree is being killed: its
+ * threads die at the default policy.
+ */
+static void unidle_threads(const struct dtask *t)
+{
+	struct sched_param sp = { 0 };
+
+	for (int k = 0; k < t->nr_threads; k++) {
+		sched_setscheduler(t->tids[k], SCHED_OTHER, &sp);
+		setpriority(PRIO_PROCESS, (id_t)t->tids[k], 0);
+	}
+}
+
+/* Before any image: what dump would not save is refused (core/dump-check.c). */
+static int check_tree(void)
+{
+	struct dump_check_task *ct;
+	int ret;
+
+	if (nr_tasks <= 0)
+		return 0;
+	ct = calloc((size_t)nr_tasks, sizeof(*ct));
+	if (!ct)
+		return -ENOMEM;
+	for (int i = 0; i < nr_tasks; i++)
+		ct[i] = (struct dump_check_task){ tree[i].pid, &tree[i].stat, tree[i].zombie };
+	ret = dump_check_tree(ct, nr_tasks, opts.shell_job);
+	free(ct);
+	return ret;
+}
+
 static void release_tree(bool kill_it, bool leave_stopped)
 {
 	for (int i = nr_tasks - 1; i >= 0; i--) {
@@ -210,8 +258,10 @@ static void release_tree(bool kill_it, bool leave_stopped)
 	}
 	if (kill_it)
 		for (int i = 0; i < nr_tasks; i++)
-			if (!tree[i].zombie)
+			if (!tree[i].zombie) {
+				unidle_threads(&tree[i]);
 				kill(tree[i].pid, SIGKILL);
+			}
 	for (int i = 0; i < nr_tasks; i++)
 		free(tree[i].tids);
 }
@@ -509,6 +559,67 @@ static uint32_t misc_securebits(const struct parasite_misc *m)
 	return m->securebits > 0 ? (uint32_t)m->securebits : 0;
 }
 
+/* The membarrier registrations of the address space (parasite_misc). */
+static void dump_membarrier(pid_t pid, int64_t regs, TaskCoreEntry *tc)
+{
+	if (regs < 0) {
+		pr_warn("pid %d: can't read its membarrier registrations: %s\n", pid,
+			strerror((int)-regs));
+		return;
+	}
+	if (regs & PARASITE_MEMBARRIER_GUESSED)
+		pr_info("pid %d: membarrier registrations probed (no GET_REGISTRATIONS before "
+			"Linux 6.3): a global expedited one can't be seen\n",
+			pid);
+	regs &= ~PARASITE_MEMBARRIER_GUESSED;
+	if (!regs)
+		return;
+	tc->has_membarrier_registration_mask = true;
+	tc->membarrier_registration_mask = (uint32_t)regs;
+}
+
+/* A number in /proc/PID/NAME; -errno when it can't be read. */
+static int read_proc_number(pid_t pid, const char *name, long long *v)
+{
+	char path[64], *text, *end;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	text = proc_read_file(path, NULL);
+	if (!text)
+		return -errno;
+	errno = 0;
+	*v = strtoll(text, &end, 10);
+	if (errno || end == text) {
+		free(text);
+		return -EINVAL;
+	}
+	free(text);
+	return 0;
+}
+
+/* oom_score_adj and loginuid (when this kernel has audit), as upstream has them. */
+static int dump_proc_values(pid_t pid, TaskCoreEntry *tc)
+{
+	long long v;
+	int ret = read_proc_number(pid, "oom_score_adj", &v);
+
+	if (ret) {
+		pr_err("can't read /proc/%d/oom_score_adj: %s\n", pid, strerror(-ret));
+		return ret;
+	}
+	tc->has_oom_score_adj = true;
+	tc->oom_score_adj = (int32_t)v;
+	ret = read_proc_number(pid, "loginuid", &v);
+	if (!ret) {
+		tc->has_loginuid = true;
+		tc->loginuid = (uint32_t)v;
+	} else if (ret != -ENOENT) {
+		pr_err("can't read /proc/%d/loginuid: %s\n", pid, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 /*
  * The process-wide part of the task core, and m for the rest (the victim
  * thread's part, mm's brk and dumpable).
@@ -518,6 +629,9 @@ static int dump_task_state(struct task_source *src, struct dtask *t, TaskCoreEnt
 {
 	int ret = read_misc(src, m);
 
+	/* the parasite saw the SIGTRAP action its own traps had reset */
+	if (!ret)
+		compel_sigtrap_action(t->ctx, &m->sa[SIGTRAP - 1], sizeof(m->sa[0]));
 	if (!ret)
 		ret = dump_sigactions(m, tc);
 	if (!ret)
@@ -539,7 +653,8 @@ static int dump_task_state(struct task_source *src, struct dtask *t, TaskCoreEnt
 	tc->has_child_subreaper = true;
 	tc->child_subreaper = m->child_subreaper != 0;
 	tc->exit_code = 0;
-	return 0;
+	dump_membarrier(t->pid, m->membarrier_regs, tc);
+	return dump_proc_values(t->pid, tc);
 }
 
 /* ---- pending signals ---- */
@@ -736,8 +851,7 @@ static int write_seccomp(int dirfd)
 	struct cr_img *img;
 	int ret;
 
-	if (!nr_sc_filters)
-		return 0;
+	/* written even empty, as upstream does */
 	e.n_seccomp_filters = nr_sc_filters;
 	e.seccomp_filters = sc_filters;
 	img = img_open(dirfd, IMG_SECCOMP, O_WRONLY);
@@ -864,8 +978,48 @@ static int thread_regs(struct dtask *t, pid_t tid, struct compel_regs **out, uin
 	return 0;
 }
 
+/* The thread's robust futex list head (set_robust_list), read from outside. */
+static int dump_robust_list(pid_t tid, ThreadCoreEntry *th)
+{
+	void *head = NULL;
+	size_t len = 0;
+
+	if (syscall(SYS_get_robust_list, tid, &head, &len)) {
+		pr_perror("can't read the robust futex list of thread %d", tid);
+		return -errno;
+	}
+	th->futex_rla = (uint64_t)(uintptr_t)head;
+	th->futex_rla_len = (uint32_t)len;
+	return 0;
+}
+
+/* Policy (with SCHED_RESET_ON_FORK), real-time priority and nice of tid. */
+static int dump_sched(pid_t tid, const struct proc_stat *pst, ThreadCoreEntry *th)
+{
+	struct sched_param sp;
+	int policy = sched_getscheduler(tid);
+
+	if (policy < 0 || sched_getparam(tid, &sp)) {
+		pr_perror("can't read the scheduling policy of thread %d", tid);
+		return -errno;
+	}
+	th->has_sched_nice = true;
+	th->sched_nice = (int32_t)pst->nice;
+	th->has_sched_policy = true;
+	th->sched_policy = (uint32_t)policy;
+	switch (policy & ~SCHED_RESET_ON_FORK) {
+	case SCHED_FIFO:
+	case SCHED_RR:
+		th->has_sched_prio = true;
+		th->sched_prio = (uint32_t)sp.sched_priority;
+		break;
+	}
+	return 0;
+}
+
 static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntry *tc,
-			     const struct parasite_thread_misc *tm, uint32_t securebits)
+			     const struct parasite_thread_misc *tm, uint32_t securebits,
+			     SignalQueueEntry **sigq)
 {
 	CoreEntry core = CORE_ENTRY__INIT;
 	ThreadCoreEntry *th = calloc(1, sizeof(*th));
@@ -897,8 +1051,11 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 		goto out;
 	th->has_blk_sigset = true;
 	th->blk_sigset = sigmask;
-	th->has_sched_nice = true;
-	th->sched_nice = (int32_t)pst.nice;
+	ret = dump_sched(tid, &pst, th);
+	if (ret)
+		goto out;
+	th->has_cg_set = true;
+	th->cg_set = t->cg_set;
 	{
 		struct {
 			uint64_t ptr;
@@ -918,9 +1075,8 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 			th->rseq_entry->signature = rc.sig;
 		}
 	}
-	ret = dump_sigqueue(tid, false, &th->signals_p);
-	if (ret)
-		goto out;
+	th->signals_p = *sigq; /* now the core's */
+	*sigq = NULL;
 	if (st.seccomp) {
 		th->has_seccomp_mode = true;
 		th->seccomp_mode = st.seccomp == 1 ? SECCOMP_MODE__strict : SECCOMP_MODE__filter;
@@ -937,8 +1093,10 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 		goto out;
 	}
 	th->comm = pst.comm;
+	ret = dump_robust_list(tid, th);
+	if (ret)
+		goto out;
 	{
-		th->futex_rla = 0;
 		th->has_pdeath_sig = true;
 		th->pdeath_sig = (uint32_t)tm->pdeath_sig;
 		th->sas = calloc(1, sizeof(*th->sas));
@@ -1025,6 +1183,10 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 	mm.mm_env_end = t->stat.env_end;
 	mm.has_dumpable = true;
 	mm.dumpable = (int)misc->dumpable;
+	if (misc->thp_disable > 0) {
+		mm.has_thp_disabled = true;
+		mm.thp_disabled = true;
+	}
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", t->pid);
 	auxv = (uint64_t *)proc_read_file(path, &auxv_len);
@@ -1057,6 +1219,8 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		ret = mem_dump_pages(t->pid, dirfd, &mm, id, ctl, stats);
+		for (size_t i = 0; i < mm.n_vmas && !ret; i++)
+			ret = mem_dump_shmem(t->pid, dirfd, mm.vmas[i], kobj_next_pages_id, stats);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		stats->memdump_us += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 +
 						(b.tv_nsec - a.tv_nsec) / 1000);
@@ -1134,7 +1298,7 @@ static int dump_zombie(int dirfd, struct dtask *t)
  * then the ones compel saved and settled).
  */
 static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, TaskCoreEntry *tc,
-			const struct parasite_misc *misc)
+			const struct parasite_misc *misc, SignalQueueEntry **sigq)
 {
 	int ret = 0;
 
@@ -1144,12 +1308,45 @@ static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, Tas
 
 		if (i > 0)
 			ret = read_thread_misc(src, tid, &tm);
-		else
-			ret = dump_sigqueue(tid, true, &tc->signals_s);
 		if (!ret)
-			ret = write_thread_core(dirfd, t, tid, tc, &tm, misc_securebits(misc));
+			ret = write_thread_core(dirfd, t, tid, tc, &tm, misc_securebits(misc),
+						&sigq[i]);
 	}
 	return ret;
+}
+
+/*
+ * The pending signals of the process and of each thread, read before any
+ * code of ours runs in the task (compel sets a pending SIGTRAP aside
+ * while its traps come).
+ */
+static int dump_sigqueues(struct dtask *t, TaskCoreEntry *tc, SignalQueueEntry ***sigq)
+{
+	int ret;
+
+	*sigq = calloc((size_t)t->nr_threads, sizeof(**sigq));
+	if (!*sigq)
+		return -ENOMEM;
+	ret = dump_sigqueue(t->pid, true, &tc->signals_s);
+	for (int i = 0; i < t->nr_threads && !ret; i++)
+		ret = dump_sigqueue(t->tids[i], false, &(*sigq)[i]);
+	return ret;
+}
+
+static void free_sigqueues(SignalQueueEntry **sigq, int n)
+{
+	for (int i = 0; sigq && i < n; i++)
+		free_sigq(sigq[i]);
+	free(sigq);
+}
+
+/* Processes sharing an fd table (CLONE_FILES) have one fdinfo image. */
+static bool files_table_dumped(const struct dtask *t)
+{
+	for (const struct dtask *o = tree; o < t; o++)
+		if (!o->zombie && o->ids.files_id == t->ids.files_id)
+			return true;
+	return false;
 }
 
 static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
@@ -1160,7 +1357,7 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	struct parasite_misc misc;
 	struct proc_status st;
 	struct proc_vma *pv = NULL;
-	unsigned int id = (unsigned int)t->pid;
+	SignalQueueEntry **sigq = NULL;
 	int nv = 0, ret, r;
 
 	if (!tc)
@@ -1181,22 +1378,25 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 		if (ret)
 			pr_err("can't read the mappings of %d: %s\n", t->pid, strerror(-ret));
 	}
+	if (!ret)
+		ret = dump_sigqueues(t, tc, &sigq);
 	if (ret)
 		goto out;
 	load_parasite(t, &src);
 	ret = dump_task_state(&src, t, tc, &misc);
 	if (!ret)
-		ret = dump_threads(dirfd, &src, t, tc, &misc);
+		ret = dump_threads(dirfd, &src, t, tc, &misc, sigq);
 	if (!ret)
-		ret = dump_mm(dirfd, t, pv, nv, &misc, src.ctl, id, stats);
+		ret = dump_mm(dirfd, t, pv, nv, &misc, src.ctl, kobj_next_pages_id(), stats);
 	r = unload_parasite(&src);
 	if (!ret)
 		ret = r;
+	if (!ret && !files_table_dumped(t))
+		ret = files_dump_task(t->pid, t->ids.files_id, dirfd);
 	if (!ret)
-		ret = files_dump_task(t->pid, id, dirfd);
-	if (!ret)
-		ret = dump_fs(dirfd, t, id, st.umask);
+		ret = dump_fs(dirfd, t, (unsigned int)t->pid, st.umask);
 out:
+	free_sigqueues(sigq, t->nr_threads);
 	proc_free_vmas(pv, nv);
 	tc->comm = NULL;
 	free_core(&holder);
@@ -1235,22 +1435,98 @@ static int write_pstree(int dirfd)
 	return ret;
 }
 
+/* The LSM upstream would name, from what the kernel shows of it. */
+static Lsmtype host_lsm(void)
+{
+	if (!access("/sys/kernel/security/apparmor", F_OK))
+		return LSMTYPE__APPARMOR;
+	if (!access("/sys/fs/selinux", F_OK) || !access("/sys/kernel/security/selinux", F_OK))
+		return LSMTYPE__SELINUX;
+	return LSMTYPE__NO_LSM;
+}
+
+/* A random (version 4) UUID naming this dump, as upstream's run id. */
+static int make_run_id(char *buf)
+{
+	uint8_t u[16];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, u, sizeof(u)) != (ssize_t)sizeof(u)) {
+		pr_perror("can't read /dev/urandom");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+	sprintf(buf,
+		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		u[13], u[14], u[15]);
+	return 0;
+}
+
+/*
+ * timens-0.img: this host's monotonic and boot clocks, which upstream
+ * writes with every dump (a restore into a new time namespace starts its
+ * clocks from them).
+ */
+static int write_timens(int dirfd)
+{
+	TimensEntry e = TIMENS_ENTRY__INIT;
+	Timespec mono = TIMESPEC__INIT, boot = TIMESPEC__INIT;
+	struct timespec ts;
+	struct cr_img *img;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	mono.tv_sec = (uint64_t)ts.tv_sec;
+	mono.tv_nsec = (uint64_t)ts.tv_nsec;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	boot.tv_sec = (uint64_t)ts.tv_sec;
+	boot.tv_nsec = (uint64_t)ts.tv_nsec;
+	e.monotonic = &mono;
+	e.boottime = &boot;
+	img = img_open(dirfd, IMG_TIMENS, O_WRONLY, 0UL);
+	if (!img)
+		return -EIO;
+	ret = img_write_pb(img, &e.base);
+	if (img_close(img) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
 static int write_inventory(int dirfd)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
-	TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
-	struct cr_img *img = img_open(dirfd, IMG_INVENTORY, O_WRONLY);
+	TaskKobjIdsEntry ids;
+	PluginsEntry plugins = PLUGINS_ENTRY__INIT;
+	char run_id[40];
+	struct cr_img *img;
 	int ret;
 
+	if (make_run_id(run_id))
+		return -EIO;
+	img = img_open(dirfd, IMG_INVENTORY, O_WRONLY);
 	if (!img)
 		return -EIO;
 	inv.img_version = 2;
 	inv.has_fdinfo_per_id = true;
 	inv.fdinfo_per_id = true;
-	ids.vm_id = ids.files_id = ids.fs_id = ids.sighand_id = (uint32_t)tree[0].pid;
+	/* criu's own, as upstream: restore compares each task's with them */
+	kobj_ids_root(&ids);
 	inv.root_ids = &ids;
 	inv.has_ns_per_id = true;
 	inv.ns_per_id = true;
+	inv.has_root_cg_set = true;
+	inv.root_cg_set = 1;
+	inv.has_lsmtype = true;
+	inv.lsmtype = host_lsm();
+	inv.has_network_lock_method = true;
+	inv.network_lock_method = 0; /* upstream's default, iptables */
+	inv.plugins_entry = &plugins;
+	inv.dump_criu_run_id = run_id;
 	ret = img_write_pb(img, &inv.base);
 	if (img_close(img) && !ret)
 		ret = -EIO;
@@ -1259,14 +1535,12 @@ static int write_inventory(int dirfd)
 
 static int write_ids(int dirfd, struct dtask *t)
 {
-	TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
 	struct cr_img *img = img_open(dirfd, IMG_IDS, O_WRONLY, (unsigned long)t->pid);
 	int ret;
 
 	if (!img)
 		return -EIO;
-	ids.vm_id = ids.files_id = ids.fs_id = ids.sighand_id = (uint32_t)t->pid;
-	ret = img_write_pb(img, &ids.base);
+	ret = img_write_pb(img, &t->ids.base);
 	if (img_close(img) && !ret)
 		ret = -EIO;
 	return ret;
@@ -1307,7 +1581,22 @@ static void write_stats(int dirfd, const struct mem_dump_stats *ms, uint32_t fre
 	d.memdump_time = (uint32_t)ms->memdump_us;
 	d.memwrite_time = 0; /* pages are spliced straight into the image */
 	d.pages_scanned = ms->pages_scanned;
+	d.pages_skipped_parent = 0;
 	d.pages_written = ms->pages_written;
+	d.pages_lazy = 0;
+	/* what upstream always writes, which tools read without checking */
+	d.has_irmap_resolve = true;
+	d.irmap_resolve = 0;
+	d.has_page_pipes = true;
+	d.page_pipes = ms->page_pipes;
+	d.has_page_pipe_bufs = true;
+	d.page_pipe_bufs = ms->page_pipe_bufs;
+	d.has_shpages_scanned = true;
+	d.shpages_scanned = ms->shpages_scanned;
+	d.has_shpages_skipped_parent = true;
+	d.shpages_skipped_parent = 0;
+	d.has_shpages_written = true;
+	d.shpages_written = ms->shpages_written;
 	s.dump = &d;
 	img_write_pb(img, &s.base);
 	img_close(img);
@@ -1319,6 +1608,7 @@ int cmd_dump(void)
 	struct timespec t0, t1;
 	uint32_t freezing = 0, frozen;
 	int dirfd, ret;
+	bool netns;
 
 	if (opts.pid <= 0) {
 		pr_err("dump needs the root of the tree: -t PID\n");
@@ -1335,16 +1625,35 @@ int cmd_dump(void)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	kerndat_probe_one(KD_PAGEMAP_SCAN);
+	if (kobj_ids_init()) {
+		pr_err("can't read criu's own namespaces and ids\n");
+		close(dirfd);
+		return 1;
+	}
 
+	if (action_run(ACT_PRE_DUMP, opts.pid)) {
+		pr_err("dump of the tree of %d stopped at pre-dump; nothing was done\n", opts.pid);
+		close(dirfd);
+		return 1;
+	}
+	netns = action_own_netns(opts.pid);
 	ret = seize_tree(opts.pid);
 	freezing = us_since(&t0);
+	if (!ret && netns)
+		ret = action_run(ACT_NET_LOCK, opts.pid);
 	if (!ret)
 		ret = check_sessions();
+	if (!ret)
+		ret = check_tree();
 	for (int i = 0; i < nr_tasks && !ret; i++) {
 		if (tree[i].zombie)
 			ret = dump_zombie(dirfd, &tree[i]);
 		else {
-			ret = dump_task(dirfd, &tree[i], &stats);
+			ret = kobj_ids_of(tree[i].pid, &tree[i].ids);
+			if (!ret)
+				ret = kobj_cg_set_of(tree[i].pid, &tree[i].cg_set);
+			if (!ret)
+				ret = dump_task(dirfd, &tree[i], &stats);
 			if (!ret)
 				ret = write_ids(dirfd, &tree[i]);
 		}
@@ -1357,10 +1666,18 @@ int cmd_dump(void)
 		ret = write_seccomp(dirfd);
 	free_seccomp();
 	if (!ret)
+		ret = write_timens(dirfd);
+	if (!ret)
 		ret = write_inventory(dirfd);
 	if (!ret && cpuinfo_dump_image(dirfd))
 		ret = -EIO;
 	files_dump_fini();
+	mem_dump_fini();
+	kobj_ids_fini();
+	if (!ret)
+		ret = action_run(ACT_POST_DUMP, opts.pid);
+	if ((ret || opts.leave_running) && netns && action_run(ACT_NET_UNLOCK, opts.pid))
+		ret = ret ? ret : -EIO;
 
 	if (ret) {
 		release_tree(false, false);

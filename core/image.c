@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsafe.h"
 #include "image.h"
 #include "image-desc.h"
+#include "fault.h"
 #include "log.h"
 
 #define IMG_WBUF_SIZE (256u << 10)
@@ -255,15 +257,18 @@ struct cr_img *img_open(int dirfd, enum img_type type, int flags, ...)
 	va_end(args);
 	img_file_name(name, sizeof(name), type, id);
 
+	if (writing && fault_point(name))
+		return NULL;
 	if (writing)
-		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		fd = fs_create(dirfd, name, O_WRONLY | O_TRUNC, 0600);
 	else
-		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+		fd = fs_open_read(dirfd, name, 0);
 	if (fd < 0) {
 		int err = errno;
 
 		if (!(err == ENOENT && !writing))
-			pr_perror("image %s: can't open", name);
+			pr_err("image %s: can't %s: %s\n", name, writing ? "create" : "open",
+			       fs_strerror(err));
 		errno = err;
 		return NULL;
 	}
@@ -496,6 +501,16 @@ int img_read_one(struct cr_img *img, const ProtobufCMessageDescriptor *desc, Pro
 	if (ret == 0) {
 		pr_err("image %s: no entry where one is required\n", img->name);
 		return -ENODATA;
+	}
+	/* raw payload may follow the entry (pipes-data, ghost files, ...) */
+	if (ret > 0 && !img_descs[img->type].payload_size && img_bytes_left(img)) {
+		pr_err("image %s: %llu bytes of trailing data at offset %llu, after its only "
+		       "entry\n",
+		       img->name, (unsigned long long)img_bytes_left(img),
+		       (unsigned long long)img->off);
+		protobuf_c_message_free_unpacked(*msg, NULL);
+		*msg = NULL;
+		return -EINVAL;
 	}
 	return ret < 0 ? ret : 0;
 }

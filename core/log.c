@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsafe.h"
 #include "log.h"
 
 static int log_level = DEFAULT_LOGLEVEL;
@@ -18,10 +19,10 @@ static int cr_errno;
 
 static int log_open(const char *path)
 {
-	int fd = openat(log_dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	int fd = fs_create_path(log_dirfd, path, O_WRONLY | O_TRUNC | O_APPEND, 0600);
 
 	if (fd < 0) {
-		fprintf(stderr, "Error: can't open log file %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "Error: can't create log file %s: %s\n", path, fs_strerror(errno));
 		return -1;
 	}
 	return fd;
@@ -83,6 +84,8 @@ void log_printf(int level, const char *file, int line, const char *fmt, ...)
 	va_list args;
 	int fd = log_fd;
 
+	if (level == LOG_STEP)
+		level = (log_fd != STDERR_FILENO && log_level >= LOG_ERROR) ? LOG_WARN : LOG_INFO;
 	if (level == LOG_ERROR) {
 		size_t len;
 

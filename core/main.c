@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "fault.h"
 #include "log.h"
 #include "options.h"
 
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
 	raise_nofile_limit();
 	if (setup_logging())
 		return 1;
+	if (fault_init())
+		return 1;
 	ce = find_command(opts.command);
 	if (!ce) {
 		pr_err("no command given\n");
@@ -106,6 +109,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ret = ce->run();
+	fault_report();
 	log_close();
 	return ret;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image-desc.h"
@@ -120,7 +121,8 @@ static bool vma_wants_pages(const VmaEntry *e)
 		return true;
 	if (e->status & VMA_KERNEL_AREA)
 		return false;
-	if (e->status & VMA_FILE_SHARED)
+	/* shared memory objects go to pagemap-shmem-SHMID.img, once each */
+	if (e->status & (VMA_FILE_SHARED | VMA_ANON_SHARED))
 		return false;
 	return true;
 }
@@ -270,6 +272,120 @@ static int dump_batch(struct parasite_ctl *ctl, struct cr_img *pages, const stru
 	return ret;
 }
 
+/* ---- shared memory objects -------------------------------------------------- */
+
+static uint64_t *shmem_dumped;
+static size_t nr_shmem_dumped;
+
+static bool shmem_seen(uint64_t shmid)
+{
+	for (size_t i = 0; i < nr_shmem_dumped; i++)
+		if (shmem_dumped[i] == shmid)
+			return true;
+	return false;
+}
+
+/* The data ranges of the object behind fd (its holes are zeroes) as pagemap entries. */
+static int dump_shmem_ranges(int fd, uint64_t size, struct cr_img *pm, struct cr_img *pages,
+			     struct mem_dump_stats *stats)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+	char *buf = malloc(CHUNK);
+	off_t at = 0;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((uint64_t)at < size && !ret) {
+		off_t data = lseek(fd, at, SEEK_DATA), hole;
+		PagemapEntry pe = PAGEMAP_ENTRY__INIT;
+
+		if (data < 0) {
+			ret = errno == ENXIO ? 0 : -errno;
+			break;
+		}
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole > size)
+			hole = (off_t)size;
+		data &= ~(off_t)(psz - 1);
+		hole = (hole + (off_t)psz - 1) & ~(off_t)(psz - 1);
+		pe.vaddr = (uint64_t)data;
+		pe.has_nr_pages = true;
+		pe.nr_pages = (uint64_t)(hole - data) / psz;
+		pe.has_flags = true;
+		pe.flags = PAGEMAP_PE_PRESENT;
+		ret = img_write_pb(pm, &pe.base);
+		for (off_t o = data; !ret && o < hole;) {
+			size_t n = (size_t)(hole - o) > CHUNK ? CHUNK : (size_t)(hole - o);
+			ssize_t r = pread(fd, buf, n, o);
+
+			if (r != (ssize_t)n) {
+				pr_perror("can't read shared memory at %llx", (unsigned long long)o);
+				ret = r < 0 ? -errno : -EIO;
+				break;
+			}
+			ret = img_write_raw(pages, buf, n) ? -EIO : 0;
+			o += (off_t)n;
+		}
+		if (stats)
+			stats->shpages_written += pe.nr_pages;
+		at = hole;
+	}
+	free(buf);
+	return ret;
+}
+
+int mem_dump_shmem(pid_t pid, int dirfd, const VmaEntry *e, unsigned int (*next_pages_id)(void),
+		   struct mem_dump_stats *stats)
+{
+	PagemapHead head = PAGEMAP_HEAD__INIT;
+	struct cr_img *pm = NULL, *pages = NULL;
+	char path[96];
+	struct stat st;
+	uint64_t *n;
+	int fd, ret = -EIO;
+
+	if (!(e->status & VMA_ANON_SHARED) || !e->shmid || shmem_seen(e->shmid))
+		return 0;
+	n = realloc(shmem_dumped, (nr_shmem_dumped + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	shmem_dumped = n;
+	shmem_dumped[nr_shmem_dumped++] = e->shmid;
+	/* the object itself, whatever part of it this task maps */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+		 (unsigned long long)e->start, (unsigned long long)e->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		pr_perror("pid %d: can't open the shared memory at %llx (%s)", pid,
+			  (unsigned long long)e->start, path);
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	pm = img_open(dirfd, IMG_SHMEM_PAGEMAP, O_WRONLY, (unsigned long)e->shmid);
+	head.pages_id = next_pages_id();
+	pages = img_open(dirfd, IMG_PAGES, O_WRONLY, (unsigned long)head.pages_id);
+	if (pm && pages && !img_write_pb(pm, &head.base)) {
+		if (stats)
+			stats->shpages_scanned += ((uint64_t)st.st_size + 4095) / 4096;
+		ret = dump_shmem_ranges(fd, (uint64_t)st.st_size, pm, pages, stats);
+	}
+	if (pm && img_close(pm) && !ret)
+		ret = -EIO;
+	if (pages && img_close(pages) && !ret)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+void mem_dump_fini(void)
+{
+	free(shmem_dumped);
+	shmem_dumped = NULL;
+	nr_shmem_dumped = 0;
+}
+
 int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 		   struct parasite_ctl *ctl, struct mem_dump_stats *stats)
 {
@@ -352,6 +468,8 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 	 * through the parasite, the others (PROT_NONE, write-only) through
 	 * /proc/PID/mem, which reads them anyway */
 	ret = 0;
+	if (stats && ctl && nall)
+		stats->page_pipes++; /* the parasite's one pipe */
 	for (size_t i = 0; i < nall && !ret;) {
 		size_t j = i;
 
@@ -359,6 +477,8 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 			while (j < nall && all[j].readable && j - i < 4096)
 				j++;
 			ret = dump_batch(ctl, pages, all, i, j);
+			if (stats)
+				stats->page_pipe_bufs++;
 		} else {
 			if (!buf && !(buf = malloc(CHUNK))) {
 				ret = -ENOMEM;

@@ -103,6 +103,7 @@ int proc_read_stat(pid_t pid, pid_t tid, struct proc_stat *st)
 	st->ppid = (pid_t)f[0];
 	st->pgid = (pid_t)f[1];
 	st->sid = (pid_t)f[2];
+	st->tty_nr = (unsigned int)f[3];
 	st->flags = (unsigned int)f[5];
 	st->nice = (long)f[15];
 	st->start_code = f[22];

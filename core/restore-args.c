@@ -181,6 +181,8 @@ static void fill_thread(struct rtask *t, size_t i, struct restorer_thread *rt, u
 		rt->ss_flags = (int32_t)th->sas->ss_flags & ~1;
 	}
 	rt->pdeath_sig = th->has_pdeath_sig ? th->pdeath_sig : 0;
+	rt->robust_list = th->futex_rla;
+	rt->robust_len = th->futex_rla_len;
 	if (th->comm)
 		snprintf(rt->comm, sizeof(rt->comm), "%s", th->comm);
 	if (th->creds)
@@ -230,7 +232,12 @@ static void fill_state(struct rtask *t, struct restorer_task *rt)
 		rt->rseq_len = th->rseq_entry->rseq_abi_size;
 		rt->rseq_sig = th->rseq_entry->signature;
 	}
+	rt->thp_disable = t->mm->has_thp_disabled && t->mm->thp_disabled;
+	rt->membarrier_regs =
+		tc->has_membarrier_registration_mask ? tc->membarrier_registration_mask : 0;
 	if (th) {
+		rt->robust_list = th->futex_rla;
+		rt->robust_len = th->futex_rla_len;
 		rt->pdeath_sig = th->has_pdeath_sig ? th->pdeath_sig : 0;
 		if (th->sas && th->sas->ss_size) {
 			rt->has_sas = 1;
@@ -355,8 +362,8 @@ int restore_prepare_and_jump(int idx)
 	int32_t *close_fds;
 	uint64_t *auxv;
 	struct self_map *self = NULL;
-	int nself = 0, *keep, nkeep = 0, *vma_keep, exe_keep = -1, pages_keep;
-	size_t keep_cap = mm->n_vmas + 3, table_cap = 16;
+	int nself = 0, *keep, nkeep = 0, *vma_keep, exe_keep = -1, pages_keep, lifeline_keep;
+	size_t keep_cap = mm->n_vmas + 4, table_cap = 16;
 	long *table;
 	uint32_t max_unmaps;
 	unsigned long base, scratch, threads_area = 0;
@@ -387,6 +394,12 @@ int restore_prepare_and_jump(int idx)
 		return -errno;
 	}
 	pages_keep = nkeep++;
+	/* criu's lifeline: moved out of the way of the task's fds like the
+	 * rest, but kept open for the restorer's final wait */
+	keep[nkeep] = fcntl(lifeline_rd, F_DUPFD_CLOEXEC, 0);
+	if (keep[nkeep] < 0)
+		return -errno;
+	lifeline_keep = nkeep++;
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *e = mm->vmas[i];
 		size_t h;
@@ -728,7 +741,12 @@ int restore_prepare_and_jump(int idx)
 	if (exe_keep >= 0)
 		args->task.mm_map.exe_fd = keep[exe_keep];
 	for (int k = 0; k < nkeep; k++)
-		close_fds[args->task.nr_close_fds++] = keep[k];
+		if (k != lifeline_keep)
+			close_fds[args->task.nr_close_fds++] = keep[k];
+	args->task.lifeline_fd = keep[lifeline_keep];
+	status[idx].lifeline_fd = keep[lifeline_keep];
+	for (uint32_t k = 0; k < args->task.nr_threads; k++)
+		((struct restorer_thread *)threads_area)[k].lifeline_fd = keep[lifeline_keep];
 
 	ret = read_self_maps(&self, &nself);
 	if (ret)

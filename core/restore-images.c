@@ -8,12 +8,16 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dump.h"
 #include "image-desc.h"
 #include "image.h"
+#include "kobj-ids.h"
 #include "log.h"
 #include "options.h"
+#include "proto/inventory.pb-c.h"
 #include "restore-priv.h"
 
 #define MAX_TASKS 4096
@@ -23,6 +27,7 @@ int nr_tasks;
 int nr_status;
 SeccompEntry *seccomp;
 
+static InventoryEntry *inventory;
 static FileEntry **files;
 static size_t nr_files;
 
@@ -91,6 +96,120 @@ int find_task_index(uint32_t pid)
 	return -1;
 }
 
+/*
+ * The pages image holds the pages of every pagemap entry, in order: one
+ * that ends early is refused here, naming where, not half way through the
+ * restore.
+ */
+static int check_pages_size(int dirfd, const struct rtask *t)
+{
+	uint64_t psz = (uint64_t)sysconf(_SC_PAGESIZE), need = 0;
+	char name[64];
+	struct stat st;
+
+	img_file_name(name, sizeof(name), IMG_PAGES, t->pages_id);
+	if (fstatat(dirfd, name, &st, 0)) {
+		if (errno == ENOENT) {
+			if (!t->npm)
+				return 0;
+			missing(IMG_PAGES, t->pages_id);
+			return -ENOENT;
+		}
+		pr_perror("can't stat %s", name);
+		return -errno;
+	}
+	for (size_t i = 0; i < t->npm; i++) {
+		const PagemapEntry *pe = t->pm[i];
+		uint64_t nr = pe->has_nr_pages && pe->nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+
+		if (nr > (UINT64_MAX - need) / psz) {
+			pr_err("pagemap-%u.img: entry %zu: %llu pages is too many\n", t->pe->pid,
+			       i + 1, (unsigned long long)nr);
+			return -EINVAL;
+		}
+		if (need + nr * psz > (uint64_t)st.st_size) {
+			pr_err("%s is truncated: it ends at offset %llu, but the pages at %#llx "
+			       "(pagemap-%u.img entry %zu) are at offset %llu-%llu\n",
+			       name, (unsigned long long)st.st_size, (unsigned long long)pe->vaddr,
+			       t->pe->pid, i + 1, (unsigned long long)need,
+			       (unsigned long long)(need + nr * psz));
+			return -EINVAL;
+		}
+		need += nr * psz;
+	}
+	return 0;
+}
+
+/* Doubles the array (NULL, with arr freed, when out of memory). */
+static PagemapEntry **realloc_array(PagemapEntry **arr, size_t *cap)
+{
+	PagemapEntry **n = realloc(arr, (*cap = *cap ? *cap * 2 : 16) * sizeof(*n));
+
+	if (!n)
+		free(arr);
+	return n;
+}
+
+/* The mapping of mm that holds addr, or NULL. */
+static const VmaEntry *vma_at(const MmEntry *mm, uint64_t addr)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		if (mm->vmas[i]->start <= addr && addr < mm->vmas[i]->end)
+			return mm->vmas[i];
+	return NULL;
+}
+
+/*
+ * Upstream's pagemap entries may run across the end of a mapping into the
+ * next one (both private, contiguous): each is cut here at mapping ends, so
+ * that every entry lies in one mapping (what the restore of pages needs).
+ * What lies in no mapping is left whole, to be refused later.
+ */
+static int split_pagemap(struct rtask *t)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE), n = 0, cap = t->npm;
+	PagemapEntry **out = calloc(cap ? cap : 1, sizeof(*out));
+
+	if (!out)
+		return -ENOMEM;
+	if (!cap)
+		cap = 1;
+	for (size_t i = 0; i < t->npm; i++) {
+		PagemapEntry *pe = t->pm[i];
+		uint64_t nr = pe->has_nr_pages && pe->nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+		uint64_t end = pe->vaddr + nr * psz;
+		const VmaEntry *v = vma_at(t->mm, pe->vaddr);
+
+		while (v && v->end < end && nr && end > pe->vaddr) {
+			PagemapEntry *head = malloc(sizeof(*head));
+			uint64_t first = (v->end - pe->vaddr) / psz;
+
+			if (!head || (n == cap && !(out = realloc_array(out, &cap)))) {
+				free(head);
+				return -ENOMEM;
+			}
+			*head = *pe;
+			head->has_nr_pages = true;
+			head->nr_pages = first;
+			head->compat_nr_pages = 0;
+			out[n++] = head;
+			pe->vaddr = v->end;
+			nr -= first;
+			pe->has_nr_pages = true;
+			pe->nr_pages = nr;
+			pe->compat_nr_pages = 0;
+			v = vma_at(t->mm, pe->vaddr);
+		}
+		if (n == cap && !(out = realloc_array(out, &cap)))
+			return -ENOMEM;
+		out[n++] = pe;
+	}
+	free(t->pm);
+	t->pm = out;
+	t->npm = n;
+	return 0;
+}
+
 static int read_pagemap(int dirfd, struct rtask *t)
 {
 	struct cr_img *img = img_open(dirfd, IMG_PAGEMAP, O_RDONLY, (unsigned long)t->pe->pid);
@@ -125,7 +244,35 @@ static int read_pagemap(int dirfd, struct rtask *t)
 		t->pm[t->npm++] = (PagemapEntry *)m;
 	}
 	img_close(img);
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return ret;
+	ret = split_pagemap(t);
+	if (!ret)
+		ret = check_pages_size(dirfd, t);
+	return ret;
+}
+
+/*
+ * ids-PID.img: a namespace other than the dumping criu's was the task's
+ * own, which restore can't make yet.
+ */
+static int read_task_ids(int dirfd, struct rtask *t)
+{
+	char diff[128];
+	int ret = read_one(dirfd, IMG_IDS, t->pe->pid, (ProtobufCMessage **)&t->ids);
+
+	if (ret)
+		return ret;
+	if (inventory->root_ids) {
+		kobj_ids_ns_diff(t->ids, inventory->root_ids, diff, sizeof(diff));
+		if (diff[0]) {
+			pr_err("pid %u was dumped in namespaces of its own (%s): restoring "
+			       "namespaces is not supported yet\n",
+			       t->pe->pid, diff);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
 }
 
 static int read_task(int dirfd, struct rtask *t)
@@ -173,11 +320,15 @@ static int read_task(int dirfd, struct rtask *t)
 		}
 		nr_status++;
 	}
-	ret = read_one(dirfd, IMG_MM, pid, (ProtobufCMessage **)&t->mm);
+	ret = read_task_ids(dirfd, t);
+	if (!ret)
+		ret = read_one(dirfd, IMG_MM, pid, (ProtobufCMessage **)&t->mm);
 	if (!ret)
 		ret = read_pagemap(dirfd, t);
+	/* named by the fd table's id: processes sharing the table share it */
 	if (!ret)
-		ret = read_all(dirfd, IMG_FDINFO, pid, (ProtobufCMessage ***)&t->fds, &t->nfds, true);
+		ret = read_all(dirfd, IMG_FDINFO, t->ids->files_id, (ProtobufCMessage ***)&t->fds,
+			       &t->nfds, true);
 	if (!ret)
 		ret = read_one(dirfd, IMG_FS, pid, (ProtobufCMessage **)&t->fs);
 	if (ret)
@@ -213,6 +364,14 @@ int read_images(int dirfd)
 	if (ret) {
 		pr_err("can't read pstree.img from %s\n", opts.images_dir);
 		return ret;
+	}
+	ret = read_one(dirfd, IMG_INVENTORY, 0, (ProtobufCMessage **)&inventory);
+	if (ret)
+		return ret;
+	if (inventory->img_version != 2) {
+		pr_err("inventory.img: image version %u, this criu reads version 2\n",
+		       inventory->img_version);
+		return -EINVAL;
 	}
 	if (!n || n > MAX_TASKS) {
 		pr_err("pstree.img lists %zu processes\n", n);
@@ -269,6 +428,11 @@ int read_images(int dirfd)
 				return ret;
 			}
 		}
+	}
+	ret = read_memfd_inodes(dirfd);
+	if (ret) {
+		pr_err("can't read memfd.img\n");
+		return ret;
 	}
 	ret = plan_pipes();
 	if (!ret)

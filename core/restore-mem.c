@@ -13,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "image-desc.h"
+#include "image.h"
 #include "log.h"
 #include "proc.h"
 #include "restore-priv.h"
@@ -26,35 +29,207 @@
 
 static struct rshmem *shmems;
 static size_t nr_shmems;
+static MemfdInodeEntry **memfd_inodes;
+static size_t nr_memfd_inodes;
+
+int read_memfd_inodes(int dirfd)
+{
+	struct cr_img *img = img_open(dirfd, IMG_MEMFD_INODE, O_RDONLY);
+	ProtobufCMessage *m;
+	int ret;
+
+	if (!img)
+		return errno == ENOENT ? 0 : -EIO;
+	while ((ret = img_read_pb(img, NULL, &m)) > 0) {
+		MemfdInodeEntry **n =
+			realloc(memfd_inodes, (nr_memfd_inodes + 1) * sizeof(*n));
+
+		if (!n) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			ret = -ENOMEM;
+			break;
+		}
+		memfd_inodes = n;
+		memfd_inodes[nr_memfd_inodes++] = (MemfdInodeEntry *)m;
+	}
+	img_close(img);
+	return ret < 0 ? ret : 0;
+}
+
+static const MemfdInodeEntry *memfd_inode(uint64_t inode_id)
+{
+	for (size_t i = 0; i < nr_memfd_inodes; i++)
+		if (memfd_inodes[i]->inode_id == inode_id)
+			return memfd_inodes[i];
+	return NULL;
+}
+
+static struct rshmem *find_shmem(uint64_t key, bool memfd)
+{
+	for (size_t i = 0; i < nr_shmems; i++)
+		if (shmems[i].shmid == key && (shmems[i].inode != NULL) == memfd)
+			return &shmems[i];
+	return NULL;
+}
+
+/* Task i uses the object: it is made by the lowest common ancestor of its users. */
+static int use_shmem(uint64_t key, const MemfdInodeEntry *inode, int i, uint64_t end)
+{
+	struct rshmem *m = find_shmem(key, inode != NULL);
+
+	if (!m) {
+		struct rshmem *n = realloc(shmems, (nr_shmems + 1) * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		shmems = n;
+		m = &shmems[nr_shmems++];
+		*m = (struct rshmem){ key, i, inode ? inode->size : 0, -1, inode };
+	} else
+		m->lca = lca(m->lca, i);
+	if (!inode && end > m->size)
+		m->size = end;
+	return 0;
+}
+
+/* The inode of MEMFD file file_id of files.img; NULL (logged) if none. */
+static const MemfdInodeEntry *memfd_file_inode(uint32_t file_id, uint32_t pid)
+{
+	const FileEntry *fe = file_by_id(file_id);
+	const MemfdInodeEntry *inode;
+
+	if (!fe || fe->type != FD_TYPES__MEMFD || !fe->memfd) {
+		pr_err("pid %u: file %u is not a memfd of files.img\n", pid, file_id);
+		return NULL;
+	}
+	inode = memfd_inode(fe->memfd->inode_id);
+	if (!inode)
+		pr_err("pid %u: memfd inode %u is not in memfd.img\n", pid, fe->memfd->inode_id);
+	return inode;
+}
 
 int plan_shmem(void)
 {
 	for (int i = 0; i < nr_tasks; i++) {
 		const MmEntry *mm = tasks[i].mm;
+		int ret = 0;
 
-		for (size_t j = 0; mm && j < mm->n_vmas; j++) {
+		for (size_t j = 0; mm && j < mm->n_vmas && !ret; j++) {
 			const VmaEntry *e = mm->vmas[j];
-			uint64_t end = e->pgoff + (e->end - e->start);
-			size_t k;
+			const MemfdInodeEntry *inode;
 
-			if (!(e->status & VMA_ANON_SHARED) || !e->shmid)
-				continue;
-			for (k = 0; k < nr_shmems; k++)
-				if (shmems[k].shmid == e->shmid)
-					break;
-			if (k == nr_shmems) {
-				struct rshmem *n = realloc(shmems, (nr_shmems + 1) * sizeof(*n));
-
-				if (!n)
-					return -ENOMEM;
-				shmems = n;
-				shmems[k] = (struct rshmem){ e->shmid, i, 0, -1 };
-				nr_shmems++;
-			} else
-				shmems[k].lca = lca(shmems[k].lca, i);
-			if (end > shmems[k].size)
-				shmems[k].size = end;
+			if (e->status & VMA_AREA_MEMFD) {
+				inode = memfd_file_inode((uint32_t)e->shmid, tasks[i].pe->pid);
+				ret = inode ? use_shmem(inode->inode_id, inode, i, 0) : -EINVAL;
+			} else if ((e->status & VMA_ANON_SHARED) && e->shmid)
+				ret = use_shmem(e->shmid, NULL, i, e->pgoff + (e->end - e->start));
 		}
+		for (size_t j = 0; j < tasks[i].nfds && !ret; j++) {
+			const MemfdInodeEntry *inode;
+
+			if (tasks[i].fds[j]->type != FD_TYPES__MEMFD)
+				continue;
+			inode = memfd_file_inode(tasks[i].fds[j]->id, tasks[i].pe->pid);
+			ret = inode ? use_shmem(inode->inode_id, inode, i, 0) : -EINVAL;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The contents of a shared memory object: pagemap-shmem-SHMID.img, whose
+ * entries give offsets in the object, and the pages image it names.  No
+ * pagemap: nothing but zeroes.
+ */
+static int fill_shmem(int fd, uint64_t shmid, uint64_t size)
+{
+	struct cr_img *pm = img_open(images_dirfd, IMG_SHMEM_PAGEMAP, O_RDONLY, (unsigned long)shmid);
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+	ProtobufCMessage *m;
+	char name[64];
+	char *buf = NULL;
+	int pages = -1, ret;
+	uint64_t at = 0;
+
+	if (!pm)
+		return errno == ENOENT ? 0 : -EIO;
+	ret = img_read_pb(pm, &pagemap_head__descriptor, &m);
+	if (ret <= 0) {
+		img_close(pm);
+		pr_err("pagemap-shmem-%llu.img has no head\n", (unsigned long long)shmid);
+		return -EINVAL;
+	}
+	snprintf(name, sizeof(name), "pages-%u.img", ((PagemapHead *)m)->pages_id);
+	protobuf_c_message_free_unpacked(m, NULL);
+	pages = openat(images_dirfd, name, O_RDONLY | O_CLOEXEC);
+	buf = malloc(psz);
+	if (pages < 0 || !buf) {
+		pr_perror("can't open %s", name);
+		ret = -EIO;
+		goto out;
+	}
+	while ((ret = img_read_pb(pm, &pagemap_entry__descriptor, &m)) > 0) {
+		PagemapEntry *pe = (PagemapEntry *)m;
+		uint64_t nr = pe->has_nr_pages && pe->nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+		uint64_t off = pe->vaddr;
+
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (off % psz || nr > size / psz || off > size - nr * psz) {
+			pr_err("pagemap-shmem-%llu.img: pages at %llx (%llu) are outside the object "
+			       "of %llu bytes\n",
+			       (unsigned long long)shmid, (unsigned long long)off,
+			       (unsigned long long)nr, (unsigned long long)size);
+			ret = -EINVAL;
+			break;
+		}
+		for (uint64_t k = 0; k < nr; k++, at += psz) {
+			ssize_t r = pread(pages, buf, psz, (off_t)at);
+
+			if (r != (ssize_t)psz) {
+				pr_err("%s: short read at %llu\n", name, (unsigned long long)at);
+				ret = -EIO;
+				goto out;
+			}
+			if (pwrite(fd, buf, psz, (off_t)(off + k * psz)) != (ssize_t)psz) {
+				pr_perror("can't fill shared memory %llu", (unsigned long long)shmid);
+				ret = -errno;
+				goto out;
+			}
+		}
+	}
+out:
+	free(buf);
+	if (pages >= 0)
+		close(pages);
+	img_close(pm);
+	return ret < 0 ? ret : 0;
+}
+
+/* A memfd as memfd.img describes it: name, size, contents, mode, owner, seals. */
+static int create_memfd(struct rshmem *m)
+{
+	const MemfdInodeEntry *in = m->inode;
+	const char *name = strncmp(in->name, "memfd:", 6) ? in->name : in->name + 6;
+	int ret;
+
+	m->fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (m->fd < 0 || ftruncate(m->fd, (off_t)in->size)) {
+		pr_perror("can't create memfd %s of %llu bytes", in->name,
+			  (unsigned long long)in->size);
+		return -errno;
+	}
+	ret = fill_shmem(m->fd, in->shmid, in->size);
+	if (ret)
+		return ret;
+	if ((in->has_mode && fchmod(m->fd, in->mode & 07777)) || fchown(m->fd, in->uid, in->gid)) {
+		pr_perror("can't give memfd %s its mode and owner", in->name);
+		return -errno;
+	}
+	if (in->seals && fcntl(m->fd, F_ADD_SEALS, (int)in->seals)) {
+		pr_perror("can't seal memfd %s with %#x", in->name, in->seals);
+		return -errno;
 	}
 	return 0;
 }
@@ -63,25 +238,47 @@ int create_shmem(int idx)
 {
 	for (size_t i = 0; i < nr_shmems; i++) {
 		struct rshmem *m = &shmems[i];
+		int ret;
 
 		if (m->lca != idx)
 			continue;
+		if (m->inode) {
+			ret = create_memfd(m);
+			if (ret)
+				return ret;
+			continue;
+		}
 		m->fd = (int)syscall(SYS_memfd_create, "criu-shmem", MFD_CLOEXEC);
 		if (m->fd < 0 || ftruncate(m->fd, (off_t)m->size)) {
 			pr_perror("can't create shared memory of %llu bytes",
 				  (unsigned long long)m->size);
 			return -errno;
 		}
+		ret = fill_shmem(m->fd, m->shmid, m->size);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
 
+struct rshmem *memfd_of_file(uint32_t file_id)
+{
+	const FileEntry *fe = file_by_id(file_id);
+	struct rshmem *m;
+
+	if (!fe || fe->type != FD_TYPES__MEMFD || !fe->memfd)
+		return NULL;
+	m = find_shmem(fe->memfd->inode_id, true);
+	if (!m || m->fd < 0) {
+		pr_err("memfd of file %u was not created\n", file_id);
+		return NULL;
+	}
+	return m;
+}
+
 struct rshmem *shmem_of(uint64_t shmid)
 {
-	for (size_t i = 0; i < nr_shmems; i++)
-		if (shmems[i].shmid == shmid)
-			return &shmems[i];
-	return NULL;
+	return find_shmem(shmid, false);
 }
 
 /* ---- holes in address spaces ----------------------------------------------------- */

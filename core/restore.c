@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,16 +31,19 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "arch-image.h"
 #include "commands.h"
 #include "compel-arch.h"
 #include "compel.h"
 #include "dump.h"
+#include "fault.h"
 #include "image-desc.h"
 #include "image.h"
 #include "log.h"
@@ -52,6 +56,16 @@
 #define RESTORE_TIMEOUT_S 60
 
 int images_dirfd = -1;
+
+/*
+ * The lifeline: a pipe made before the first fork.  criu alone holds the
+ * write end (each new task closes it at once) and never writes: when criu
+ * dies the read end sees EOF, and a task it has not let go yet exits.
+ */
+int lifeline_rd = -1;
+static int lifeline_wr = -1;
+/* SIGTERM, SIGINT or SIGHUP came while we restore: undo and fail */
+static volatile sig_atomic_t stop_signal;
 
 /* criu's shared memory with every task it creates */
 struct restorer_status *status;
@@ -67,6 +81,28 @@ static uint32_t us_since(const struct timespec *a)
 
 /* ---- before anything is created ------------------------------------------------ */
 
+/* Who has a PID that restore needs: a zombie and a kernel thread are said so. */
+static void report_pid_holder(uint32_t pid, const struct proc_stat *st)
+{
+	struct proc_stat parent;
+
+	if (st->flags & PROC_PF_KTHREAD) {
+		pr_err("PID %u is taken by a kernel thread (%s): restore needs it free\n", pid,
+		       st->comm);
+		return;
+	}
+	if (st->state == 'Z') {
+		if (proc_read_stat(st->ppid, 0, &parent))
+			parent.comm[0] = '\0';
+		pr_err("PID %u is taken by a zombie (%s) that its parent %d (%s) has not reaped "
+		       "yet: restore needs it free\n",
+		       pid, st->comm, st->ppid, parent.comm);
+		return;
+	}
+	pr_err("PID %u is taken by a running process (%s): restore needs it free\n", pid,
+	       st->comm);
+}
+
 static int check_pids_free(void)
 {
 	for (int i = 0; i < nr_tasks; i++)
@@ -80,8 +116,7 @@ static int check_pids_free(void)
 				continue;
 			if (proc_read_stat((pid_t)pid, 0, &st))
 				st.comm[0] = '\0';
-			pr_err("PID %u is taken by a running process (%s): restore needs it free\n", pid,
-			       st.comm);
+			report_pid_holder(pid, &st);
 			set_cr_errno(EEXIST);
 			return -EEXIST;
 		}
@@ -144,7 +179,7 @@ static pid_t clone_with_pid(pid_t pid, int exit_signal, uint64_t flags)
 	return r;
 }
 
-static void restore_task(int idx) __attribute__((noreturn));
+static void restore_task(int idx, pid_t parent) __attribute__((noreturn));
 
 /*
  * Process groups: a child that leads one, then children that join a group
@@ -185,7 +220,7 @@ static int fork_children(int idx)
 			return -errno;
 		}
 		if (pid == 0)
-			restore_task(i);
+			restore_task(i, (pid_t)tasks[idx].pe->pid);
 		if (pid != (pid_t)tasks[i].pe->pid) {
 			pr_err("asked for pid %u, the kernel gave %d\n", tasks[i].pe->pid, pid);
 			kill(pid, SIGKILL);
@@ -231,28 +266,124 @@ static void zombie_exit(struct rtask *t)
 	_exit(WEXITSTATUS(code));
 }
 
-static void restore_task(int idx)
+/* Writes v to /proc/self/NAME unless it holds v already. */
+static int write_self_number(const char *name, long long v)
+{
+	char path[64], buf[32], *text;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	text = proc_read_file(path, NULL);
+	if (text && strtoll(text, NULL, 10) == v) {
+		free(text);
+		return 0;
+	}
+	free(text);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	n = snprintf(buf, sizeof(buf), "%lld", v);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+		int err = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * oom_score_adj and loginuid, in the task itself (only a task may set its
+ * own loginuid; lowering oom_score_adj below criu's needs CAP_SYS_RESOURCE).
+ */
+static int restore_proc_values(struct rtask *t)
+{
+	const TaskCoreEntry *tc = t->core->tc;
+	int ret;
+
+	if (tc->has_oom_score_adj) {
+		ret = write_self_number("oom_score_adj", tc->oom_score_adj);
+		if (ret) {
+			pr_err("can't restore oom_score_adj %d of pid %u: %s\n", tc->oom_score_adj,
+			       t->pe->pid, strerror(-ret));
+			return ret;
+		}
+	}
+	if (tc->has_loginuid && !access("/proc/self/loginuid", F_OK)) {
+		ret = write_self_number("loginuid", tc->loginuid);
+		if (ret) {
+			pr_err("can't restore loginuid %u of pid %u: %s (setting a loginuid "
+			       "once set needs CAP_AUDIT_CONTROL and a kernel that allows it)\n",
+			       tc->loginuid, t->pe->pid, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A new task dies with its parent until criu lets it go: SIGKILL at the
+ * parent's death, and a parent that died before that was armed shows in
+ * getppid().  The write end of the lifeline is criu's alone.
+ */
+static void tie_to_parent(pid_t parent)
+{
+	close(lifeline_wr);
+	lifeline_wr = -1; /* its number is free now: our children must not close it */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) || getppid() != parent)
+		_exit(1);
+}
+
+static int task_step(int idx, const char *what)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "restore pid %u: %s", tasks[idx].pe->pid, what);
+	pr_step("%s\n", name);
+	return fault_point(name);
+}
+
+static void restore_task(int idx, pid_t parent)
 {
 	struct rtask *t = &tasks[idx];
 	int ret;
 
+	tie_to_parent(parent);
 	status[idx].pid = getpid();
 	if (t->zombie) {
 		status[idx].step = RESTORER_STEP_DONE;
 		zombie_exit(t);
 	}
 	set_session(t);
-	ret = create_pipes(idx);
+	ret = task_step(idx, "pipes");
+	if (!ret)
+		ret = create_pipes(idx);
+	if (!ret)
+		ret = task_step(idx, "shared memory");
 	if (!ret)
 		ret = create_shmem(idx);
 	if (!ret)
+		ret = task_step(idx, "shared files");
+	if (!ret)
 		ret = create_shared_files(idx);
 	if (!ret)
+		ret = task_step(idx, "memory");
+	if (!ret)
 		ret = premap_memory(idx);
+	if (!ret)
+		ret = task_step(idx, "children");
 	if (!ret)
 		ret = fork_children(idx);
 	if (!ret)
 		ret = set_child_groups(idx);
+	/* after the children are forked: they start from criu's values */
+	if (!ret)
+		ret = restore_proc_values(t);
+	if (!ret)
+		ret = task_step(idx, "restorer");
 	if (!ret)
 		ret = restore_prepare_and_jump(idx);
 	/* only on failure */
@@ -285,6 +416,24 @@ static const char *step_name(uint32_t step)
 	};
 
 	return step < sizeof(names) / sizeof(names[0]) && names[step] ? names[step] : "?";
+}
+
+/* A thread that could not get its tid: say what holds it. */
+static void explain_taken_tid(const struct rtask *t, const struct restorer_status *st)
+{
+	struct proc_stat ps;
+	uint32_t tid;
+
+	if (st->step != RESTORER_STEP_THREADS || st->ret != -EEXIST ||
+	    st->index + 1 >= t->pe->n_threads)
+		return;
+	tid = t->pe->threads[st->index + 1];
+	if (proc_read_stat((pid_t)tid, 0, &ps))
+		pr_err("tid %u was taken while the restore ran, by a task now gone\n", tid);
+	else
+		pr_err("tid %u is taken by pid %d (%s, state %c), which appeared while the "
+		       "restore ran\n",
+		       tid, ps.pid, ps.comm, ps.state);
 }
 
 /* Waits until every task reported; 0, or -errno with the culprit logged. */
@@ -321,6 +470,7 @@ static int wait_tasks(pid_t root, const struct timespec *t0, uint32_t *forking)
 					pr_err("restore of pid %u failed at %s (item %u): %s\n",
 					       tasks[i].pe->pid, step_name(st->step), st->index,
 					       strerror((int)-st->ret));
+					explain_taken_tid(&tasks[i], st);
 					return (int)st->ret;
 				}
 				done++;
@@ -348,6 +498,8 @@ static int wait_tasks(pid_t root, const struct timespec *t0, uint32_t *forking)
 			}
 		if (done == nr_status)
 			return 0;
+		if (stop_signal)
+			return -EINTR;
 		{
 			int wst;
 
@@ -486,18 +638,97 @@ static void kill_created(pid_t root)
 	free(l.pid);
 }
 
-/* Unmaps the restorer, writes the dumped registers and lets the task go. */
-static int finish_task(int idx)
+/*
+ * The signal a stopped task stops by again.  SIGTSTP, SIGTTIN and SIGTTOU
+ * stop it only in a process group that is not orphaned, as it was when
+ * they stopped it; a shell job joins criu's group, so it gets SIGSTOP.
+ */
+static int restored_stop_signo(const struct rtask *t)
+{
+	const TaskCoreEntry *tc = t->core->tc;
+	int sig = tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP;
+
+	if (opts.shell_job || (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU))
+		sig = SIGSTOP;
+	return sig;
+}
+
+/*
+ * Scheduling policy, real-time priority and nice of thread tid, set by
+ * criu (which may raise priorities the task itself could not).
+ */
+static int restore_sched(uint32_t pid, pid_t tid, const ThreadCoreEntry *th)
+{
+	struct sched_param sp = { 0 };
+	int policy;
+
+	if (!th)
+		return 0;
+	if (th->has_sched_nice) {
+		if (th->sched_nice < -20 || th->sched_nice > 19) {
+			pr_err("core-%d.img: nice %d is out of range\n", tid, th->sched_nice);
+			return -EINVAL;
+		}
+		if (setpriority(PRIO_PROCESS, (id_t)tid, th->sched_nice)) {
+			pr_perror("can't set nice %d of thread %d of pid %u", th->sched_nice, tid,
+				  pid);
+			return -errno;
+		}
+	}
+	if (!th->has_sched_policy)
+		return 0;
+	policy = (int)th->sched_policy;
+	switch (policy & ~SCHED_RESET_ON_FORK) {
+	case SCHED_FIFO:
+	case SCHED_RR:
+		sp.sched_priority = (int)th->sched_prio;
+		break;
+	case SCHED_OTHER:
+	case SCHED_BATCH:
+	case SCHED_IDLE:
+		break;
+	default:
+		pr_err("core-%d.img: scheduling policy %u can't be restored\n", tid,
+		       th->sched_policy);
+		return -EOPNOTSUPP;
+	}
+	if (sched_setscheduler(tid, policy, &sp)) {
+		pr_perror("can't set scheduling policy %#x (priority %d) of thread %d of pid %u",
+			  policy, sp.sched_priority, tid, pid);
+		return -errno;
+	}
+	return 0;
+}
+
+/* One syscall in the task; 0 or -errno (of the call or of running it). */
+static int remote_call(struct infect_ctx *ctx, long nr, unsigned long a0, unsigned long a1)
+{
+	long r;
+	int ret = compel_syscall(ctx, nr, (unsigned long[]){ a0, a1 }, 2, &r);
+
+	return ret ? ret : (int)r;
+}
+
+/*
+ * Seizes the task (it dies with criu from here on: PTRACE_O_EXITKILL),
+ * unmaps the shared status and the restorer, closes the lifeline, gives
+ * back the dumped parent-death signal and writes the dumped registers of
+ * every thread.  The task is left seized and stopped: finish_release()
+ * lets it go.
+ */
+static int finish_prepare(int idx, struct infect_ctx **ctxp)
 {
 	struct rtask *t = &tasks[idx];
 	struct restorer_status *st = &status[idx];
+	const ThreadCoreEntry *th = t->core->thread_core;
+	int lifeline = st->lifeline_fd;
 	struct infect_ctx *ctx;
-	long r;
 	int ret;
 
-	ret = compel_infect(st->pid, 0, &ctx);
+	ret = compel_infect(st->pid, COMPEL_F_EXITKILL, &ctx);
 	if (ret)
 		return ret;
+	*ctxp = ctx;
 	/*
 	 * The task becomes what was dumped: compel puts these back at cure.
 	 * Before the syscalls below, which start from them: the task ends at
@@ -505,26 +736,20 @@ static int finish_task(int idx)
 	 * puts back the value x7 had at the syscall's entry.
 	 */
 	ret = arch_core_to_regs(t->core, ctx->orig_regs);
-	if (ret) {
-		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
+	if (ret)
 		return ret;
-	}
-	/* the shared status first: the blob holds the syscall instruction
-	 * compel uses, so it goes last */
-	ret = compel_syscall(ctx, SYS_munmap,
-			     (unsigned long[]){ (unsigned long)status, status_size }, 2, &r);
-	if (!ret && r)
-		ret = (int)r;
-	if (!ret) {
-		ret = compel_syscall(ctx, SYS_munmap,
-				     (unsigned long[]){ (unsigned long)st->blob_addr, st->blob_len },
-				     2, &r);
-		if (!ret && r)
-			ret = (int)r;
-	}
+	ret = remote_call(ctx, SYS_close, (unsigned long)lifeline, 0);
+	if (!ret)
+		ret = remote_call(ctx, SYS_prctl, PR_SET_PDEATHSIG,
+				  th && th->has_pdeath_sig ? th->pdeath_sig : 0);
+	/* the shared status, then the blob, which holds the syscall
+	 * instruction compel uses: last */
+	if (!ret)
+		ret = remote_call(ctx, SYS_munmap, (unsigned long)status, status_size);
+	if (!ret)
+		ret = remote_call(ctx, SYS_munmap, (unsigned long)st->blob_addr, st->blob_len);
 	if (ret) {
-		pr_err("can't unmap the restorer from pid %d: %s\n", st->pid, strerror(-ret));
-		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
+		pr_err("can't take the restorer out of pid %d: %s\n", st->pid, strerror(-ret));
 		return ret;
 	}
 	for (size_t k = 1; k < t->pe->n_threads && !ret; k++) {
@@ -545,16 +770,71 @@ static int finish_task(int idx)
 		if (ret)
 			pr_err("can't set the registers of thread %d: %s\n", tid, strerror(-ret));
 		compel_arch_regs_free(regs);
+		if (!ret)
+			ret = restore_sched(t->pe->pid, tid, c->thread_core);
 	}
-	if (ret) {
-		compel_cure(ctx, COMPEL_LEAVE_AS_FOUND);
-		return ret;
-	}
-	ctx->orig_sigmask = t->core->thread_core && t->core->thread_core->has_blk_sigset
-				    ? t->core->thread_core->blk_sigset
-				    : t->core->tc->blk_sigset;
+	if (!ret)
+		ret = restore_sched(t->pe->pid, st->pid, t->core->thread_core);
+	ctx->orig_sigmask = th && th->has_blk_sigset ? th->blk_sigset : t->core->tc->blk_sigset;
+	return ret;
+}
+
+/* Lets a prepared task go, as it was dumped (or stopped). */
+static int finish_release(int idx, struct infect_ctx *ctx)
+{
+	struct rtask *t = &tasks[idx];
+
+	if (t->stopped)
+		ctx->stop_signo = restored_stop_signo(t);
 	return compel_cure(ctx, (t->stopped || opts.leave_stopped) ? COMPEL_LEAVE_STOPPED
 								   : COMPEL_LEAVE_AS_FOUND);
+}
+
+/*
+ * Every task is prepared before any is let go: until the last one is
+ * ready, criu's death (or a failure) leaves none running half restored.
+ * The releases then follow in a tight loop, with nothing that can fail
+ * between them but the tasks themselves.  On failure the prepared tasks
+ * are left stopped, for kill_created().
+ */
+static int finish_tasks(void)
+{
+	struct infect_ctx **ctx = calloc((size_t)nr_tasks, sizeof(*ctx));
+	char name[64];
+	int ret = 0, r;
+
+	if (!ctx)
+		return -ENOMEM;
+	for (int i = 0; i < nr_tasks && !ret; i++) {
+		if (tasks[i].zombie)
+			continue;
+		snprintf(name, sizeof(name), "restore pid %u: finish", tasks[i].pe->pid);
+		pr_step("%s\n", name);
+		ret = fault_point(name);
+		if (!ret)
+			ret = finish_prepare(i, &ctx[i]);
+		if (!ret && stop_signal)
+			ret = -EINTR;
+	}
+	if (!ret) {
+		pr_step("restore: releasing %d tasks\n", nr_tasks);
+		ret = fault_point("restore: release");
+	}
+	if (ret) {
+		for (int i = 0; i < nr_tasks; i++)
+			if (ctx[i])
+				compel_cure(ctx[i], COMPEL_LEAVE_STOPPED);
+		free(ctx);
+		return ret;
+	}
+	for (int i = 0; i < nr_tasks; i++)
+		if (ctx[i]) {
+			r = finish_release(i, ctx[i]);
+			if (r && !ret)
+				ret = r;
+		}
+	free(ctx);
+	return ret;
 }
 
 /* stats-restore, as upstream writes it. */
@@ -584,11 +864,57 @@ static void write_stats(uint32_t forking, uint32_t total)
 
 pid_t restored_root_pid;
 
+static const int stop_sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* SIGTERM, SIGINT and SIGHUP while tasks exist: kill them, then fail. */
+static void catch_stop_signals(struct sigaction saved[3])
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	for (int i = 0; i < 3; i++)
+		sigaction(stop_sigs[i], &sa, &saved[i]);
+}
+
+static int lifeline_open(void)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC)) {
+		pr_perror("can't make the lifeline pipe");
+		return -1;
+	}
+	lifeline_rd = p[0];
+	lifeline_wr = p[1];
+	return 0;
+}
+
+/* criu's side of the lifeline closed, its signal handlers back */
+static void restore_cleanup(struct sigaction saved[3])
+{
+	for (int i = 0; i < 3; i++)
+		sigaction(stop_sigs[i], &saved[i], NULL);
+	if (lifeline_rd >= 0)
+		close(lifeline_rd);
+	if (lifeline_wr >= 0)
+		close(lifeline_wr);
+	lifeline_rd = lifeline_wr = -1;
+}
+
 int cmd_restore(void)
 {
 	struct timespec t0;
 	uint32_t forking = 0;
-	pid_t root;
+	struct sigaction saved[3];
+	pid_t root, parent;
 	int ret, pidfile_fd;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -598,13 +924,24 @@ int cmd_restore(void)
 		pr_perror("can't open the images directory %s", opts.images_dir);
 		return 1;
 	}
+	/* nothing to restore without the tree: said before anything else */
+	if (faccessat(images_dirfd, img_descs[IMG_PSTREE].fmt, F_OK, 0)) {
+		pr_err("image %s is missing from %s: nothing to restore\n",
+		       img_descs[IMG_PSTREE].fmt, opts.images_dir);
+		return 1;
+	}
+	if (action_run(ACT_PRE_RESTORE, 0))
+		return 1;
 	ret = cpuinfo_check_images(images_dirfd, opts.cpu_cap, opts.cpu_cap_given);
 	if (ret) {
 		if (ret > 0)
 			pr_err("this CPU cannot run the dumped tasks; nothing was restored\n");
 		return 1;
 	}
-	ret = read_images(images_dirfd);
+	pr_step("restore: reading images\n");
+	ret = fault_point("restore: read images");
+	if (!ret)
+		ret = read_images(images_dirfd);
 	if (!ret)
 		ret = check_pids_free();
 	if (ret)
@@ -624,36 +961,63 @@ int cmd_restore(void)
 		pr_perror("can't map the status area");
 		return 1;
 	}
+	pr_step("restore: creating %d tasks\n", nr_tasks);
+	if (fault_point("restore: fork root") || lifeline_open())
+		return 1;
+	catch_stop_signals(saved);
 	/* children of criu that die are seen through status, not signals */
 	/* -S: criu's sibling, which signals criu's parent as criu would
 	 * (clone3 takes no exit signal with CLONE_PARENT) */
+	parent = opts.restore_sibling ? getppid() : getpid();
 	root = clone_with_pid((pid_t)tasks[0].pe->pid, opts.restore_sibling ? 0 : SIGCHLD,
 			      opts.restore_sibling ? CLONE_PARENT : 0);
 	if (root < 0) {
 		pr_perror("can't create the root task with pid %u", tasks[0].pe->pid);
+		restore_cleanup(saved);
 		return 1;
 	}
 	if (root == 0)
-		restore_task(0);
+		restore_task(0, parent);
 	if (root != (pid_t)tasks[0].pe->pid) {
 		pr_err("asked for pid %u, the kernel gave %d\n", tasks[0].pe->pid, root);
 		kill(root, SIGKILL);
 		waitpid(root, NULL, 0);
+		restore_cleanup(saved);
 		return 1;
 	}
 
 	ret = wait_tasks(root, &t0, &forking);
-	for (int i = 0; i < nr_tasks && !ret; i++)
-		if (!tasks[i].zombie)
-			ret = finish_task(i);
+	if (!ret) {
+		pr_step("restore: every task is ready\n");
+		ret = fault_point("restore: tasks ready");
+	}
+	/* the tree is whole, in criu's namespaces (the only ones restored yet) */
+	if (!ret)
+		ret = action_run(ACT_SETUP_NS, root);
+	if (!ret)
+		ret = action_run(ACT_POST_SETUP_NS, root);
+	if (!ret)
+		ret = action_run(ACT_PRE_RESUME, root);
+	if (!ret)
+		ret = action_run(ACT_POST_RESTORE, root);
+	if (!ret)
+		ret = finish_tasks();
 	if (ret) {
+		if (stop_signal)
+			pr_err("restore interrupted by signal %d\n", (int)stop_signal);
 		kill_created(root);
+		restore_cleanup(saved);
 		pr_err("restore failed; every task it created was killed\n");
 		return 1;
 	}
+	restore_cleanup(saved);
+	pr_step("restore: %d tasks released\n", nr_tasks);
 	write_stats(forking, us_since(&t0));
 	log_peak_rss();
 	pr_info("restored %d processes\n", nr_tasks);
+	/* as upstream: the tree runs already, a failure here is only reported */
+	if (action_run(ACT_POST_RESUME, root))
+		pr_warn("post-resume failed; the restored tree keeps running\n");
 	restored_root_pid = root;
 	if (opts_write_pidfile(pidfile_fd, root))
 		return 1;

@@ -23,16 +23,21 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "commands.h"
 #include "dump.h"
+#include "fsafe.h"
+#include "kerndat.h"
 #include "log.h"
 #include "options.h"
 #include "proc.h"
 #include "proto/rpc.pb-c.h"
+#include "version.h"
 
 #define DEFAULT_SERVICE_ADDRESS "/var/run/criu_service.socket"
 #define MAX_REQ_SIZE (1 << 20)
@@ -74,6 +79,13 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
 /*
  * The name of the first option the request sets that this criu does not
  * implement, or NULL.  Setting a flag to false is not asking for anything.
+ * Mount and namespace options come first: a container runtime sends them
+ * with everything else, and they are what stops it.  Accepted without
+ * effect, as nothing they act on can be in what this criu dumps or
+ * restores: ext_unix_sk, tcp_established (dump refuses sockets),
+ * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
+ * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks, manage_cgroups and config_file are checked
+ * further in tree_refusal(); config_file is read by opts_init_from_config().
  */
 static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
 {
@@ -83,66 +95,178 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
 		if (cond)            \
 			return name; \
 	} while (0)
-	CHECK(FLAG_ON(ext_unix_sk), "ext_unix_sk");
-	CHECK(FLAG_ON(tcp_established), "tcp_established");
-	CHECK(FLAG_ON(evasive_devices), "evasive_devices");
-	CHECK(FLAG_ON(file_locks), "file_locks");
-	CHECK(o->ps, "ps (page server)");
-	CHECK(FLAG_ON(notify_scripts), "notify_scripts");
+	/* mounts and namespaces */
 	CHECK(o->root, "root");
-	CHECK(o->parent_img, "parent_img");
-	CHECK(FLAG_ON(track_mem), "track_mem");
-	CHECK(FLAG_ON(auto_dedup), "auto_dedup");
-	CHECK(FLAG_ON(link_remap), "link_remap");
-	CHECK(o->n_veths, "veths");
-	CHECK(FLAG_ON(force_irmap), "force_irmap");
-	CHECK(o->n_exec_cmd, "exec_cmd");
 	CHECK(o->n_ext_mnt, "ext_mnt");
-	CHECK(FLAG_ON(manage_cgroups), "manage_cgroups");
-	CHECK(o->n_cg_root, "cg_root");
-	CHECK(o->n_inherit_fd, "inherit_fd");
+	CHECK(o->n_external, "external");
+	CHECK(o->n_join_ns, "join_ns");
+	CHECK(o->has_empty_ns && o->empty_ns, "empty_ns");
+	CHECK(o->n_skip_mnt, "skip_mnt");
+	CHECK(o->n_enable_fs, "enable_fs");
 	CHECK(FLAG_ON(auto_ext_mnt), "auto_ext_mnt");
 	CHECK(FLAG_ON(ext_sharing), "ext_sharing");
 	CHECK(FLAG_ON(ext_masters), "ext_masters");
-	CHECK(o->n_skip_mnt, "skip_mnt");
-	CHECK(o->n_enable_fs, "enable_fs");
-	CHECK(o->n_unix_sk_ino, "unix_sk_ino");
-	CHECK(o->has_manage_cgroups_mode && o->manage_cgroups_mode != CRIU_CG_MODE__IGNORE,
+	CHECK(FLAG_ON(mntns_compat_mode), "mntns_compat_mode");
+	CHECK(o->n_veths, "veths");
+	CHECK(o->lsm_mount_context, "lsm_mount_context");
+	/* cgroups */
+	CHECK(o->has_manage_cgroups_mode && o->manage_cgroups_mode != CRIU_CG_MODE__IGNORE &&
+		      o->manage_cgroups_mode != CRIU_CG_MODE__SOFT &&
+		      o->manage_cgroups_mode != CRIU_CG_MODE__DEFAULT,
 	      "manage_cgroups_mode");
-	CHECK(o->has_ghost_limit && o->ghost_limit != 0x100000, "ghost_limit");
-	CHECK(o->n_irmap_scan_paths, "irmap_scan_paths");
-	CHECK(o->n_external, "external");
-	CHECK(o->has_empty_ns && o->empty_ns, "empty_ns");
-	CHECK(o->n_join_ns, "join_ns");
+	CHECK(o->n_cg_root, "cg_root");
 	CHECK(o->cgroup_props, "cgroup_props");
 	CHECK(o->cgroup_props_file, "cgroup_props_file");
 	CHECK(o->n_cgroup_dump_controller, "cgroup_dump_controller");
 	CHECK(o->freeze_cgroup, "freeze_cgroup");
+	CHECK(o->cgroup_yard, "cgroup_yard");
+	/* the rest */
+	CHECK(o->ps, "ps (page server)");
+	CHECK(o->parent_img, "parent_img");
+	CHECK(FLAG_ON(track_mem), "track_mem");
+	CHECK(FLAG_ON(link_remap), "link_remap");
+	CHECK(FLAG_ON(force_irmap), "force_irmap");
+	CHECK(o->n_exec_cmd, "exec_cmd");
+	CHECK(o->n_inherit_fd, "inherit_fd");
+	CHECK(o->n_unix_sk_ino, "unix_sk_ino");
+	CHECK(o->n_irmap_scan_paths, "irmap_scan_paths");
 	CHECK(FLAG_ON(tcp_skip_in_flight), "tcp_skip_in_flight");
 	CHECK(FLAG_ON(weak_sysctls), "weak_sysctls");
 	CHECK(FLAG_ON(lazy_pages), "lazy_pages");
-	CHECK(o->has_status_fd, "status_fd");
-	CHECK(FLAG_ON(orphan_pts_master), "orphan_pts_master");
-	CHECK(o->config_file, "config_file");
 	CHECK(FLAG_ON(tcp_close), "tcp_close");
 	CHECK(o->lsm_profile, "lsm_profile");
 	CHECK(o->tls_cacert || o->tls_cacrl || o->tls_cert || o->tls_key || FLAG_ON(tls) ||
 		      FLAG_ON(tls_no_cn_verify),
 	      "tls");
-	CHECK(o->cgroup_yard, "cgroup_yard");
 	CHECK(o->has_pidfd_store_sk, "pidfd_store_sk");
-	CHECK(o->lsm_mount_context, "lsm_mount_context");
-	CHECK(FLAG_ON(mntns_compat_mode), "mntns_compat_mode");
+	CHECK(o->has_status_fd, "status_fd");
 	CHECK(FLAG_ON(skip_file_rwx_check), "skip_file_rwx_check");
 	CHECK(FLAG_ON(unprivileged), "unprivileged");
 	CHECK(FLAG_ON(display_stats), "display_stats");
 	CHECK(FLAG_ON(allow_uprobes), "allow_uprobes");
 	CHECK(FLAG_ON(ghost_fiemap), "ghost_fiemap");
-	/* network locking only matters with tcp_established, which we refuse */
+	/* network locking only matters for sockets, which dump refuses */
 	CHECK(cmd == CMD_PRE_DUMP && o->has_pre_dump_mode, "pre_dump_mode");
 #undef CHECK
 #undef FLAG_ON
 	return NULL;
+}
+
+/* The pids of /proc/locks' holders; NULL when there are none (or no /proc/locks). */
+static int lock_holders(pid_t **pids, int *n)
+{
+	FILE *f = fopen("/proc/locks", "re");
+	char line[512];
+	int cap = 0;
+
+	*pids = NULL;
+	*n = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		/* "1: POSIX  ADVISORY  WRITE 1234 08:01:42 0 EOF"; "->" marks a waiter */
+		char kind[32], mode[32], rw[32];
+		int pid;
+
+		if (strstr(line, "->") ||
+		    sscanf(line, "%*d: %31s %31s %31s %d", kind, mode, rw, &pid) != 4)
+			continue;
+		if (*n == cap) {
+			pid_t *m = realloc(*pids, (size_t)(cap = cap ? 2 * cap : 16) * sizeof(*m));
+
+			if (!m)
+				break;
+			*pids = m;
+		}
+		(*pids)[(*n)++] = pid;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Whether some process of the tree of pid holds a file lock. */
+static bool tree_holds_locks(pid_t pid, const pid_t *holders, int nh, int depth)
+{
+	pid_t *kids = NULL;
+	int n = 0;
+	bool found = false;
+
+	for (int i = 0; i < nh; i++)
+		if (holders[i] == pid)
+			return true;
+	if (depth > 64 || proc_list_children(pid, &kids, &n))
+		return false;
+	for (int i = 0; i < n && !found; i++)
+		found = tree_holds_locks(kids[i], holders, nh, depth + 1);
+	free(kids);
+	return found;
+}
+
+/* The cgroup line of /proc/PID/cgroup (the v2 one, "0::PATH"), or "" if none. */
+static void unified_cgroup(pid_t pid, char *buf, size_t size)
+{
+	char path[64], line[PATH_MAX + 16];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), pid ? "/proc/%d/cgroup" : "/proc/self/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			size_t len = strcspn(line + 3, "\n");
+
+			if (len >= size)
+				len = size - 1;
+			memcpy(buf, line + 3, len);
+			buf[len] = '\0';
+			break;
+		}
+	fclose(f);
+}
+
+/*
+ * The options that are no-ops only for some trees: file_locks when no task
+ * holds a lock (this criu does not dump locks), manage_cgroups in soft mode
+ * when the tree is in criu's own cgroup (restore puts it there: soft mode
+ * would do nothing else).  0, or -1 with res filled.
+ */
+static int tree_refusal(const CriuOpts *o, enum cr_command cmd, pid_t pid, struct cmd_result *res)
+{
+	bool cg = (o->has_manage_cgroups && o->manage_cgroups) ||
+		  (o->has_manage_cgroups_mode && o->manage_cgroups_mode != CRIU_CG_MODE__IGNORE);
+
+	if (cmd != CMD_DUMP)
+		return 0;
+	if (o->has_file_locks && o->file_locks) {
+		pid_t *holders;
+		int nh;
+		bool locked;
+
+		lock_holders(&holders, &nh);
+		locked = tree_holds_locks(pid, holders, nh, 0);
+		free(holders);
+		if (locked) {
+			result_error(res, "option file_locks is not supported by this criu: the tree "
+					  "of %d holds file locks",
+				     pid);
+			return -1;
+		}
+	}
+	if (cg) {
+		char theirs[PATH_MAX], ours[PATH_MAX];
+
+		unified_cgroup(pid, theirs, sizeof(theirs));
+		unified_cgroup(0, ours, sizeof(ours));
+		if (strcmp(theirs, ours)) {
+			result_error(res, "option manage_cgroups is not supported by this criu: pid %d "
+					  "is in cgroup %s, not in criu's %s",
+				     pid, theirs, ours);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* criu_opts.cpu_cap's bits (fpu 1, cpu 2, ins 4; all ones: all) as --cpu-cap. */
@@ -169,22 +293,85 @@ static int cpu_cap_words(uint32_t cap, char *buf, size_t size)
 	return 0;
 }
 
-/* Opens the client's fd N through /proc and names it for this process. */
+/*
+ * Takes the client's fd N itself (pidfd_getfd: the same open directory, with
+ * no reopen that could gain rights) and names it for this process.  Only
+ * where the kernel lacks pidfd_getfd (before 5.6) is /proc/CLIENT/fd/N
+ * reopened, and then with the client's file rights (fs_enter).
+ */
 static int open_client_dir(pid_t client, int fd, char *path, size_t size, struct cmd_result *res,
 			   const char *what)
 {
 	char src[64];
-	int ours;
+	struct stat st;
+	int ours = -1, pfd, err;
 
-	snprintf(src, sizeof(src), "/proc/%d/fd/%d", client, fd);
-	ours = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pfd = (int)syscall(SYS_pidfd_open, client, 0);
+	if (pfd >= 0) {
+		ours = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
+		err = errno;
+		close(pfd);
+	} else {
+		err = errno;
+	}
+	if (ours < 0 && err != ENOSYS) {
+		set_cr_errno(err);
+		result_error(res, "can't take the client's %s (fd %d): %s", what, fd, strerror(err));
+		return -1;
+	}
 	if (ours < 0) {
-		set_cr_errno(errno);
-		result_error(res, "can't open the client's %s (fd %d, %s): %s", what, fd, src,
-			     strerror(errno));
+		snprintf(src, sizeof(src), "/proc/%d/fd/%d", client, fd);
+		fs_enter();
+		ours = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		err = errno;
+		fs_leave();
+		if (ours < 0) {
+			set_cr_errno(err);
+			result_error(res, "can't open the client's %s (fd %d, %s): %s", what, fd,
+				     src, strerror(err));
+			return -1;
+		}
+	}
+	if (fstat(ours, &st) || !S_ISDIR(st.st_mode)) {
+		set_cr_errno(ENOTDIR);
+		result_error(res, "the client's %s (fd %d) is not a directory", what, fd);
+		close(ours);
 		return -1;
 	}
 	snprintf(path, size, "/proc/self/fd/%d", ours);
+	return 0;
+}
+
+/*
+ * A client that is not criu's own user has every file access of its request
+ * done with its fsuid, fsgid and groups (SO_PEERGROUPS, or its
+ * /proc/PID/status where the kernel lacks that).
+ */
+static int take_client_rights(int sk, const struct ucred *cr)
+{
+	gid_t groups[64];
+	socklen_t len = sizeof(groups);
+	int n;
+
+	if (cr->uid == geteuid() || cr->uid == 0)
+		return 0;
+	if (!getsockopt(sk, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		n = (int)(len / sizeof(gid_t));
+	} else {
+		struct proc_status st;
+
+		if (proc_read_status(cr->pid, cr->pid, &st) || st.ngroups > 64) {
+			pr_err("can't read the groups of client pid %d\n", cr->pid);
+			return -1;
+		}
+		n = (int)st.ngroups;
+		for (int i = 0; i < n; i++)
+			groups[i] = st.groups[i];
+	}
+	if (fs_set_requester(cr->uid, cr->gid, groups, n)) {
+		pr_err("can't take the file rights of client uid %u\n", cr->uid);
+		return -1;
+	}
 	return 0;
 }
 
@@ -290,6 +477,8 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 				     cr->uid, opts.pid);
 			return -1;
 		}
+		if (tree_refusal(o, cmd, opts.pid, res))
+			return -1;
 	}
 	if (cmd == CMD_RESTORE && cr->uid != 0 && geteuid() == 0) {
 		/* images may hold any credentials: a root criu restores them only for root */
@@ -323,6 +512,15 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 		opts.restore_sibling = true;
 	} else if (cmd == CMD_RESTORE) {
 		opts.restore_detached = true;
+	}
+	/* Over the request's options, as upstream has it; a file may name any path: root only. */
+	if (o->config_file && cr->uid != 0 && cr->uid != geteuid()) {
+		result_error(res, "config_file is only accepted from root");
+		return -1;
+	}
+	if (o->config_file && opts_init_from_config(o->config_file)) {
+		result_error(res, "%s", cli_last_error());
+		return -1;
 	}
 	return 0;
 }
@@ -376,8 +574,10 @@ static void describe_failure(struct cmd_result *res)
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", last);
 }
 
+static int rpc_notify(int sk, const char *name, pid_t pid, int fd);
+
 /* Runs the request's command in this process, as the command line would. */
-static void run_command(const CriuReq *req, const struct ucred *cr, enum session_kind kind,
+static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum session_kind kind,
 			struct cmd_result *res)
 {
 	enum cr_command cmd = req_command(req->type);
@@ -394,6 +594,9 @@ static void run_command(const CriuReq *req, const struct ucred *cr, enum session
 		res->cr_errno = get_cr_errno();
 		return;
 	}
+	action_set_rpc(req->opts && req->opts->has_notify_scripts && req->opts->notify_scripts ? sk
+												: -1,
+		       rpc_notify);
 	switch (cmd) {
 	case CMD_DUMP:
 		ret = cmd_dump();
@@ -420,8 +623,8 @@ static void run_command(const CriuReq *req, const struct ucred *cr, enum session
 }
 
 /* The same in a worker forked for it, so that its global state dies with it. */
-static void run_command_in_worker(const CriuReq *req, const struct ucred *cr, enum session_kind kind,
-				  struct cmd_result *res)
+static void run_command_in_worker(int sk, const CriuReq *req, const struct ucred *cr,
+				  enum session_kind kind, struct cmd_result *res)
 {
 	int p[2], st;
 	pid_t pid;
@@ -443,7 +646,7 @@ static void run_command_in_worker(const CriuReq *req, const struct ucred *cr, en
 		struct cmd_result r;
 
 		close(p[0]);
-		run_command(req, cr, kind, &r);
+		run_command(sk, req, cr, kind, &r);
 		n = write(p[1], &r, sizeof(r));
 		_exit(n == (ssize_t)sizeof(r) ? 0 : 1);
 	}
@@ -509,28 +712,105 @@ static CriuReq *recv_req(int sk)
 	return req;
 }
 
+/* Sends resp with fd attached (SCM_RIGHTS) when fd >= 0. */
+static int send_resp_fd(int sk, const CriuResp *resp, int fd)
+{
+	size_t len = criu_resp__get_packed_size(resp);
+	uint8_t *buf = malloc(len ? len : 1);
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	criu_resp__pack(resp, buf);
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	n = sendmsg(sk, &mh, MSG_NOSIGNAL);
+	free(buf);
+	if (n != (ssize_t)len) {
+		pr_perror("can't send the RPC notification");
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * An action point over RPC: a NOTIFY answer with the point's name and the
+ * root pid, then the client's NOTIFY request back; 0 when it says success.
+ */
+static int rpc_notify(int sk, const char *name, pid_t pid, int fd)
+{
+	CriuResp resp = CRIU_RESP__INIT;
+	CriuNotify cn = CRIU_NOTIFY__INIT;
+	CriuReq *req;
+	int ret;
+
+	resp.type = CRIU_REQ_TYPE__NOTIFY;
+	resp.success = true;
+	cn.script = (char *)name;
+	if (pid > 0) {
+		cn.has_pid = true;
+		cn.pid = pid;
+	}
+	resp.notify = &cn;
+	if (send_resp_fd(sk, &resp, fd))
+		return -1;
+	req = recv_req(sk);
+	if (!req) {
+		pr_err("the RPC client went away instead of answering the %s notification\n", name);
+		return -1;
+	}
+	if (req->type != CRIU_REQ_TYPE__NOTIFY) {
+		pr_err("the RPC client answered the %s notification with a %s request\n", name,
+		       req_type_name(req->type));
+		ret = -1;
+	} else {
+		ret = req->has_notify_success && req->notify_success ? 0 : -1;
+	}
+	criu_req__free_unpacked(req, NULL);
+	return ret;
+}
+
 static void answer_version(CriuResp *resp, CriuVersion *v)
 {
 	static char name[] = "criu (wire-compatible implementation)";
-	int major = 0, minor = 0, sub = 0;
 
-	sscanf(CRIU_VERSION, "%d.%d.%d", &major, &minor, &sub);
-	v->major_number = major;
-	v->minor_number = minor;
+	v->major_number = CRIU_VERSION_MAJOR;
+	v->minor_number = CRIU_VERSION_MINOR;
 	v->has_sublevel = true;
-	v->sublevel = sub;
+	v->sublevel = CRIU_VERSION_SUBLEVEL;
 	v->name = name;
 	resp->version = v;
 	resp->success = true;
 }
 
-/* None of the optional features (memory tracking, lazy pages, pidfd store) is here yet. */
+/* The same answers as `criu check --feature NAME` (kerndat_has_feature). */
 static void answer_features(const CriuReq *req, CriuResp *resp, CriuFeatures *f)
 {
 	if (req->features) {
 		f->has_mem_track = req->features->has_mem_track;
+		f->mem_track = f->has_mem_track && kerndat_has_feature("mem_dirty_track") == 1;
 		f->has_lazy_pages = req->features->has_lazy_pages;
+		f->lazy_pages = f->has_lazy_pages && kerndat_has_feature("uffd-noncoop") == 1;
 		f->has_pidfd_store = req->features->has_pidfd_store;
+		f->pidfd_store = f->has_pidfd_store && kerndat_has_feature("pidfd_store") == 1;
 	}
 	resp->features = f;
 	resp->success = true;
@@ -547,6 +827,8 @@ static int serve_session(int sk, enum session_kind kind)
 		pr_perror("can't get the credentials of the RPC client");
 		return 1;
 	}
+	if (take_client_rights(sk, &cr))
+		return 1;
 	for (;;) {
 		CriuResp resp = CRIU_RESP__INIT;
 		CriuDumpResp dump = CRIU_DUMP_RESP__INIT;
@@ -575,10 +857,10 @@ static int serve_session(int sk, enum session_kind kind)
 		case CRIU_REQ_TYPE__CPUINFO_CHECK:
 			if (kind == SESSION_SWRK && req->type == CRIU_REQ_TYPE__RESTORE && req->opts &&
 			    req->opts->has_rst_sibling && req->opts->rst_sibling) {
-				run_command(req, &cr, kind, &res);
+				run_command(sk, req, &cr, kind, &res);
 				last = true;
 			} else {
-				run_command_in_worker(req, &cr, kind, &res);
+				run_command_in_worker(sk, req, &cr, kind, &res);
 			}
 			resp.success = res.ok;
 			if (res.cr_errno) {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Writes debian/libcriu2.symbols from a built libcriu: every exported
-# function with its symbol version, at the version in debian/changelog.
+# symbol with its symbol version (@Base when unversioned), at the version in
+# debian/changelog.
 # Rerun it whenever libcriu gains functions (lib/c/criu.h), then set the
 # version of each new line to the first release that has it:
 #
@@ -25,7 +26,7 @@ trap 'rm -f "$tmp"' EXIT
 	# "criu_init_opts@@CRIU_2" from nm: the default version of a defined symbol
 	nm -D --defined-only --with-symbol-versions "$so" |
 		awk '$2 == "A" { print $3 "@" $3; next } $2 ~ /^[TWDBRVi]$/ { print $3 }' |
-		sed 's/@@*/@/' | sort -u |
+		sed 's/@@*/@/; /@/!s/$/@Base/' | sort -u |
 		while read -r sym; do
 			old=$(grep -F " $sym " "$out" 2>/dev/null | awk '{ print $2 }' | head -n 1 || true)
 			echo " $sym ${old:-$version}"

@@ -13,6 +13,12 @@ enum log_level {
 };
 
 #define DEFAULT_LOGLEVEL LOG_WARN
+/*
+ * A step of dump or restore: written to a log file at every level (as a
+ * warning would be), so that the log of a criu killed midway shows the
+ * last step it reached; on the terminal only from -v3 (as information).
+ */
+#define LOG_STEP 5
 
 /* Opens the log file (NULL or "-" means stderr) relative to dirfd. */
 int log_init(int dirfd, const char *path, int level, int log_pid);
@@ -48,6 +54,7 @@ void log_printf(int level, const char *file, int line, const char *fmt, ...)
 	log_printf(LOG_ERROR, __FILE__, __LINE__, "Error: " fmt ": %m\n", ##__VA_ARGS__)
 #define pr_warn(fmt, ...) log_printf(LOG_WARN, __FILE__, __LINE__, "Warn: " fmt, ##__VA_ARGS__)
 #define pr_info(fmt, ...) log_printf(LOG_INFO, NULL, 0, fmt, ##__VA_ARGS__)
+#define pr_step(fmt, ...) log_printf(LOG_STEP, NULL, 0, fmt, ##__VA_ARGS__)
 #define pr_debug(fmt, ...) log_printf(LOG_DEBUG, NULL, 0, fmt, ##__VA_ARGS__)
 
 #endif

@@ -11,6 +11,10 @@ struct mem_dump_stats {
 	uint64_t pages_scanned; /* pages of the VMAs whose pages are dumped */
 	uint64_t pages_written;
 	uint64_t memdump_us;	/* time spent moving pages into the images */
+	uint64_t page_pipes;	/* pipes the pages went through */
+	uint64_t page_pipe_bufs; /* batches of pages moved through them */
+	uint64_t shpages_scanned; /* pages of shared memory objects */
+	uint64_t shpages_written;
 };
 
 /*
@@ -23,5 +27,15 @@ struct parasite_ctl;
  * through /proc/PID/mem). */
 int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 		   struct parasite_ctl *ctl, struct mem_dump_stats *stats);
+
+/*
+ * pagemap-shmem-<shmid>.img and a pages image of its own (its id from
+ * next_pages_id) for the shared anonymous memory object e maps, unless
+ * already dumped: every data page of the whole object, read through
+ * /proc/PID/map_files.  Nothing for other mappings.
+ */
+int mem_dump_shmem(pid_t pid, int dirfd, const VmaEntry *e, unsigned int (*next_pages_id)(void),
+		   struct mem_dump_stats *stats);
+void mem_dump_fini(void);
 
 #endif

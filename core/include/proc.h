@@ -11,6 +11,7 @@ struct proc_stat {
 	char state;
 	char comm[64];
 	unsigned int flags;
+	unsigned int tty_nr; /* the controlling terminal's device, 0 for none */
 	long nice;
 	unsigned int exit_signal;
 	unsigned long start_code, end_code, start_stack;
@@ -18,6 +19,9 @@ struct proc_stat {
 	unsigned long arg_start, arg_end, env_start, env_end;
 	int exit_code;
 };
+
+/* PF_KTHREAD in proc_stat.flags: a kernel thread */
+#define PROC_PF_KTHREAD 0x00200000u
 
 struct proc_status {
 	unsigned int uid[4], gid[4]; /* real, effective, saved, fs */

@@ -9,6 +9,7 @@
 #include "proto/core.pb-c.h"
 #include "proto/fdinfo.pb-c.h"
 #include "proto/fs.pb-c.h"
+#include "proto/memfd.pb-c.h"
 #include "proto/mm.pb-c.h"
 #include "proto/pagemap.pb-c.h"
 #include "proto/pstree.pb-c.h"
@@ -27,6 +28,7 @@ struct rtask {
 	PagemapEntry **pm;
 	size_t npm;
 	unsigned int pages_id;
+	TaskKobjIdsEntry *ids; /* ids-PID.img */
 	FdinfoEntry **fds;
 	size_t nfds;
 	FsEntry *fs;
@@ -43,6 +45,9 @@ struct rtask {
 extern struct restorer_status *status;
 extern size_t status_size;
 extern int images_dirfd;
+/* the read end of criu's lifeline pipe (criu alone holds the write end):
+ * every task it creates watches it until criu has taken the task over */
+extern int lifeline_rd;
 
 /* restore-images.c: the tree (parents before children) and seccomp.img */
 extern struct rtask *tasks;
@@ -75,11 +80,17 @@ struct rshmem {
 	int lca;
 	uint64_t size;
 	int fd;
+	/* a memfd (memfd.img), keyed by its inode_id instead of a shmid */
+	const MemfdInodeEntry *inode;
 };
 
+/* memfd.img, when there is one */
+int read_memfd_inodes(int dirfd);
 int plan_shmem(void);
 int create_shmem(int idx);
 struct rshmem *shmem_of(uint64_t shmid);
+/* the memfd of a MEMFD file of files.img, or NULL (logged) */
+struct rshmem *memfd_of_file(uint32_t file_id);
 
 struct interval {
 	unsigned long start, end;

@@ -23,6 +23,7 @@ long pie_get_tls(uint64_t tls[2]);
 #define PIE_PR_GET_CHILD_SUBREAPER 37
 #define PIE_PR_GET_NO_NEW_PRIVS 39
 #define PIE_PR_GET_TID_ADDRESS 40
+#define PIE_PR_GET_THP_DISABLE 42
 
 static long parasite_echo(void *args, uint64_t size)
 {
@@ -166,6 +167,11 @@ static long parasite_get_thread_misc(void *args, uint64_t size)
 	return 0;
 }
 
+static long membarrier_cmd(int cmd)
+{
+	return sys_membarrier(cmd, 0, 0);
+}
+
 static long parasite_get_misc(void *args, uint64_t size)
 {
 	struct parasite_misc *m = args;
@@ -191,6 +197,10 @@ static long parasite_get_misc(void *args, uint64_t size)
 	m->dumpable = sys_prctl(PIE_PR_GET_DUMPABLE, 0, 0, 0, 0);
 	m->personality = sys_personality(0xffffffffL);
 	m->brk = sys_brk(0);
+	m->thp_disable = sys_prctl(PIE_PR_GET_THP_DISABLE, 0, 0, 0, 0);
+	m->membarrier_regs = sys_membarrier(PARASITE_MEMBARRIER_GET_REGISTRATIONS, 0, 0);
+	if (m->membarrier_regs == -PIE_EINVAL)
+		m->membarrier_regs = PARASITE_MEMBARRIER_PROBE(membarrier_cmd);
 	read_thread_misc(&m->thread);
 	return 0;
 }

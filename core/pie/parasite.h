@@ -209,6 +209,20 @@ struct parasite_thread_misc {
  * SIG_DFL).  Raw results (a value, or -errno) are int64_t; values read
  * through a pointer are 0 where their *_ret is not.
  */
+/* membarrier commands (linux/membarrier.h) */
+#define PARASITE_MEMBARRIER_GET_REGISTRATIONS (1 << 9)
+#define PARASITE_MEMBARRIER_GUESSED (1ll << 40)
+
+/*
+ * Before GET_REGISTRATIONS: a private expedited command of a kind works
+ * only when the address space registered for it (-EPERM otherwise), so
+ * issuing it (a harmless barrier) tells; global expedited registration
+ * cannot be seen.  mb(cmd) runs membarrier(cmd, 0, 0) in the task.
+ */
+#define PARASITE_MEMBARRIER_PROBE(mb)                                                         \
+	((mb(1 << 3) == 0 ? 1 << 4 : 0) | (mb(1 << 5) == 0 ? 1 << 6 : 0) |                \
+	 (mb(1 << 7) == 0 ? 1 << 8 : 0) | PARASITE_MEMBARRIER_GUESSED)
+
 struct parasite_misc {
 	struct parasite_ksigaction sa[PARASITE_NSIG]; /* sa[sig - 1] */
 	int32_t sa_ret[PARASITE_NSIG];		      /* rt_sigaction */
@@ -223,6 +237,11 @@ struct parasite_misc {
 	int64_t dumpable;    /* prctl(PR_GET_DUMPABLE) */
 	int64_t personality; /* personality(0xffffffff): the current one */
 	int64_t brk;	     /* brk(0): the current break */
+	int64_t thp_disable; /* prctl(PR_GET_THP_DISABLE) */
+	/* the membarrier REGISTER_* commands done on this address space, from
+	 * MEMBARRIER_CMD_GET_REGISTRATIONS; before Linux 6.3, probed (see
+	 * parasite_membarrier_probe) with PARASITE_MEMBARRIER_GUESSED set */
+	int64_t membarrier_regs;
 	struct parasite_thread_misc thread;
 };
 

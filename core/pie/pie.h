@@ -21,6 +21,7 @@
 
 /* Kernel ABI values the blobs need (no libc headers in here). */
 #define PIE_EINVAL 22
+#define PIE_EEXIST 17
 #define PIE_EFAULT 14
 #define PIE_EIO 5
 #define PIE_E2BIG 7

@@ -68,6 +68,7 @@ static long restorer_map_vmas(struct restorer_args *args)
 #define R_PR_SET_SECUREBITS 28
 #define R_PR_SET_MM 35
 #define R_PR_SET_CHILD_SUBREAPER 36
+#define R_PR_SET_THP_DISABLE 41
 #define R_PR_SET_NO_NEW_PRIVS 38
 #define R_PR_CAP_AMBIENT 47
 #define R_PR_CAP_AMBIENT_RAISE 2
@@ -292,6 +293,21 @@ static long restore_posix_timers(const struct restorer_task *t, uint32_t *bad)
 	return r;
 }
 
+/* Each REGISTER_* command bit of regs, issued again (bits 2, 4, 6, 8). */
+static long restore_membarrier(uint32_t regs)
+{
+	for (int bit = 0; bit < 32; bit++) {
+		long r;
+
+		if (!(regs & (1u << bit)))
+			continue;
+		r = sys_membarrier(1L << bit, 0, 0);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static long restore_misc(const struct restorer_task *t)
 {
 	long r;
@@ -307,6 +323,12 @@ static long restore_misc(const struct restorer_task *t)
 		sys_set_tid_address((long)t->clear_tid_addr);
 	if (!r && t->rseq_ptr)
 		r = sys_rseq((long)t->rseq_ptr, t->rseq_len, 0, t->rseq_sig);
+	if (!r && t->robust_len) /* 0: an image without it */
+		r = sys_set_robust_list((long)t->robust_list, (long)t->robust_len);
+	if (!r && t->thp_disable)
+		r = sys_prctl(R_PR_SET_THP_DISABLE, 1, 0, 0, 0);
+	if (!r)
+		r = restore_membarrier(t->membarrier_regs);
 	return r;
 }
 
@@ -351,16 +373,21 @@ static long capset64(uint64_t eff, uint64_t prm, uint64_t inh)
  */
 /*
  * The end: tell criu, which then seizes the thread and writes its
- * registers, and wait for it.  A thread in strict seccomp mode may not even
- * wait on a futex: it enters the mode and spins (criu's ptrace suspends
- * seccomp for its own work).  It enters the mode before it reports (a
- * plain store: criu polls), or criu could take it over before the mode is
- * set, and it would run on without it.
+ * registers, and wait for it.  The wait is a read of criu's lifeline pipe:
+ * criu holds its only write end and never writes, so the read returns only
+ * when criu is gone (EOF), and then the half-restored task must not run
+ * on: exit_group (which a thread in strict seccomp mode may not call: the
+ * kernel kills the process for it, the same end).  A strict-mode thread
+ * enters the mode before it reports (a plain store: criu polls), or criu
+ * could take it over before the mode is set, and it would run on without
+ * it; read is one of the calls that mode allows.
  */
-static void report_done_and_wait(struct restorer_status *st, int strict, uint32_t *word)
+static void report_done_and_wait(struct restorer_status *st, int strict, int lifeline)
 	__attribute__((noreturn));
-static void report_done_and_wait(struct restorer_status *st, int strict, uint32_t *word)
+static void report_done_and_wait(struct restorer_status *st, int strict, int lifeline)
 {
+	uint32_t c = 0;
+
 	if (strict)
 		sys_prctl(22 /* PR_SET_SECCOMP */, 1 /* SECCOMP_MODE_STRICT */, 0, 0, 0);
 	if (st) {
@@ -369,11 +396,16 @@ static void report_done_and_wait(struct restorer_status *st, int strict, uint32_
 		if (!strict)
 			sys_futex((long)&st->done, PIE_FUTEX_WAKE, 1, 0, 0, 0);
 	}
-	if (strict)
-		for (;;)
-			asm volatile("" ::: "memory");
+	for (;;) {
+		long r = sys_read(lifeline, (long)&c, 1);
+
+		if (r == 0)
+			sys_exit_group(1);
+		if (r < 0 && r != -PIE_EINTR && r != -PIE_EAGAIN)
+			break; /* a seccomp filter said no: wait as criu's tracee only */
+	}
 	for (;;)
-		sys_futex((long)word, PIE_FUTEX_WAIT, 0, 0, 0, 0);
+		sys_futex((long)&c, PIE_FUTEX_WAIT, c, 0, 0, 0);
 }
 
 static long restore_creds(const struct restorer_creds *c, uint32_t *bad)
@@ -494,6 +526,11 @@ static void thread_main(void *arg)
 			sys_exit(1);
 		}
 	}
+	r = th->robust_len ? sys_set_robust_list((long)th->robust_list, (long)th->robust_len) : 0;
+	if (r) {
+		report_fail(st, r, RESTORER_STEP_MISC, 0);
+		sys_exit(1);
+	}
 	for (uint32_t i = 0; i < th->nr_siginfo; i++) {
 		const uint8_t *info = (const uint8_t *)(uintptr_t)th->siginfo +
 				      (uint64_t)i * RESTORER_SIGINFO_SIZE;
@@ -514,7 +551,7 @@ static void thread_main(void *arg)
 	}
 	if (th->pdeath_sig)
 		sys_prctl(R_PR_SET_PDEATHSIG, th->pdeath_sig, 0, 0, 0);
-	report_done_and_wait(st, th->has_creds && th->creds.seccomp_strict, &th->wait_word);
+	report_done_and_wait(st, th->has_creds && th->creds.seccomp_strict, th->lifeline_fd);
 }
 
 static long create_threads(struct restorer_task *t, uint32_t *bad)
@@ -530,6 +567,19 @@ static long create_threads(struct restorer_task *t, uint32_t *bad)
 		th[i].ca.set_tid = (uint64_t)(uintptr_t)&th[i].set_tid;
 		th[i].ca.set_tid_size = 1;
 		r = pie_clone_thread(&th[i].ca, sizeof(th[i].ca), thread_main);
+		/*
+		 * A killed thread of the dumped process that is still leaving
+		 * (slow at SCHED_IDLE on a busy machine) holds its tid a
+		 * while after it is gone from /proc: wait for it, bounded.
+		 */
+		for (int tries = 0; r == -PIE_EEXIST && tries < 400; tries++) {
+			struct {
+				long sec, nsec;
+			} ts = { 0, 5 * 1000 * 1000 };
+
+			sys_nanosleep((long)&ts, 0);
+			r = pie_clone_thread(&th[i].ca, sizeof(th[i].ca), thread_main);
+		}
 		if (r < 0) {
 			*bad = i;
 			return r;
@@ -610,19 +660,20 @@ static long restore_task(struct restorer_args *args)
 		if (r)
 			return step_fail(args, st, r, RESTORER_STEP_CREDS, bad);
 	}
-	/* a change of credentials resets these two: after them */
-	if (t->pdeath_sig) {
-		r = sys_prctl(R_PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0);
-		if (r)
-			return step_fail(args, st, r, RESTORER_STEP_MISC, 1);
-	}
+	/*
+	 * A change of credentials resets the parent-death signal (SIGKILL,
+	 * set by criu's code at fork): from here the lifeline alone ties the
+	 * task to criu, and criu sets the dumped signal when it takes over.
+	 * Nothing more than needed after the credentials: their seccomp
+	 * filters judge every call.
+	 */
 	if (t->dumpable >= 0) {
 		r = sys_prctl(R_PR_SET_DUMPABLE, t->dumpable, 0, 0, 0);
 		if (r)
 			return step_fail(args, st, r, RESTORER_STEP_MISC, 2);
 	}
 	/* Done: tell criu, then sleep until it takes the task over. */
-	report_done_and_wait(st, t->has_creds && t->creds.seccomp_strict, &t->wait_word);
+	report_done_and_wait(st, t->has_creds && t->creds.seccomp_strict, t->lifeline_fd);
 	return 0;
 }
 

@@ -13,7 +13,10 @@
  *                         unmap criu, move the vDSO, map and fill the VMAs,
  *                         restore the task's state, credentials last, then
  *                         report to criu and wait for it (criu puts the
- *                         registers back through ptrace and unmaps us)
+ *                         registers back through ptrace and unmaps us);
+ *                         the wait is a read of criu's lifeline pipe, whose
+ *                         only writer is criu: EOF means criu died before
+ *                         taking the task over, and the task exits
  *
  * On failure it stores -errno in ret, the step and VMA index in failed_step
  * and failed_index, and returns (the head traps) without doing the rest.
@@ -25,7 +28,7 @@
 #include <stdint.h>
 
 #define RESTORER_MAGIC 0x52535452u /* "RSTR" */
-#define RESTORER_VERSION 4
+#define RESTORER_VERSION 5
 
 #define RESTORER_F_UNMAP 0x1u
 #define RESTORER_F_MMAP 0x2u
@@ -156,6 +159,8 @@ struct restorer_status {
 	uint64_t pages_restored;
 	uint64_t pages_compared;    /* inherited pages compared with the image */
 	uint64_t pages_skipped_cow; /* ... and found equal: left shared */
+	int32_t lifeline_fd; /* the task's read end of criu's lifeline pipe */
+	uint32_t pad;
 };
 
 /* struct clone_args of <linux/sched.h> (clone3) */
@@ -180,9 +185,12 @@ struct restorer_thread {
 	struct restorer_creds creds;
 	uint64_t status; /* struct restorer_status in criu's shared memory */
 	uint32_t wait_word;
+	int32_t lifeline_fd; /* read end of criu's lifeline: EOF, criu died */
 	uint32_t nr_siginfo; /* its own pending signals */
 	uint64_t siginfo;
 	char comm[16];
+	uint64_t robust_list; /* set_robust_list(robust_list, robust_len) */
+	uint64_t robust_len;
 };
 
 #define RESTORER_THREAD_STACK 16384
@@ -233,13 +241,19 @@ struct restorer_task {
 	struct restorer_creds creds;
 
 	uint64_t status; /* struct restorer_status in criu's shared memory */
-	uint32_t wait_word; /* the restorer sleeps on it until criu takes over */
+	uint32_t wait_word; /* unused: the restorer waits on the lifeline */
+	int32_t lifeline_fd; /* read end of criu's lifeline pipe: EOF, criu died */
+	uint32_t pad2;
 	uint32_t nr_threads;
 	uint64_t threads; /* struct restorer_thread[nr_threads], each with its stack set */
 	uint64_t posix_timers; /* struct restorer_posix_timer[nr_posix_timers], by id */
 	uint32_t nr_posix_timers;
 	uint32_t nr_patches;
 	uint64_t patches; /* struct restorer_patch[nr_patches] */
+	uint64_t robust_list; /* the leader's set_robust_list(robust_list, robust_len) */
+	uint64_t robust_len;
+	uint32_t thp_disable;	/* PR_SET_THP_DISABLE */
+	uint32_t membarrier_regs; /* membarrier REGISTER_* commands to issue */
 };
 
 struct restorer_args {

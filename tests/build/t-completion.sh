@@ -7,8 +7,7 @@ export PATH="$TOP:$PATH"
 
 # The tables, from the source.
 sed -n '/^static const struct cli_option options\[\] = {/,/^};/p' "$TOP/core/cli.c" |
-	grep -oE '(FLAG|STR|LIST|NUM)\("[a-z0-9-]+"|\{ "[a-z0-9-]+", ' |
-	grep -oE '"[a-z0-9-]+"' | tr -d '"' | sed 's/^/--/' | sort -u >opts-src.txt
+	grep -oE '^\s*([A-Z]+\(|\{ )"[a-z0-9-]+"' | grep -oE '"[a-z0-9-]+"' | tr -d '"' | sed 's/^/--/' | sort -u >opts-src.txt
 sed -n '/^static const struct cli_command commands\[\] = {/,/^};/p' "$TOP/core/cli.c" |
 	grep -oE '\.name = "[a-z-]+"' | grep -oE '"[a-z-]+"' | tr -d '"' | sort -u >cmds-src.txt
 [ "$(wc -l <opts-src.txt)" -gt 30 ] || fail "could not read the option table"

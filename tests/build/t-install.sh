@@ -17,6 +17,8 @@ make -C "$TOP" --no-print-directory install DESTDIR="$d" "${vars[@]}" >install.l
 (cd "$d" && find . \( -type f -o -type l \) | sort) >got.txt
 cat >want.txt <<EOT
 ./usr/include/criu/criu.h
+./usr/include/criu/rpc.pb-c.h
+./usr/include/criu/version.h
 ./usr/include/other.h
 ./usr/lib/$triplet/libcriu.a
 ./usr/lib/$triplet/libcriu.so
@@ -80,6 +82,7 @@ ok "uninstall removes exactly what install put"
 make -C "$TOP" --no-print-directory install DESTDIR="$d" PREFIX=/opt/criu >>install.log 2>&1 ||
 	fail "make install PREFIX=/opt/criu"
 for f in sbin/criu lib/libcriu.so.2.0 lib/pkgconfig/criu.pc include/criu/criu.h \
+	include/criu/version.h include/criu/rpc.pb-c.h \
 	share/man/man8/criu.8 share/bash-completion/completions/criu; do
 	[ -e "$d/opt/criu/$f" ] || fail "PREFIX=/opt/criu: no $f"
 done

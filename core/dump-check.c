@@ -1,0 +1,556 @@
+/*
+ * Refusals before dump writes anything: see core/include/dump-check.h.
+ *
+ * The tree is seized (frozen) when these run, so what they see stays true
+ * until the dump is done.  Each check says what dump saves and refuses the
+ * rest, so that a kind of state nobody thought of is refused rather than
+ * silently dropped.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "dump-check.h"
+#include "log.h"
+#include "proc.h"
+#include "vma.h"
+
+#define KCMP_VM 1
+#define KCMP_FILES 2
+#define KCMP_FS 3
+#define KCMP_SIGHAND 4
+
+/* "pid 12 (sleep)" or "pid 12 (sleep) thread 13": who a message is about */
+static const char *who(const struct dump_check_task *t, pid_t tid)
+{
+	static char buf[128];
+
+	if (tid && tid != t->pid)
+		snprintf(buf, sizeof(buf), "pid %d (%s) thread %d", t->pid, t->stat->comm, tid);
+	else
+		snprintf(buf, sizeof(buf), "pid %d (%s)", t->pid, t->stat->comm);
+	return buf;
+}
+
+static bool is_deleted(const char *path)
+{
+	size_t n = strlen(path), s = strlen(" (deleted)");
+
+	return n >= s && !strcmp(path + n - s, " (deleted)");
+}
+
+static void read_link(const char *path, char *buf, size_t size)
+{
+	ssize_t n = readlink(path, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* ---- namespaces ------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Every entry of the thread's ns directory (whatever kinds the kernel has)
+ * must be criu's own: restore creates nothing but tasks in criu's
+ * namespaces.  pid_for_children and time_for_children count too: a task
+ * that unshared them would have its next children elsewhere.
+ */
+static int check_thread_ns(const struct dump_check_task *t, pid_t tid)
+{
+	char dir[64], kinds[256] = "", example[160] = "";
+	char *names[64];
+	struct dirent *de;
+	int nn = 0, ret = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task/%d/ns", t->pid, tid);
+	d = opendir(dir);
+	if (!d) {
+		ret = -errno;
+		pr_err("%s: can't list %s: %s\n", who(t, tid), dir, strerror(-ret));
+		return ret;
+	}
+	while ((de = readdir(d)) && nn < 64)
+		if (de->d_name[0] != '.' && (names[nn] = strdup(de->d_name)))
+			nn++;
+	closedir(d);
+	qsort(names, (size_t)nn, sizeof(names[0]), cmp_str);
+	for (int i = 0; i < nn; i++) {
+		char theirs[128], ours[128], tl[64], ol[64];
+		struct stat a, b;
+		size_t len = strlen(kinds);
+
+		snprintf(theirs, sizeof(theirs), "%s/%s", dir, names[i]);
+		snprintf(ours, sizeof(ours), "/proc/self/ns/%s", names[i]);
+		if (stat(theirs, &a))
+			continue; /* a kind this task has no entry of: nothing to keep */
+		if (!stat(ours, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			continue;
+		snprintf(kinds + len, sizeof(kinds) - len, "%s%s", len ? ", " : "", names[i]);
+		if (!example[0]) {
+			read_link(theirs, tl, sizeof(tl));
+			read_link(ours, ol, sizeof(ol));
+			snprintf(example, sizeof(example), "%s, criu's %s", tl, ol[0] ? ol : "none");
+		}
+	}
+	for (int i = 0; i < nn; i++)
+		free(names[i]);
+	if (!kinds[0])
+		return 0;
+	pr_err("%s is in namespaces other than criu's: %s (%s): namespaces are not dumped "
+	       "yet, and restore would put it in criu's\n",
+	       who(t, tid), kinds, example);
+	return -EOPNOTSUPP;
+}
+
+/* ---- what tasks share -------------------------------------------------------- */
+
+static const struct {
+	int type;
+	const char *what;
+} shared_kinds[] = {
+	{ KCMP_VM, "its memory (CLONE_VM)" },
+	{ KCMP_FILES, "its fd table (CLONE_FILES)" },
+	{ KCMP_FS, "its root, cwd and umask (CLONE_FS)" },
+	{ KCMP_SIGHAND, "its signal handlers (CLONE_SIGHAND)" },
+};
+
+static int sort_type;
+
+static long kcmp(pid_t a, pid_t b, int type)
+{
+	return syscall(SYS_kcmp, a, b, type, 0, 0);
+}
+
+/* kcmp orders kernel objects: 1 when a's is less than b's, 2 when greater */
+static int cmp_kcmp(const void *pa, const void *pb)
+{
+	const struct dump_check_task *a = *(const struct dump_check_task *const *)pa;
+	const struct dump_check_task *b = *(const struct dump_check_task *const *)pb;
+	long r = kcmp(a->pid, b->pid, sort_type);
+
+	if (r == 1)
+		return -1;
+	if (r == 2)
+		return 1;
+	return r == 0 ? 0 : a->pid - b->pid;
+}
+
+/*
+ * Restore gives each process its own memory, fd table, fs info and signal
+ * handlers: two processes of the tree sharing one (clone without
+ * CLONE_THREAD, a vfork child) would come back apart.  Sorting by kcmp's
+ * order puts sharers side by side.
+ */
+static int check_process_sharing(const struct dump_check_task *tasks, int n)
+{
+	const struct dump_check_task **live;
+	int nl = 0, ret = 0;
+
+	if (n < 2)
+		return 0;
+	live = calloc((size_t)n, sizeof(*live));
+	if (!live)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		if (!tasks[i].zombie)
+			live[nl++] = &tasks[i];
+	if (nl > 1 && kcmp(live[0]->pid, live[0]->pid, KCMP_VM) < 0) {
+		pr_warn("no kcmp: sharing between the processes of the tree is not checked\n");
+		nl = 0;
+	}
+	for (size_t k = 0; k < sizeof(shared_kinds) / sizeof(shared_kinds[0]) && nl > 1 && !ret;
+	     k++) {
+		sort_type = shared_kinds[k].type;
+		qsort(live, (size_t)nl, sizeof(live[0]), cmp_kcmp);
+		for (int i = 0; i + 1 < nl && !ret; i++) {
+			if (kcmp(live[i]->pid, live[i + 1]->pid, sort_type) != 0)
+				continue;
+			pr_err("%s shares %s with pid %d (%s): sharing between processes is not "
+			       "dumped yet\n",
+			       who(live[i], 0), shared_kinds[k].what, live[i + 1]->pid,
+			       live[i + 1]->stat->comm);
+			ret = -EOPNOTSUPP;
+		}
+	}
+	free(live);
+	return ret;
+}
+
+/* A thread that unshared its fd table or fs info: dump saves the process's. */
+static int check_thread_split(const struct dump_check_task *t, pid_t tid)
+{
+	if (kcmp(t->pid, tid, KCMP_FILES) > 0) {
+		pr_err("%s has an fd table of its own (unshare(CLONE_FILES)): dump saves only "
+		       "the process's\n",
+		       who(t, tid));
+		return -EOPNOTSUPP;
+	}
+	if (kcmp(t->pid, tid, KCMP_FS) > 0) {
+		pr_err("%s has a root, cwd and umask of its own (unshare(CLONE_FS)): dump saves "
+		       "only the process's\n",
+		       who(t, tid));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int check_threads(const struct dump_check_task *t)
+{
+	pid_t *tids = NULL;
+	int nt = 0, ret = proc_list_threads(t->pid, &tids, &nt);
+
+	if (ret) {
+		pr_err("%s: can't list its threads: %s\n", who(t, 0), strerror(-ret));
+		return ret;
+	}
+	for (int i = 0; i < nt && !ret; i++) {
+		ret = check_thread_ns(t, tids[i]);
+		if (!ret && tids[i] != t->pid)
+			ret = check_thread_split(t, tids[i]);
+	}
+	free(tids);
+	return ret;
+}
+
+/* ---- file locks ------------------------------------------------------------- */
+
+/* "FLOCK  ADVISORY  WRITE" out of a /proc/locks or fdinfo lock line */
+static void lock_kind(const char *line, char *buf, size_t size)
+{
+	char a[16] = "", b[16] = "", c[16] = "";
+
+	sscanf(line, "%*d: %15s %15s %15s", a, b, c);
+	snprintf(buf, size, "%s %s %s", a, b, c);
+}
+
+/* The locks an open file holds, from its fdinfo "lock:" lines. */
+static int check_fd_locks(const struct dump_check_task *t, int fd, const char *link)
+{
+	char path[64], kind[64], *buf, *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", t->pid, fd);
+	buf = proc_read_file(path, NULL);
+	if (!buf)
+		return 0; /* the fd check reads fdinfo too and reports */
+	p = strstr(buf, "\nlock:");
+	if (p) {
+		lock_kind(p + 6 + strspn(p + 6, " \t"), kind, sizeof(kind));
+		pr_err("%s holds a file lock (%s) through fd %d (%s): file locks are not dumped "
+		       "yet\n",
+		       who(t, 0), kind, fd, link);
+	}
+	free(buf);
+	return p ? -EOPNOTSUPP : 0;
+}
+
+/* POSIX locks belong to a process: /proc/locks names it. */
+static int check_posix_locks(const struct dump_check_task *tasks, int n)
+{
+	char *buf = proc_read_file("/proc/locks", NULL), *line, *save = NULL;
+	int ret = 0;
+
+	if (!buf)
+		return 0; /* no /proc/locks: no CONFIG_FILE_LOCKING, no locks */
+	for (line = strtok_r(buf, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
+		char type[16] = "", kind[64], inode[64] = "";
+		int pid = 0;
+
+		if (strstr(line, "->")) /* a waiter, not a holder */
+			continue;
+		if (sscanf(line, "%*d: %15s %*s %*s %d %63s", type, &pid, inode) != 3 ||
+		    strcmp(type, "POSIX"))
+			continue;
+		for (int i = 0; i < n; i++) {
+			if (tasks[i].zombie || tasks[i].pid != pid)
+				continue;
+			lock_kind(line, kind, sizeof(kind));
+			pr_err("%s holds a file lock (%s on inode %s): file locks are not dumped yet\n",
+			       who(&tasks[i], 0), kind, inode);
+			ret = -EOPNOTSUPP;
+			break;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+/* ---- fds ------------------------------------------------------------------------ */
+
+static bool is_tty(unsigned int maj, unsigned int min)
+{
+	/* ttys, /dev/tty, /dev/console, /dev/ptmx, pty slaves */
+	return maj == 4 || (maj == 5 && min <= 2) || (maj >= 136 && maj <= 143);
+}
+
+/* The devices restore reopens by path with nothing lost: they hold no state. */
+static bool is_stateless_dev(unsigned int maj, unsigned int min)
+{
+	/* /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom */
+	return maj == 1 && (min == 3 || min == 5 || min == 7 || min == 8 || min == 9);
+}
+
+/*
+ * With --shell-job the job's terminal becomes the one criu restores on:
+ * admitted are the task's controlling terminal and /dev/tty.
+ */
+static bool is_job_terminal(const struct dump_check_task *t, dev_t rdev, bool shell_job)
+{
+	dev_t ctty = makedev(major(t->stat->tty_nr), minor(t->stat->tty_nr));
+
+	if (!shell_job)
+		return false;
+	return (t->stat->tty_nr && rdev == ctty) || rdev == makedev(5, 0);
+}
+
+/*
+ * A path restore would open again: absolute, not deleted, and naming the
+ * very file the task has (not one renamed over it since).
+ */
+static const char *why_not_reopenable(const char *link, const struct stat *st)
+{
+	struct stat now;
+
+	if (link[0] != '/')
+		return "it has no path";
+	if (is_deleted(link))
+		return "it is deleted";
+	if (stat(link, &now))
+		return "its path can't be opened";
+	if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		return "its path now names another file";
+	return NULL;
+}
+
+/* Whether fd is of a kind core/files.c saves whole; the error otherwise. */
+static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
+{
+	char path[64], link[PATH_MAX];
+	const char *why;
+	struct stat st;
+	unsigned int maj, min;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->pid, fd);
+	read_link(path, link, sizeof(link));
+	if (stat(path, &st)) {
+		int err = errno;
+
+		pr_err("%s: can't see fd %d: %s\n", who(t, 0), fd, strerror(err));
+		return -err;
+	}
+	maj = major(st.st_rdev);
+	min = minor(st.st_rdev);
+	if (!strncmp(link, "socket:", 7)) {
+		pr_err("%s: fd %d is a socket (%s): sockets are not dumped yet\n", who(t, 0), fd,
+		       link);
+		return -EOPNOTSUPP;
+	}
+	if (!strncmp(link, "anon_inode:", 11)) {
+		pr_err("%s: fd %d is an %s (%s): this kind of file is not dumped yet\n", who(t, 0),
+		       fd, link + 11, link);
+		return -EOPNOTSUPP;
+	}
+	if (S_ISFIFO(st.st_mode) && !strncmp(link, "pipe:", 5))
+		return check_fd_locks(t, fd, link);
+	if (S_ISREG(st.st_mode)) {
+		why = why_not_reopenable(link, &st);
+		if (why) {
+			pr_err("%s: fd %d is a file restore could not open again (%s): %s\n",
+			       who(t, 0), fd, link, why);
+			return -EOPNOTSUPP;
+		}
+		return check_fd_locks(t, fd, link);
+	}
+	if (S_ISCHR(st.st_mode)) {
+		struct stat now;
+
+		if (is_tty(maj, min) && !is_job_terminal(t, st.st_rdev, shell_job)) {
+			const char *what = maj == 5 && min == 2 ? "a pty master"
+					   : maj >= 136	       ? "a pty"
+								: "a terminal";
+
+			pr_err("%s: fd %d is %s (%s): terminals are not dumped yet (a shell job's "
+			       "own terminal is, with --shell-job)\n",
+			       who(t, 0), fd, what, link);
+			return -EOPNOTSUPP;
+		}
+		if (!is_tty(maj, min) && !is_stateless_dev(maj, min)) {
+			pr_err("%s: fd %d is the character device %s (%u:%u): devices are not dumped "
+			       "yet\n",
+			       who(t, 0), fd, link, maj, min);
+			return -EOPNOTSUPP;
+		}
+		if (link[0] != '/' || stat(link, &now) || !S_ISCHR(now.st_mode) ||
+		    now.st_rdev != st.st_rdev) {
+			pr_err("%s: fd %d is a device restore could not open again (%s): its path "
+			       "does not name it\n",
+			       who(t, 0), fd, link);
+			return -EOPNOTSUPP;
+		}
+		return check_fd_locks(t, fd, link);
+	}
+	pr_err("%s: fd %d is a %s (%s): this kind of file is not dumped yet\n", who(t, 0), fd,
+	       S_ISDIR(st.st_mode)	? "directory"
+	       : S_ISBLK(st.st_mode)	? "block device"
+	       : S_ISFIFO(st.st_mode) ? "FIFO"
+	       : S_ISLNK(st.st_mode)	? "symlink (O_PATH)"
+				      : "file of an unknown kind",
+	       link);
+	return -EOPNOTSUPP;
+}
+
+static int check_fds(const struct dump_check_task *t, bool shell_job)
+{
+	char dpath[64];
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	snprintf(dpath, sizeof(dpath), "/proc/%d/fd", t->pid);
+	d = opendir(dpath);
+	if (!d) {
+		ret = -errno;
+		pr_err("%s: can't list %s: %s\n", who(t, 0), dpath, strerror(-ret));
+		return ret;
+	}
+	while (!ret && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			ret = check_one_fd(t, atoi(de->d_name), shell_job);
+	closedir(d);
+	return ret;
+}
+
+/* ---- the task's files outside its fd table ----------------------------------------- */
+
+/* cwd, root and exe are opened again by path on restore. */
+static int check_task_paths(const struct dump_check_task *t, bool shell_job)
+{
+	static const char *const names[] = { "cwd", "root", "exe" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[64], link[PATH_MAX];
+		const char *why;
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", t->pid, names[i]);
+		read_link(path, link, sizeof(link));
+		if (stat(path, &st)) {
+			if (i == 2)
+				continue; /* no exe (it was closed with PR_SET_MM): nothing to keep */
+			why = "it can't be seen";
+		} else
+			why = why_not_reopenable(link, &st);
+		if (why) {
+			pr_err("%s: its %s (%s) is a file restore could not open again: %s\n",
+			       who(t, 0), names[i], link, why);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (t->stat->tty_nr && !shell_job) {
+		pr_err("%s has a controlling terminal (%u:%u): terminals are not dumped yet (a "
+		       "shell job's is, with --shell-job)\n",
+		       who(t, 0), major(t->stat->tty_nr), minor(t->stat->tty_nr));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* ---- mappings ------------------------------------------------------------------ */
+
+/*
+ * A file mapping is mapped again from its path: the path must name the
+ * mapped inode (maps' device and inode) and that must be a regular file.
+ */
+static int check_file_mapping(const struct dump_check_task *t, const struct proc_vma *pv)
+{
+	const char *kind = pv->shared ? "shared" : "private";
+	struct stat now;
+
+	if (is_deleted(pv->path)) {
+		pr_err("%s: its %s mapping %lx-%lx is of a deleted file (%s): restore could not "
+		       "map it again\n",
+		       who(t, 0), kind, pv->start, pv->end, pv->path);
+		return -EOPNOTSUPP;
+	}
+	if (stat(pv->path, &now) || now.st_ino != pv->ino ||
+	    now.st_dev != makedev(pv->dev_major, pv->dev_minor)) {
+		pr_err("%s: its %s mapping %lx-%lx is of %s, which that path no longer names: "
+		       "restore could not map it again\n",
+		       who(t, 0), kind, pv->start, pv->end, pv->path);
+		return -EOPNOTSUPP;
+	}
+	if (!S_ISREG(now.st_mode)) {
+		pr_err("%s: its %s mapping %lx-%lx is of the device %s: device mappings are not "
+		       "dumped yet\n",
+		       who(t, 0), kind, pv->start, pv->end, pv->path);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int check_mappings(const struct dump_check_task *t)
+{
+	struct proc_vma *pv = NULL;
+	int nv = 0, ret = proc_read_vmas(t->pid, &pv, &nv);
+
+	if (ret) {
+		pr_err("%s: can't read its mappings: %s\n", who(t, 0), strerror(-ret));
+		return ret;
+	}
+	for (int i = 0; i < nv && !ret; i++) {
+		VmaEntry e;
+
+		vma_entry__init(&e);
+		if (pv[i].vmflags & PROC_VMF_LOCKED) {
+			pr_err("%s: its memory at %lx-%lx is locked (mlock): locked memory is not "
+			       "dumped yet\n",
+			       who(t, 0), pv[i].start, pv[i].end);
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		/* the kinds of area dump takes; it names any other */
+		ret = vma_classify(t->pid, &pv[i], &e);
+		if (!ret && (e.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
+			ret = check_file_mapping(t, &pv[i]);
+	}
+	proc_free_vmas(pv, nv);
+	return ret;
+}
+
+/* ---- the tree ---------------------------------------------------------------------- */
+
+int dump_check_tree(const struct dump_check_task *tasks, int n, bool shell_job)
+{
+	int ret = 0;
+
+	for (int i = 0; i < n && !ret; i++) {
+		const struct dump_check_task *t = &tasks[i];
+
+		if (t->zombie)
+			continue;
+		ret = check_threads(t);
+		if (!ret)
+			ret = check_task_paths(t, shell_job);
+		if (!ret)
+			ret = check_fds(t, shell_job);
+		if (!ret)
+			ret = check_mappings(t);
+	}
+	if (!ret)
+		ret = check_process_sharing(tasks, n);
+	if (!ret)
+		ret = check_posix_locks(tasks, n);
+	return ret;
+}
