@@ -2,7 +2,7 @@
 #
 #   make                  build criu for this machine into build/<arch>/, link ./criu
 #   make ARCH=aarch64     cross-build (also ppc64le, s390x); builds coexist
-#   make test             unit tests, e2e tests and the cross tests
+#   make test             unit, e2e and cross tests, then build-test and deb
 #   make cross-test       the other architectures: build, unit tests under qemu-user
 #   make fuzz             run the image reader fuzzer for FUZZ_SECONDS
 #   make fuzz-restore     restore RESTORE_MUTATE_CASES dumps with one image value changed
