@@ -93,7 +93,7 @@ check_arch() {
 		rm -rf "$x" "$out/$pkg-$arch.want"
 	done
 	echo "== $arch: file lists and ELF architectures checked"
-	lintian --fail-on error --no-tag-display-limit "$out"/*_"${version}_$arch.deb" \
+	lintian --fail-on error --tag-display-limit 0 "$out"/*_"${version}_$arch.deb" \
 		>"$out/lintian-$arch.txt" 2>&1 || { cat "$out/lintian-$arch.txt"; fail "$arch: lintian errors"; }
 	echo "== $arch: lintian: $(grep -c '^E:' "$out/lintian-$arch.txt") errors," \
 		"$(grep -c '^W:' "$out/lintian-$arch.txt") warnings (build/deb/lintian-$arch.txt)"
