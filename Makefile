@@ -6,6 +6,7 @@
 #   make cross-test       the other architectures: build, unit tests under qemu-user
 #   make fuzz             run the image reader fuzzer for FUZZ_SECONDS
 #   make fuzz-restore     restore RESTORE_MUTATE_CASES dumps with one image value changed
+#   make fuzz-kill        kill -9 criu restore (and dump) FUZZ_KILL_CASES times at random moments
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make deps             install the Debian packages the build and tests need
 
@@ -53,11 +54,12 @@ PROTOC_C ?= protoc-c
 
 BUILD := build/$(ARCH)
 GEN := $(BUILD)/gen
-VERSION := 0.1.0
+# the version is set once, in core/include/version.h
+VERSION := $(shell sed -n 's/^\#define CRIU_VERSION "\(.*\)"/\1/p' core/include/version.h)
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DCRIU_VERSION='"$(VERSION)"' \
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE \
 	-DCRIU_ARCH='"$(ARCH)"' -Icore/include -Icompel/include -Iarch/$(ARCH) -I$(GEN) -I$(BUILD)
 LDLIBS := -lprotobuf-c -lcap
 
@@ -85,7 +87,7 @@ GEN_HDRS += $(BLOB_HDRS)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
-.PHONY: all criu deps test unit-test gen-test cross-test cross-build fuzz fuzz-restore \
+.PHONY: all criu deps test unit-test gen-test cross-test cross-build fuzz fuzz-restore fuzz-kill fault-walk-dump-kill \
 	install clean demo check-tree
 .DEFAULT_GOAL := all
 # Generated headers are kept, not treated as intermediate files.
@@ -111,13 +113,18 @@ LIBCRIU_A := $(BUILD)/libcriu.a
 .PHONY: libcriu
 libcriu: $(LIBCRIU_SO) $(BUILD)/libcriu.so $(LIBCRIU_A)
 
-$(BUILD)/lib/c/criu.pic.o: lib/c/criu.c lib/c/criu.h $(GEN)/proto/rpc.pb-c.h
+# criu.h includes "version.h" and "rpc.pb-c.h", as upstream's does: installed
+# next to it (LIBCRIU_HDRS)
+LIBCRIU_HDRS := lib/c/criu.h core/include/version.h $(GEN)/proto/rpc.pb-c.h
+LIBCRIU_CFLAGS := -Ilib/c -Icore/include -I$(GEN)/proto
+
+$(BUILD)/lib/c/criu.pic.o: lib/c/criu.c $(LIBCRIU_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -Ilib/c -c -o $@ $<
+	$(CC) $(CFLAGS) -fPIC $(LIBCRIU_CFLAGS) -c -o $@ $<
 
 $(BUILD)/lib/c/rpc.pb-c.pic.o: $(GEN)/proto/rpc.pb-c.c $(GEN)/proto/rpc.pb-c.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-error -fPIC -fvisibility=hidden -c -o $@ $<
+	$(CC) $(CFLAGS) -Wno-error -fPIC -c -o $@ $<
 
 $(LIBCRIU_SO): $(LIBCRIU_OBJS) lib/c/libcriu.map
 	$(CC) -shared $(CFLAGS) -Wl,-soname,libcriu.so.$(LIBCRIU_SOVER) \
@@ -182,14 +189,33 @@ $(BUILD)/tests/e2e/tools/%: tests/e2e/tools/%.c $(BUILD)/libcriu-core.a
 
 # The libcriu client test (tests/e2e/t-rpc.sh runs it), linked with libcriu.a.
 LIBCRIU_TEST := $(BUILD)/tests/e2e/rpc/libcriu-test
-$(LIBCRIU_TEST): tests/e2e/rpc/libcriu-test.c lib/c/criu.h $(LIBCRIU_A)
+$(LIBCRIU_TEST): tests/e2e/rpc/libcriu-test.c $(LIBCRIU_HDRS) $(LIBCRIU_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(STATIC) $(CFLAGS) -Ilib/c -o $@ $< $(LIBCRIU_A) -lprotobuf-c
+	$(CC) $(STATIC) $(CFLAGS) $(LIBCRIU_CFLAGS) -o $@ $< $(LIBCRIU_A) -lprotobuf-c
+# Every function of criu.h, built as a program written for upstream's libcriu
+# would be, against the shared library (tests/e2e/t-rpc.sh).
+LIBCRIU_EVERY := $(BUILD)/tests/e2e/rpc/libcriu-every
+$(LIBCRIU_EVERY): tests/e2e/rpc/libcriu-every.c $(LIBCRIU_HDRS) $(LIBCRIU_SO) $(BUILD)/libcriu.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LIBCRIU_CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/../../..' \
+		-lcriu -lprotobuf-c
+# go-criu against our swrk (tests/e2e/t-go-criu.sh), built offline with
+# Debian's golang and go-criu in GOPATH mode: a GOPATH of our own links
+# .../go-criu/v5 to Debian's copy, so that the module's /v5 import paths
+# resolve; the rest (protobuf) comes from /usr/share/gocode.
+GO_CRIU_TEST := $(BUILD)/tests/e2e/go/go-criu-test
+GO_CRIU_SRC := /usr/share/gocode/src/github.com/checkpoint-restore/go-criu
+$(GO_CRIU_TEST): tests/e2e/go/main.go
+	@mkdir -p $(dir $@) $(BUILD)/go-path/src/github.com/checkpoint-restore/go-criu
+	@ln -sfn $(GO_CRIU_SRC) $(BUILD)/go-path/src/github.com/checkpoint-restore/go-criu/v5
+	cd tests/e2e/go && GO111MODULE=off GOFLAGS= GOPROXY=off \
+		GOPATH=$(abspath $(BUILD))/go-path:/usr/share/gocode GOCACHE=$(abspath $(BUILD))/go-cache \
+		go build -o $(abspath $@) .
 # An unprivileged service client (tests/e2e/t-fsafe.sh).
 FSAFE_CLIENT := $(BUILD)/tests/e2e/rpc/fsafe-client
-$(FSAFE_CLIENT): tests/e2e/rpc/fsafe-client.c lib/c/criu.h $(LIBCRIU_A)
+$(FSAFE_CLIENT): tests/e2e/rpc/fsafe-client.c $(LIBCRIU_HDRS) $(LIBCRIU_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(STATIC) $(CFLAGS) -Ilib/c -o $@ $< $(LIBCRIU_A) -lprotobuf-c
+	$(CC) $(STATIC) $(CFLAGS) $(LIBCRIU_CFLAGS) -o $@ $< $(LIBCRIU_A) -lprotobuf-c
 
 # Runs every unit test binary; prints one summary line.
 unit-test: unit-build
@@ -207,7 +233,8 @@ test: deps
 	$(MAKE) cross-test
 	@echo "make test: all parts passed"
 
-e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST) $(FSAFE_CLIENT)
+e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST) $(LIBCRIU_EVERY) $(GO_CRIU_TEST) \
+	$(FSAFE_CLIENT)
 	@BUILD=$(BUILD) tests/e2e/run.sh
 
 # The main job, end to end: dump a running counter, show, restore.
@@ -238,7 +265,7 @@ FUZZ_SRCS := $(filter-out core/main.c,$(sort $(wildcard core/*.c cpuinfo/*.c com
 $(FUZZ_DIR)/fuzz-image: tests/fuzz/fuzz-image.c $(FUZZ_SRCS) $(PROTO_C) $(GEN)/syscall-table.c
 	@mkdir -p $(FUZZ_DIR)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-DCRIU_VERSION='"$(VERSION)"' -DCRIU_ARCH='"$(ARCH)"' -Icore/include -Icompel/include \
+		-DCRIU_ARCH='"$(ARCH)"' -Icore/include -Icompel/include \
 		-Iarch/$(HOST_ARCH) -I$(GEN) -I$(BUILD) -o $@ $^ $(LDLIBS)
 
 fuzz: deps all $(FUZZ_DIR)/fuzz-image
@@ -249,6 +276,20 @@ fuzz: deps all $(FUZZ_DIR)/fuzz-image
 # Restores of dumps whose images have one value changed (a longer run of
 # tests/e2e/t-restore-mutate.sh).
 RESTORE_MUTATE_CASES ?= 3000
+# kill -9 of criu at random moments: FUZZ_KILL_CASES restores (and dumps,
+# with tests/e2e/kill-dump.sh) of fault-tree's tree; the fault walk with
+# every point of a dump killed (it needs the parasite's self-cure)
+FUZZ_KILL_CASES ?= 200
+fuzz-kill: deps all $(E2E_TOOLS)
+	@d=$$(mktemp -d /tmp/criu-fuzz-kill.XXXXXX); \
+	KILL_CASES=$(FUZZ_KILL_CASES) bash tests/e2e/fuzz-kill.sh $(CURDIR)/criu \
+		$(CURDIR)/$(BUILD)/tests/e2e/tools $$d && rm -rf $$d
+
+fault-walk-dump-kill: deps all $(E2E_TOOLS)
+	@d=$$(mktemp -d /tmp/criu-fault-walk.XXXXXX); \
+	$(BUILD)/tests/e2e/tools/fault-walk $(CURDIR)/criu $(BUILD)/tests/e2e/tools/fault-tree \
+		$$d dump-kill | grep -v '^ok ' && rm -rf $$d
+
 fuzz-restore: deps all e2e-progs $(E2E_TOOLS)
 	@d=$$(mktemp -d /tmp/criu-mutate.XXXXXX); \
 	python3 tests/e2e/restore-mutate.py ./criu $(BUILD)/tests/e2e/tools/mutate-image \
@@ -271,7 +312,7 @@ install: all $(BUILD)/criu.pc
 	install -m 0755 $(LIBCRIU_SO) $(DESTDIR)$(LIBDIR)/libcriu.so.$(LIBCRIU_SOVER)
 	ln -sf libcriu.so.$(LIBCRIU_SOVER) $(DESTDIR)$(LIBDIR)/libcriu.so
 	install -m 0644 $(LIBCRIU_A) $(DESTDIR)$(LIBDIR)/libcriu.a
-	install -m 0644 lib/c/criu.h $(DESTDIR)$(INCLUDEDIR)/criu/criu.h
+	install -m 0644 $(LIBCRIU_HDRS) proto/rpc.proto $(DESTDIR)$(INCLUDEDIR)/criu/
 	install -m 0644 $(BUILD)/criu.pc $(DESTDIR)$(LIBDIR)/pkgconfig/criu.pc
 	install -m 0644 docs/criu.8 $(DESTDIR)$(MANDIR)/man8/criu.8
 
@@ -283,7 +324,8 @@ clean:
 
 HOST_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libcap-dev libnl-3-dev libnl-route-3-dev libcapstone-dev python3 \
-	python3-capstone clang libclang-rt-14-dev llvm qemu-user-static
+	python3-capstone clang libclang-rt-14-dev llvm qemu-user-static \
+	golang-go golang-github-checkpoint-restore-go-criu-dev runc
 CROSS_PKGS := $(foreach a,$(CROSS_ARCHS),gcc-$(triplet_$(a)) \
 	libc6-dev-$(debarch_$(a))-cross libprotobuf-c-dev:$(debarch_$(a)) \
 	libcap-dev:$(debarch_$(a)) libnl-3-dev:$(debarch_$(a)) \

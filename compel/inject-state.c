@@ -24,6 +24,7 @@
 #define INJ_PR_GET_SECUREBITS 27
 #define INJ_PR_GET_CHILD_SUBREAPER 37
 #define INJ_PR_GET_TID_ADDRESS 40
+#define INJ_PR_GET_THP_DISABLE 42
 
 struct scratch {
 	struct infect_ctx *ctx;
@@ -145,6 +146,20 @@ static int process_misc(struct scratch *s, struct parasite_misc *m)
 		ret = inj_raw(s, SYS_personality, 0xffffffffUL, &m->personality);
 	if (!ret)
 		ret = inj_raw(s, SYS_brk, 0, &m->brk);
+	if (!ret)
+		ret = inj_raw(s, SYS_prctl, INJ_PR_GET_THP_DISABLE, &m->thp_disable);
+	if (!ret)
+		ret = inj_raw(s, SYS_membarrier, PARASITE_MEMBARRIER_GET_REGISTRATIONS,
+			      &m->membarrier_regs);
+	if (!ret && m->membarrier_regs == -EINVAL) {
+		int64_t r[3] = { -1, -1, -1 };
+
+		for (int i = 0; i < 3 && !ret; i++)
+			ret = inj_raw(s, SYS_membarrier, 1UL << (3 + 2 * i), &r[i]);
+#define INJ_MB(cmd) r[((cmd) >> 3 == 1) ? 0 : ((cmd) >> 5 == 1) ? 1 : 2]
+		m->membarrier_regs = PARASITE_MEMBARRIER_PROBE(INJ_MB);
+#undef INJ_MB
+	}
 	if (!ret)
 		ret = thread_misc(s, &m->thread);
 	return ret;

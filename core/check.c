@@ -6,8 +6,9 @@
  *                              and exit 1
  *   criu check --extra|--all   also the features only some trees or options
  *                              need; exit 2 when only those are missing
- *   criu check --feature NAME  just NAME (repeatable): exit 0 when present, 1
- *                              when missing or unknown
+ *   criu check --feature NAME  just NAME (repeatable; ours or upstream's
+ *                              names): exit 0 when present, 1 when missing or
+ *                              unknown; "list" prints the names
  *   criu check --ms            the same as plain check: every feature probed
  *                              here is in mainline kernels
  */
@@ -70,6 +71,12 @@ int cmd_check(void)
 
 	kerndat_probe();
 	for (int f = 0; f < KD_NR_FEATURES; f++) {
+		if (f >= KD_NR_CORE_FEATURES) {
+			/* upstream's list: what some trees would need, looked at on request */
+			if (!extras)
+				break;
+			kerndat_probe_one(f);
+		}
 		const struct kd_feature_desc *d = &kd_features[f];
 
 		if (kdat.has[f]) {

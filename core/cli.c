@@ -1,11 +1,19 @@
 /*
- * The command line of criu(8).  One table of options drives both the parser
- * and --help; a second table does the same for the commands.  The parser
- * behaves like getopt_long with permutation (options anywhere, clustered
- * short flags, unique prefixes of long names, "--" ends the options), with
- * two twists: exec stops at its syscall name, because the syscall's
- * arguments are often negative numbers, and every value is checked here so
- * that a typo costs one clear line instead of a half-done dump.
+ * The command line of criu(8).  One table of options drives the parser, the
+ * config files (core/config.c), --help and the refusals; a second table does
+ * the same for the commands.  The parser behaves like getopt_long_only with
+ * permutation, as upstream's drivers expect: options anywhere, clustered
+ * short flags ("-sj", "-vvv", "-t123"), unique prefixes of long names, a
+ * long name after one dash ("-verbosity=4", "-tree 1") when it is a whole
+ * name, --no-NAME for the boolean ones, "--" ends the options.  Two
+ * twists: exec stops at its syscall name, because the syscall's arguments
+ * are often negative numbers, and every value is checked here so that a typo
+ * costs one clear line instead of a half-done dump.
+ *
+ * Every option of upstream's criu(8) is known.  One that this criu does not
+ * carry out is refused naming it (its .refused says why; docs/options.md has
+ * the table), and one given to a command it means nothing to (dump
+ * --pidfile, restore -t) gets a one-line warning: never silence.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,9 +27,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "fsafe.h"
 #include "options.h"
+#include "version.h"
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -66,28 +76,66 @@ struct cli_option {
 	char letter;	  /* 0: long only */
 	enum arg_kind arg;
 	store_fn store;
-	size_t field; /* offset in struct cr_options */
+	size_t field; /* offset in struct cr_options, NO_FIELD: nothing stored */
 	const struct value_rule *rule;
 	enum opt_group group;
 	const char *metavar;
 	const char *help;
+	unsigned cmds;	/* the commands it means something to (bits of CMD_*); 0: all */
+	bool negatable; /* --no-NAME turns it off (a flag) */
+	/* Not carried out by this criu: why.  The option is refused when given. */
+	const char *refused;
+	/* With .refused: the values that ask nothing of criu, which pass. */
+	bool (*harmless)(const struct cr_options *o);
 };
 
+#define NO_FIELD ((size_t)-1)
+
 static const char hint[] = "Try 'criu --help' for more information.\n";
+
+/* The last error, for RPC (cli_last_error) and the config file's prefix. */
+static char last_error[512];
+static const char *error_where; /* "FILE:LINE: " while a config file is read */
+static bool errors_quiet;	/* RPC: errors go to the log, not stderr */
+
+const char *cli_last_error(void)
+{
+	return last_error;
+}
 
 static int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int cli_error(const char *fmt, ...)
 {
 	va_list args;
+	int n = snprintf(last_error, sizeof(last_error), "%s", error_where ? error_where : "");
 
-	fputs("criu: ", stderr);
 	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
+	vsnprintf(last_error + n, sizeof(last_error) - n, fmt, args);
 	va_end(args);
-	fputc('\n', stderr);
+	if (errors_quiet) {
+		pr_err("%s\n", last_error);
+		return -1;
+	}
+	fprintf(stderr, "criu: %s\n", last_error);
 	fputs(hint, stderr);
 	return -1;
+}
+
+static void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void cli_warn(const char *fmt, ...)
+{
+	char buf[512];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	if (errors_quiet)
+		pr_warn("%s\n", buf);
+	else
+		fprintf(stderr, "criu: warning: %s\n", buf);
 }
 
 /* ---- values ---------------------------------------------------------------- */
@@ -235,6 +283,82 @@ static const struct value_rule namespaces_rule = {
 	"a comma list of uts, ipc, mnt, pid, net, user, cgroup", 0, 0, valid_namespaces
 };
 
+
+static bool valid_manage_cgroups(const char *v)
+{
+	static const char *const modes[] = { "none", "props", "soft", "full", "strict", "ignore" };
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(v, modes[i]))
+			return true;
+	return false;
+}
+
+static bool valid_pre_dump_mode(const char *v)
+{
+	return !strcmp(v, "splice") || !strcmp(v, "read");
+}
+
+static bool valid_network_lock(const char *v)
+{
+	return !strcmp(v, "iptables") || !strcmp(v, "nftables") || !strcmp(v, "skip");
+}
+
+static bool valid_file_validation(const char *v)
+{
+	return !strcmp(v, "filesize") || !strcmp(v, "buildid");
+}
+
+/* 100, 64K, 10M, 1G, as upstream's --ghost-limit reads it */
+static bool valid_size(const char *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)v[0]))
+		return false;
+	errno = 0;
+	strtoull(v, &end, 10);
+	if (errno)
+		return false;
+	return !*end || (strchr("KMG", *end) && !end[1]);
+}
+
+static bool valid_empty_ns(const char *v)
+{
+	return !strcmp(v, "net");
+}
+
+/* NS:PATH[,OPTIONS] as --join-ns reads it */
+static bool valid_join_ns(const char *v)
+{
+	return valid_pair(v, ':');
+}
+
+static bool valid_nonempty(const char *v)
+{
+	return v[0] != '\0';
+}
+
+static const struct value_rule cg_mode_rule = {
+	"a cgroup mode (none, props, soft, full, strict, ignore)", 0, 0, valid_manage_cgroups
+};
+static const struct value_rule pre_dump_mode_rule = { "a pre-dump mode (splice or read)", 0, 0,
+						      valid_pre_dump_mode };
+static const struct value_rule network_lock_rule = {
+	"a network lock method (iptables, nftables, skip)", 0, 0, valid_network_lock
+};
+static const struct value_rule file_validation_rule = {
+	"a file validation method (filesize or buildid)", 0, 0, valid_file_validation
+};
+static const struct value_rule size_rule = { "a size (N, NK, NM or NG)", 0, 0, valid_size };
+static const struct value_rule empty_ns_rule = { "a namespace criu may leave empty (net)", 0, 0,
+						 valid_empty_ns };
+static const struct value_rule join_ns_rule = { "of the form NS:PATH[,OPTIONS]", 0, 0,
+						valid_join_ns };
+static const struct value_rule any_rule = { "a value", 0, 0, valid_nonempty };
+static const struct value_rule sk_ids_rule = { "a comma list of socket inodes", 0, 0,
+					       valid_nonempty };
+
 /* ---- storing --------------------------------------------------------------- */
 
 static void *field_of(struct cr_options *o, const struct cli_option *opt)
@@ -257,6 +381,15 @@ static int store_true(const struct cli_option *opt, const char *spelled, const c
 		      struct cr_options *o)
 {
 	*(bool *)field_of(o, opt) = true;
+	return 0;
+}
+
+/* An option with nothing to store: its value (if any) is only checked. */
+static int store_nothing(const struct cli_option *opt, const char *spelled, const char *val,
+			 struct cr_options *o)
+{
+	if (val && opt->rule && check_value(opt, spelled, val))
+		return -1;
 	return 0;
 }
 
@@ -287,24 +420,25 @@ static int store_int(const struct cli_option *opt, const char *spelled, const ch
 }
 
 /*
- * -v alone is level 1 and each extra v adds one, as criu(8) lists them;
- * more v's than levels just mean "everything".  Digits give the level.
+ * As upstream: -v alone (and --verbosity without a value) raises the level
+ * by one from where it is (the default 2 gives 3), each extra v by one more
+ * ("-vvv": 5, which is everything); digits set it (-v0 .. -v4).
  */
 static int store_verbosity(const struct cli_option *opt, const char *spelled, const char *val,
 			   struct cr_options *o)
 {
 	size_t vs;
+	int level;
 
 	if (!val) {
-		o->log_level = LOG_ERROR;
-		return 0;
+		level = o->log_level + 1;
+	} else if ((vs = strspn(val, "v")) && !val[vs]) {
+		level = o->log_level + (int)vs + 1;
+	} else {
+		return store_int(opt, spelled, val, o);
 	}
-	vs = strspn(val, "v");
-	if (spelled[1] != '-' && vs && !val[vs]) {
-		o->log_level = vs + 1 > LOG_DEBUG ? LOG_DEBUG : (int)vs + 1;
-		return 0;
-	}
-	return store_int(opt, spelled, val, o);
+	o->log_level = level > LOG_DEBUG ? LOG_DEBUG : level;
+	return 0;
 }
 
 /* The list itself is judged by cpuinfo/, which knows the modes. */
@@ -313,6 +447,24 @@ static int store_cpu_cap(const struct cli_option *opt, const char *spelled, cons
 {
 	o->cpu_cap_given = true;
 	return store_str(opt, spelled, val ? val : "all", o);
+}
+
+/* --manage-cgroups alone is upstream's soft mode. */
+static int store_cg_mode(const struct cli_option *opt, const char *spelled, const char *val,
+			 struct cr_options *o)
+{
+	o->manage_cgroups = true;
+	return store_str(opt, spelled, val ? val : "soft", o);
+}
+
+/* -x alone, or -x/--ext-unix-sk=INODES */
+static int store_ext_unix_sk(const struct cli_option *opt, const char *spelled, const char *val,
+			     struct cr_options *o)
+{
+	if (val && check_value(opt, spelled, val))
+		return -1;
+	o->ext_unix_sk = true;
+	return 0;
 }
 
 static int store_mount_map(const struct cli_option *opt, const char *spelled, const char *val,
@@ -333,6 +485,14 @@ static int store_namespaces(const struct cli_option *opt, const char *spelled, c
 	return namespace_mask(val, &o->ns_flags);
 }
 
+/* --all: --extra and --experimental */
+static int store_check_all(const struct cli_option *opt, const char *spelled, const char *val,
+			   struct cr_options *o)
+{
+	o->check_all = o->check_extra = o->check_experimental = true;
+	return 0;
+}
+
 static int show_help(const struct cli_option *opt, const char *spelled, const char *val,
 		     struct cr_options *o)
 {
@@ -347,6 +507,12 @@ static int show_version(const struct cli_option *opt, const char *spelled, const
 	return 1;
 }
 
+/* The values of the refused options that ask nothing of criu. */
+static bool cgroups_left_alone(const struct cr_options *o)
+{
+	return !strcmp(o->manage_cgroups_mode, "none") || !strcmp(o->manage_cgroups_mode, "ignore");
+}
+
 /* ---- the option table -------------------------------------------------------- */
 
 /* An offset that only compiles when the field has the type the store expects. */
@@ -355,100 +521,254 @@ static int show_version(const struct cli_option *opt, const char *spelled, const
 		__builtin_types_compatible_p(__typeof__(((struct cr_options *)0)->f), type), \
 		offsetof(struct cr_options, f), (void)0)
 
-#define FLAG(n, l, f, g, h) { n, l, ARG_NONE, store_true, FIELD(f, bool), NULL, g, NULL, h }
-#define STR(n, l, f, g, m, h) \
-	{ n, l, ARG_REQUIRED, store_str, FIELD(f, const char *), NULL, g, m, h }
-#define LIST(n, l, f, r, g, m, h) \
-	{ n, l, ARG_REQUIRED, store_list, FIELD(f, struct str_list), r, g, m, h }
-#define NUM(n, l, f, r, g, m, h) { n, l, ARG_REQUIRED, store_int, FIELD(f, int), r, g, m, h }
+#define OPT(n, l, a, s, fld, r, g, m, h, ...)                                             \
+	{ .name = n, .letter = l, .arg = a, .store = s, .field = fld, .rule = r, .group = g, \
+	  .metavar = m, .help = h, __VA_ARGS__ }
+#define FLAG(n, l, f, g, h, ...) \
+	OPT(n, l, ARG_NONE, store_true, FIELD(f, bool), NULL, g, NULL, h, __VA_ARGS__)
+#define STR(n, l, f, g, m, h, ...) \
+	OPT(n, l, ARG_REQUIRED, store_str, FIELD(f, const char *), NULL, g, m, h, __VA_ARGS__)
+#define RSTR(n, l, f, r, g, m, h, ...) \
+	OPT(n, l, ARG_REQUIRED, store_str, FIELD(f, const char *), r, g, m, h, __VA_ARGS__)
+#define LIST(n, l, f, r, g, m, h, ...)                                                    \
+	OPT(n, l, ARG_REQUIRED, store_list, FIELD(f, struct str_list), r, g, m, h, \
+	    __VA_ARGS__)
+#define NUM(n, l, f, r, g, m, h, ...) \
+	OPT(n, l, ARG_REQUIRED, store_int, FIELD(f, int), r, g, m, h, __VA_ARGS__)
+/* Upstream's options that this criu knows but keeps nothing of: all refused. */
+#define NOFLAG(n, l, g, h, ...) \
+	OPT(n, l, ARG_NONE, store_nothing, NO_FIELD, NULL, g, NULL, h, __VA_ARGS__)
+#define NOVAL(n, l, r, g, m, h, ...) \
+	OPT(n, l, ARG_REQUIRED, store_nothing, NO_FIELD, r, g, m, h, __VA_ARGS__)
+
+#define CMD_BIT(c) (1u << (c))
+#define ON_DUMP (CMD_BIT(CMD_DUMP) | CMD_BIT(CMD_PRE_DUMP))
+#define ON_RESTORE CMD_BIT(CMD_RESTORE)
+#define ON_DR (ON_DUMP | ON_RESTORE)
+#define ON_CHECK CMD_BIT(CMD_CHECK)
+#define ON_SHOW CMD_BIT(CMD_SHOW)
+#define ON_PS CMD_BIT(CMD_PAGE_SERVER)
+#define ON_SERVICE CMD_BIT(CMD_SERVICE)
+#define ON_CPUINFO (CMD_BIT(CMD_CPUINFO_DUMP) | CMD_BIT(CMD_CPUINFO_CHECK))
+
+/* Why an option is refused (docs/options.md says the same). */
+#define NO_NETNS "network namespaces and their devices are not dumped yet"
+#define NO_TCP "TCP connections are not dumped yet"
+#define NO_MNT "mount namespaces and external mounts are not handled yet"
+#define NO_CG "cgroups are not dumped or restored yet"
+#define NO_PS "the page server is not implemented yet"
+#define NO_INCR "incremental dumps (pre-dump, parent images) are not implemented yet"
+#define NO_LSM "LSM profiles are not restored yet"
 
 static const struct cli_option options[] = {
 	STR("images-dir", 'D', images_dir, GRP_COMMON, "DIR", "images directory (default: .)"),
 	STR("work-dir", 'W', work_dir, GRP_COMMON, "DIR",
 	    "logs, pidfiles and stats (default: -D)"),
-	STR("libdir", 'L', libdir, GRP_COMMON, "DIR", "plugins directory"),
+	STR("config", 0, config_file, GRP_COMMON, "FILE",
+	    "read options from FILE (no default configs then)"),
+	FLAG("no-default-config", 0, no_default_config, GRP_COMMON,
+	     "skip /etc/criu/ and ~/.criu/default.conf"),
+	STR("libdir", 'L', libdir, GRP_COMMON, "DIR", "plugins directory",
+	    .refused = "plugins are not supported"),
 	STR("pidfile", 0, pidfile, GRP_COMMON, "FILE",
-	    "write the root task's or server's pid to FILE"),
+	    "write the root task's or server's pid to FILE",
+	    .cmds = ON_RESTORE | ON_SERVICE | ON_PS),
 	LIST("action-script", 0, action_scripts, NULL, GRP_COMMON, "SCRIPT",
 	     "run SCRIPT at action points (repeatable)"),
 	LIST("close", 0, close_fds, &fd_rule, GRP_COMMON, "FD",
 	     "close FD before anything else (repeatable)"),
 	NUM("status-fd", 0, status_fd, &fd_rule, GRP_COMMON, "FD", "report readiness on FD"),
-	{ "help", 'h', ARG_NONE, show_help, 0, NULL, GRP_COMMON, NULL, "print this help" },
-	{ "version", 'V', ARG_NONE, show_version, 0, NULL, GRP_COMMON, NULL,
-	  "print the version" },
+	FLAG("deprecated", 0, deprecated, GRP_COMMON, "allow deprecated features (none here)",
+	     .negatable = true),
+	NOFLAG("unprivileged", 0, GRP_COMMON, "run without root, with CAP_CHECKPOINT_RESTORE",
+	       .negatable = true, .refused = "the unprivileged mode is not implemented"),
+	NOFLAG("display-stats", 0, GRP_COMMON, "print the statistics at the end", .cmds = ON_DR,
+	       .negatable = true,
+	       .refused = "not implemented; the statistics are in stats-dump and stats-restore"),
+	NOFLAG("stream", 0, GRP_COMMON, "stream images through criu-image-streamer",
+	       .cmds = ON_DR, .negatable = true, .refused = "image streaming is not implemented"),
+	OPT("help", 'h', ARG_NONE, show_help, 0, NULL, GRP_COMMON, NULL, "print this help"),
+	OPT("version", 'V', ARG_NONE, show_version, 0, NULL, GRP_COMMON, NULL,
+	    "print the version"),
 
-	NUM("tree", 't', pid, &pid_rule, GRP_DUMP, "PID", "the root of the tree (dump, exec)"),
-	FLAG("leave-stopped", 's', leave_stopped, GRP_DUMP, "leave tasks stopped after dump"),
+	NUM("tree", 't', pid, &pid_rule, GRP_DUMP, "PID", "the root of the tree (dump, exec)",
+	    .cmds = ON_DUMP | CMD_BIT(CMD_EXEC)),
+	FLAG("leave-stopped", 's', leave_stopped, GRP_DUMP,
+	     "leave tasks stopped after dump or restore", .cmds = ON_DR),
 	FLAG("leave-running", 'R', leave_running, GRP_DUMP,
-	     "leave tasks running after dump (dangerous)"),
+	     "leave tasks running after dump (dangerous)", .cmds = ON_DUMP),
 	STR("prev-images-dir", 0, prev_images_dir, GRP_DUMP, "DIR",
-	    "parent images, for incremental dumps"),
-	FLAG("track-mem", 0, track_mem, GRP_DUMP, "turn on the kernel's memory change tracker"),
+	    "parent images, for incremental dumps", .cmds = ON_DUMP | ON_PS, .refused = NO_INCR),
+	FLAG("track-mem", 0, track_mem, GRP_DUMP, "turn on the kernel's memory change tracker",
+	     .cmds = ON_DUMP, .negatable = true, .refused = NO_INCR),
+	RSTR("pre-dump-mode", 0, pre_dump_mode, &pre_dump_mode_rule, GRP_DUMP, "splice|read",
+	     "how pre-dump reads memory", .cmds = ON_DUMP),
 	FLAG("page-server", 0, use_page_server, GRP_DUMP,
-	     "send pages to the page server --address:--port"),
+	     "send pages to the page server --address:--port", .cmds = ON_DUMP,
+	     .negatable = true, .refused = NO_PS),
 	NUM("timeout", 0, timeout, &seconds_rule, GRP_DUMP, "SEC",
-	    "give up collecting the tree after SEC (0: never)"),
-	{ "namespaces", 'n', ARG_REQUIRED, store_namespaces, FIELD(namespaces, const char *),
-	  &namespaces_rule, GRP_DUMP, "NS[,NS...]", "uts, ipc, mnt, pid, net, user, cgroup" },
-	FLAG("ext-unix-sk", 'x', ext_unix_sk, GRP_DUMP, "dump external unix sockets"),
+	    "give up collecting the tree after SEC (0: never)",
+	    .cmds = ON_DR | CMD_BIT(CMD_EXEC) | ON_PS),
+	OPT("namespaces", 'n', ARG_REQUIRED, store_namespaces, FIELD(namespaces, const char *),
+	    &namespaces_rule, GRP_DUMP, "NS[,NS...]", "uts, ipc, mnt, pid, net, user, cgroup",
+	    .cmds = ON_DUMP, .refused = "namespaces are not dumped yet"),
+	OPT("ext-unix-sk", 'x', ARG_OPTIONAL, store_ext_unix_sk, NO_FIELD, &sk_ids_rule,
+	    GRP_DUMP, "INODE,...", "dump external unix sockets", .cmds = ON_DR,
+	    .refused = "external unix sockets are not handled yet"),
 	FLAG("tcp-established", 0, tcp_established, GRP_DUMP,
-	     "dump/restore established TCP connections"),
-	FLAG("shell-job", 'j', shell_job, GRP_DUMP, "dump/restore a shell job"),
-	FLAG("file-locks", 'l', file_locks, GRP_DUMP, "dump/restore file locks"),
-	FLAG("link-remap", 0, link_remap, GRP_DUMP, "link unlinked files back when possible"),
+	     "dump/restore established TCP connections", .cmds = ON_DR, .negatable = true,
+	     .refused = NO_TCP),
+	NOFLAG("skip-in-flight", 0, GRP_DUMP, "skip connections not yet accepted",
+	       .cmds = ON_DUMP, .negatable = true, .refused = NO_TCP),
+	NOFLAG("tcp-close", 0, GRP_RESTORE, "restore TCP connections closed", .cmds = ON_RESTORE,
+	       .negatable = true, .refused = NO_TCP),
+	RSTR("network-lock", 0, network_lock, &network_lock_rule, GRP_DUMP, "METHOD",
+	     "iptables, nftables or skip", .cmds = ON_DR),
+	FLAG("shell-job", 'j', shell_job, GRP_DUMP, "dump/restore a shell job", .cmds = ON_DR,
+	     .negatable = true),
+	FLAG("file-locks", 'l', file_locks, GRP_DUMP, "dump/restore file locks", .cmds = ON_DR,
+	     .negatable = true, .refused = "file locks are not dumped yet"),
+	FLAG("link-remap", 0, link_remap, GRP_DUMP, "link unlinked files back when possible",
+	     .cmds = ON_DR, .negatable = true,
+	     .refused = "unlinked (deleted) files are not dumped yet"),
+	NOVAL("ghost-limit", 0, &size_rule, GRP_DUMP, "SIZE",
+	      "largest deleted file to keep in the images", .cmds = ON_DUMP,
+	      .refused = "unlinked (deleted) files are not dumped yet"),
+	NOFLAG("ghost-fiemap", 0, GRP_DUMP, "dump sparse deleted files by extents",
+	       .cmds = ON_DUMP, .negatable = true,
+	       .refused = "unlinked (deleted) files are not dumped yet"),
 	FLAG("evasive-devices", 0, evasive_devices, GRP_DUMP,
-	     "use any path to an inaccessible device file"),
+	     "use any path to an inaccessible device file", .cmds = ON_DR, .negatable = true,
+	     .refused = "device files are only reopened by their own path"),
 	FLAG("force-irmap", 0, force_irmap, GRP_DUMP,
-	     "force resolving names of inotify/fsnotify watches"),
-	FLAG("manage-cgroups", 0, manage_cgroups, GRP_DUMP, "dump/restore the tasks' cgroups"),
+	     "force resolving names of inotify/fsnotify watches", .cmds = ON_DUMP,
+	     .negatable = true, .refused = "inotify and fanotify are not dumped yet"),
+	NOVAL("irmap-scan-path", 0, &any_rule, GRP_DUMP, "PATH",
+	      "where to look for inotify watch names", .cmds = ON_DUMP,
+	      .refused = "inotify and fanotify are not dumped yet"),
+	OPT("manage-cgroups", 0, ARG_OPTIONAL, store_cg_mode, FIELD(manage_cgroups_mode, const char *),
+	    &cg_mode_rule, GRP_DUMP, "MODE",
+	    "dump/restore cgroups: none, props, soft (if bare),\nfull, strict, ignore",
+	    .cmds = ON_DR, .refused = NO_CG, .harmless = cgroups_left_alone),
+	NOVAL("cgroup-props", 0, &any_rule, GRP_DUMP, "STRING", "cgroup properties to dump",
+	      .cmds = ON_DUMP, .refused = NO_CG),
+	NOVAL("cgroup-props-file", 0, &any_rule, GRP_DUMP, "FILE",
+	      "cgroup properties to dump, from FILE", .cmds = ON_DUMP, .refused = NO_CG),
+	NOVAL("cgroup-dump-controller", 0, &any_rule, GRP_DUMP, "NAME",
+	      "dump this cgroup controller", .cmds = ON_DUMP, .refused = NO_CG),
+	NOVAL("cgroup-yard", 0, &any_rule, GRP_DUMP, "PATH", "where to mount cgroups",
+	      .cmds = ON_DR, .refused = NO_CG),
+	NOVAL("freeze-cgroup", 0, &any_rule, GRP_DUMP, "PATH",
+	      "freeze the tree with this freezer cgroup", .cmds = ON_DUMP, .refused = NO_CG),
 	FLAG("auto-dedup", 0, auto_dedup, GRP_DUMP,
-	     "dedup parent images on dump, punch restored pages"),
-	{ "ext-mount-map", 'M', ARG_REQUIRED, store_mount_map, FIELD(ext_mount_map, struct str_list),
-	  &mount_map_rule, GRP_DUMP, "KEY:VAL", "external mount mapping, or 'auto' (repeatable)" },
+	     "dedup parent images on dump, punch restored pages", .cmds = ON_DR,
+	     .negatable = true, .refused = NO_INCR),
+	OPT("ext-mount-map", 'M', ARG_REQUIRED, store_mount_map,
+	    FIELD(ext_mount_map, struct str_list), &mount_map_rule, GRP_DUMP, "KEY:VAL",
+	    "external mount mapping, or 'auto' (repeatable)", .cmds = ON_DR, .refused = NO_MNT),
 	FLAG("enable-external-sharing", 0, enable_external_sharing, GRP_DUMP,
-	     "resolve external shared mounts with -M auto"),
+	     "resolve external shared mounts with -M auto", .cmds = ON_DR, .refused = NO_MNT),
 	FLAG("enable-external-masters", 0, enable_external_masters, GRP_DUMP,
-	     "resolve external slave mounts with -M auto"),
+	     "resolve external slave mounts with -M auto", .cmds = ON_DR, .refused = NO_MNT),
+	NOVAL("external", 0, &any_rule, GRP_DUMP, "RES", "an external resource (repeatable)",
+	      .cmds = ON_DR, .refused = "external resources are not handled yet"),
+	NOVAL("skip-mnt", 0, &any_rule, GRP_DUMP, "PATH", "don't dump the mount at PATH",
+	      .cmds = ON_DUMP, .refused = NO_MNT),
+	NOVAL("enable-fs", 0, &any_rule, GRP_DUMP, "FS[,FS...]",
+	      "dump these filesystems as external", .cmds = ON_DUMP, .refused = NO_MNT),
+	NOVAL("empty-ns", 0, &empty_ns_rule, GRP_DUMP, "net",
+	      "leave this namespace empty (for a script)", .cmds = ON_DR,
+	      .refused = NO_NETNS),
+	NOFLAG("lazy-pages", 0, GRP_DUMP, "leave pages to the lazy-pages daemon", .cmds = ON_DR,
+	       .refused = "lazy pages are not implemented"),
+	NOVAL("file-validation", 0, &file_validation_rule, GRP_DUMP, "METHOD",
+	      "how restore checks files: filesize or buildid", .cmds = ON_DR,
+	      .refused = "the file validation method cannot be chosen yet"),
+	NOFLAG("allow-uprobes", 0, GRP_DUMP, "dump tasks with uprobes", .cmds = ON_DR,
+	       .negatable = true, .refused = "uprobes mappings are not dumped"),
+	NOFLAG("exec-cmd", 0, GRP_RESTORE, "exec a command after restore (swrk only)",
+	       .cmds = ON_RESTORE, .refused = "--exec-cmd is not implemented"),
 
 	FLAG("restore-detached", 'd', restore_detached, GRP_RESTORE,
-	     "detach criu once the restore is complete"),
+	     "detach criu once the restore is complete", .cmds = ON_RESTORE, .negatable = true),
+	FLAG("daemon", 0, restore_detached, GRP_RESTORE, "the same as --restore-detached",
+	     .cmds = ON_RESTORE, .negatable = true),
 	FLAG("restore-sibling", 'S', restore_sibling, GRP_RESTORE,
-	     "restore the root task as a sibling (with -d)"),
-	STR("root", 'r', root, GRP_RESTORE, "PATH", "change the root filesystem"),
+	     "restore the root task as a sibling (with -d)", .cmds = ON_RESTORE,
+	     .negatable = true),
+	STR("root", 'r', root, GRP_RESTORE, "PATH", "change the root filesystem",
+	    .cmds = ON_DR, .refused = NO_MNT),
 	LIST("veth-pair", 0, veth_pairs, &veth_rule, GRP_RESTORE, "IN=OUT",
-	     "inside and outside veth names (repeatable)"),
+	     "inside and outside veth names (repeatable)", .cmds = ON_RESTORE,
+	     .refused = NO_NETNS),
+	NOVAL("join-ns", 'J', &join_ns_rule, GRP_RESTORE, "NS:PATH",
+	      "restore into an existing namespace", .cmds = ON_RESTORE,
+	      .refused = "namespaces are not restored yet"),
 	LIST("inherit-fd", 0, inherit_fds, &inherit_fd_rule, GRP_RESTORE, "fd[N]:EXISTING",
-	     "use criu's fd N for the file EXISTING (repeatable)"),
-	LIST("cgroup-root", 0, cgroup_roots, &cgroup_root_rule, GRP_RESTORE,
-	     "[CTL:]/PATH", "put CTL's (default: all) cgroups under PATH"),
+	     "use criu's fd N for the file EXISTING (repeatable)", .cmds = ON_RESTORE,
+	     .refused = "inherited fds are not implemented yet"),
+	LIST("cgroup-root", 0, cgroup_roots, &cgroup_root_rule, GRP_RESTORE, "[CTL:]/PATH",
+	     "put CTL's (default: all) cgroups under PATH", .cmds = ON_RESTORE, .refused = NO_CG),
+	NOVAL("lsm-profile", 0, &any_rule, GRP_RESTORE, "TYPE:NAME",
+	      "restore tasks under this LSM profile", .cmds = ON_RESTORE, .refused = NO_LSM),
+	NOVAL("lsm-mount-context", 0, &any_rule, GRP_RESTORE, "CTX",
+	      "the SELinux context of restored mounts", .cmds = ON_RESTORE, .refused = NO_LSM),
+	FLAG("weak-sysctls", 0, weak_sysctls, GRP_RESTORE,
+	     "skip sysctls the kernel lacks (none are restored)", .cmds = ON_RESTORE,
+	     .negatable = true),
+	FLAG("skip-file-rwx-check", 0, skip_file_rwx_check, GRP_RESTORE,
+	     "don't check files' permission bits", .cmds = ON_RESTORE, .negatable = true),
+	NOFLAG("mntns-compat-mode", 0, GRP_RESTORE, "restore mounts the pre-4.0 way",
+	       .cmds = ON_RESTORE, .negatable = true, .refused = NO_MNT),
 
-	STR("file", 'f', show_file, GRP_SHOW, "FILE", "the image file to show"),
-	FLAG(NULL, 'c', show_pages_content, GRP_SHOW, "show the contents of pages in hex"),
-	FLAG("json", 0, show_json, GRP_SHOW, "print JSON"),
+	STR("file", 'f', show_file, GRP_SHOW, "FILE", "the image file to show", .cmds = ON_SHOW),
+	FLAG("contents", 'c', show_pages_content, GRP_SHOW, "show the contents of pages in hex",
+	     .cmds = ON_SHOW),
+	FLAG("json", 0, show_json, GRP_SHOW, "print JSON", .cmds = ON_SHOW),
 
 	LIST("feature", 0, check_features, NULL, GRP_CHECK, "NAME",
-	     "check only the feature NAME (repeatable)"),
-	FLAG("extra", 0, check_extra, GRP_CHECK, "also check features that are not required"),
-	FLAG("all", 0, check_all, GRP_CHECK, "also check extra and experimental features"),
-	FLAG("ms", 0, check_ms, GRP_CHECK, "skip features not yet merged upstream"),
+	     "check only the feature NAME (repeatable; 'list')", .cmds = ON_CHECK),
+	FLAG("extra", 0, check_extra, GRP_CHECK, "also check features that are not required",
+	     .cmds = ON_CHECK, .negatable = true),
+	FLAG("experimental", 0, check_experimental, GRP_CHECK,
+	     "also check experimental features", .cmds = ON_CHECK, .negatable = true),
+	OPT("all", 0, ARG_NONE, store_check_all, 0, NULL, GRP_CHECK, NULL,
+	    "also check extra and experimental features", .cmds = ON_CHECK),
+	FLAG("ms", 0, check_ms, GRP_CHECK, "skip features not yet merged upstream",
+	     .cmds = ON_CHECK),
 
-	STR("address", 0, address, GRP_PAGE_SERVER, "ADDR", "page server address"),
-	NUM("port", 0, port, &port_rule, GRP_PAGE_SERVER, "PORT", "page server port"),
+	STR("address", 0, address, GRP_PAGE_SERVER, "ADDR",
+	    "page server address; service socket path", .cmds = ON_PS | ON_SERVICE),
+	NUM("port", 0, port, &port_rule, GRP_PAGE_SERVER, "PORT", "page server port",
+	    .cmds = ON_PS),
+	NOVAL("ps-socket", 0, &fd_rule, GRP_PAGE_SERVER, "FD",
+	      "talk to the page server over this socket", .cmds = ON_DUMP | ON_PS,
+	      .refused = NO_PS),
+	NOFLAG("tls", 0, GRP_PAGE_SERVER, "encrypt page server traffic", .cmds = ON_DUMP | ON_PS,
+	       .negatable = true, .refused = NO_PS),
+	NOVAL("tls-cacert", 0, &any_rule, GRP_PAGE_SERVER, "FILE", "TLS CA certificate",
+	      .cmds = ON_DUMP | ON_PS, .refused = NO_PS),
+	NOVAL("tls-cacrl", 0, &any_rule, GRP_PAGE_SERVER, "FILE", "TLS revocation list",
+	      .cmds = ON_DUMP | ON_PS, .refused = NO_PS),
+	NOVAL("tls-cert", 0, &any_rule, GRP_PAGE_SERVER, "FILE", "TLS certificate",
+	      .cmds = ON_DUMP | ON_PS, .refused = NO_PS),
+	NOVAL("tls-key", 0, &any_rule, GRP_PAGE_SERVER, "FILE", "TLS private key",
+	      .cmds = ON_DUMP | ON_PS, .refused = NO_PS),
+	NOFLAG("tls-no-cn-verify", 0, GRP_PAGE_SERVER, "don't verify the peer's common name",
+	       .cmds = ON_DUMP | ON_PS, .refused = NO_PS),
 
-	{ "cpu-cap", 0, ARG_OPTIONAL, store_cpu_cap, FIELD(cpu_cap, const char *), NULL, GRP_CPUINFO,
-	  "CAP[,CAP...]",
-	  "all (if bare), cpu, fpu (default), ins, none" },
+	OPT("cpu-cap", 0, ARG_OPTIONAL, store_cpu_cap, FIELD(cpu_cap, const char *), NULL,
+	    GRP_CPUINFO, "CAP[,CAP...]", "all (if bare), cpu, fpu (default), ins, none",
+	    .cmds = ON_DR | ON_CPUINFO),
 
 	STR("log-file", 'o', log_file, GRP_LOGGING, "FILE", "log to FILE in the work dir"),
-	{ NULL, 'v', ARG_OPTIONAL, store_verbosity, FIELD(log_level, int), &level_rule, GRP_LOGGING,
-	  "N|v...",
-	  "log level: -v1 or -v: errors,\n-v2 or -vv: warnings (default),\n"
-	  "-v3 or -vvv: info, -v4 or -vvvv: debug" },
-	{ "verbosity", 0, ARG_REQUIRED, store_verbosity, FIELD(log_level, int), &level_rule,
-	  GRP_LOGGING, "N",
-	  "log level 0-4, like -vN" },
-	FLAG("log-pid", 0, log_pid, GRP_LOGGING, "a log file per pid"),
+	OPT(NULL, 'v', ARG_OPTIONAL, store_verbosity, FIELD(log_level, int), &level_rule,
+	    GRP_LOGGING, "N|v...",
+	    "log level: -v0 messages only, -v1 errors,\n-v2 warnings (default), -v3 info,\n"
+	    "-v4 debug; -v alone or -vv...: one more a v"),
+	OPT("verbosity", 0, ARG_OPTIONAL, store_verbosity, FIELD(log_level, int), &level_rule,
+	    GRP_LOGGING, "N", "log level 0-4, like -vN; bare: one more"),
+	FLAG("log-pid", 0, log_pid, GRP_LOGGING, "a log file per pid", .negatable = true),
 };
 
 #define NR_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -573,7 +893,14 @@ void cli_usage(void)
 	}
 }
 
+
 /* ---- parsing ---------------------------------------------------------------- */
+
+/* How an option was last set: what to name in a refusal or a warning. */
+struct given {
+	char spelled[72]; /* "" when not given, or turned off by --no-NAME */
+	bool from_config; /* set by a config file, not the command line */
+};
 
 struct parser {
 	int argc;
@@ -583,12 +910,14 @@ struct parser {
 	int *pos; /* argv indices of the non-options */
 	int npos;
 	bool options_done;
+	bool in_config; /* the settings come from a config file */
 	/*
 	 * An optional value must be attached ("-v4", "--cpu-cap=fpu"); when
 	 * the user wrote it apart, the stray word gets a hint.
 	 */
 	int bare_next;
 	const struct cli_option *bare_opt;
+	struct given given[NR_OPTIONS];
 };
 
 static const struct cli_option *find_short(char letter)
@@ -612,24 +941,34 @@ static const struct cli_option *ambiguous(const char *name, size_t len)
 	return NULL;
 }
 
+/* The option named exactly name[0..len), or NULL. */
+static const struct cli_option *find_exact(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NR_OPTIONS; i++)
+		if (options[i].name && strlen(options[i].name) == len &&
+		    !strncmp(options[i].name, name, len))
+			return &options[i];
+	return NULL;
+}
+
 /* An exact name, or a prefix of exactly one name, as getopt_long allows. */
 static const struct cli_option *find_long(const char *name, size_t len)
 {
-	const struct cli_option *prefix_of = NULL;
+	const struct cli_option *prefix_of = NULL, *exact;
 	int matches = 0;
 
 	if (!len) {
 		cli_error("unknown option '--%s'", name);
 		return NULL;
 	}
-
+	exact = find_exact(name, len);
+	if (exact)
+		return exact;
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
 		const char *n = options[i].name;
 
 		if (!n || strncmp(n, name, len))
 			continue;
-		if (!n[len])
-			return &options[i];
 		prefix_of = &options[i];
 		matches++;
 	}
@@ -639,6 +978,35 @@ static const struct cli_option *find_long(const char *name, size_t len)
 		return ambiguous(name, len);
 	cli_error("unknown option '--%.*s'", (int)len, name);
 	return NULL;
+}
+
+/* --no-NAME of a negatable NAME (whole names only, as upstream lists them). */
+static const struct cli_option *find_negated(const char *name, size_t len)
+{
+	const struct cli_option *opt;
+
+	if (len <= 3 || strncmp(name, "no-", 3))
+		return NULL;
+	opt = find_exact(name + 3, len - 3);
+	return opt && opt->negatable ? opt : NULL;
+}
+
+static void note_given(struct parser *p, const struct cli_option *opt, const char *spelled)
+{
+	struct given *g = &p->given[opt - options];
+
+	snprintf(g->spelled, sizeof(g->spelled), "%s", spelled);
+	g->from_config = p->in_config;
+}
+
+static int negate(struct parser *p, const struct cli_option *opt, const char *eq)
+{
+	if (eq)
+		return cli_error("--no-%s takes no value", opt->name);
+	if (opt->field != NO_FIELD && opt->store == store_true)
+		*(bool *)field_of(p->o, opt) = false;
+	p->given[opt - options].spelled[0] = '\0';
+	return 0;
 }
 
 /* The value of a required argument given apart: the next argv element. */
@@ -657,13 +1025,26 @@ static void note_bare(struct parser *p, const struct cli_option *opt)
 	p->bare_opt = opt;
 }
 
+static int store_given(struct parser *p, const struct cli_option *opt, const char *spelled,
+		       const char *val)
+{
+	int ret = opt->store(opt, spelled, val, p->o);
+
+	if (!ret)
+		note_given(p, opt, spelled);
+	return ret;
+}
+
 static int parse_long(struct parser *p, const char *arg)
 {
 	const char *eq = strchr(arg, '='), *val = NULL;
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-	const struct cli_option *opt = find_long(arg, len);
-	char spelled[64];
+	const struct cli_option *opt = find_negated(arg, len);
+	char spelled[72];
 
+	if (opt)
+		return negate(p, opt, eq);
+	opt = find_long(arg, len);
 	if (!opt)
 		return -1;
 	snprintf(spelled, sizeof(spelled), "--%s", opt->name);
@@ -675,7 +1056,20 @@ static int parse_long(struct parser *p, const char *arg)
 		return -1;
 	else if (opt->arg == ARG_OPTIONAL)
 		note_bare(p, opt);
-	return opt->store(opt, spelled, val, p->o);
+	return store_given(p, opt, spelled, val);
+}
+
+/*
+ * getopt_long_only's reading of one dash: "-verbosity=4", "-tree 1" and
+ * "-no-NAME" are long options when the word (up to '=') is a whole name of
+ * at least two letters; anything else is short options ("-vvv", "-t1").
+ */
+static bool one_dash_long(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+
+	return len >= 2 && (find_exact(arg, len) || find_negated(arg, len));
 }
 
 /* "-sj", "-t123", "-sjt 123", "-vvv": flags until one that takes a value. */
@@ -692,7 +1086,7 @@ static int parse_short(struct parser *p, const char *arg)
 		if (!opt)
 			return cli_error("unknown option '-%c'", *c);
 		if (opt->arg == ARG_NONE) {
-			ret = opt->store(opt, spelled, NULL, p->o);
+			ret = store_given(p, opt, spelled, NULL);
 			if (ret)
 				return ret;
 			continue;
@@ -701,7 +1095,7 @@ static int parse_short(struct parser *p, const char *arg)
 			return -1;
 		if (!val)
 			note_bare(p, opt);
-		return opt->store(opt, spelled, val, p->o);
+		return store_given(p, opt, spelled, val);
 	}
 	return 0;
 }
@@ -726,12 +1120,149 @@ static int parse_argv(struct parser *p)
 			p->options_done = true;
 		else if (a[1] == '-')
 			ret = parse_long(p, a + 2);
+		else if (one_dash_long(a + 1))
+			ret = parse_long(p, a + 1);
 		else
 			ret = parse_short(p, a + 1);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+/* ---- config files ----------------------------------------------------------- */
+
+static const char *global_config = "/etc/criu/default.conf";
+static const char *config_home; /* NULL: $HOME */
+
+void cli_set_default_config_paths(const char *global, const char *home)
+{
+	global_config = global;
+	config_home = home;
+}
+
+/* One line of a config file, applied as --NAME=VALUE would be. */
+static int config_setting(void *arg, const char *file, int line, const char *name,
+			  const char *value)
+{
+	struct parser *p = arg;
+	const struct cli_option *opt;
+	char where[PATH_MAX + 32], *word;
+	size_t len;
+	int ret;
+
+	snprintf(where, sizeof(where), "%s:%d: ", file, line);
+	error_where = where;
+	if (!name) {
+		ret = cli_error("%s", value);
+		goto out;
+	}
+	len = strlen(name) + (value ? strlen(value) + 1 : 0) + 1;
+	word = malloc(len);
+	if (!word || list_add(&p->o->owned, word)) {
+		free(word);
+		ret = cli_error("out of memory");
+		goto out;
+	}
+	snprintf(word, len, "%s%s%s", name, value ? "=" : "", value ? value : "");
+	opt = find_exact(name, strlen(name));
+	if (opt && (opt->store == show_help || opt->store == show_version)) {
+		ret = cli_error("--%s can't be set in a config file", name);
+		goto out;
+	}
+	if (opt && !strcmp(opt->name ? opt->name : "", "config")) {
+		ret = cli_error("--config can't be set in a config file");
+		goto out;
+	}
+	if (opt && !strcmp(opt->name ? opt->name : "", "no-default-config")) {
+		ret = cli_error("--no-default-config can't be set in a config file");
+		goto out;
+	}
+	if (!opt && !find_negated(name, strlen(name))) {
+		ret = cli_error("unknown option '%s'", name);
+		goto out;
+	}
+	ret = parse_long(p, word);
+out:
+	error_where = NULL;
+	return ret;
+}
+
+/* missing_ok: a file that isn't there is skipped (the default ones). */
+static int read_config(struct parser *p, const char *path, bool missing_ok)
+{
+	int ret;
+
+	p->in_config = true;
+	ret = config_read_file(path, config_setting, p);
+	p->in_config = false;
+	if (ret == -EINVAL)
+		return -1;
+	if (ret == -ENOENT && missing_ok)
+		return 0;
+	if (ret)
+		return cli_error("can't read the config file %s: %s", path, strerror(-ret));
+	return 0;
+}
+
+/*
+ * As upstream orders them, each over the one before: /etc/criu/default.conf,
+ * ~/.criu/default.conf (neither with --no-default-config or --config), the
+ * file in $CRIU_CONFIG_FILE, the --config file; then the command line.
+ */
+/* The config files the command line chose, for opts_reapply_configs(). */
+static struct {
+	bool parsed;
+	bool defaults;
+	const char *env, *cfg;
+} chosen;
+
+static int read_chosen_configs(struct parser *p)
+{
+	if (chosen.defaults) {
+		const char *home = config_home ? config_home : getenv("HOME");
+
+		if (global_config && read_config(p, global_config, true))
+			return -1;
+		if (home && home[0]) {
+			char path[PATH_MAX];
+
+			snprintf(path, sizeof(path), "%s/.criu/default.conf", home);
+			if (read_config(p, path, true))
+				return -1;
+		}
+	}
+	if (chosen.env && chosen.env[0] && read_config(p, chosen.env, false))
+		return -1;
+	if (chosen.cfg && chosen.cfg[0] && read_config(p, chosen.cfg, false))
+		return -1;
+	return 0;
+}
+
+static int read_configs(struct parser *p)
+{
+	const char *cfg = NULL, *env = getenv("CRIU_CONFIG_FILE");
+	bool no_default = false;
+
+	for (int i = 1; i < p->argc; i++) {
+		const char *a = p->argv[i];
+
+		if (!strcmp(a, "--"))
+			break;
+		if (!strcmp(a, "--no-default-config") || !strcmp(a, "-no-default-config"))
+			no_default = true;
+		else if ((!strcmp(a, "--config") || !strcmp(a, "-config")) && i + 1 < p->argc)
+			cfg = p->argv[++i];
+		else if (!strncmp(a, "--config=", 9))
+			cfg = a + 9;
+		else if (!strncmp(a, "-config=", 8))
+			cfg = a + 8;
+	}
+	chosen.parsed = true;
+	chosen.defaults = !no_default && !cfg;
+	chosen.env = env;
+	chosen.cfg = cfg;
+	return read_chosen_configs(p);
 }
 
 /* ---- the command and its arguments ------------------------------------------ */
@@ -793,6 +1324,45 @@ static int take_args(struct parser *p, const struct cli_command *c)
 	return 0;
 }
 
+static const char *command_name(enum cr_command cmd)
+{
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (commands[i].cmd == cmd)
+			return commands[i].sub ? (cmd == CMD_CPUINFO_DUMP ? "cpuinfo dump"
+									  : "cpuinfo check")
+					       : commands[i].name;
+	return "this command";
+}
+
+/*
+ * What was given and will not be done: an option this criu refuses fails
+ * the command, naming it; one the command has no use for gets a warning
+ * (from a config file, meant for every command, it is just left out).
+ */
+static int check_given(struct parser *p)
+{
+	unsigned bit = CMD_BIT(p->o->command);
+
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		const struct cli_option *opt = &options[i];
+		const struct given *g = &p->given[i];
+
+		if (!g->spelled[0])
+			continue;
+		if (opt->cmds && !(opt->cmds & bit)) {
+			if (!g->from_config)
+				cli_warn("%s means nothing to %s; ignored", g->spelled,
+					 command_name(p->o->command));
+			continue;
+		}
+		if (opt->refused && !(opt->harmless && opt->harmless(p->o)))
+			return cli_error("%s%s is not supported by this criu: %s", g->spelled,
+					 g->from_config ? " (from a config file)" : "",
+					 opt->refused);
+	}
+	return 0;
+}
+
 static int check_command(const struct cli_command *c, struct cr_options *o)
 {
 	if ((c->needs & NEEDS_PID) && !o->pid)
@@ -804,7 +1374,7 @@ static int check_command(const struct cli_command *c, struct cr_options *o)
 			return cli_error("swrk: '%s' is not %s", o->args[0], fd_rule.what);
 		o->swrk_fd = (int)strtol(o->args[0], NULL, 10);
 	}
-	if (o->leave_running && o->leave_stopped)
+	if ((CMD_BIT(c->cmd) & ON_DUMP) && o->leave_running && o->leave_stopped)
 		return cli_error("-R/--leave-running and -s/--leave-stopped exclude each other");
 	return 0;
 }
@@ -819,6 +1389,8 @@ static int resolve_command(struct parser *p)
 	if (!c || take_args(p, c))
 		return -1;
 	p->o->command = c->cmd;
+	if (check_given(p))
+		return -1;
 	return check_command(c, p->o);
 }
 
@@ -835,9 +1407,11 @@ void opts_free(struct cr_options *o)
 {
 	struct str_list *lists[] = {
 		&o->veth_pairs,	  &o->ext_mount_map, &o->action_scripts, &o->close_fds,
-		&o->cgroup_roots, &o->inherit_fds,   &o->check_features,
+		&o->cgroup_roots, &o->inherit_fds,   &o->check_features, &o->owned,
 	};
 
+	for (int i = 0; i < o->owned.n; i++)
+		free(o->owned.items[i]);
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		free(lists[i]->items);
 		lists[i]->items = NULL;
@@ -848,18 +1422,99 @@ void opts_free(struct cr_options *o)
 	o->nargs = 0;
 }
 
+static struct parser *new_parser(int argc, char **argv, struct cr_options *o)
+{
+	struct parser *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->argc = argc;
+	p->argv = argv;
+	p->o = o;
+	p->bare_next = -1;
+	p->pos = calloc(argc > 0 ? argc : 1, sizeof(int));
+	if (!p->pos) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void free_parser(struct parser *p)
+{
+	free(p->pos);
+	free(p);
+}
+
 int cli_parse(int argc, char **argv, struct cr_options *o)
 {
-	struct parser p = { .argc = argc, .argv = argv, .o = o, .bare_next = -1 };
+	struct parser *p = new_parser(argc, argv, o);
 	int ret;
 
-	p.pos = calloc(argc > 0 ? argc : 1, sizeof(int));
-	if (!p.pos)
+	errors_quiet = false;
+	last_error[0] = '\0';
+	if (!p)
 		return cli_error("out of memory");
-	ret = parse_argv(&p);
+	ret = read_configs(p);
 	if (!ret)
-		ret = resolve_command(&p);
-	free(p.pos);
+		ret = parse_argv(p);
+	if (!ret)
+		ret = resolve_command(p);
+	free_parser(p);
+	return ret;
+}
+
+int opts_reapply_configs(void)
+{
+	struct parser *p;
+	int ret;
+
+	last_error[0] = '\0';
+	if (!chosen.parsed)
+		return 0;
+	p = new_parser(0, NULL, &opts);
+	if (!p) {
+		snprintf(last_error, sizeof(last_error), "out of memory");
+		return -1;
+	}
+	errors_quiet = true;
+	ret = read_chosen_configs(p);
+	if (!ret)
+		ret = check_given(p);
+	errors_quiet = false;
+	free_parser(p);
+	return ret;
+}
+
+int opts_init_from_config(const char *file)
+{
+	struct parser *p;
+	int ret;
+
+	last_error[0] = '\0';
+	if (!file || !file[0])
+		return 0;
+	p = new_parser(0, NULL, &opts);
+	if (!p) {
+		snprintf(last_error, sizeof(last_error), "out of memory");
+		return -1;
+	}
+	errors_quiet = true;
+	p->in_config = true;
+	ret = config_read_file(file, config_setting, p);
+	p->in_config = false;
+	if (ret == -ENOENT) {
+		pr_info("The config file %s does not exist: nothing to read\n", file);
+		ret = 0;
+	} else if (ret == -EINVAL) {
+		ret = -1;
+	} else if (ret) {
+		ret = cli_error("can't read the config file %s: %s", file, strerror(-ret));
+	}
+	if (!ret)
+		ret = check_given(p);
+	errors_quiet = false;
+	free_parser(p);
 	return ret;
 }
 

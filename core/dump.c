@@ -34,8 +34,10 @@
 #include "commands.h"
 #include "compel-arch.h"
 #include "compel.h"
+#include "action.h"
 #include "dump-check.h"
 #include "dump.h"
+#include "fault.h"
 #include "files.h"
 #include "image-desc.h"
 #include "image.h"
@@ -68,6 +70,8 @@ struct dtask {
 	int parent; /* index in the tree, -1 for the root */
 	TaskKobjIdsEntry ids; /* ids-PID.img: what it shares, its namespaces */
 	uint32_t cg_set;
+	struct proc_vma *pv; /* its mappings, as the checks read them */
+	int nv;
 };
 
 static struct dtask tree[MAX_TREE];
@@ -209,6 +213,8 @@ static int check_sessions(void)
 	return 0;
 }
 
+static uint32_t us_since(const struct timespec *a);
+
 /*
  * A killed thread frees its tid only when it gets the CPU to finish
  * exiting: one at SCHED_IDLE or a high nice on a busy machine can keep its
@@ -238,8 +244,20 @@ static int check_tree(void)
 	if (!ct)
 		return -ENOMEM;
 	for (int i = 0; i < nr_tasks; i++)
-		ct[i] = (struct dump_check_task){ tree[i].pid, &tree[i].stat, tree[i].zombie };
-	ret = dump_check_tree(ct, nr_tasks, opts.shell_job);
+		ct[i] = (struct dump_check_task){ tree[i].pid, &tree[i].stat, tree[i].zombie, NULL, 0 };
+	{
+		struct timespec a;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		ret = dump_check_tree(ct, nr_tasks, opts.shell_job);
+		if (!ret)
+			pr_debug("the tree holds only what dump saves (checked in %u us)\n",
+				 us_since(&a));
+	}
+	for (int i = 0; i < nr_tasks; i++) {
+		tree[i].pv = ct[i].vmas;
+		tree[i].nv = ct[i].nr_vmas;
+	}
 	free(ct);
 	return ret;
 }
@@ -261,8 +279,12 @@ static void release_tree(bool kill_it, bool leave_stopped)
 				unidle_threads(&tree[i]);
 				kill(tree[i].pid, SIGKILL);
 			}
-	for (int i = 0; i < nr_tasks; i++)
+	for (int i = 0; i < nr_tasks; i++) {
 		free(tree[i].tids);
+		proc_free_vmas(tree[i].pv, tree[i].nv);
+		tree[i].pv = NULL;
+		tree[i].nv = 0;
+	}
 }
 
 /* ---- what only the task can tell ------------------------------------------ */
@@ -558,6 +580,25 @@ static uint32_t misc_securebits(const struct parasite_misc *m)
 	return m->securebits > 0 ? (uint32_t)m->securebits : 0;
 }
 
+/* The membarrier registrations of the address space (parasite_misc). */
+static void dump_membarrier(pid_t pid, int64_t regs, TaskCoreEntry *tc)
+{
+	if (regs < 0) {
+		pr_warn("pid %d: can't read its membarrier registrations: %s\n", pid,
+			strerror((int)-regs));
+		return;
+	}
+	if (regs & PARASITE_MEMBARRIER_GUESSED)
+		pr_info("pid %d: membarrier registrations probed (no GET_REGISTRATIONS before "
+			"Linux 6.3): a global expedited one can't be seen\n",
+			pid);
+	regs &= ~PARASITE_MEMBARRIER_GUESSED;
+	if (!regs)
+		return;
+	tc->has_membarrier_registration_mask = true;
+	tc->membarrier_registration_mask = (uint32_t)regs;
+}
+
 /* A number in /proc/PID/NAME; -errno when it can't be read. */
 static int read_proc_number(pid_t pid, const char *name, long long *v)
 {
@@ -609,6 +650,9 @@ static int dump_task_state(struct task_source *src, struct dtask *t, TaskCoreEnt
 {
 	int ret = read_misc(src, m);
 
+	/* the parasite saw the SIGTRAP action its own traps had reset */
+	if (!ret)
+		compel_sigtrap_action(t->ctx, &m->sa[SIGTRAP - 1], sizeof(m->sa[0]));
 	if (!ret)
 		ret = dump_sigactions(m, tc);
 	if (!ret)
@@ -630,6 +674,7 @@ static int dump_task_state(struct task_source *src, struct dtask *t, TaskCoreEnt
 	tc->has_child_subreaper = true;
 	tc->child_subreaper = m->child_subreaper != 0;
 	tc->exit_code = 0;
+	dump_membarrier(t->pid, m->membarrier_regs, tc);
 	return dump_proc_values(t->pid, tc);
 }
 
@@ -954,6 +999,21 @@ static int thread_regs(struct dtask *t, pid_t tid, struct compel_regs **out, uin
 	return 0;
 }
 
+/* The thread's robust futex list head (set_robust_list), read from outside. */
+static int dump_robust_list(pid_t tid, ThreadCoreEntry *th)
+{
+	void *head = NULL;
+	size_t len = 0;
+
+	if (syscall(SYS_get_robust_list, tid, &head, &len)) {
+		pr_perror("can't read the robust futex list of thread %d", tid);
+		return -errno;
+	}
+	th->futex_rla = (uint64_t)(uintptr_t)head;
+	th->futex_rla_len = (uint32_t)len;
+	return 0;
+}
+
 /* Policy (with SCHED_RESET_ON_FORK), real-time priority and nice of tid. */
 static int dump_sched(pid_t tid, const struct proc_stat *pst, ThreadCoreEntry *th)
 {
@@ -979,7 +1039,8 @@ static int dump_sched(pid_t tid, const struct proc_stat *pst, ThreadCoreEntry *t
 }
 
 static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntry *tc,
-			     const struct parasite_thread_misc *tm, uint32_t securebits)
+			     const struct parasite_thread_misc *tm, uint32_t securebits,
+			     SignalQueueEntry **sigq)
 {
 	CoreEntry core = CORE_ENTRY__INIT;
 	ThreadCoreEntry *th = calloc(1, sizeof(*th));
@@ -1035,9 +1096,8 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 			th->rseq_entry->signature = rc.sig;
 		}
 	}
-	ret = dump_sigqueue(tid, false, &th->signals_p);
-	if (ret)
-		goto out;
+	th->signals_p = *sigq; /* now the core's */
+	*sigq = NULL;
 	if (st.seccomp) {
 		th->has_seccomp_mode = true;
 		th->seccomp_mode = st.seccomp == 1 ? SECCOMP_MODE__strict : SECCOMP_MODE__filter;
@@ -1054,8 +1114,10 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 		goto out;
 	}
 	th->comm = pst.comm;
+	ret = dump_robust_list(tid, th);
+	if (ret)
+		goto out;
 	{
-		th->futex_rla = 0;
 		th->has_pdeath_sig = true;
 		th->pdeath_sig = (uint32_t)tm->pdeath_sig;
 		th->sas = calloc(1, sizeof(*th->sas));
@@ -1142,6 +1204,10 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 	mm.mm_env_end = t->stat.env_end;
 	mm.has_dumpable = true;
 	mm.dumpable = (int)misc->dumpable;
+	if (misc->thp_disable > 0) {
+		mm.has_thp_disabled = true;
+		mm.thp_disabled = true;
+	}
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", t->pid);
 	auxv = (uint64_t *)proc_read_file(path, &auxv_len);
@@ -1253,7 +1319,7 @@ static int dump_zombie(int dirfd, struct dtask *t)
  * then the ones compel saved and settled).
  */
 static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, TaskCoreEntry *tc,
-			const struct parasite_misc *misc)
+			const struct parasite_misc *misc, SignalQueueEntry **sigq)
 {
 	int ret = 0;
 
@@ -1263,12 +1329,78 @@ static int dump_threads(int dirfd, struct task_source *src, struct dtask *t, Tas
 
 		if (i > 0)
 			ret = read_thread_misc(src, tid, &tm);
-		else
-			ret = dump_sigqueue(tid, true, &tc->signals_s);
 		if (!ret)
-			ret = write_thread_core(dirfd, t, tid, tc, &tm, misc_securebits(misc));
+			ret = write_thread_core(dirfd, t, tid, tc, &tm, misc_securebits(misc),
+						&sigq[i]);
 	}
 	return ret;
+}
+
+/*
+ * SIGTERM, SIGINT and SIGHUP during a dump: the dump stops at the next step
+ * (compel's long waits end too), every task is cured and left running, and
+ * criu exits 1.  No SA_RESTART: a blocking write of an image ends as well.
+ */
+static volatile int dump_quit_signal;
+
+static void dump_quit(int sig)
+{
+	dump_quit_signal = sig;
+}
+
+static void catch_quit_signals(void)
+{
+	struct sigaction sa = { .sa_handler = dump_quit };
+	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	compel_set_abort_flag(&dump_quit_signal);
+}
+
+static int check_quit(void)
+{
+	if (!dump_quit_signal)
+		return 0;
+	pr_err("dump interrupted by signal %d (%s)\n", dump_quit_signal,
+	       strsignal(dump_quit_signal));
+	return -EINTR;
+}
+
+/* a step of one task's dump: logged, and a fault point (CRIU_FAULT) */
+static int dump_step(const struct dtask *t, const char *what)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "dump pid %d: %s", t->pid, what);
+	pr_step("%s\n", name);
+	return check_quit() ?: fault_point(name);
+}
+
+/*
+ * The pending signals of the process and of each thread, read before any
+ * code of ours runs in the task (compel sets a pending SIGTRAP aside
+ * while its traps come).
+ */
+static int dump_sigqueues(struct dtask *t, TaskCoreEntry *tc, SignalQueueEntry ***sigq)
+{
+	int ret;
+
+	*sigq = calloc((size_t)t->nr_threads, sizeof(**sigq));
+	if (!*sigq)
+		return -ENOMEM;
+	ret = dump_sigqueue(t->pid, true, &tc->signals_s);
+	for (int i = 0; i < t->nr_threads && !ret; i++)
+		ret = dump_sigqueue(t->tids[i], false, &(*sigq)[i]);
+	return ret;
+}
+
+static void free_sigqueues(SignalQueueEntry **sigq, int n)
+{
+	for (int i = 0; sigq && i < n; i++)
+		free_sigq(sigq[i]);
+	free(sigq);
 }
 
 /* Processes sharing an fd table (CLONE_FILES) have one fdinfo image. */
@@ -1288,6 +1420,7 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	struct parasite_misc misc;
 	struct proc_status st;
 	struct proc_vma *pv = NULL;
+	SignalQueueEntry **sigq = NULL;
 	int nv = 0, ret, r;
 
 	if (!tc)
@@ -1303,27 +1436,46 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	if (!ret)
 		ret = proc_read_status(t->pid, 0, &st);
 	/* the mappings before the parasite's area joins them */
-	if (!ret) {
+	if (!ret && t->pv) {
+		pv = t->pv;
+		nv = t->nv;
+		t->pv = NULL;
+		t->nv = 0;
+	} else if (!ret) {
 		ret = proc_read_vmas(t->pid, &pv, &nv);
 		if (ret)
 			pr_err("can't read the mappings of %d: %s\n", t->pid, strerror(-ret));
 	}
+	if (!ret)
+		ret = dump_sigqueues(t, tc, &sigq);
+	if (ret)
+		goto out;
+	ret = dump_step(t, "parasite");
 	if (ret)
 		goto out;
 	load_parasite(t, &src);
-	ret = dump_task_state(&src, t, tc, &misc);
+	ret = dump_step(t, "task state");
 	if (!ret)
-		ret = dump_threads(dirfd, &src, t, tc, &misc);
+		ret = dump_task_state(&src, t, tc, &misc);
+	if (!ret)
+		ret = dump_step(t, "threads");
+	if (!ret)
+		ret = dump_threads(dirfd, &src, t, tc, &misc, sigq);
+	if (!ret)
+		ret = dump_step(t, "memory");
 	if (!ret)
 		ret = dump_mm(dirfd, t, pv, nv, &misc, src.ctl, kobj_next_pages_id(), stats);
 	r = unload_parasite(&src);
 	if (!ret)
 		ret = r;
+	if (!ret)
+		ret = dump_step(t, "files");
 	if (!ret && !files_table_dumped(t))
 		ret = files_dump_task(t->pid, t->ids.files_id, dirfd);
 	if (!ret)
 		ret = dump_fs(dirfd, t, (unsigned int)t->pid, st.umask);
 out:
+	free_sigqueues(sigq, t->nr_threads);
 	proc_free_vmas(pv, nv);
 	tc->comm = NULL;
 	free_core(&holder);
@@ -1535,6 +1687,7 @@ int cmd_dump(void)
 	struct timespec t0, t1;
 	uint32_t freezing = 0, frozen;
 	int dirfd, ret;
+	bool netns;
 
 	if (opts.pid <= 0) {
 		pr_err("dump needs the root of the tree: -t PID\n");
@@ -1557,8 +1710,24 @@ int cmd_dump(void)
 		return 1;
 	}
 
-	ret = seize_tree(opts.pid);
+	if (action_run(ACT_PRE_DUMP, opts.pid)) {
+		pr_err("dump of the tree of %d stopped at pre-dump; nothing was done\n", opts.pid);
+		close(dirfd);
+		return 1;
+	}
+	netns = action_own_netns(opts.pid);
+	catch_quit_signals();
+	pr_step("dump: seizing the tree of %d\n", opts.pid);
+	ret = fault_point("dump: seize");
+	if (!ret)
+		ret = seize_tree(opts.pid);
+	if (!ret) {
+		pr_step("dump: %d tasks seized\n", nr_tasks);
+		ret = fault_point("dump: seized");
+	}
 	freezing = us_since(&t0);
+	if (!ret && netns)
+		ret = action_run(ACT_NET_LOCK, opts.pid);
 	if (!ret)
 		ret = check_sessions();
 	if (!ret)
@@ -1592,8 +1761,18 @@ int cmd_dump(void)
 	files_dump_fini();
 	mem_dump_fini();
 	kobj_ids_fini();
+	if (!ret) {
+		pr_step("dump: releasing the tree\n");
+		ret = check_quit() ?: fault_point("dump: release");
+	}
+	if (!ret)
+		ret = action_run(ACT_POST_DUMP, opts.pid);
+	if ((ret || opts.leave_running) && netns && action_run(ACT_NET_UNLOCK, opts.pid))
+		ret = ret ? ret : -EIO;
 
 	if (ret) {
+		if (dump_quit_signal && ret != -EINTR)
+			check_quit();
 		release_tree(false, false);
 		pr_err("dump of the tree of %d failed; the tree is left running\n", opts.pid);
 		close(dirfd);

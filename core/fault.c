@@ -88,7 +88,7 @@ int fault_point(const char *name)
 	if (n != target)
 		return 0;
 	if (mode == FAULT_KILL) {
-		pr_info("CRIU_FAULT: killing criu (pid %d) at fault point %u\n", owner, n);
+		pr_info("CRIU_FAULT: killing criu (pid %d) here (%u)\n", owner, n);
 		kill(owner, SIGKILL);
 		/* a child of criu goes on: it must notice that criu is gone */
 		if (getpid() == owner)
@@ -96,7 +96,7 @@ int fault_point(const char *name)
 				pause();
 		return 0;
 	}
-	pr_err("CRIU_FAULT: injected failure at fault point %u: %s\n", n, name);
+	pr_err("CRIU_FAULT: injected failure at point %u: %s\n", n, name);
 	errno = EIO;
 	return -EIO;
 }

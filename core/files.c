@@ -36,6 +36,7 @@ struct dfile {
 	char *pipe_data;
 	size_t pipe_bytes;
 	unsigned int pipe_size;
+	bool pipe_size_seen; /* the first description of its pipe: writes its size */
 	bool pipe_taken;
 };
 
@@ -104,21 +105,70 @@ static int read_fdinfo(pid_t pid, int fd, struct fdinfo_text *fi)
 	return 0;
 }
 
-/* Copies what is queued in the task's pipe without taking it: tee() from
- * a duplicate of the task's fd into a pipe of ours. */
-static int peek_pipe(pid_t pid, int fd, struct dfile *f)
+/* The task's open file description of fd, as an fd of ours. */
+static int task_fd(pid_t pid, int fd)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), tfd = -1, p[2] = { -1, -1 }, ret = 0;
-	int size;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), tfd;
 
 	if (pidfd < 0)
 		return -errno;
 	tfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	close(pidfd);
 	if (tfd < 0)
-		return -errno;
+		tfd = -errno;
+	close(pidfd);
+	return tfd;
+}
+
+/*
+ * Who gets SIGIO/SIGURG for the file (F_GETOWN_EX) and which signal
+ * (F_GETSIG), read on a duplicate of the task's fd: they belong to the
+ * open file description.  uid and euid are the task's: the kernel keeps
+ * the setter's, and shows them nowhere.
+ */
+static int dump_fown(pid_t pid, int fd, struct dfile *f)
+{
+	struct f_owner_ex ex = { 0, 0 };
+	struct proc_status st;
+	int tfd = task_fd(pid, fd), sig, ret = 0;
+
+	if (tfd < 0) {
+		pr_err("can't take fd %d of pid %d: %s\n", fd, pid, strerror(-tfd));
+		return tfd;
+	}
+	sig = fcntl(tfd, F_GETSIG);
+	if (fcntl(tfd, F_GETOWN_EX, &ex) < 0 || sig < 0) {
+		ret = -errno;
+		pr_perror("can't read the owner of fd %d of pid %d", fd, pid);
+	}
+	if (!ret && (f->fe.type == FD_TYPES__PIPE) && !f->pipe_size_seen) {
+		int size = fcntl(tfd, F_GETPIPE_SZ);
+
+		f->pipe_size = size > 0 ? (unsigned int)size : 0;
+		f->pipe_size_seen = true;
+	}
+	close(tfd);
+	if (ret)
+		return ret;
+	f->fown.signum = (uint32_t)sig;
+	f->fown.pid_type = (uint32_t)ex.type;
+	f->fown.pid = (uint32_t)ex.pid;
+	if (ex.pid && !proc_read_status(pid, 0, &st)) {
+		f->fown.uid = st.uid[0];
+		f->fown.euid = st.uid[1];
+	}
+	return 0;
+}
+
+/* Copies what is queued in the task's pipe without taking it: tee() from
+ * a duplicate of the task's fd into a pipe of ours. */
+static int peek_pipe(pid_t pid, int fd, struct dfile *f)
+{
+	int tfd = task_fd(pid, fd), p[2] = { -1, -1 }, ret = 0;
+	int size;
+
+	if (tfd < 0)
+		return tfd;
 	size = fcntl(tfd, F_GETPIPE_SZ);
-	f->pipe_size = size > 0 ? (unsigned int)size : 0;
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) || (size > 0 && fcntl(p[1], F_SETPIPE_SZ, size) < 0)) {
 		ret = -errno;
 		goto out;
@@ -208,6 +258,12 @@ static int dump_one_fd(pid_t pid, int fd, FdinfoEntry *fe)
 		f->pipe.pipe_id = (uint32_t)st.st_ino;
 		f->pipe.flags = fi.flags & ~O_CLOEXEC;
 		f->pipe.fown = &f->fown;
+		for (size_t i = 0; i + 1 < nr_dfiles; i++)
+			if (dfiles[i]->fe.type == FD_TYPES__PIPE && dfiles[i]->ino == st.st_ino)
+				f->pipe_size_seen = true; /* written by that one */
+		ret = dump_fown(pid, fd, f);
+		if (ret)
+			return ret;
 		/* the data is taken once per pipe, from a read end: a pipe whose
 		 * read end is outside the tree keeps its data for that reader */
 		if ((fi.flags & O_ACCMODE) == O_WRONLY)
@@ -251,6 +307,9 @@ typed:
 		f->reg.pos = S_ISREG(st.st_mode) ? fi.pos : 0;
 		f->reg.fown = &f->fown;
 		f->reg.name = f->name;
+		ret = dump_fown(pid, fd, f);
+		if (ret)
+			return ret;
 		f->reg.has_size = S_ISREG(st.st_mode);
 		f->reg.size = (uint64_t)st.st_size;
 		f->reg.has_mode = true;
@@ -365,19 +424,25 @@ int files_write_images(int dirfd)
 	pd = img_open(dirfd, IMG_PIPES_DATA, O_WRONLY);
 	if (!pd)
 		return -EIO;
+	/* one entry a pipe, from its first description: its size even when it
+	 * is empty, and the data taken from a read end */
 	for (size_t i = 0; i < nr_dfiles && !ret; i++) {
-		struct dfile *f = dfiles[i];
+		struct dfile *f = dfiles[i], *data = NULL;
 		PipeDataEntry e = PIPE_DATA_ENTRY__INIT;
 
-		if (f->fe.type != FD_TYPES__PIPE || !f->pipe_bytes)
+		if (f->fe.type != FD_TYPES__PIPE || !f->pipe_size)
 			continue;
+		for (size_t j = i; j < nr_dfiles; j++)
+			if (dfiles[j]->fe.type == FD_TYPES__PIPE && dfiles[j]->ino == f->ino &&
+			    dfiles[j]->pipe_taken)
+				data = dfiles[j];
 		e.pipe_id = f->pipe.pipe_id;
-		e.bytes = (uint32_t)f->pipe_bytes;
-		e.has_size = f->pipe_size != 0;
+		e.bytes = data ? (uint32_t)data->pipe_bytes : 0;
+		e.has_size = true;
 		e.size = f->pipe_size;
 		ret = img_write_pb(pd, &e.base);
-		if (!ret)
-			ret = img_write_raw(pd, f->pipe_data, f->pipe_bytes);
+		if (!ret && e.bytes)
+			ret = img_write_raw(pd, data->pipe_data, data->pipe_bytes);
 	}
 	if (img_close(pd) && !ret)
 		ret = -EIO;

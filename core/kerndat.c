@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "kerndat.h"
+#include "kerndat-probes.h"
 #include "log.h"
 #include "pagemap-scan.h"
 
@@ -98,6 +99,47 @@ const struct kd_feature_desc kd_features[KD_NR_FEATURES] = {
 			 KD_EXTRA },
 	[KD_VDSO] = { "vdso", "a vDSO layout criu understands", "restore of the vDSO",
 		      KD_REQUIRED },
+#define UP(id, n, w) [id] = { n, w, "upstream's feature check", KD_EXTRA }
+	UP(KD_MNT_ID, "mnt_id", "mnt_id in /proc/PID/fdinfo"),
+	UP(KD_AIO_REMAP, "aio_remap", "mremap of an aio ring"),
+	UP(KD_TIMERFD, "timerfd", "timerfd TFD_IOC_SET_TICKS and fdinfo"),
+	UP(KD_TUN, "tun", "tun TUNSETIFINDEX"),
+	UP(KD_TUN_NS, "tun_ns", "tun TUNGETDEVNETNS"),
+	UP(KD_USERNS, "userns", "user namespaces and PR_SET_MM_MAP"),
+	UP(KD_FDINFO_LOCK, "fdinfo_lock", "file locks in /proc/PID/fdinfo"),
+	UP(KD_SECCOMP_SUSPEND, "seccomp_suspend", "PTRACE_O_SUSPEND_SECCOMP"),
+	UP(KD_SECCOMP_FILTERS, "seccomp_filters", "PTRACE_SECCOMP_GET_FILTER"),
+	UP(KD_LOGINUID, "loginuid", "a writable /proc/PID/loginuid"),
+	UP(KD_CGROUPNS, "cgroupns", "cgroup namespaces"),
+	UP(KD_AUTOFS, "autofs", "the autofs filesystem"),
+	UP(KD_TCP_HALF_CLOSED, "tcp_half_closed", "TCP_REPAIR of half-closed sockets"),
+	UP(KD_COMPAT_CR, "compat_cr", "C/R of 32-bit tasks"),
+	UP(KD_UFFD_NONCOOP, "uffd-noncoop", "userfaultfd fork/remap/unmap/remove events"),
+	UP(KD_CAN_MAP_VDSO, "can_map_vdso", "mapping a vDSO on request (ARCH_MAP_VDSO)"),
+	UP(KD_SK_NS, "sk_ns", "a socket's netns (SIOCGSKNS)"),
+	UP(KD_SK_UNIX_FILE, "sk_unix_file", "a unix socket's file (SIOCUNIXFILE)"),
+	UP(KD_NET_DIAG_RAW, "net_diag_raw", "sock_diag for raw sockets"),
+	UP(KD_NSID, "nsid", "netns ids (RTM_GETNSID)"),
+	UP(KD_LINK_NSID, "link_nsid", "IFLA_LINK_NETNSID of links"),
+	UP(KD_KCMP_EPOLL, "kcmp_epoll", "kcmp KCMP_EPOLL_TFD"),
+	UP(KD_EXTERNAL_NET_NS, "external_net_ns", "entering a netns by its fd"),
+	UP(KD_NEWIFINDEX, "newifindex", "IFLA_NEW_IFINDEX when moving links"),
+	UP(KD_NFTABLES, "nftables", "nf_tables"),
+	UP(KD_IPT_LEGACY, "has_ipt_legacy", "legacy iptables (ip_tables)"),
+	UP(KD_PIDFD_STORE, "pidfd_store", "pidfd_open and pidfd_getfd"),
+	UP(KD_NS_PID, "ns_pid", "NSpid in /proc/PID/status"),
+	UP(KD_APPARMOR_STACKING, "apparmor_stacking", "AppArmor namespace stacking"),
+	UP(KD_NETWORK_LOCK_NFTABLES, "network_lock_nftables", "nf_tables for the network lock"),
+	UP(KD_SOCKOPT_BUF_LOCK, "sockopt_buf_lock", "SO_BUF_LOCK"),
+	UP(KD_MEMFD_HUGETLB, "memfd_hugetlb", "memfd_create(MFD_HUGETLB)"),
+	UP(KD_MOVE_MOUNT_SET_GROUP, "move_mount_set_group", "move_mount(MOVE_MOUNT_SET_GROUP)"),
+	UP(KD_OPENAT2, "openat2", "openat2()"),
+	UP(KD_GET_RSEQ_CONF, "get_rseq_conf", "PTRACE_GET_RSEQ_CONFIGURATION"),
+	UP(KD_IPV6_FREEBIND, "ipv6_freebind", "IPV6_FREEBIND"),
+	UP(KD_TIMER_CR_IDS, "timer_cr_ids", "posix timers created with given ids"),
+	UP(KD_OVERLAYFS_MAPS, "overlayfs_maps", "map_files of overlayfs files"),
+	UP(KD_PAGEMAP_SCAN_GUARD, "pagemap_scan_guard_pages", "PAGEMAP_SCAN of guard pages"),
+#undef UP
 };
 
 /* Other spellings accepted by --feature (those upstream's tooling passes). */
@@ -105,9 +147,8 @@ static const struct {
 	const char *alias;
 	enum kd_feature f;
 } aliases[] = {
-	{ "uffd", KD_USERFAULTFD },	    { "uffd-noncoop", KD_USERFAULTFD },
+	{ "uffd", KD_USERFAULTFD },
 	{ "soft_dirty", KD_SOFT_DIRTY },    { "time_ns", KD_TIME_NS },
-	{ "can_map_vdso", KD_VDSO },	    { "kcmp_epoll", KD_KCMP },
 	{ "ptrace", KD_PTRACE_SEIZE },	    { "seize", KD_PTRACE_SEIZE },
 };
 
@@ -122,8 +163,7 @@ int kerndat_feature_by_name(const char *name)
 	return -1;
 }
 
-__attribute__((format(printf, 3, 4))) static void set(enum kd_feature f, bool ok,
-						      const char *fmt, ...)
+void kd_set(enum kd_feature f, bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -139,7 +179,7 @@ __attribute__((format(printf, 3, 4))) static void set(enum kd_feature f, bool ok
 /* ---- ptrace ------------------------------------------------------------------ */
 
 /* Waits for pid with a bound: the probes never hang `criu check'. */
-static int wait_bounded(pid_t pid, int *status, int ms)
+int kd_wait_bounded(pid_t pid, int *status, int ms)
 {
 	for (int i = 0; i < ms; i++) {
 		pid_t r = waitpid(pid, status, WNOHANG | __WALL);
@@ -160,8 +200,8 @@ static void probe_ptrace(void)
 
 	pid = fork();
 	if (pid < 0) {
-		set(KD_PTRACE_SEIZE, false, "fork: %s", strerror(errno));
-		set(KD_PTRACE_GETREGSET, false, "fork: %s", strerror(errno));
+		kd_set(KD_PTRACE_SEIZE, false, "fork: %s", strerror(errno));
+		kd_set(KD_PTRACE_GETREGSET, false, "fork: %s", strerror(errno));
 		return;
 	}
 	if (pid == 0) {
@@ -171,36 +211,36 @@ static void probe_ptrace(void)
 	}
 
 	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL)) {
-		set(KD_PTRACE_SEIZE, false, "PTRACE_SEIZE: %s", strerror(errno));
-		set(KD_PTRACE_GETREGSET, false, "needs PTRACE_SEIZE");
+		kd_set(KD_PTRACE_SEIZE, false, "PTRACE_SEIZE: %s", strerror(errno));
+		kd_set(KD_PTRACE_GETREGSET, false, "needs PTRACE_SEIZE");
 		goto out;
 	}
 	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)) {
-		set(KD_PTRACE_SEIZE, false, "PTRACE_INTERRUPT: %s", strerror(errno));
-		set(KD_PTRACE_GETREGSET, false, "needs PTRACE_INTERRUPT");
+		kd_set(KD_PTRACE_SEIZE, false, "PTRACE_INTERRUPT: %s", strerror(errno));
+		kd_set(KD_PTRACE_GETREGSET, false, "needs PTRACE_INTERRUPT");
 		goto out;
 	}
-	err = wait_bounded(pid, &status, 2000);
+	err = kd_wait_bounded(pid, &status, 2000);
 	if (err || !WIFSTOPPED(status) || (status >> 16) != PTRACE_EVENT_STOP) {
-		set(KD_PTRACE_SEIZE, false, "no group-stop after PTRACE_INTERRUPT (%s, status %#x)",
+		kd_set(KD_PTRACE_SEIZE, false, "no group-stop after PTRACE_INTERRUPT (%s, status %#x)",
 		    err ? strerror(-err) : "stopped", status);
-		set(KD_PTRACE_GETREGSET, false, "needs PTRACE_INTERRUPT");
+		kd_set(KD_PTRACE_GETREGSET, false, "needs PTRACE_INTERRUPT");
 		goto out;
 	}
-	set(KD_PTRACE_SEIZE, true, NULL);
+	kd_set(KD_PTRACE_SEIZE, true, NULL);
 
 	{
 		unsigned long buf[512];
 		struct iovec iov = { buf, sizeof(buf) };
 
 		if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov))
-			set(KD_PTRACE_GETREGSET, false, "PTRACE_GETREGSET: %s", strerror(errno));
+			kd_set(KD_PTRACE_GETREGSET, false, "PTRACE_GETREGSET: %s", strerror(errno));
 		else
-			set(KD_PTRACE_GETREGSET, iov.iov_len > 0, "empty NT_PRSTATUS");
+			kd_set(KD_PTRACE_GETREGSET, iov.iov_len > 0, "empty NT_PRSTATUS");
 	}
 out:
 	kill(pid, SIGKILL);
-	wait_bounded(pid, &status, 5000);
+	kd_wait_bounded(pid, &status, 5000);
 }
 
 /* ---- /proc and memory ------------------------------------------------------- */
@@ -213,7 +253,7 @@ static void probe_map_files(void)
 	bool found = false;
 
 	if (!f) {
-		set(KD_MAP_FILES, false, "/proc/self/maps: %s", strerror(errno));
+		kd_set(KD_MAP_FILES, false, "/proc/self/maps: %s", strerror(errno));
 		return;
 	}
 	while (fscanf(f, "%lx-%lx %*[^\n]\n", &start, &end) == 2) {
@@ -222,14 +262,14 @@ static void probe_map_files(void)
 	}
 	fclose(f);
 	if (!found) {
-		set(KD_MAP_FILES, false, "no mapping in /proc/self/maps");
+		kd_set(KD_MAP_FILES, false, "no mapping in /proc/self/maps");
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", start, end);
 	if (readlink(path, target, sizeof(target)) < 0)
-		set(KD_MAP_FILES, false, "%s: %s", path, strerror(errno));
+		kd_set(KD_MAP_FILES, false, "%s: %s", path, strerror(errno));
 	else
-		set(KD_MAP_FILES, true, NULL);
+		kd_set(KD_MAP_FILES, true, NULL);
 }
 
 static void probe_kcmp(void)
@@ -237,9 +277,9 @@ static void probe_kcmp(void)
 	long r = syscall(SYS_kcmp, getpid(), getpid(), KCMP_VM_TYPE, 0, 0);
 
 	if (r < 0)
-		set(KD_KCMP, false, "kcmp: %s", strerror(errno));
+		kd_set(KD_KCMP, false, "kcmp: %s", strerror(errno));
 	else
-		set(KD_KCMP, r == 0, "kcmp says a task differs from itself (%ld)", r);
+		kd_set(KD_KCMP, r == 0, "kcmp says a task differs from itself (%ld)", r);
 }
 
 static void probe_clone3(void)
@@ -259,14 +299,14 @@ static void probe_clone3(void)
 		_exit(0); /* cannot happen: our PID is taken */
 	if (r > 0) {
 		waitpid(r, NULL, 0);
-		set(KD_CLONE3_SET_TID, false, "clone3 ignored set_tid");
+		kd_set(KD_CLONE3_SET_TID, false, "clone3 ignored set_tid");
 	} else if (errno == EEXIST)
-		set(KD_CLONE3_SET_TID, true, NULL);
+		kd_set(KD_CLONE3_SET_TID, true, NULL);
 	else if (errno == EPERM)
-		set(KD_CLONE3_SET_TID, false,
+		kd_set(KD_CLONE3_SET_TID, false,
 		    "clone3 set_tid needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
 	else
-		set(KD_CLONE3_SET_TID, false, "clone3 set_tid: %s", strerror(errno));
+		kd_set(KD_CLONE3_SET_TID, false, "clone3 set_tid: %s", strerror(errno));
 }
 
 static void probe_ns_last_pid(void)
@@ -274,11 +314,11 @@ static void probe_ns_last_pid(void)
 	int fd = open("/proc/sys/kernel/ns_last_pid", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0) {
-		set(KD_NS_LAST_PID, false, "/proc/sys/kernel/ns_last_pid: %s", strerror(errno));
+		kd_set(KD_NS_LAST_PID, false, "/proc/sys/kernel/ns_last_pid: %s", strerror(errno));
 		return;
 	}
 	close(fd);
-	set(KD_NS_LAST_PID, true, NULL);
+	kd_set(KD_NS_LAST_PID, true, NULL);
 }
 
 static void probe_process_vm_readv(void)
@@ -289,9 +329,9 @@ static void probe_process_vm_readv(void)
 	ssize_t n = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
 
 	if (n < 0)
-		set(KD_PROCESS_VM_READV, false, "process_vm_readv: %s", strerror(errno));
+		kd_set(KD_PROCESS_VM_READV, false, "process_vm_readv: %s", strerror(errno));
 	else
-		set(KD_PROCESS_VM_READV, n == sizeof(src) && !memcmp(src, dst, n),
+		kd_set(KD_PROCESS_VM_READV, n == sizeof(src) && !memcmp(src, dst, n),
 		    "process_vm_readv read wrong data");
 }
 
@@ -300,11 +340,11 @@ static void probe_memfd(void)
 	int fd = (int)syscall(SYS_memfd_create, "criu-probe", MFD_CLOEXEC);
 
 	if (fd < 0) {
-		set(KD_MEMFD_CREATE, false, "memfd_create: %s", strerror(errno));
+		kd_set(KD_MEMFD_CREATE, false, "memfd_create: %s", strerror(errno));
 		return;
 	}
 	close(fd);
-	set(KD_MEMFD_CREATE, true, NULL);
+	kd_set(KD_MEMFD_CREATE, true, NULL);
 }
 
 static int open_uffd(void)
@@ -328,20 +368,20 @@ static void probe_uffd(void)
 	int fd = open_uffd();
 
 	if (fd < 0) {
-		set(KD_USERFAULTFD, false, "userfaultfd: %s", strerror(errno));
-		set(KD_UFFD_WP_ASYNC, false, "no userfaultfd");
+		kd_set(KD_USERFAULTFD, false, "userfaultfd: %s", strerror(errno));
+		kd_set(KD_UFFD_WP_ASYNC, false, "no userfaultfd");
 		return;
 	}
 	if (ioctl(fd, UFFDIO_API, &api)) {
-		set(KD_USERFAULTFD, false, "UFFDIO_API: %s", strerror(errno));
-		set(KD_UFFD_WP_ASYNC, false, "no userfaultfd");
+		kd_set(KD_USERFAULTFD, false, "UFFDIO_API: %s", strerror(errno));
+		kd_set(KD_UFFD_WP_ASYNC, false, "no userfaultfd");
 		close(fd);
 		return;
 	}
 	close(fd);
 	kdat.uffd_features = api.features;
-	set(KD_USERFAULTFD, true, NULL);
-	set(KD_UFFD_WP_ASYNC,
+	kd_set(KD_USERFAULTFD, true, NULL);
+	kd_set(KD_UFFD_WP_ASYNC,
 	    (api.features & UFFD_FEATURE_WP_ASYNC) && (api.features & UFFD_FEATURE_WP_UNPOPULATED),
 	    "userfaultfd features %#llx lack WP_ASYNC/WP_UNPOPULATED",
 	    (unsigned long long)api.features);
@@ -358,12 +398,12 @@ static void probe_pagemap_scan(void)
 
 	p = mmap(NULL, 4 * psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
-		set(KD_PAGEMAP_SCAN, false, "mmap: %s", strerror(errno));
+		kd_set(KD_PAGEMAP_SCAN, false, "mmap: %s", strerror(errno));
 		return;
 	}
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		set(KD_PAGEMAP_SCAN, false, "/proc/self/pagemap: %s", strerror(errno));
+		kd_set(KD_PAGEMAP_SCAN, false, "/proc/self/pagemap: %s", strerror(errno));
 		munmap(p, 4 * psz);
 		return;
 	}
@@ -378,9 +418,9 @@ static void probe_pagemap_scan(void)
 	arg.return_mask = CR_PAGE_IS_PRESENT;
 	n = ioctl(fd, CR_PAGEMAP_SCAN, &arg);
 	if (n < 0)
-		set(KD_PAGEMAP_SCAN, false, "PAGEMAP_SCAN: %s", strerror(errno));
+		kd_set(KD_PAGEMAP_SCAN, false, "PAGEMAP_SCAN: %s", strerror(errno));
 	else
-		set(KD_PAGEMAP_SCAN,
+		kd_set(KD_PAGEMAP_SCAN,
 		    n == 1 && regs[0].start == (uintptr_t)p + psz &&
 			    regs[0].end == (uintptr_t)p + 2 * psz,
 		    "PAGEMAP_SCAN gave %ld unexpected regions", n);
@@ -397,15 +437,15 @@ static void probe_soft_dirty(void)
 
 	p = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
-		set(KD_SOFT_DIRTY, false, "mmap: %s", strerror(errno));
+		kd_set(KD_SOFT_DIRTY, false, "mmap: %s", strerror(errno));
 		return;
 	}
 	p[0] = 1; /* a new page is soft-dirty when the kernel tracks it */
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || pread(fd, &pme, sizeof(pme), (uintptr_t)p / psz * sizeof(pme)) != sizeof(pme))
-		set(KD_SOFT_DIRTY, false, "/proc/self/pagemap: %s", strerror(errno));
+		kd_set(KD_SOFT_DIRTY, false, "/proc/self/pagemap: %s", strerror(errno));
 	else
-		set(KD_SOFT_DIRTY, pme & (1ULL << 55),
+		kd_set(KD_SOFT_DIRTY, pme & (1ULL << 55),
 		    "the kernel does not track soft-dirty pages (CONFIG_MEM_SOFT_DIRTY)");
 	if (fd >= 0)
 		close(fd);
@@ -419,13 +459,13 @@ static void probe_tcp_repair(void)
 	int one = 1, sk = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (sk < 0) {
-		set(KD_TCP_REPAIR, false, "socket: %s", strerror(errno));
+		kd_set(KD_TCP_REPAIR, false, "socket: %s", strerror(errno));
 		return;
 	}
 	if (setsockopt(sk, SOL_TCP, TCP_REPAIR, &one, sizeof(one)))
-		set(KD_TCP_REPAIR, false, "TCP_REPAIR: %s", strerror(errno));
+		kd_set(KD_TCP_REPAIR, false, "TCP_REPAIR: %s", strerror(errno));
 	else
-		set(KD_TCP_REPAIR, true, NULL);
+		kd_set(KD_TCP_REPAIR, true, NULL);
 	close(sk);
 }
 
@@ -433,7 +473,7 @@ static void probe_tcp_repair(void)
  * Sends one SOCK_DIAG_BY_FAMILY dump request and reads the answer to its
  * end.  0 when the kernel answers the family, -errno otherwise.
  */
-static int sock_diag_dump(const void *req, size_t len)
+int kd_sock_diag_dump(const void *req, size_t len)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct {
@@ -490,9 +530,9 @@ out:
 static void diag_result(enum kd_feature f, int err)
 {
 	if (err == -ENOENT)
-		set(f, false, "the kernel has no diag module for this family");
+		kd_set(f, false, "the kernel has no diag module for this family");
 	else
-		set(f, err == 0, "sock_diag: %s", strerror(-err));
+		kd_set(f, err == 0, "sock_diag: %s", strerror(-err));
 }
 
 static void probe_sock_diag(enum kd_feature f)
@@ -501,27 +541,27 @@ static void probe_sock_diag(enum kd_feature f)
 	case KD_SK_UNIX_DIAG: {
 		struct unix_diag_req r = { .sdiag_family = AF_UNIX, .udiag_states = ~0U,
 					   .udiag_show = UDIAG_SHOW_NAME };
-		diag_result(f, sock_diag_dump(&r, sizeof(r)));
+		diag_result(f, kd_sock_diag_dump(&r, sizeof(r)));
 		break;
 	}
 	case KD_SK_INET_DIAG: {
 		struct inet_diag_req_v2 r = { .sdiag_family = AF_INET,
 					      .sdiag_protocol = IPPROTO_TCP,
 					      .idiag_states = ~0U };
-		diag_result(f, sock_diag_dump(&r, sizeof(r)));
+		diag_result(f, kd_sock_diag_dump(&r, sizeof(r)));
 		break;
 	}
 	case KD_SK_PACKET_DIAG: {
 		struct packet_diag_req r = { .sdiag_family = AF_PACKET,
 					     .pdiag_show = PACKET_SHOW_INFO };
-		diag_result(f, sock_diag_dump(&r, sizeof(r)));
+		diag_result(f, kd_sock_diag_dump(&r, sizeof(r)));
 		break;
 	}
 	case KD_SK_NETLINK_DIAG: {
 		struct netlink_diag_req r = { .sdiag_family = AF_NETLINK,
 					      .sdiag_protocol = NDIAG_PROTO_ALL,
 					      .ndiag_show = NDIAG_SHOW_MEMINFO };
-		diag_result(f, sock_diag_dump(&r, sizeof(r)));
+		diag_result(f, kd_sock_diag_dump(&r, sizeof(r)));
 		break;
 	}
 	default:
@@ -534,9 +574,9 @@ static void probe_sock_diag(enum kd_feature f)
 static void probe_time_ns(void)
 {
 	if (access("/proc/self/ns/time", F_OK))
-		set(KD_TIME_NS, false, "/proc/self/ns/time: %s", strerror(errno));
+		kd_set(KD_TIME_NS, false, "/proc/self/ns/time: %s", strerror(errno));
 	else
-		set(KD_TIME_NS, true, NULL);
+		kd_set(KD_TIME_NS, true, NULL);
 }
 
 int kerndat_parse_vdso(const char *maps, struct kd_vdso_layout *out)
@@ -579,7 +619,7 @@ static void probe_vdso(void)
 	FILE *f = fopen("/proc/self/maps", "r");
 
 	if (!f) {
-		set(KD_VDSO, false, "/proc/self/maps: %s", strerror(errno));
+		kd_set(KD_VDSO, false, "/proc/self/maps: %s", strerror(errno));
 		return;
 	}
 	for (;;) {
@@ -589,7 +629,7 @@ static void probe_vdso(void)
 			if (!n) {
 				free(buf);
 				fclose(f);
-				set(KD_VDSO, false, "out of memory");
+				kd_set(KD_VDSO, false, "out of memory");
 				return;
 			}
 			buf = n;
@@ -603,7 +643,7 @@ static void probe_vdso(void)
 	buf[len] = '\0';
 	if (kerndat_parse_vdso(buf, &kdat.vdso)) {
 		/* A kernel without a vDSO is fine too: nothing to remap. */
-		set(KD_VDSO, true, NULL);
+		kd_set(KD_VDSO, true, NULL);
 	} else {
 		const struct kd_vdso_layout *v = &kdat.vdso;
 
@@ -615,7 +655,7 @@ static void probe_vdso(void)
 			   v->vvar_vclock_start == v->vdso_end ||
 			   v->vvar_vclock_end == v->vvar_start ||
 			   v->vvar_vclock_start == v->vvar_end);
-		set(KD_VDSO, ok, "[vvar] and [vdso] are not adjacent (%lx-%lx, %lx-%lx)",
+		kd_set(KD_VDSO, ok, "[vvar] and [vdso] are not adjacent (%lx-%lx, %lx-%lx)",
 		    v->vvar_start, v->vvar_end, v->vdso_start, v->vdso_end);
 		pr_info("vdso %lx-%lx vvar %lx-%lx vvar_vclock %lx-%lx\n", v->vdso_start,
 			v->vdso_end, v->vvar_start, v->vvar_end, v->vvar_vclock_start,
@@ -680,14 +720,29 @@ void kerndat_probe_one(enum kd_feature f)
 		break;
 	case KD_NR_FEATURES:
 		break;
+	default:
+		kerndat_probe_task(f);
+		kerndat_probe_net(f);
+		kerndat_probe_ns(f);
+		break;
 	}
+}
+
+int kerndat_has_feature(const char *name)
+{
+	int f = kerndat_feature_by_name(name);
+
+	if (f < 0)
+		return -1;
+	kerndat_probe_one(f);
+	return kdat.has[f] ? 1 : 0;
 }
 
 void kerndat_probe(void)
 {
 	if (kdat.probed)
 		return;
-	for (int f = 0; f < KD_NR_FEATURES; f++) {
+	for (int f = 0; f < KD_NR_CORE_FEATURES; f++) {
 		if (f == KD_PTRACE_GETREGSET || f == KD_UFFD_WP_ASYNC)
 			continue; /* probed with their partner */
 		kerndat_probe_one(f);

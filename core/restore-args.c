@@ -181,6 +181,8 @@ static void fill_thread(struct rtask *t, size_t i, struct restorer_thread *rt, u
 		rt->ss_flags = (int32_t)th->sas->ss_flags & ~1;
 	}
 	rt->pdeath_sig = th->has_pdeath_sig ? th->pdeath_sig : 0;
+	rt->robust_list = th->futex_rla;
+	rt->robust_len = th->futex_rla_len;
 	if (th->comm)
 		snprintf(rt->comm, sizeof(rt->comm), "%s", th->comm);
 	if (th->creds)
@@ -230,7 +232,12 @@ static void fill_state(struct rtask *t, struct restorer_task *rt)
 		rt->rseq_len = th->rseq_entry->rseq_abi_size;
 		rt->rseq_sig = th->rseq_entry->signature;
 	}
+	rt->thp_disable = t->mm->has_thp_disabled && t->mm->thp_disabled;
+	rt->membarrier_regs =
+		tc->has_membarrier_registration_mask ? tc->membarrier_registration_mask : 0;
 	if (th) {
+		rt->robust_list = th->futex_rla;
+		rt->robust_len = th->futex_rla_len;
 		rt->pdeath_sig = th->has_pdeath_sig ? th->pdeath_sig : 0;
 		if (th->sas && th->sas->ss_size) {
 			rt->has_sas = 1;

@@ -153,6 +153,43 @@ int plan_shared_files(void)
 	return 0;
 }
 
+/* the status flags F_SETFL sets: a dup'ed pipe end has none; O_ASYNC is
+ * set last, at the fd's own number (see restore_async) */
+#define SETFL_FLAGS (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME)
+
+/*
+ * The owner for signal-driven I/O (F_SETOWN_EX, F_SETSIG), then the
+ * status flags.  The owner must exist: a process group its holder joins
+ * is made by the holder's parent just after the fork, so ESRCH is retried
+ * for a moment.
+ */
+static int restore_fown_and_flags(int fd, uint32_t flags, const FownEntry *fown, uint32_t fdnum,
+				  uint32_t pid)
+{
+	if (fown && fown->pid) {
+		struct f_owner_ex ex = { (enum __pid_type)fown->pid_type, (pid_t)fown->pid };
+		int r, tries = 0;
+
+		while ((r = fcntl(fd, F_SETOWN_EX, &ex)) < 0 && errno == ESRCH && tries++ < 1000)
+			usleep(1000);
+		if (r < 0) {
+			pr_perror("fd %u of pid %u: can't give it owner %u (type %u)", fdnum, pid,
+				  fown->pid, fown->pid_type);
+			return -errno;
+		}
+	}
+	if (fown && fown->signum && fcntl(fd, F_SETSIG, (int)fown->signum) < 0) {
+		pr_perror("fd %u of pid %u: can't set its signal %u", fdnum, pid, fown->signum);
+		return -errno;
+	}
+	if ((fcntl(fd, F_GETFL) & SETFL_FLAGS) != (int)(flags & SETFL_FLAGS) &&
+	    fcntl(fd, F_SETFL, (int)(flags & SETFL_FLAGS)) < 0) {
+		pr_perror("fd %u of pid %u: can't set its status flags %#o", fdnum, pid, flags);
+		return -errno;
+	}
+	return 0;
+}
+
 /* A regular file or device of the images, opened as it was (position, flags). */
 static int open_reg(const FileEntry *fe, uint32_t fdnum, uint32_t pid)
 {
@@ -172,6 +209,14 @@ static int open_reg(const FileEntry *fe, uint32_t fdnum, uint32_t pid)
 	if (fd < 0) {
 		pr_perror("fd %u of pid %u: can't open %s", fdnum, pid, fe->reg->name);
 		return -errno;
+	}
+	{
+		int ret = restore_fown_and_flags(fd, fe->reg->flags, fe->reg->fown, fdnum, pid);
+
+		if (ret) {
+			close(fd);
+			return ret;
+		}
 	}
 	if (fe->reg->pos && lseek(fd, (off_t)fe->reg->pos, SEEK_SET) < 0) {
 		pr_perror("fd %u of pid %u: can't seek %s to %llu", fdnum, pid, fe->reg->name,
@@ -213,8 +258,10 @@ int create_pipes(int idx)
 			pr_perror("can't create pipe %u", p->pipe_id);
 			return -errno;
 		}
-		if (p->size)
-			fcntl(p->fds[1], F_SETPIPE_SZ, (int)p->size);
+		if (p->size && fcntl(p->fds[1], F_SETPIPE_SZ, (int)p->size) < (int)p->size) {
+			pr_perror("can't give pipe %u its size of %u bytes", p->pipe_id, p->size);
+			return -errno ? -errno : -EINVAL;
+		}
 		if (p->bytes && write(p->fds[1], p->data, p->bytes) != (ssize_t)p->bytes) {
 			pr_perror("can't refill pipe %u with %u bytes", p->pipe_id, p->bytes);
 			return -EIO;
@@ -251,9 +298,18 @@ static int open_fd(const FdinfoEntry *fd, uint32_t pid)
 			return -EINVAL;
 		}
 		ret = fcntl(p->fds[end], F_DUPFD_CLOEXEC, 0);
-		if (ret >= 0 && (fe->pipe->flags & O_NONBLOCK))
-			fcntl(ret, F_SETFL, O_NONBLOCK);
-		return ret < 0 ? -errno : ret;
+		if (ret < 0)
+			return -errno;
+		{
+			int r = restore_fown_and_flags(ret, fe->pipe->flags, fe->pipe->fown, fd->fd,
+						       pid);
+
+			if (r) {
+				close(ret);
+				return r;
+			}
+		}
+		return ret;
 	}
 	if (fe->type == FD_TYPES__REG && fe->reg) {
 		for (size_t i = 0; i < nr_shared_files; i++)
@@ -267,6 +323,28 @@ static int open_fd(const FdinfoEntry *fd, uint32_t pid)
 		return open_memfd(fe, (int)fe->memfd->flags, fe->memfd->pos);
 	pr_err("fd %u of pid %u: files of type %d are not supported yet\n", fd->fd, pid, fe->type);
 	return -EOPNOTSUPP;
+}
+
+/*
+ * O_ASYNC: the kernel tells the fd number in SIGIO's si_fd as it was when
+ * O_ASYNC was set, so it is set (open() ignores it) once the fd is at its
+ * number.
+ */
+static int restore_async(const FdinfoEntry *fd, uint32_t pid)
+{
+	const FileEntry *fe = file_by_id(fd->id);
+	uint32_t flags = fe && fe->pipe ? fe->pipe->flags : fe && fe->reg ? fe->reg->flags : 0;
+	int now;
+
+	if (!(flags & O_ASYNC))
+		return 0;
+	now = fcntl((int)fd->fd, F_GETFL);
+	if (now < 0 || fcntl((int)fd->fd, F_SETFL, now & ~O_ASYNC) < 0 ||
+	    fcntl((int)fd->fd, F_SETFL, now | O_ASYNC) < 0) {
+		pr_perror("fd %u of pid %u: can't set O_ASYNC", fd->fd, pid);
+		return -errno;
+	}
+	return 0;
 }
 
 struct fd_plan {
@@ -377,6 +455,9 @@ int place_fds(int idx, int *keep, int nkeep)
 			goto out;
 		}
 		fcntl(plan[i].target, F_SETFD, plan[i].cloexec ? FD_CLOEXEC : 0);
+		ret = restore_async(t->fds[i], t->pe->pid);
+		if (ret)
+			goto out;
 	}
 	for (size_t i = 0; i < t->nfds; i++) {
 		bool again = false;

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "arch-image.h"
 #include "commands.h"
 #include "compel-arch.h"
@@ -638,6 +639,21 @@ static void kill_created(pid_t root)
 }
 
 /*
+ * The signal a stopped task stops by again.  SIGTSTP, SIGTTIN and SIGTTOU
+ * stop it only in a process group that is not orphaned, as it was when
+ * they stopped it; a shell job joins criu's group, so it gets SIGSTOP.
+ */
+static int restored_stop_signo(const struct rtask *t)
+{
+	const TaskCoreEntry *tc = t->core->tc;
+	int sig = tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP;
+
+	if (opts.shell_job || (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU))
+		sig = SIGSTOP;
+	return sig;
+}
+
+/*
  * Scheduling policy, real-time priority and nice of thread tid, set by
  * criu (which may raise priorities the task itself could not).
  */
@@ -768,6 +784,8 @@ static int finish_release(int idx, struct infect_ctx *ctx)
 {
 	struct rtask *t = &tasks[idx];
 
+	if (t->stopped)
+		ctx->stop_signo = restored_stop_signo(t);
 	return compel_cure(ctx, (t->stopped || opts.leave_stopped) ? COMPEL_LEAVE_STOPPED
 								   : COMPEL_LEAVE_AS_FOUND);
 }
@@ -912,6 +930,8 @@ int cmd_restore(void)
 		       img_descs[IMG_PSTREE].fmt, opts.images_dir);
 		return 1;
 	}
+	if (action_run(ACT_PRE_RESTORE, 0))
+		return 1;
 	ret = cpuinfo_check_images(images_dirfd, opts.cpu_cap, opts.cpu_cap_given);
 	if (ret) {
 		if (ret > 0)
@@ -971,6 +991,15 @@ int cmd_restore(void)
 		pr_step("restore: every task is ready\n");
 		ret = fault_point("restore: tasks ready");
 	}
+	/* the tree is whole, in criu's namespaces (the only ones restored yet) */
+	if (!ret)
+		ret = action_run(ACT_SETUP_NS, root);
+	if (!ret)
+		ret = action_run(ACT_POST_SETUP_NS, root);
+	if (!ret)
+		ret = action_run(ACT_PRE_RESUME, root);
+	if (!ret)
+		ret = action_run(ACT_POST_RESTORE, root);
 	if (!ret)
 		ret = finish_tasks();
 	if (ret) {
@@ -986,6 +1015,9 @@ int cmd_restore(void)
 	write_stats(forking, us_since(&t0));
 	log_peak_rss();
 	pr_info("restored %d processes\n", nr_tasks);
+	/* as upstream: the tree runs already, a failure here is only reported */
+	if (action_run(ACT_POST_RESUME, root))
+		pr_warn("post-resume failed; the restored tree keeps running\n");
 	restored_root_pid = root;
 	if (opts_write_pidfile(pidfile_fd, root))
 		return 1;

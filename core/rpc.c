@@ -28,13 +28,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "commands.h"
 #include "dump.h"
 #include "fsafe.h"
+#include "kerndat.h"
 #include "log.h"
 #include "options.h"
+#include "pb-print.h"
 #include "proc.h"
 #include "proto/rpc.pb-c.h"
+#include "version.h"
 
 #define DEFAULT_SERVICE_ADDRESS "/var/run/criu_service.socket"
 #define MAX_REQ_SIZE (1 << 20)
@@ -76,8 +80,15 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
 /*
  * The name of the first option the request sets that this criu does not
  * implement, or NULL.  Setting a flag to false is not asking for anything.
+ * Mount and namespace options come first: a container runtime sends them
+ * with everything else, and they are what stops it.  Accepted without
+ * effect, as nothing they act on can be in what this criu dumps or
+ * restores: ext_unix_sk, tcp_established (dump refuses sockets),
+ * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
+ * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks and manage_cgroups are checked further in
+ * tree_refusal(); config_file is read by opts_init_from_config().
  */
-static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
+static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, const char **why)
 {
 #define FLAG_ON(f) (o->has_##f && o->f)
 #define CHECK(cond, name)            \
@@ -85,66 +96,181 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
 		if (cond)            \
 			return name; \
 	} while (0)
-	CHECK(FLAG_ON(ext_unix_sk), "ext_unix_sk");
-	CHECK(FLAG_ON(tcp_established), "tcp_established");
-	CHECK(FLAG_ON(evasive_devices), "evasive_devices");
-	CHECK(FLAG_ON(file_locks), "file_locks");
-	CHECK(o->ps, "ps (page server)");
-	CHECK(FLAG_ON(notify_scripts), "notify_scripts");
+	*why = ": it is about mounts or namespaces, which this criu does not dump or restore yet";
+	/* mounts and namespaces */
 	CHECK(o->root, "root");
-	CHECK(o->parent_img, "parent_img");
-	CHECK(FLAG_ON(track_mem), "track_mem");
-	CHECK(FLAG_ON(auto_dedup), "auto_dedup");
-	CHECK(FLAG_ON(link_remap), "link_remap");
-	CHECK(o->n_veths, "veths");
-	CHECK(FLAG_ON(force_irmap), "force_irmap");
-	CHECK(o->n_exec_cmd, "exec_cmd");
 	CHECK(o->n_ext_mnt, "ext_mnt");
-	CHECK(FLAG_ON(manage_cgroups), "manage_cgroups");
-	CHECK(o->n_cg_root, "cg_root");
-	CHECK(o->n_inherit_fd, "inherit_fd");
+	CHECK(o->n_external, "external");
+	CHECK(o->n_join_ns, "join_ns");
+	CHECK(o->has_empty_ns && o->empty_ns, "empty_ns");
+	CHECK(o->n_skip_mnt, "skip_mnt");
+	CHECK(o->n_enable_fs, "enable_fs");
 	CHECK(FLAG_ON(auto_ext_mnt), "auto_ext_mnt");
 	CHECK(FLAG_ON(ext_sharing), "ext_sharing");
 	CHECK(FLAG_ON(ext_masters), "ext_masters");
-	CHECK(o->n_skip_mnt, "skip_mnt");
-	CHECK(o->n_enable_fs, "enable_fs");
-	CHECK(o->n_unix_sk_ino, "unix_sk_ino");
-	CHECK(o->has_manage_cgroups_mode && o->manage_cgroups_mode != CRIU_CG_MODE__IGNORE,
+	CHECK(FLAG_ON(mntns_compat_mode), "mntns_compat_mode");
+	CHECK(o->n_veths, "veths");
+	CHECK(o->lsm_mount_context, "lsm_mount_context");
+	*why = ": this criu does not manage cgroups";
+	/* cgroups */
+	CHECK(o->has_manage_cgroups_mode && o->manage_cgroups_mode != CRIU_CG_MODE__IGNORE &&
+		      o->manage_cgroups_mode != CRIU_CG_MODE__SOFT &&
+		      o->manage_cgroups_mode != CRIU_CG_MODE__DEFAULT,
 	      "manage_cgroups_mode");
-	CHECK(o->has_ghost_limit && o->ghost_limit != 0x100000, "ghost_limit");
-	CHECK(o->n_irmap_scan_paths, "irmap_scan_paths");
-	CHECK(o->n_external, "external");
-	CHECK(o->has_empty_ns && o->empty_ns, "empty_ns");
-	CHECK(o->n_join_ns, "join_ns");
+	CHECK(o->n_cg_root, "cg_root");
 	CHECK(o->cgroup_props, "cgroup_props");
 	CHECK(o->cgroup_props_file, "cgroup_props_file");
 	CHECK(o->n_cgroup_dump_controller, "cgroup_dump_controller");
 	CHECK(o->freeze_cgroup, "freeze_cgroup");
+	CHECK(o->cgroup_yard, "cgroup_yard");
+	*why = "";
+	/* the rest */
+	CHECK(o->ps, "ps (page server)");
+	CHECK(o->parent_img, "parent_img");
+	CHECK(FLAG_ON(track_mem), "track_mem");
+	CHECK(FLAG_ON(link_remap), "link_remap");
+	CHECK(FLAG_ON(force_irmap), "force_irmap");
+	CHECK(o->n_exec_cmd, "exec_cmd");
+	CHECK(o->n_inherit_fd, "inherit_fd");
+	CHECK(o->n_unix_sk_ino, "unix_sk_ino");
+	CHECK(o->n_irmap_scan_paths, "irmap_scan_paths");
 	CHECK(FLAG_ON(tcp_skip_in_flight), "tcp_skip_in_flight");
 	CHECK(FLAG_ON(weak_sysctls), "weak_sysctls");
 	CHECK(FLAG_ON(lazy_pages), "lazy_pages");
-	CHECK(o->has_status_fd, "status_fd");
-	CHECK(FLAG_ON(orphan_pts_master), "orphan_pts_master");
-	CHECK(o->config_file, "config_file");
 	CHECK(FLAG_ON(tcp_close), "tcp_close");
 	CHECK(o->lsm_profile, "lsm_profile");
 	CHECK(o->tls_cacert || o->tls_cacrl || o->tls_cert || o->tls_key || FLAG_ON(tls) ||
 		      FLAG_ON(tls_no_cn_verify),
 	      "tls");
-	CHECK(o->cgroup_yard, "cgroup_yard");
 	CHECK(o->has_pidfd_store_sk, "pidfd_store_sk");
-	CHECK(o->lsm_mount_context, "lsm_mount_context");
-	CHECK(FLAG_ON(mntns_compat_mode), "mntns_compat_mode");
+	CHECK(o->has_status_fd, "status_fd");
 	CHECK(FLAG_ON(skip_file_rwx_check), "skip_file_rwx_check");
 	CHECK(FLAG_ON(unprivileged), "unprivileged");
 	CHECK(FLAG_ON(display_stats), "display_stats");
 	CHECK(FLAG_ON(allow_uprobes), "allow_uprobes");
 	CHECK(FLAG_ON(ghost_fiemap), "ghost_fiemap");
-	/* network locking only matters with tcp_established, which we refuse */
+	/* network locking only matters for sockets, which dump refuses */
 	CHECK(cmd == CMD_PRE_DUMP && o->has_pre_dump_mode, "pre_dump_mode");
 #undef CHECK
 #undef FLAG_ON
 	return NULL;
+}
+
+/* The pids of /proc/locks' holders; NULL when there are none (or no /proc/locks). */
+static int lock_holders(pid_t **pids, int *n)
+{
+	FILE *f = fopen("/proc/locks", "re");
+	char line[512];
+	int cap = 0;
+
+	*pids = NULL;
+	*n = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		/* "1: POSIX  ADVISORY  WRITE 1234 08:01:42 0 EOF"; "->" marks a waiter */
+		char kind[32], mode[32], rw[32];
+		int pid;
+
+		if (strstr(line, "->") ||
+		    sscanf(line, "%*d: %31s %31s %31s %d", kind, mode, rw, &pid) != 4)
+			continue;
+		if (*n == cap) {
+			pid_t *m = realloc(*pids, (size_t)(cap = cap ? 2 * cap : 16) * sizeof(*m));
+
+			if (!m)
+				break;
+			*pids = m;
+		}
+		(*pids)[(*n)++] = pid;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Whether some process of the tree of pid holds a file lock. */
+static bool tree_holds_locks(pid_t pid, const pid_t *holders, int nh, int depth)
+{
+	pid_t *kids = NULL;
+	int n = 0;
+	bool found = false;
+
+	for (int i = 0; i < nh; i++)
+		if (holders[i] == pid)
+			return true;
+	if (depth > 64 || proc_list_children(pid, &kids, &n))
+		return false;
+	for (int i = 0; i < n && !found; i++)
+		found = tree_holds_locks(kids[i], holders, nh, depth + 1);
+	free(kids);
+	return found;
+}
+
+/* The cgroup line of /proc/PID/cgroup (the v2 one, "0::PATH"), or "" if none. */
+static void unified_cgroup(pid_t pid, char *buf, size_t size)
+{
+	char path[64], line[PATH_MAX + 16];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), pid ? "/proc/%d/cgroup" : "/proc/self/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			size_t len = strcspn(line + 3, "\n");
+
+			if (len >= size)
+				len = size - 1;
+			memcpy(buf, line + 3, len);
+			buf[len] = '\0';
+			break;
+		}
+	fclose(f);
+}
+
+/*
+ * The options that are no-ops only for some trees: file_locks when no task
+ * holds a lock (this criu does not dump locks), manage_cgroups in soft mode
+ * when the tree is in criu's own cgroup (restore puts it there: soft mode
+ * would do nothing else).  0, or -1 with res filled.
+ */
+static int tree_refusal(const CriuOpts *o, enum cr_command cmd, pid_t pid, struct cmd_result *res)
+{
+	bool cg = (o->has_manage_cgroups && o->manage_cgroups) ||
+		  (o->has_manage_cgroups_mode && o->manage_cgroups_mode != CRIU_CG_MODE__IGNORE);
+
+	if (cmd != CMD_DUMP)
+		return 0;
+	if (o->has_file_locks && o->file_locks) {
+		pid_t *holders;
+		int nh;
+		bool locked;
+
+		lock_holders(&holders, &nh);
+		locked = tree_holds_locks(pid, holders, nh, 0);
+		free(holders);
+		if (locked) {
+			result_error(res, "option file_locks is not supported by this criu: the tree "
+					  "of %d holds file locks",
+				     pid);
+			return -1;
+		}
+	}
+	if (cg) {
+		char theirs[PATH_MAX], ours[PATH_MAX];
+
+		unified_cgroup(pid, theirs, sizeof(theirs));
+		unified_cgroup(0, ours, sizeof(ours));
+		if (strcmp(theirs, ours)) {
+			result_error(res, "option manage_cgroups is not supported by this criu: pid %d "
+					  "is in cgroup %s, not in criu's %s",
+				     pid, theirs, ours);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* criu_opts.cpu_cap's bits (fpu 1, cpu 2, ins 4; all ones: all) as --cpu-cap. */
@@ -287,15 +413,18 @@ static int tree_owned_by(pid_t pid, uid_t uid, int depth)
 }
 
 /* Fills the global opts for cmd from the request; 0, or -1 with res filled. */
-static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct ucred *cr,
-			 enum session_kind kind, struct cmd_result *res)
+static int opts_where_from_req(const CriuReq *req, enum cr_command cmd, const struct ucred *cr,
+			       struct cmd_result *res)
 {
 	const CriuOpts *o = req->opts;
-	const char *bad;
-	static char cpu_cap[32];
 
 	opts_init(&opts);
 	opts.command = cmd;
+	/* the service's config files first, the request over them (upstream's order) */
+	if (opts_reapply_configs()) {
+		result_error(res, "%s", cli_last_error());
+		return -1;
+	}
 	if (!o) {
 		if (cmd == CMD_CHECK)
 			return 0;
@@ -303,9 +432,26 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 			     req_type_name(req->type));
 		return -1;
 	}
-	bad = unsupported_option(o, cmd);
-	if (bad) {
-		result_error(res, "option %s is not supported by this criu", bad);
+	/* who may ask, before anything of the client's is touched */
+	if (cmd == CMD_DUMP) {
+		opts.pid = o->has_pid ? o->pid : cr->pid;
+		if (opts.pid <= 0) {
+			result_error(res, "pid %d is not a process", opts.pid);
+			return -1;
+		}
+		if (cr->uid != 0 && !tree_owned_by(opts.pid, cr->uid, 0)) {
+			set_cr_errno(EPERM);
+			result_error(res,
+				     "client uid %u may not dump the tree of pid %d: it does not "
+				     "own every process of it",
+				     cr->uid, opts.pid);
+			return -1;
+		}
+	}
+	if (cmd == CMD_RESTORE && cr->uid != 0 && geteuid() == 0) {
+		/* images may hold any credentials: a root criu restores them only for root */
+		set_cr_errno(EPERM);
+		result_error(res, "restore is only served to root clients (client uid %u)", cr->uid);
 		return -1;
 	}
 	if (o->images_dir_fd >= 0) {
@@ -341,27 +487,45 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 		snprintf(log_name, sizeof(log_name), "%s", o->log_file);
 		opts.log_file = log_name;
 	}
-	if (cmd == CMD_DUMP) {
-		opts.pid = o->has_pid ? o->pid : cr->pid;
-		if (opts.pid <= 0) {
-			result_error(res, "pid %d is not a process", opts.pid);
-			return -1;
-		}
-		if (cr->uid != 0 && !tree_owned_by(opts.pid, cr->uid, 0)) {
-			set_cr_errno(EPERM);
-			result_error(res,
-				     "client uid %u may not dump the tree of pid %d: it does not "
-				     "own every process of it",
-				     cr->uid, opts.pid);
-			return -1;
-		}
-	}
-	if (cmd == CMD_RESTORE && cr->uid != 0 && geteuid() == 0) {
-		/* images may hold any credentials: a root criu restores them only for root */
-		set_cr_errno(EPERM);
-		result_error(res, "restore is only served to root clients (client uid %u)", cr->uid);
+	return 0;
+}
+
+/* What the client asked, at -v4: which fields a runtime sends is the first question. */
+static void log_request_opts(const CriuReq *req)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (log_get_level() < LOG_DEBUG || !(f = open_memstream(&text, &len)))
+		return;
+	pb_print(f, &req->opts->base, false, 0);
+	fclose(f);
+	pr_debug("RPC %s request, options %s\n", req_type_name(req->type), text ? text : "?");
+	free(text);
+}
+
+/*
+ * The rest of the options, once the log is open (so that a refusal is in
+ * the log the client will read, as runc points its users to it).
+ */
+static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const struct ucred *cr,
+			      enum session_kind kind, struct cmd_result *res)
+{
+	const CriuOpts *o = req->opts;
+	const char *bad, *why;
+	static char cpu_cap[32];
+
+	if (!o)
+		return 0;
+	log_request_opts(req);
+	bad = unsupported_option(o, cmd, &why);
+	if (bad) {
+		result_error(res, "option %s is not supported by this criu%s", bad, why);
 		return -1;
 	}
+	if (cmd == CMD_DUMP && tree_refusal(o, cmd, opts.pid, res))
+		return -1;
 	opts.leave_running = o->has_leave_running && o->leave_running;
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
@@ -388,6 +552,15 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 		opts.restore_sibling = true;
 	} else if (cmd == CMD_RESTORE) {
 		opts.restore_detached = true;
+	}
+	/* Over the request's options, as upstream has it; a file may name any path: root only. */
+	if (o->config_file && cr->uid != 0 && cr->uid != geteuid()) {
+		result_error(res, "config_file is only accepted from root");
+		return -1;
+	}
+	if (o->config_file && opts_init_from_config(o->config_file)) {
+		result_error(res, "%s", cli_last_error());
+		return -1;
 	}
 	return 0;
 }
@@ -441,17 +614,20 @@ static void describe_failure(struct cmd_result *res)
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", last);
 }
 
+static int rpc_notify(int sk, const char *name, pid_t pid, int fd);
+
 /* Runs the request's command in this process, as the command line would. */
-static void run_command(const CriuReq *req, const struct ucred *cr, enum session_kind kind,
+static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum session_kind kind,
 			struct cmd_result *res)
 {
 	enum cr_command cmd = req_command(req->type);
-	int ret;
+	char *log_file_was;
+	int ret, log_level_was;
 
 	memset(res, 0, sizeof(*res));
 	log_reset_last_error();
 	restored_root_pid = 0;
-	if (opts_from_req(req, cmd, cr, kind, res) || open_log()) {
+	if (opts_where_from_req(req, cmd, cr, res) || open_log()) {
 		res->ok = 0;
 		if (!res->errmsg[0])
 			snprintf(res->errmsg, sizeof(res->errmsg), "%s",
@@ -459,6 +635,31 @@ static void run_command(const CriuReq *req, const struct ucred *cr, enum session
 		res->cr_errno = get_cr_errno();
 		return;
 	}
+	log_file_was = opts.log_file ? strdup(opts.log_file) : NULL;
+	log_level_was = opts.log_level;
+	if (opts_what_from_req(req, cmd, cr, kind, res)) {
+		res->cr_errno = get_cr_errno();
+		log_close();
+		free(log_file_was);
+		return;
+	}
+	/* a config file may name another log: the rest goes there */
+	if (opts.log_level != log_level_was || (opts.log_file && !log_file_was) ||
+	    (!opts.log_file && log_file_was) ||
+	    (opts.log_file && log_file_was && strcmp(opts.log_file, log_file_was))) {
+		log_close();
+		if (open_log()) {
+			res->ok = 0;
+			snprintf(res->errmsg, sizeof(res->errmsg), "can't open the log %s named by %s",
+				 opts.log_file ? opts.log_file : "-", req->opts->config_file);
+			free(log_file_was);
+			return;
+		}
+	}
+	free(log_file_was);
+	action_set_rpc(req->opts && req->opts->has_notify_scripts && req->opts->notify_scripts ? sk
+												: -1,
+		       rpc_notify);
 	switch (cmd) {
 	case CMD_DUMP:
 		ret = cmd_dump();
@@ -485,8 +686,8 @@ static void run_command(const CriuReq *req, const struct ucred *cr, enum session
 }
 
 /* The same in a worker forked for it, so that its global state dies with it. */
-static void run_command_in_worker(const CriuReq *req, const struct ucred *cr, enum session_kind kind,
-				  struct cmd_result *res)
+static void run_command_in_worker(int sk, const CriuReq *req, const struct ucred *cr,
+				  enum session_kind kind, struct cmd_result *res)
 {
 	int p[2], st;
 	pid_t pid;
@@ -508,7 +709,7 @@ static void run_command_in_worker(const CriuReq *req, const struct ucred *cr, en
 		struct cmd_result r;
 
 		close(p[0]);
-		run_command(req, cr, kind, &r);
+		run_command(sk, req, cr, kind, &r);
 		n = write(p[1], &r, sizeof(r));
 		_exit(n == (ssize_t)sizeof(r) ? 0 : 1);
 	}
@@ -574,28 +775,105 @@ static CriuReq *recv_req(int sk)
 	return req;
 }
 
+/* Sends resp with fd attached (SCM_RIGHTS) when fd >= 0. */
+static int send_resp_fd(int sk, const CriuResp *resp, int fd)
+{
+	size_t len = criu_resp__get_packed_size(resp);
+	uint8_t *buf = malloc(len ? len : 1);
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	criu_resp__pack(resp, buf);
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	n = sendmsg(sk, &mh, MSG_NOSIGNAL);
+	free(buf);
+	if (n != (ssize_t)len) {
+		pr_perror("can't send the RPC notification");
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * An action point over RPC: a NOTIFY answer with the point's name and the
+ * root pid, then the client's NOTIFY request back; 0 when it says success.
+ */
+static int rpc_notify(int sk, const char *name, pid_t pid, int fd)
+{
+	CriuResp resp = CRIU_RESP__INIT;
+	CriuNotify cn = CRIU_NOTIFY__INIT;
+	CriuReq *req;
+	int ret;
+
+	resp.type = CRIU_REQ_TYPE__NOTIFY;
+	resp.success = true;
+	cn.script = (char *)name;
+	if (pid > 0) {
+		cn.has_pid = true;
+		cn.pid = pid;
+	}
+	resp.notify = &cn;
+	if (send_resp_fd(sk, &resp, fd))
+		return -1;
+	req = recv_req(sk);
+	if (!req) {
+		pr_err("the RPC client went away instead of answering the %s notification\n", name);
+		return -1;
+	}
+	if (req->type != CRIU_REQ_TYPE__NOTIFY) {
+		pr_err("the RPC client answered the %s notification with a %s request\n", name,
+		       req_type_name(req->type));
+		ret = -1;
+	} else {
+		ret = req->has_notify_success && req->notify_success ? 0 : -1;
+	}
+	criu_req__free_unpacked(req, NULL);
+	return ret;
+}
+
 static void answer_version(CriuResp *resp, CriuVersion *v)
 {
 	static char name[] = "criu (wire-compatible implementation)";
-	int major = 0, minor = 0, sub = 0;
 
-	sscanf(CRIU_VERSION, "%d.%d.%d", &major, &minor, &sub);
-	v->major_number = major;
-	v->minor_number = minor;
+	v->major_number = CRIU_VERSION_MAJOR;
+	v->minor_number = CRIU_VERSION_MINOR;
 	v->has_sublevel = true;
-	v->sublevel = sub;
+	v->sublevel = CRIU_VERSION_SUBLEVEL;
 	v->name = name;
 	resp->version = v;
 	resp->success = true;
 }
 
-/* None of the optional features (memory tracking, lazy pages, pidfd store) is here yet. */
+/* The same answers as `criu check --feature NAME` (kerndat_has_feature). */
 static void answer_features(const CriuReq *req, CriuResp *resp, CriuFeatures *f)
 {
 	if (req->features) {
 		f->has_mem_track = req->features->has_mem_track;
+		f->mem_track = f->has_mem_track && kerndat_has_feature("mem_dirty_track") == 1;
 		f->has_lazy_pages = req->features->has_lazy_pages;
+		f->lazy_pages = f->has_lazy_pages && kerndat_has_feature("uffd-noncoop") == 1;
 		f->has_pidfd_store = req->features->has_pidfd_store;
+		f->pidfd_store = f->has_pidfd_store && kerndat_has_feature("pidfd_store") == 1;
 	}
 	resp->features = f;
 	resp->success = true;
@@ -642,10 +920,10 @@ static int serve_session(int sk, enum session_kind kind)
 		case CRIU_REQ_TYPE__CPUINFO_CHECK:
 			if (kind == SESSION_SWRK && req->type == CRIU_REQ_TYPE__RESTORE && req->opts &&
 			    req->opts->has_rst_sibling && req->opts->rst_sibling) {
-				run_command(req, &cr, kind, &res);
+				run_command(sk, req, &cr, kind, &res);
 				last = true;
 			} else {
-				run_command_in_worker(req, &cr, kind, &res);
+				run_command_in_worker(sk, req, &cr, kind, &res);
 			}
 			resp.success = res.ok;
 			if (res.cr_errno) {

@@ -30,6 +30,46 @@ enum kd_feature {
 	KD_SK_NETLINK_DIAG,
 	KD_TIME_NS,
 	KD_VDSO,
+	/* upstream's check --feature names, each a probe of this kernel */
+	KD_MNT_ID,
+	KD_AIO_REMAP,
+	KD_TIMERFD,
+	KD_TUN,
+	KD_TUN_NS,
+	KD_USERNS,
+	KD_FDINFO_LOCK,
+	KD_SECCOMP_SUSPEND,
+	KD_SECCOMP_FILTERS,
+	KD_LOGINUID,
+	KD_CGROUPNS,
+	KD_AUTOFS,
+	KD_TCP_HALF_CLOSED,
+	KD_COMPAT_CR,
+	KD_UFFD_NONCOOP,
+	KD_CAN_MAP_VDSO,
+	KD_SK_NS,
+	KD_SK_UNIX_FILE,
+	KD_NET_DIAG_RAW,
+	KD_NSID,
+	KD_LINK_NSID,
+	KD_KCMP_EPOLL,
+	KD_EXTERNAL_NET_NS,
+	KD_NEWIFINDEX,
+	KD_NFTABLES,
+	KD_IPT_LEGACY,
+	KD_PIDFD_STORE,
+	KD_NS_PID,
+	KD_APPARMOR_STACKING,
+	KD_NETWORK_LOCK_NFTABLES,
+	KD_SOCKOPT_BUF_LOCK,
+	KD_MEMFD_HUGETLB,
+	KD_MOVE_MOUNT_SET_GROUP,
+	KD_OPENAT2,
+	KD_GET_RSEQ_CONF,
+	KD_IPV6_FREEBIND,
+	KD_TIMER_CR_IDS,
+	KD_OVERLAYFS_MAPS,
+	KD_PAGEMAP_SCAN_GUARD,
 	KD_NR_FEATURES
 };
 
@@ -70,11 +110,19 @@ extern struct kerndat kdat;
 /* Probes everything (once; later calls return at once).  Never fails: a
  * probe that cannot run records the feature as missing with a reason. */
 void kerndat_probe(void);
+/* The features `criu check` and `check --extra/--all` look at (the first ones). */
+#define KD_NR_CORE_FEATURES (KD_VDSO + 1)
 /* Probes one feature only. */
 void kerndat_probe_one(enum kd_feature f);
 
-/* The feature named NAME, or -1. */
+/* The feature named NAME (ours or upstream's spelling), or -1. */
 int kerndat_feature_by_name(const char *name);
+
+/*
+ * Whether this kernel has the feature NAME (check --feature NAME and RPC's
+ * FEATURE_CHECK both ask this): 1, 0, or -1 for an unknown name.
+ */
+int kerndat_has_feature(const char *name);
 
 /* Parses /proc/PID/maps text for [vdso], [vvar] and [vvar_vclock]; 0, or
  * -ENOENT when there is no [vdso].  Exposed for tests. */

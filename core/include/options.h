@@ -86,6 +86,20 @@ struct cr_options {
 	struct str_list check_features; /* check --feature NAME */
 	bool check_all;		     /* check --all: extra and experimental checks */
 	bool check_extra;	     /* check --extra */
+	bool check_experimental;     /* check --experimental */
+
+	/* Config files (core/config.c) */
+	const char *config_file;     /* --config FILE */
+	bool no_default_config;	     /* --no-default-config */
+	struct str_list owned;	     /* strings read from config files, freed by opts_free() */
+
+	/* Accepted with the value checked; see docs/options.md */
+	const char *manage_cgroups_mode; /* --manage-cgroups[=MODE]: NULL, "soft" when bare */
+	const char *pre_dump_mode;   /* --pre-dump-mode splice|read */
+	const char *network_lock;    /* --network-lock iptables|nftables|skip */
+	bool deprecated;	     /* --deprecated */
+	bool weak_sysctls;	     /* --weak-sysctls */
+	bool skip_file_rwx_check;    /* --skip-file-rwx-check */
 };
 
 extern struct cr_options opts;
@@ -124,6 +138,35 @@ int opts_open_in_work_dir(const char *path, int flags, mode_t mode);
  */
 int opts_open_pidfile(void);
 int opts_write_pidfile(int fd, pid_t pid);
+
+/*
+ * Reads one config file (criu(8)'s format: an option a line without the
+ * dashes, a value after blanks, '#' comments) over the global opts, as RPC's
+ * criu_opts.config_file asks: after the RPC options, so the file wins, as
+ * upstream has it.  A file that does not exist is no error (runc always names
+ * /etc/criu/runc.conf).  Options the file names that this criu refuses fail
+ * it.  0, or -1 with the reason in cli_last_error() (also logged).
+ */
+int opts_init_from_config(const char *file);
+
+/*
+ * For each RPC request, after opts_init() and before the request's options:
+ * the config files criu swrk/service read at its start (the default ones
+ * unless --no-default-config or --config, CRIU_CONFIG_FILE, --config) read
+ * again into the global opts, as upstream's requests start from them.
+ * 0, or -1 with the reason in cli_last_error().
+ */
+int opts_reapply_configs(void);
+
+/* The text of the last command-line or config error, "" if none. */
+const char *cli_last_error(void);
+
+/*
+ * Where the default config files are looked for: the global file and the
+ * home directory whose .criu/default.conf is read (NULL: $HOME).  For tests;
+ * the defaults are /etc/criu/default.conf and $HOME.
+ */
+void cli_set_default_config_paths(const char *global, const char *home);
 
 /* Splits an --inherit-fd value "fd[N]:existing".  0, or -1 if malformed. */
 int cli_split_inherit_fd(const char *arg, int *fd, const char **existing);

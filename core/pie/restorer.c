@@ -68,6 +68,7 @@ static long restorer_map_vmas(struct restorer_args *args)
 #define R_PR_SET_SECUREBITS 28
 #define R_PR_SET_MM 35
 #define R_PR_SET_CHILD_SUBREAPER 36
+#define R_PR_SET_THP_DISABLE 41
 #define R_PR_SET_NO_NEW_PRIVS 38
 #define R_PR_CAP_AMBIENT 47
 #define R_PR_CAP_AMBIENT_RAISE 2
@@ -292,6 +293,21 @@ static long restore_posix_timers(const struct restorer_task *t, uint32_t *bad)
 	return r;
 }
 
+/* Each REGISTER_* command bit of regs, issued again (bits 2, 4, 6, 8). */
+static long restore_membarrier(uint32_t regs)
+{
+	for (int bit = 0; bit < 32; bit++) {
+		long r;
+
+		if (!(regs & (1u << bit)))
+			continue;
+		r = sys_membarrier(1L << bit, 0, 0);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static long restore_misc(const struct restorer_task *t)
 {
 	long r;
@@ -307,6 +323,12 @@ static long restore_misc(const struct restorer_task *t)
 		sys_set_tid_address((long)t->clear_tid_addr);
 	if (!r && t->rseq_ptr)
 		r = sys_rseq((long)t->rseq_ptr, t->rseq_len, 0, t->rseq_sig);
+	if (!r && t->robust_len) /* 0: an image without it */
+		r = sys_set_robust_list((long)t->robust_list, (long)t->robust_len);
+	if (!r && t->thp_disable)
+		r = sys_prctl(R_PR_SET_THP_DISABLE, 1, 0, 0, 0);
+	if (!r)
+		r = restore_membarrier(t->membarrier_regs);
 	return r;
 }
 
@@ -503,6 +525,11 @@ static void thread_main(void *arg)
 			report_fail(st, r, RESTORER_STEP_MISC, 0);
 			sys_exit(1);
 		}
+	}
+	r = th->robust_len ? sys_set_robust_list((long)th->robust_list, (long)th->robust_len) : 0;
+	if (r) {
+		report_fail(st, r, RESTORER_STEP_MISC, 0);
+		sys_exit(1);
 	}
 	for (uint32_t i = 0; i < th->nr_siginfo; i++) {
 		const uint8_t *info = (const uint8_t *)(uintptr_t)th->siginfo +

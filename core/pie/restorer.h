@@ -189,6 +189,8 @@ struct restorer_thread {
 	uint32_t nr_siginfo; /* its own pending signals */
 	uint64_t siginfo;
 	char comm[16];
+	uint64_t robust_list; /* set_robust_list(robust_list, robust_len) */
+	uint64_t robust_len;
 };
 
 #define RESTORER_THREAD_STACK 16384
@@ -248,6 +250,10 @@ struct restorer_task {
 	uint32_t nr_posix_timers;
 	uint32_t nr_patches;
 	uint64_t patches; /* struct restorer_patch[nr_patches] */
+	uint64_t robust_list; /* the leader's set_robust_list(robust_list, robust_len) */
+	uint64_t robust_len;
+	uint32_t thp_disable;	/* PR_SET_THP_DISABLE */
+	uint32_t membarrier_regs; /* membarrier REGISTER_* commands to issue */
 };
 
 struct restorer_args {

@@ -420,12 +420,13 @@ class Test:
         return out
 
     def check_original(self, pid, pids, tids, before):
-        """After dump -R every task runs on, after -s it is stopped; zombies stay zombies."""
+        """After dump -R every task runs on, after -s it is stopped; zombies stay zombies,
+        and tasks stopped before the dump stay stopped."""
         want = ("R", "S", "D") if self.variant == "leave-running" else ("T",)
         deadline = time.monotonic() + self.remaining(5)
         while True:  # a SIGSTOP criu sent may take a moment to land
             bad = {t: s for t, s in self.states(tids).items()
-                   if s not in want and not (s == "Z" and before.get(t) == "Z")}
+                   if s not in want and not (s in ("Z", "T") and before.get(t) == s)}
             if not bad or time.monotonic() >= deadline:
                 break
             time.sleep(0.01)

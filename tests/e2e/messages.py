@@ -202,7 +202,8 @@ def test_kernel_thread_pid(d):
 
 def test_truncated_pages(d):
     pid, img = dumped_memory(d)
-    pages = f'pages-{pid}.img'
+    # named by the pagemap's pages_id, as upstream names it: one task, one file
+    pages = [n for n in os.listdir(img) if n.startswith('pages-') and n.endswith('.img')][0]
     with open(os.path.join(img, pages), 'r+b') as f:
         f.truncate(8192)
     return restore_refused(img, pid, pages, 'truncated', 'offset 8192')

@@ -159,20 +159,23 @@ static void expect_pass(const char *tag)
 		die("%s: verdict '%s'", tag, buf);
 }
 
-static void set_comm(int use_sk, const char *sock)
+static int use_sk;
+static const char *sock;
+
+/* criu_init_opts() resets the transport too (to "criu" from PATH): set it after. */
+static void init_opts(void)
 {
-	if (use_sk) {
-		criu_set_service_comm(CRIU_COMM_SK);
+	if (criu_init_opts())
+		die("criu_init_opts");
+	if (use_sk)
 		criu_set_service_address(sock);
-	} else {
-		criu_set_service_comm(CRIU_COMM_BIN);
-	}
-	criu_set_service_binary(criu_bin);
+	else
+		criu_set_service_binary(criu_bin);
 }
 
 static void dump_opts(int dirfd, pid_t pid, int leave_running)
 {
-	criu_init_opts();
+	init_opts();
 	criu_set_images_dir_fd(dirfd);
 	criu_set_pid(pid);
 	criu_set_leave_running(leave_running);
@@ -233,6 +236,134 @@ static CriuResp *raw_swrk(CriuReq *req)
 	return resp;
 }
 
+/* ---- notifications ---- */
+static char seen[32][32];
+static pid_t seen_pid[32];
+static int nr_seen;
+static const char *fail_at;
+
+static int notify_cb(char *action, criu_notify_arg_t na)
+{
+	if (nr_seen < 32) {
+		snprintf(seen[nr_seen], sizeof(seen[0]), "%s", action);
+		seen_pid[nr_seen++] = criu_notify_pid(na);
+	}
+	return fail_at && !strcmp(action, fail_at) ? -1 : 0;
+}
+
+/* The points seen since the last call, comma-separated, and whether each carried pid. */
+static void expect_points(const char *want, pid_t pid, int pid_from)
+{
+	char got[512] = "";
+
+	for (int i = 0; i < nr_seen; i++) {
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "," : "", seen[i]);
+		if (i >= pid_from && seen_pid[i] != pid)
+			die("notification %s carried pid %d, want %d", seen[i], seen_pid[i], pid);
+	}
+	if (strcmp(got, want))
+		die("notifications: '%s', want '%s'", got, want);
+	nr_seen = 0;
+}
+
+/* Waits up to 10 s for pid to be gone. */
+static int gone_soon(pid_t pid)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (kill(pid, 0) && errno == ESRCH)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/*
+ * The notify callback sees every point of a dump and of a restore, with the
+ * root's pid; a callback that fails post-dump leaves the tree running, one
+ * that fails pre-resume gets the restored tree killed.
+ */
+static void notifications(void)
+{
+	pid_t p = start_prog("p4"), q;
+	int d = make_dir("d4"), ret;
+
+	dump_opts(d, p, 0);
+	criu_set_notify_cb(notify_cb);
+	ret = criu_dump();
+	if (ret)
+		die("criu_dump with a notify callback: %d (errno %d)", ret, errno);
+	wait_child(p);
+	expect_points("pre-dump,post-dump", p, 0);
+	init_opts();
+	criu_set_images_dir_fd(d);
+	criu_set_log_file("restore.log");
+	criu_set_log_level(CRIU_LOG_DEBUG);
+	criu_set_notify_cb(notify_cb);
+	criu_set_orphan_pts_master(true);
+	ret = criu_restore();
+	if (ret != p)
+		die("criu_restore with a notify callback: %d, want %d (errno %d)", ret, p, errno);
+	expect_points("pre-restore,setup-namespaces,post-setup-namespaces,pre-resume,"
+		      "post-restore,post-resume",
+		      p, 1);
+	if (criu_get_orphan_pts_master_fd() != -1)
+		die("an orphan pts master fd without a pty");
+	kill(p, SIGTERM);
+	expect_pass("p4");
+	ok("notify callback: every point of a dump and a restore, with the root pid");
+
+	q = start_prog("p5");
+	d = make_dir("d5");
+	dump_opts(d, q, 0);
+	criu_set_notify_cb(notify_cb);
+	fail_at = "post-dump";
+	ret = criu_dump();
+	if (ret != -EBADE)
+		die("dump whose callback fails post-dump: %d, want -EBADE", ret);
+	expect_points("pre-dump,post-dump", q, 0);
+	if (kill(q, 0))
+		die("pid %d is gone after a dump that failed at post-dump", q);
+	ok("a callback failing post-dump fails the dump, the tree runs on");
+	fail_at = NULL;
+	dump_opts(d, q, 0);
+	ret = criu_dump();
+	if (ret)
+		die("criu_dump of %d: %d (errno %d)", q, ret, errno);
+	wait_child(q);
+	init_opts();
+	criu_set_images_dir_fd(d);
+	criu_set_log_file("restore.log");
+	criu_set_notify_cb(notify_cb);
+	fail_at = "pre-resume";
+	ret = criu_restore();
+	fail_at = NULL;
+	if (ret != -EBADE)
+		die("restore whose callback fails pre-resume: %d, want -EBADE", ret);
+	expect_points("pre-restore,setup-namespaces,post-setup-namespaces,pre-resume", q, 1);
+	if (!gone_soon(q))
+		die("pid %d is alive after a restore that failed at pre-resume", q);
+	ok("a callback failing pre-resume fails the restore, the tree is killed");
+}
+
+/* What `criu check --feature NAME` says: 1 when this kernel has it. */
+static int kernel_has(const char *name)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+
+		dup2(nul, 1);
+		dup2(nul, 2);
+		execl(criu_bin, criu_bin, "check", "--feature", name, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		die("criu check --feature %s did not answer", name);
+	return WEXITSTATUS(st) == 0;
+}
+
 static pid_t free_pid(void)
 {
 	pid_t pid = fork();
@@ -267,7 +398,7 @@ static void non_root_client(int dirfd)
 			       errno);
 			_exit(1);
 		}
-		criu_init_opts();
+		init_opts();
 		criu_set_images_dir_fd(dirfd);
 		ret = criu_restore();
 		if (ret != -EBADE || errno != EPERM) {
@@ -289,8 +420,7 @@ static void non_root_client(int dirfd)
 
 int main(int argc, char **argv)
 {
-	int use_sk, ret, d1, d2, st;
-	const char *sock = NULL;
+	int ret, d1, d2, st;
 	pid_t p1, p2, gone;
 
 	if (argc < 5)
@@ -307,14 +437,14 @@ int main(int argc, char **argv)
 	scratch = argv[4];
 	alarm(240);
 
-	set_comm(use_sk, sock);
+	init_opts();
 	ret = criu_check();
 	if (ret)
 		die("criu_check: %d (errno %d)", ret, errno);
 	ok("criu_check");
 	ret = criu_get_version();
-	if (ret != 100)
-		die("criu_get_version: %d, want 100 (0.1.0)", ret);
+	if (ret != 40201)
+		die("criu_get_version: %d, want 40201 (4.2.1)", ret);
 	ok("criu_get_version");
 
 	/* dump with leave_running: the process runs on */
@@ -341,8 +471,7 @@ int main(int argc, char **argv)
 	if (!WIFSIGNALED(st))
 		die("pid %d was not killed by the dump (status 0x%x)", p2, st);
 	ok("criu_dump");
-	criu_init_opts();
-	set_comm(use_sk, sock);
+	init_opts();
 	criu_set_images_dir_fd(d2);
 	criu_set_log_file("restore.log");
 	criu_set_log_level(4);
@@ -354,7 +483,7 @@ int main(int argc, char **argv)
 	ok("criu_restore: the pid came back and the process works");
 
 	/* criu_restore_child: the restored root is our child */
-	criu_init_opts();
+	init_opts();
 	criu_set_images_dir_fd(d1);
 	criu_set_log_file("restore-child.log");
 	criu_set_log_level(4);
@@ -372,8 +501,10 @@ int main(int argc, char **argv)
 	expect_pass("p1");
 	ok("criu_restore_child: waitpid sees the restored child");
 
+	notifications();
+
 	/* errors */
-	criu_init_opts();
+	init_opts();
 	criu_set_pid(getpid());
 	ret = criu_dump();
 	if (ret != -EBADE)
@@ -389,11 +520,11 @@ int main(int argc, char **argv)
 	ok("dump of a pid that does not exist: -EBADE, errno ESRCH");
 
 	dump_opts(d1, getpid(), 0);
-	criu_set_tcp_established(true);
+	criu_set_track_mem(true);
 	ret = criu_dump();
 	if (ret != -EBADE)
-		die("dump with tcp_established: %d, want -EBADE", ret);
-	ok("unsupported option tcp_established: -EBADE");
+		die("dump with track_mem: %d, want -EBADE", ret);
+	ok("unsupported option track_mem: -EBADE");
 
 	if (!use_sk) {
 		CriuReq req = CRIU_REQ__INIT;
@@ -453,11 +584,13 @@ int main(int argc, char **argv)
 			c.type = CRIU_REQ_TYPE__CHECK;
 			raw_swrk_session(reqs, resps, 5);
 			if (!resps[0]->success || !resps[0]->version ||
-			    resps[0]->version->minor_number != 1)
+			    resps[0]->version->major_number != 4 ||
+			    resps[0]->version->minor_number != 2 || resps[0]->version->sublevel != 1)
 				die("VERSION over a kept connection");
 			if (!resps[1]->success || !resps[1]->features ||
-			    !resps[1]->features->has_mem_track || resps[1]->features->mem_track)
-				die("FEATURE_CHECK: mem_track should be answered, and false");
+			    !resps[1]->features->has_mem_track ||
+			    resps[1]->features->mem_track != kernel_has("mem_dirty_track"))
+				die("FEATURE_CHECK: mem_track should be answered as criu check says");
 			path_of(img, sizeof(img), "cpu/cpuinfo.img");
 			if (!resps[2]->success || stat(img, &sb))
 				die("CPUINFO_DUMP: success %d, %s %s", resps[2]->success, img,
