@@ -281,6 +281,13 @@ fuzz-restore: deps all e2e-progs $(E2E_TOOLS)
 		$(BUILD)/tests/e2e/progs $$d --cases $(RESTORE_MUTATE_CASES) \
 		--seed $${RESTORE_MUTATE_SEED:-$$(date +%s)} && rm -rf $$d
 
+# Timed kills of criu during dumps (tests/e2e/t-kill-dump.sh runs a few dozen).
+N ?= 200
+fuzz-kill: deps all $(E2E_TOOLS)
+	@d=$$(mktemp -d /tmp/criu-kill.XXXXXX); \
+	python3 tests/e2e/kill-dump.py ./criu $(BUILD)/tests/e2e/tools/kill-target $$d \
+		--cases $(N) --seed $${KILL_DUMP_SEED:-$$(date +%s)} && rm -rf $$d
+
 # ---- install ----------------------------------------------------------------
 
 PREFIX ?= /usr/local
