@@ -6,6 +6,7 @@
 #   make cross-test       the other architectures: build, unit tests under qemu-user
 #   make fuzz             run the image reader fuzzer for FUZZ_SECONDS
 #   make fuzz-restore     restore RESTORE_MUTATE_CASES dumps with one image value changed
+#   make fuzz-kill N=200  kill criu at N random moments of dumps; the tree must run on
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make deps             install the Debian packages the build and tests need
 
@@ -86,7 +87,7 @@ GEN_HDRS += $(BLOB_HDRS)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
-.PHONY: all criu deps test unit-test gen-test cross-test cross-build fuzz fuzz-restore \
+.PHONY: all criu deps test unit-test gen-test cross-test cross-build fuzz fuzz-restore fuzz-kill \
 	install clean demo check-tree
 .DEFAULT_GOAL := all
 # Generated headers are kept, not treated as intermediate files.
