@@ -94,9 +94,28 @@ class Tree:
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            print('    ' + self.describe())
+            print('    verdicts so far: ' + read(self.out).replace('\n', ' | '))
             self.kill()
             return None
         return [l for l in read(self.out).splitlines() if l.startswith(('PASS', 'FAIL'))]
+
+    def describe(self):
+        """Where each thread is: state, mask, syscall; for a failure report."""
+        out = []
+        for p, t in self.threads():
+            if t is None:
+                out.append(f'{p}: gone')
+                continue
+            st = read(f'/proc/{p}/task/{t}/status')
+            fields = dict(l.split(':\t', 1) for l in st.splitlines() if ':\t' in l)
+            out.append(f'{p}/{t}: {fields.get("State", "?")} blocked {fields.get("SigBlk", "?")}'
+                       f' pending {fields.get("SigPnd", "?")}/{fields.get("ShdPnd", "?")}'
+                       f' syscall {read(f"/proc/{p}/task/{t}/syscall").strip()[:60]}'
+                       f' wchan {read(f"/proc/{p}/task/{t}/wchan")}')
+        rwx = [l for p in self.pids for l in read(f'/proc/{p}/maps').splitlines()
+               if l.split()[1:2] and 'wx' in l.split()[1]]
+        return '\n    '.join(out[:12] + rwx)
 
     def alive(self):
         return self.proc.poll() is None
