@@ -123,8 +123,6 @@ static int prepare_victim(struct infect_ctx *ctx)
 		ret = save_sigmask(ctx);
 	if (!ret)
 		ret = compel_find_syscall_ip(ctx);
-	if (!ret)
-		ret = compel_block_signals(ctx);
 	return ret;
 }
 
@@ -225,7 +223,7 @@ int compel_switch_victim(struct infect_ctx *ctx, pid_t tid)
 	if (t == ctx->victim)
 		return 0;
 	/* compel's mappings stay: every thread of the process shares them */
-	if (ctx->code_running)
+	if (ctx->code_running || ctx->park_regs)
 		return -EBUSY;
 	ret = compel_sigtrap_finish_victim(ctx);
 	if (!ret)
@@ -245,8 +243,6 @@ int compel_switch_victim(struct infect_ctx *ctx, pid_t tid)
 		ret = save_sigmask(ctx);
 	if (!ret)
 		ret = compel_find_syscall_ip(ctx);
-	if (!ret)
-		ret = compel_block_signals(ctx);
 	return ret;
 }
 
@@ -254,6 +250,7 @@ static void free_ctx(struct infect_ctx *ctx)
 {
 	compel_arch_regs_free(ctx->orig_regs);
 	compel_arch_regs_free(ctx->work_regs);
+	compel_arch_regs_free(ctx->park_regs);
 	free(ctx->threads);
 	free(ctx);
 }
@@ -266,6 +263,12 @@ int compel_cure(struct infect_ctx *ctx, enum compel_leave leave)
 		return 0;
 	if (ctx->victim && ctx->code_running)
 		ret = compel_stop_code(ctx);
+	if (ctx->park_regs) {
+		r = compel_unpark(ctx);
+		if (r && !ret)
+			ret = r;
+	}
+	/* at rest again: the task's SIGTRAP action and pending SIGTRAP back */
 	if (ctx->victim && !ctx->code_running) {
 		r = compel_sigtrap_finish(ctx);
 		if (r && !ret)

@@ -7,16 +7,25 @@
  *   [area_off, size)       struct parasite_area: the futex word, the
  *                          command, its result and its arguments
  *
- * The daemon is started lazily, by the first command that wants it; an
- * injected syscall stops it (FINI and its trap: compel can only inject into
- * a victim that runs none of our code), and the next command starts it
- * again.  Commands that are run once per dump (ECHO at load, the task's
- * state) run one-shot instead: the victim runs the blob for that one
- * command and traps, which costs one start and stop of the thread instead
- * of a start, a command and a stop of the daemon.
+ *   [frame_off, size)      the self-cure's signal frame (built for the
+ *                          victim each time the daemon starts in another
+ *                          thread)
+ *
+ * Every command goes through the daemon, which waits in read() on the
+ * control pipe.  The victim is parked at the daemon's start (compel_park())
+ * from the first start to the unload: whenever criu stops being there, the
+ * daemon runs, reads end of file and cures itself (see
+ * core/pie/parasite.h).  An injected syscall stops the daemon
+ * (PTRACE_INTERRUPT; the victim rests parked meanwhile), the next command
+ * starts it again.  The commands after which criu reads the victim through
+ * ptrace (ECHO, GET_MISC, GET_THREAD_MISC, GET_POSIX_TIMERS) stop it after
+ * their answer.  No trap instruction is ever reached.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +34,7 @@
 #include <unistd.h>
 
 #include "blob.h"
+#include "compel-arch.h"
 #include "log.h"
 #include "parasite-blob.h"
 #include "parasite-ctl.h"
@@ -64,6 +74,30 @@ static pid_t ctl_pid(const struct parasite_ctl *ctl)
 /* ---- the command channel ------------------------------------------------ */
 
 /*
+ * One byte into the control pipe.  A task gone meanwhile has no reader
+ * left: the SIGPIPE that write raises then is taken here, not by criu.
+ */
+static int post_byte(int fd)
+{
+	sigset_t pipe_set, old;
+	ssize_t n;
+	int err;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	do
+		n = write(fd, "c", 1);
+	while (n < 0 && errno == EINTR);
+	err = errno;
+	if (n < 0 && err == EPIPE && !sigismember(&old, SIGPIPE))
+		sigtimedwait(&pipe_set, NULL, &(struct timespec){ 0, 0 });
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = err;
+	return n == 1 ? 0 : -1;
+}
+
+/*
  * Posts cmd and waits for the answer.  compel_futex_wait() watches the task
  * meanwhile and logs its death, a crash or the timeout.
  */
@@ -75,7 +109,15 @@ static int post_and_wait(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 	area->cmd = cmd;
 	area->ret = -EIO;
 	__atomic_store_n(&area->state, PARASITE_ST_CMD, __ATOMIC_RELEASE);
-	compel_futex_wake(&area->state);
+	if (post_byte(ctl->ctl_wfd)) {
+		/* no reader: the task died, or the parasite is gone */
+		ret = compel_futex_wait(ctl->ictx, &area->state, PARASITE_ST_CMD, 0);
+		if (ret != -ESRCH)
+			pr_perror("can't post a command to the parasite of pid %d", ctl_pid(ctl));
+		ctl->broken = true;
+		ctl->running = false;
+		return ret == -ESRCH ? ret : -EIO;
+	}
 	ret = compel_futex_wait(ctl->ictx, &area->state, PARASITE_ST_CMD, ctl->ictx->timeout_ms);
 	if (ret) {
 		ctl->broken = true;
@@ -86,13 +128,48 @@ static int post_and_wait(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 	return 0;
 }
 
+/*
+ * The frame the daemon cures itself through, for the victim of now (its
+ * registers and mask as compel saved them).  Without a frame builder for
+ * this arch the daemon can only wait forever when criu dies (logged once).
+ */
+static int build_frame(struct parasite_ctl *ctl)
+{
+	struct infect_ctx *ictx = ctl->ictx;
+	unsigned long sp = 0, altstack = 0;
+	int ret;
+
+	if (ctl->frame_tid == ictx->victim->tid)
+		return 0;
+	ret = compel_arch_build_sigframe(ictx->orig_regs, ictx->orig_sigmask,
+					 (char *)ctl->local + ctl->frame_off,
+					 ctl->remote + ctl->frame_off, ctl->size - ctl->frame_off,
+					 &sp, &altstack);
+	if (ret == -EOPNOTSUPP) {
+		pr_debug("pid %d: no self-cure frame on %s\n", ctl_pid(ctl), compel_arch.name);
+		sp = altstack = 0;
+	} else if (ret) {
+		pr_err("can't build the cure frame for thread %d of pid %d: %s\n",
+		       ictx->victim->tid, ctl_pid(ctl), strerror(-ret));
+		return ret;
+	}
+	ctl->area->frame_sp = sp;
+	ctl->area->frame_altstack = altstack;
+	ctl->frame_tid = ictx->victim->tid;
+	return 0;
+}
+
 static int daemon_start(struct parasite_ctl *ctl)
 {
 	unsigned long arg = ctl->area_remote;
 	int ret;
 
 	ctl->area->state = PARASITE_ST_IDLE;
-	ret = compel_start_code(ctl->ictx, ctl->entry, ctl->stack_top, &arg, 1);
+	ret = build_frame(ctl);
+	if (!ret && !ctl->ictx->park_regs)
+		ret = compel_park(ctl->ictx, ctl->entry, ctl->stack_top, &arg, 1);
+	if (!ret)
+		ret = compel_start_code(ctl->ictx, ctl->entry, ctl->stack_top, &arg, 1);
 	if (!ret)
 		ret = compel_futex_wait(ctl->ictx, &ctl->area->state, PARASITE_ST_IDLE,
 					ctl->ictx->timeout_ms);
@@ -104,26 +181,17 @@ static int daemon_start(struct parasite_ctl *ctl)
 	return 0;
 }
 
-/* Leaves the victim stopped at the parasite's trap (or its fault). */
+/* The victim back in a ptrace stop, parked at the daemon's start. */
 static int daemon_stop(struct parasite_ctl *ctl)
 {
-	long result = 0;
 	int ret;
 
 	if (ctl->ictx->dead)
 		return -ESRCH;
-	if (ctl->broken || !ctl->running) {
-		ctl->running = false;
-		return ctl->ictx->code_running ? compel_stop_code(ctl->ictx) : 0;
-	}
-	ret = post_and_wait(ctl, PARASITE_CMD_FINI, &result);
-	if (!ret)
-		ret = compel_wait_code(ctl->ictx, &result);
 	ctl->running = false;
-	if (!ret && result) {
-		pr_err("the parasite in pid %d ended with %ld\n", ctl_pid(ctl), result);
-		ret = -EIO;
-	}
+	if (!ctl->ictx->code_running)
+		return 0;
+	ret = compel_stop_code(ctl->ictx);
 	if (ret)
 		ctl->broken = true;
 	return ret;
@@ -147,6 +215,10 @@ static int run_cmd(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 {
 	int ret = check_usable(ctl, cmd_names[cmd]);
 
+	if (!ret && compel_aborted()) {
+		pr_err("%s in pid %d: criu is asked to quit\n", cmd_names[cmd], ctl_pid(ctl));
+		return -EINTR;
+	}
 	if (!ret && !ctl->running)
 		ret = daemon_start(ctl);
 	if (!ret)
@@ -155,33 +227,16 @@ static int run_cmd(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 }
 
 /*
- * Runs one command without the daemon: the victim starts in the blob,
- * runs cmd and traps.  One start and one stop of the thread, and the task
- * is left in a ptrace stop, where criu can go on with PEEKSIGINFO and the
- * like.  A running daemon is stopped first.
+ * Runs one command and stops the daemon after it: the task is left in a
+ * ptrace stop, where criu can go on with PEEKSIGINFO and the like.
  */
 static int run_oneshot(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 {
-	struct parasite_area *area = ctl->area;
-	unsigned long arg = ctl->area_remote;
-	long r = 0;
-	int ret = check_usable(ctl, cmd_names[cmd]);
+	int ret = run_cmd(ctl, cmd, result);
 
 	if (!ret)
 		ret = daemon_stop(ctl);
-	if (ret)
-		return ret;
-	area->flags = PARASITE_F_ONESHOT;
-	area->cmd = cmd;
-	area->ret = -EIO;
-	ret = compel_run_code(ctl->ictx, ctl->entry, ctl->stack_top, &arg, 1, &r);
-	area->flags = 0;
-	if (ret) {
-		ctl->broken = true;
-		return ret;
-	}
-	*result = area->ret;
-	return 0;
+	return ret;
 }
 
 /* An injected syscall: the daemon must not run meanwhile. */
@@ -222,12 +277,37 @@ static int install_blob(struct parasite_ctl *ctl)
 	area->version = PARASITE_VERSION;
 	area->flags = 0; /* the daemon */
 	area->state = PARASITE_ST_IDLE;
-	area->args_size = ctl->size - area_off - sizeof(*area);
+	area->args_size = ctl->frame_off - area_off - sizeof(*area);
+	area->ctl_fds[0] = area->ctl_fds[1] = -1;
+	area->page_pipe[0] = area->page_pipe[1] = -1;
 	ctl->area = area;
 	ctl->area_remote = ctl->remote + area_off;
 	ctl->entry = ctl->remote + PARASITE_BLOB_ENTRY_HEAD;
 	ctl->stack_top = ctl->remote + blob_size;
 	return 0;
+}
+
+static int fetch_task_fd(struct parasite_ctl *ctl, int fd, int flags);
+
+/*
+ * The control pipe: made in the task (both ends there, close-on-exec), its
+ * write end fetched into criu; the daemon closes the task's copy when it
+ * starts, so that criu's is the last one.
+ */
+static int open_ctl_pipe(struct parasite_ctl *ctl)
+{
+	unsigned long remote = ctl->area_remote + offsetof(struct parasite_area, ctl_fds);
+	long result = 0;
+	int ret = inject(ctl, SYS_pipe2, remote, O_CLOEXEC, &result);
+
+	if (ret)
+		return ret;
+	if (result < 0) {
+		pr_err("pipe2 in pid %d failed: %s\n", ctl_pid(ctl), strerror((int)-result));
+		return (int)result;
+	}
+	ctl->ctl_wfd = fetch_task_fd(ctl, ctl->area->ctl_fds[1], O_WRONLY);
+	return ctl->ctl_wfd < 0 ? ctl->ctl_wfd : 0;
 }
 
 /*
@@ -275,7 +355,9 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 	if (!ctl)
 		return -ENOMEM;
 	ctl->ictx = ictx;
-	ctl->size = round_up(need, page);
+	ctl->ctl_wfd = -1;
+	ctl->frame_off = round_up(need, 64);
+	ctl->size = round_up(ctl->frame_off + compel_arch_sigframe_size(ictx->orig_regs), page);
 	ctl->pipe_size = PARASITE_PIPE_SIZE;
 	ret = compel_map_shared(ictx, ctl->size, &ctl->local, &ctl->remote);
 	if (ret) {
@@ -283,6 +365,8 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 		return ret;
 	}
 	ret = install_blob(ctl);
+	if (!ret)
+		ret = open_ctl_pipe(ctl);
 	if (!ret)
 		ret = check_echo(ctl);
 	if (ret) {
@@ -293,6 +377,33 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 	return 0;
 }
 
+/* A descriptor of the task closed by an injected close; *fd = -1 after. */
+static int close_task_fd(struct parasite_ctl *ctl, int32_t *fd)
+{
+	unsigned long args[1] = { (unsigned long)*fd };
+	long result = 0;
+	int ret;
+
+	if (*fd < 0 || ctl->ictx->dead)
+		return 0;
+	ret = daemon_stop(ctl);
+	if (!ret)
+		ret = compel_syscall(ctl->ictx, SYS_close, args, 1, &result);
+	if (!ret && result < 0) {
+		pr_err("close(%d) in pid %d failed: %s\n", *fd, ctl_pid(ctl),
+		       strerror((int)-result));
+		ret = (int)result;
+	}
+	if (!ret)
+		*fd = -1;
+	return ret;
+}
+
+/*
+ * Stop, close the task's pipe ends, unpark (the victim's own registers and
+ * mask back), unmap; criu's write end last, so that until then a criu
+ * killed meanwhile still makes the parasite cure itself.
+ */
 int parasite_unload(struct parasite_ctl *ctl)
 {
 	int ret, r;
@@ -300,12 +411,41 @@ int parasite_unload(struct parasite_ctl *ctl)
 	if (!ctl)
 		return 0;
 	ret = daemon_stop(ctl);
+	for (int i = 0; i < 2; i++) {
+		r = close_task_fd(ctl, &ctl->area->page_pipe[i]);
+		if (r && !ret)
+			ret = r;
+	}
+	for (int i = 1; i >= 0; i--) {
+		r = close_task_fd(ctl, &ctl->area->ctl_fds[i]);
+		if (r && !ret)
+			ret = r;
+	}
+	r = compel_unpark(ctl->ictx);
+	if (r && !ret && !ctl->ictx->dead)
+		ret = r;
 	/* also unmaps criu's view, and forgets the area when the task is gone */
 	r = compel_remote_munmap(ctl->ictx, ctl->remote, ctl->size);
 	if (r && !ret)
 		ret = r;
+	if (ctl->ctl_wfd >= 0)
+		close(ctl->ctl_wfd);
 	free(ctl);
 	return ret;
+}
+
+int parasite_orphan(struct parasite_ctl *ctl)
+{
+	int ret = check_usable(ctl, "orphaning");
+
+	if (!ret && !ctl->running)
+		ret = daemon_start(ctl);
+	if (ret)
+		return ret;
+	close(ctl->ctl_wfd);
+	compel_forget_victim(ctl->ictx);
+	free(ctl);
+	return 0;
 }
 
 /* ---- state commands ----------------------------------------------------- */
@@ -404,6 +544,8 @@ int parasite_get_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasit
 	if (ret)
 		return ret;
 	ret = daemon_stop(ctl);
+	if (!ret && tid != ctl->ictx->victim->tid)
+		ret = compel_unpark(ctl->ictx); /* parked again in tid at the start */
 	if (!ret)
 		ret = compel_switch_victim(ctl->ictx, tid);
 	if (ret) {
@@ -464,7 +606,7 @@ void parasite_set_pipe_size(struct parasite_ctl *ctl, size_t bytes)
 }
 
 /* The task's descriptor fd, as a descriptor of criu (the same open file). */
-static int fetch_task_fd(struct parasite_ctl *ctl, int fd)
+static int fetch_task_fd(struct parasite_ctl *ctl, int fd, int flags)
 {
 	char path[64];
 	int pidfd, local = -1;
@@ -487,7 +629,7 @@ static int fetch_task_fd(struct parasite_ctl *ctl, int fd)
 	}
 	/* before Linux 5.6: reopen the pipe through /proc */
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", ctl_pid(ctl), fd);
-	local = open(path, O_RDONLY | O_CLOEXEC);
+	local = open(path, flags | O_CLOEXEC);
 	if (local < 0) {
 		pr_perror("can't open %s", path);
 		return -errno;
@@ -531,8 +673,8 @@ static void size_pipe(struct parasite_ctl *ctl, int fd)
 
 static int open_task_pipe(struct parasite_ctl *ctl, struct dump_pipe *p)
 {
-	int *fds = (int *)ctl->area->args;
-	unsigned long fds_remote = ctl->area_remote + offsetof(struct parasite_area, args);
+	int32_t *fds = ctl->area->page_pipe;
+	unsigned long fds_remote = ctl->area_remote + offsetof(struct parasite_area, page_pipe);
 	long result = 0;
 	int ret;
 
@@ -545,11 +687,11 @@ static int open_task_pipe(struct parasite_ctl *ctl, struct dump_pipe *p)
 	}
 	p->task_r = fds[0];
 	p->task_w = fds[1];
-	p->local = fetch_task_fd(ctl, p->task_r);
+	p->local = fetch_task_fd(ctl, p->task_r, O_RDONLY);
 	if (p->local < 0)
 		return p->local;
 	/* criu's copy is the only read end the pipe needs */
-	ret = inject(ctl, SYS_close, (unsigned long)p->task_r, 0, &result);
+	ret = close_task_fd(ctl, &fds[0]);
 	if (ret)
 		return ret;
 	p->task_r = -1;
@@ -560,23 +702,15 @@ static int open_task_pipe(struct parasite_ctl *ctl, struct dump_pipe *p)
 /* Closes what is open, on both sides, whatever happened before. */
 static int close_task_pipe(struct parasite_ctl *ctl, struct dump_pipe *p)
 {
-	int fds[2] = { p->task_r, p->task_w }, ret = 0;
+	int ret = 0;
 
-	for (int i = 0; i < 2 && !ctl->ictx->dead; i++) {
-		long result = 0;
-		int r;
+	for (int i = 0; i < 2; i++) {
+		int r = close_task_fd(ctl, &ctl->area->page_pipe[i]);
 
-		if (fds[i] < 0)
-			continue;
-		r = inject(ctl, SYS_close, (unsigned long)fds[i], 0, &result);
-		if (!r && result < 0) {
-			pr_err("close(%d) in pid %d failed: %s\n", fds[i], ctl_pid(ctl),
-			       strerror((int)-result));
-			r = (int)result;
-		}
 		if (r && !ret)
 			ret = r;
 	}
+	p->task_r = p->task_w = -1;
 	if (p->local >= 0)
 		close(p->local);
 	return ret;

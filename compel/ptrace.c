@@ -32,7 +32,7 @@ static long long now_ns(void)
  * CPU), then sleep with a growing interval so that a task stuck in D state
  * costs almost nothing until the deadline.
  */
-int compel_wait_tid(pid_t tid, int *status, int timeout_ms)
+static int wait_tid(pid_t tid, int *status, int timeout_ms, bool abortable)
 {
 	long long deadline = now_ns() + (long long)timeout_ms * 1000000LL;
 	long sleep_ns = 2000;
@@ -46,6 +46,8 @@ int compel_wait_tid(pid_t tid, int *status, int timeout_ms)
 			return -errno;
 		if (now_ns() > deadline)
 			return -ETIMEDOUT;
+		if (abortable && compel_aborted())
+			return -EINTR;
 		if (round < 20) {
 			sched_yield();
 			continue;
@@ -54,6 +56,11 @@ int compel_wait_tid(pid_t tid, int *status, int timeout_ms)
 		if (sleep_ns < 1000000)
 			sleep_ns *= 2;
 	}
+}
+
+int compel_wait_tid(pid_t tid, int *status, int timeout_ms)
+{
+	return wait_tid(tid, status, timeout_ms, false);
 }
 
 enum compel_stop compel_stop_kind(int status)
@@ -174,7 +181,11 @@ static int wait_seized(struct infect_ctx *ctx, struct compel_thread *t)
 	int status, ret;
 
 	for (;;) {
-		ret = compel_wait_tid(t->tid, &status, ctx->timeout_ms);
+		/* nothing of ours runs in it yet: a signal to criu may end the wait */
+		ret = wait_tid(t->tid, &status, ctx->timeout_ms, true);
+		if (ret == -EINTR)
+			pr_err("stopped waiting for thread %d of pid %d to stop: criu is asked to quit\n",
+			       t->tid, ctx->pid);
 		if (ret == -ETIMEDOUT) {
 			pr_err("thread %d of pid %d did not stop within %d ms\n", t->tid, ctx->pid,
 			       ctx->timeout_ms);

@@ -11,16 +11,26 @@
  * arch's trap instruction; the kernel reports it as a SIGTRAP
  * signal-delivery-stop, which we swallow.
  *
- * While our code runs every blockable signal is blocked in the victim
- * (PTRACE_SETSIGMASK; the task's own mask comes back at cure), so signals
- * sent meanwhile stay pending and are delivered after cure as if we had
- * never been there.  SIGSTOP cannot be blocked: it is held back and sent
- * again at cure.
+ * While our code or syscall runs every blockable signal is blocked in the
+ * victim (PTRACE_SETSIGMASK), so signals sent meanwhile stay pending and
+ * are delivered after cure as if we had never been there.  SIGSTOP cannot
+ * be blocked: it is held back and sent again at cure.
+ *
+ * After each run the victim gets its resting state back at once: its own
+ * registers and mask, or the parked state (compel_park()).  A criu killed
+ * at any moment then leaves it able to go on: the kernel detaches every
+ * thread of a dead tracer, and a thread stopped at a syscall exit with its
+ * own registers restarts its interrupted syscall then (the detach sets
+ * TIF_SIGPENDING, so the restart logic runs).  What remains is the run
+ * itself: a kill during the microseconds of an injected syscall or while
+ * code starts leaves the work registers (see docs/compel.md).
  */
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -44,6 +54,98 @@ int compel_block_signals(struct infect_ctx *ctx)
 		return -errno;
 	}
 	return 0;
+}
+
+static volatile int *abort_flag;
+
+void compel_set_abort_flag(volatile int *flag)
+{
+	abort_flag = flag;
+}
+
+bool compel_aborted(void)
+{
+	return abort_flag && *abort_flag;
+}
+
+static int set_sigmask(struct infect_ctx *ctx, uint64_t mask)
+{
+	if (ptrace(PTRACE_SETSIGMASK, ctx->victim->tid, (void *)sizeof(mask), &mask)) {
+		pr_perror("can't set the signal mask of pid %d", ctx->pid);
+		return -errno;
+	}
+	return 0;
+}
+
+int compel_rest_victim(struct infect_ctx *ctx)
+{
+	int ret;
+
+	if (ctx->dead || !ctx->victim)
+		return -ESRCH;
+	if (ctx->park_regs) {
+		ret = compel_arch_set_gregs(ctx->victim->tid, ctx->park_regs);
+		if (!ret)
+			ret = compel_block_signals(ctx);
+	} else {
+		ret = ctx->regs_saved ? compel_arch_set_gregs(ctx->victim->tid, ctx->orig_regs) : 0;
+		if (!ret && ctx->sigmask_saved)
+			ret = set_sigmask(ctx, ctx->orig_sigmask);
+	}
+	if (ret)
+		pr_err("can't put pid %d back in its resting state: %s\n", ctx->pid, strerror(-ret));
+	return ret;
+}
+
+int compel_park(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		const unsigned long *args, int nargs)
+{
+	struct compel_regs *r;
+	int ret;
+
+	if (ctx->dead || !ctx->victim)
+		return -ESRCH;
+	if (ctx->code_running)
+		return -EBUSY;
+	if (nargs < 0 || nargs > 6)
+		return -EINVAL;
+	r = ctx->park_regs ? ctx->park_regs : compel_arch_regs_new();
+	if (!r)
+		return -ENOMEM;
+	compel_arch_regs_copy(r, ctx->orig_regs);
+	compel_arch_prep_call(r, ip, sp, args, nargs);
+	ctx->park_regs = r;
+	ret = compel_rest_victim(ctx);
+	if (ret)
+		compel_unpark(ctx);
+	return ret;
+}
+
+int compel_unpark(struct infect_ctx *ctx)
+{
+	if (ctx->code_running && !ctx->dead)
+		return -EBUSY;
+	if (!ctx->park_regs)
+		return 0;
+	compel_arch_regs_free(ctx->park_regs);
+	ctx->park_regs = NULL;
+	return ctx->dead ? 0 : compel_rest_victim(ctx);
+}
+
+void compel_forget_victim(struct infect_ctx *ctx)
+{
+	compel_arch_regs_free(ctx->park_regs);
+	ctx->park_regs = NULL;
+	ctx->code_running = false;
+	ctx->regs_saved = ctx->sigmask_saved = false;
+	while (ctx->maps) {
+		struct compel_map *m = ctx->maps;
+
+		ctx->maps = m->next;
+		if (m->local)
+			munmap(m->local, m->len);
+		free(m);
+	}
 }
 
 static bool is_fault_signal(int sig)
@@ -179,12 +281,17 @@ int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, i
 		return -EINVAL;
 	compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);
 	compel_arch_prep_syscall(ctx->work_regs, ctx->syscall_ip, nr, args, nargs);
-	ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
+	ret = ctx->park_regs ? 0 : compel_block_signals(ctx);
+	if (!ret)
+		ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
 	if (ret) {
 		pr_err("can't set registers of pid %d: %s\n", ctx->pid, strerror(-ret));
+		compel_rest_victim(ctx);
 		return ret;
 	}
 	ret = run_syscall(ctx, &r);
+	if (!ret || (ret != -ESRCH && ctx->victim->stopped))
+		ret = compel_rest_victim(ctx) ?: ret;
 	if (ret)
 		return ret;
 	if (r <= -KERN_ERESTARTSYS && r >= -KERN_ERESTART_RESTARTBLOCK)
@@ -207,11 +314,15 @@ int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp
 		return ret;
 	compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);
 	compel_arch_prep_call(ctx->work_regs, ip, sp, args, nargs);
-	ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
+	ret = compel_block_signals(ctx);
+	if (!ret)
+		ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
 	if (!ret)
 		ret = compel_resume(ctx->victim, PTRACE_CONT, 0);
 	if (ret) {
 		pr_err("can't start code in pid %d: %s\n", ctx->pid, strerror(-ret));
+		if (ctx->victim->stopped)
+			compel_rest_victim(ctx);
 		return ret;
 	}
 	ctx->code_running = true;
@@ -231,18 +342,17 @@ static int code_stop(struct infect_ctx *ctx, int status, long *result)
 	    kernel_generated(ctx, &si)) {
 		ret = compel_arch_get_gregs(ctx->victim->tid, ctx->work_regs);
 		ctx->code_running = false;
-		/* the forced trap unblocked SIGTRAP: one pending for the
-		 * process must wait until cure */
+		/* the forced trap unblocked SIGTRAP in the mask: the task's own
+		 * mask goes back at rest; its action comes back at cure */
 		if (!ret)
-			ret = compel_block_signals(ctx);
-		if (ret)
-			return ret;
-		*result = compel_arch_call_ret(ctx->work_regs);
-		return 1;
+			*result = compel_arch_call_ret(ctx->work_regs);
+		return compel_rest_victim(ctx) ?: (ret ? ret : 1);
 	}
 	ret = pass_stop(ctx, status, PTRACE_CONT);
-	if (ret == -EFAULT)
-		ctx->code_running = false; /* stopped at its fault, for good */
+	if (ret == -EFAULT) {
+		ctx->code_running = false; /* stopped at its fault: back to rest */
+		compel_rest_victim(ctx);
+	}
 	return ret;
 }
 
@@ -282,7 +392,9 @@ int compel_stop_code(struct infect_ctx *ctx)
 	int status, ret;
 	long r;
 
-	if (!ctx->code_running || ctx->dead)
+	if (ctx->dead)
+		ctx->code_running = false;
+	if (!ctx->code_running)
 		return 0;
 	if (ptrace(PTRACE_INTERRUPT, ctx->victim->tid, NULL, NULL))
 		return -errno;
@@ -299,7 +411,7 @@ int compel_stop_code(struct infect_ctx *ctx)
 			return ret;
 	}
 	ctx->code_running = false;
-	return 0;
+	return compel_rest_victim(ctx);
 }
 
 /*
@@ -351,6 +463,8 @@ int compel_futex_wait(struct infect_ctx *ctx, uint32_t *word, uint32_t old, int 
 			return 0;
 		if (!ctx->code_running)
 			return -EINVAL;
+		if (compel_aborted())
+			return -EINTR;
 		ret = check_code_alive(ctx);
 		if (ret)
 			return ret;

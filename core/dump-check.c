@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #include "dump-check.h"
 #include "log.h"
+#include "mem.h"
 #include "proc.h"
 #include "vma.h"
 
@@ -500,46 +502,116 @@ static int check_file_mapping(const struct dump_check_task *t, const struct proc
 	return 0;
 }
 
-static int check_mappings(const struct dump_check_task *t)
+/* VmFlags whose state the mm image has no place for; restore would drop it. */
+static int check_vm_flags(const struct dump_check_task *t, const struct proc_vma *pv,
+			  const VmaEntry *e)
+{
+	static const struct {
+		uint64_t flag;
+		const char *what;
+	} unsaved[] = {
+		{ PROC_VMF_LOCKED, "locked (mlock)" },
+		{ PROC_VMF_SHADOW_STACK, "a shadow stack" },
+		{ PROC_VMF_MTE, "tagged (PROT_MTE)" },
+		{ PROC_VMF_SEALED, "sealed (mseal)" },
+	};
+
+	for (size_t k = 0; k < sizeof(unsaved) / sizeof(unsaved[0]); k++) {
+		if (!(pv->vmflags & unsaved[k].flag))
+			continue;
+		/* the kernel may seal its own areas, which restore moves, not maps */
+		if (unsaved[k].flag == PROC_VMF_SEALED && (e->status & VMA_KERNEL_AREA))
+			continue;
+		pr_err("%s: its memory at %lx-%lx is %s: such memory is not dumped yet\n", who(t, 0),
+		       pv->start, pv->end, unsaved[k].what);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * Guard regions (MADV_GUARD_INSTALL) are no mapping of their own and no
+ * image field says where they are: restored, they would be plain memory.
+ */
+static int check_guards(const struct dump_check_task *t, int pm_fd, const struct proc_vma *pv)
+{
+	unsigned long gs, ge;
+	int ret;
+
+	/* no mapping of the task's: the page tables of the walk don't cover it */
+	if (!strcmp(pv->path, "[vsyscall]"))
+		return 0;
+	ret = mem_find_guard(pm_fd, pv->start, pv->end, &gs, &ge);
+
+	if (ret < 0) {
+		pr_err("%s: can't scan its mapping %lx-%lx for guard pages: %s\n", who(t, 0),
+		       pv->start, pv->end, strerror(-ret));
+		return ret;
+	}
+	if (ret) {
+		pr_err("%s: its mapping %lx-%lx has guard pages (MADV_GUARD_INSTALL) at %lx-%lx: "
+		       "guard pages are not dumped yet\n",
+		       who(t, 0), pv->start, pv->end, gs, ge);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int check_mappings(struct dump_check_task *t)
 {
 	struct proc_vma *pv = NULL;
-	int nv = 0, ret = proc_read_vmas(t->pid, &pv, &nv);
+	char path[64];
+	int nv = 0, pm_fd, ret = proc_read_vmas(t->pid, &pv, &nv);
 
 	if (ret) {
 		pr_err("%s: can't read its mappings: %s\n", who(t, 0), strerror(-ret));
+		return ret;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", t->pid);
+	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm_fd < 0) {
+		ret = -errno;
+		pr_err("%s: can't open %s: %s\n", who(t, 0), path, strerror(-ret));
+		proc_free_vmas(pv, nv);
 		return ret;
 	}
 	for (int i = 0; i < nv && !ret; i++) {
 		VmaEntry e;
 
 		vma_entry__init(&e);
-		if (pv[i].vmflags & PROC_VMF_LOCKED) {
-			pr_err("%s: its memory at %lx-%lx is locked (mlock): locked memory is not "
-			       "dumped yet\n",
-			       who(t, 0), pv[i].start, pv[i].end);
-			ret = -EOPNOTSUPP;
-			break;
-		}
 		/* the kinds of area dump takes; it names any other */
 		ret = vma_classify(t->pid, &pv[i], &e);
+		if (!ret)
+			ret = check_vm_flags(t, &pv[i], &e);
 		if (!ret && (e.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
 			ret = check_file_mapping(t, &pv[i]);
+		if (!ret)
+			ret = check_guards(t, pm_fd, &pv[i]);
 	}
-	proc_free_vmas(pv, nv);
+	close(pm_fd);
+	t->vmas = pv;
+	t->nr_vmas = nv;
 	return ret;
 }
 
 /* ---- the tree ---------------------------------------------------------------------- */
 
-int dump_check_tree(const struct dump_check_task *tasks, int n, bool shell_job)
+int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job)
 {
 	int ret = 0;
 
 	for (int i = 0; i < n && !ret; i++) {
-		const struct dump_check_task *t = &tasks[i];
+		struct dump_check_task *t = &tasks[i];
 
 		if (t->zombie)
 			continue;
+		/* restore makes children with SIGCHLD (the root's parent is not ours) */
+		if (i > 0 && t->stat->exit_signal != SIGCHLD) {
+			pr_err("%s: its parent is told of its death by signal %u, not SIGCHLD: such "
+			       "children are not dumped yet\n",
+			       who(t, 0), t->stat->exit_signal);
+			return -EOPNOTSUPP;
+		}
 		ret = check_threads(t);
 		if (!ret)
 			ret = check_task_paths(t, shell_job);

@@ -502,17 +502,21 @@ int img_read_one(struct cr_img *img, const ProtobufCMessageDescriptor *desc, Pro
 		pr_err("image %s: no entry where one is required\n", img->name);
 		return -ENODATA;
 	}
-	/* raw payload may follow the entry (pipes-data, ghost files, ...) */
-	if (ret > 0 && !img_descs[img->type].payload_size && img_bytes_left(img)) {
-		pr_err("image %s: %llu bytes of trailing data at offset %llu, after its only "
-		       "entry\n",
-		       img->name, (unsigned long long)img_bytes_left(img),
-		       (unsigned long long)img->off);
-		protobuf_c_message_free_unpacked(*msg, NULL);
-		*msg = NULL;
-		return -EINVAL;
-	}
 	return ret < 0 ? ret : 0;
+}
+
+int img_read_single(struct cr_img *img, const ProtobufCMessageDescriptor *desc,
+		    ProtobufCMessage **msg)
+{
+	int ret = img_read_one(img, desc, msg);
+
+	if (ret || !img_bytes_left(img))
+		return ret;
+	pr_err("image %s: %llu bytes of trailing data at offset %llu, after its only entry\n",
+	       img->name, (unsigned long long)img_bytes_left(img), (unsigned long long)img->off);
+	protobuf_c_message_free_unpacked(*msg, NULL);
+	*msg = NULL;
+	return -EINVAL;
 }
 
 int img_read_raw(struct cr_img *img, void *buf, size_t len)

@@ -188,6 +188,41 @@ static int scan_pagemap_scan(int pm_fd, const VmaEntry *e, struct run_list *l)
 	return 0;
 }
 
+/*
+ * Guard regions (MADV_GUARD_INSTALL) of [start, end): PAGEMAP_SCAN reports
+ * them from Linux 6.14; a kernel without PAGEMAP_SCAN has none (they came
+ * in 6.13), one that rejects the category can't show them.
+ */
+int mem_find_guard(int pm_fd, unsigned long start, unsigned long end, unsigned long *gstart,
+		   unsigned long *gend)
+{
+	static bool unknown_category;
+	struct cr_page_region reg;
+	struct cr_pm_scan_arg arg;
+	long n;
+
+	if (!kdat.has[KD_PAGEMAP_SCAN] || unknown_category)
+		return 0;
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.start = start;
+	arg.end = end;
+	arg.vec = (uintptr_t)&reg;
+	arg.vec_len = 1;
+	arg.category_anyof_mask = CR_PAGE_IS_GUARD;
+	arg.return_mask = CR_PAGE_IS_GUARD;
+	n = ioctl(pm_fd, CR_PAGEMAP_SCAN, &arg);
+	if (n < 0 && errno == EINVAL) {
+		unknown_category = true;
+		return 0;
+	}
+	if (n <= 0)
+		return n < 0 ? -errno : 0;
+	*gstart = (unsigned long)reg.start;
+	*gend = (unsigned long)reg.end;
+	return 1;
+}
+
 static int scan_pagemap_read(int pm_fd, const VmaEntry *e, struct run_list *l, size_t psz)
 {
 	uint64_t buf[4096];

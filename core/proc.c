@@ -287,7 +287,8 @@ static uint64_t parse_vmflags(const char *s)
 		{ "gd", PROC_VMF_GROWSDOWN },	{ "sr", PROC_VMF_SEQ_READ },
 		{ "rr", PROC_VMF_RAND_READ },	{ "dd", PROC_VMF_DONTDUMP },
 		{ "mg", PROC_VMF_MERGEABLE },	{ "lo", PROC_VMF_LOCKED },
-		{ "nr", PROC_VMF_NORESERVE },
+		{ "nr", PROC_VMF_NORESERVE },	{ "ss", PROC_VMF_SHADOW_STACK },
+		{ "mt", PROC_VMF_MTE },		{ "sl", PROC_VMF_SEALED },
 	};
 	uint64_t v = 0;
 

@@ -83,7 +83,7 @@ static int read_one(int dirfd, enum img_type type, unsigned long id, ProtobufCMe
 			missing(type, id);
 		return -ENOENT;
 	}
-	ret = img_read_one(img, NULL, out);
+	ret = img_read_single(img, NULL, out);
 	img_close(img);
 	return ret < 0 ? ret : 0;
 }
@@ -421,7 +421,7 @@ int read_images(int dirfd)
 		struct cr_img *img = img_open(dirfd, IMG_SECCOMP, O_RDONLY | O_CREAT);
 
 		if (img) {
-			ret = img_read_one(img, NULL, (ProtobufCMessage **)&seccomp);
+			ret = img_read_single(img, NULL, (ProtobufCMessage **)&seccomp);
 			img_close(img);
 			if (ret < 0) {
 				pr_err("can't read seccomp.img\n");

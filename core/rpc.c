@@ -35,6 +35,7 @@
 #include "kerndat.h"
 #include "log.h"
 #include "options.h"
+#include "pb-print.h"
 #include "proc.h"
 #include "proto/rpc.pb-c.h"
 #include "version.h"
@@ -84,10 +85,10 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * effect, as nothing they act on can be in what this criu dumps or
  * restores: ext_unix_sk, tcp_established (dump refuses sockets),
  * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
- * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks, manage_cgroups and config_file are checked
- * further in tree_refusal(); config_file is read by opts_init_from_config().
+ * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks and manage_cgroups are checked further in
+ * tree_refusal(); config_file is read by opts_init_from_config().
  */
-static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
+static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, const char **why)
 {
 #define FLAG_ON(f) (o->has_##f && o->f)
 #define CHECK(cond, name)            \
@@ -95,6 +96,7 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
 		if (cond)            \
 			return name; \
 	} while (0)
+	*why = ": it is about mounts or namespaces, which this criu does not dump or restore yet";
 	/* mounts and namespaces */
 	CHECK(o->root, "root");
 	CHECK(o->n_ext_mnt, "ext_mnt");
@@ -109,6 +111,7 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
 	CHECK(FLAG_ON(mntns_compat_mode), "mntns_compat_mode");
 	CHECK(o->n_veths, "veths");
 	CHECK(o->lsm_mount_context, "lsm_mount_context");
+	*why = ": this criu does not manage cgroups";
 	/* cgroups */
 	CHECK(o->has_manage_cgroups_mode && o->manage_cgroups_mode != CRIU_CG_MODE__IGNORE &&
 		      o->manage_cgroups_mode != CRIU_CG_MODE__SOFT &&
@@ -120,6 +123,7 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd)
 	CHECK(o->n_cgroup_dump_controller, "cgroup_dump_controller");
 	CHECK(o->freeze_cgroup, "freeze_cgroup");
 	CHECK(o->cgroup_yard, "cgroup_yard");
+	*why = "";
 	/* the rest */
 	CHECK(o->ps, "ps (page server)");
 	CHECK(o->parent_img, "parent_img");
@@ -409,15 +413,18 @@ static int tree_owned_by(pid_t pid, uid_t uid, int depth)
 }
 
 /* Fills the global opts for cmd from the request; 0, or -1 with res filled. */
-static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct ucred *cr,
-			 enum session_kind kind, struct cmd_result *res)
+static int opts_where_from_req(const CriuReq *req, enum cr_command cmd, const struct ucred *cr,
+			       struct cmd_result *res)
 {
 	const CriuOpts *o = req->opts;
-	const char *bad;
-	static char cpu_cap[32];
 
 	opts_init(&opts);
 	opts.command = cmd;
+	/* the service's config files first, the request over them (upstream's order) */
+	if (opts_reapply_configs()) {
+		result_error(res, "%s", cli_last_error());
+		return -1;
+	}
 	if (!o) {
 		if (cmd == CMD_CHECK)
 			return 0;
@@ -425,9 +432,26 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 			     req_type_name(req->type));
 		return -1;
 	}
-	bad = unsupported_option(o, cmd);
-	if (bad) {
-		result_error(res, "option %s is not supported by this criu", bad);
+	/* who may ask, before anything of the client's is touched */
+	if (cmd == CMD_DUMP) {
+		opts.pid = o->has_pid ? o->pid : cr->pid;
+		if (opts.pid <= 0) {
+			result_error(res, "pid %d is not a process", opts.pid);
+			return -1;
+		}
+		if (cr->uid != 0 && !tree_owned_by(opts.pid, cr->uid, 0)) {
+			set_cr_errno(EPERM);
+			result_error(res,
+				     "client uid %u may not dump the tree of pid %d: it does not "
+				     "own every process of it",
+				     cr->uid, opts.pid);
+			return -1;
+		}
+	}
+	if (cmd == CMD_RESTORE && cr->uid != 0 && geteuid() == 0) {
+		/* images may hold any credentials: a root criu restores them only for root */
+		set_cr_errno(EPERM);
+		result_error(res, "restore is only served to root clients (client uid %u)", cr->uid);
 		return -1;
 	}
 	if (o->images_dir_fd >= 0) {
@@ -463,29 +487,45 @@ static int opts_from_req(const CriuReq *req, enum cr_command cmd, const struct u
 		snprintf(log_name, sizeof(log_name), "%s", o->log_file);
 		opts.log_file = log_name;
 	}
-	if (cmd == CMD_DUMP) {
-		opts.pid = o->has_pid ? o->pid : cr->pid;
-		if (opts.pid <= 0) {
-			result_error(res, "pid %d is not a process", opts.pid);
-			return -1;
-		}
-		if (cr->uid != 0 && !tree_owned_by(opts.pid, cr->uid, 0)) {
-			set_cr_errno(EPERM);
-			result_error(res,
-				     "client uid %u may not dump the tree of pid %d: it does not "
-				     "own every process of it",
-				     cr->uid, opts.pid);
-			return -1;
-		}
-		if (tree_refusal(o, cmd, opts.pid, res))
-			return -1;
-	}
-	if (cmd == CMD_RESTORE && cr->uid != 0 && geteuid() == 0) {
-		/* images may hold any credentials: a root criu restores them only for root */
-		set_cr_errno(EPERM);
-		result_error(res, "restore is only served to root clients (client uid %u)", cr->uid);
+	return 0;
+}
+
+/* What the client asked, at -v4: which fields a runtime sends is the first question. */
+static void log_request_opts(const CriuReq *req)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (log_get_level() < LOG_DEBUG || !(f = open_memstream(&text, &len)))
+		return;
+	pb_print(f, &req->opts->base, false, 0);
+	fclose(f);
+	pr_debug("RPC %s request, options %s\n", req_type_name(req->type), text ? text : "?");
+	free(text);
+}
+
+/*
+ * The rest of the options, once the log is open (so that a refusal is in
+ * the log the client will read, as runc points its users to it).
+ */
+static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const struct ucred *cr,
+			      enum session_kind kind, struct cmd_result *res)
+{
+	const CriuOpts *o = req->opts;
+	const char *bad, *why;
+	static char cpu_cap[32];
+
+	if (!o)
+		return 0;
+	log_request_opts(req);
+	bad = unsupported_option(o, cmd, &why);
+	if (bad) {
+		result_error(res, "option %s is not supported by this criu%s", bad, why);
 		return -1;
 	}
+	if (cmd == CMD_DUMP && tree_refusal(o, cmd, opts.pid, res))
+		return -1;
 	opts.leave_running = o->has_leave_running && o->leave_running;
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
@@ -581,12 +621,13 @@ static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum
 			struct cmd_result *res)
 {
 	enum cr_command cmd = req_command(req->type);
-	int ret;
+	char *log_file_was;
+	int ret, log_level_was;
 
 	memset(res, 0, sizeof(*res));
 	log_reset_last_error();
 	restored_root_pid = 0;
-	if (opts_from_req(req, cmd, cr, kind, res) || open_log()) {
+	if (opts_where_from_req(req, cmd, cr, res) || open_log()) {
 		res->ok = 0;
 		if (!res->errmsg[0])
 			snprintf(res->errmsg, sizeof(res->errmsg), "%s",
@@ -594,6 +635,28 @@ static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum
 		res->cr_errno = get_cr_errno();
 		return;
 	}
+	log_file_was = opts.log_file ? strdup(opts.log_file) : NULL;
+	log_level_was = opts.log_level;
+	if (opts_what_from_req(req, cmd, cr, kind, res)) {
+		res->cr_errno = get_cr_errno();
+		log_close();
+		free(log_file_was);
+		return;
+	}
+	/* a config file may name another log: the rest goes there */
+	if (opts.log_level != log_level_was || (opts.log_file && !log_file_was) ||
+	    (!opts.log_file && log_file_was) ||
+	    (opts.log_file && log_file_was && strcmp(opts.log_file, log_file_was))) {
+		log_close();
+		if (open_log()) {
+			res->ok = 0;
+			snprintf(res->errmsg, sizeof(res->errmsg), "can't open the log %s named by %s",
+				 opts.log_file ? opts.log_file : "-", req->opts->config_file);
+			free(log_file_was);
+			return;
+		}
+	}
+	free(log_file_was);
 	action_set_rpc(req->opts && req->opts->has_notify_scripts && req->opts->notify_scripts ? sk
 												: -1,
 		       rpc_notify);

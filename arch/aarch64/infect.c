@@ -10,6 +10,7 @@
  *    are dropped: the real x7 comes from the stop before.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdbool.h>
 
 #include "compel-arch.h"
@@ -110,4 +111,17 @@ void compel_arch_rewind_syscall(struct compel_regs *r, const struct compel_regs 
 void compel_arch_skip_syscall(struct compel_regs *r)
 {
 	r->syscallno = NO_SYSCALL;
+}
+
+/* Not written for this arch yet: a parasite here cannot cure itself. */
+int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void *buf,
+			       unsigned long remote, size_t room, unsigned long *sp_out,
+			       unsigned long *altstack_out)
+{
+	return -EOPNOTSUPP;
+}
+
+size_t compel_arch_sigframe_size(const struct compel_regs *r)
+{
+	return 0;
 }

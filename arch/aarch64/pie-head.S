@@ -129,3 +129,18 @@ pie_sync_icache:
 	isb
 	ret
 	.size	pie_sync_icache, . - pie_sync_icache
+
+/*
+ * void pie_sigreturn(sp): rt_sigreturn with the stack pointer at sp, the
+ * parasite's self-cure (the frame is read at sp, which must be 16-byte aligned).  Through the stub: only the stubs hold
+ * syscall instructions.  No return.
+ */
+	.section .text.pie_sigreturn, "ax", %progbits
+	.globl	pie_sigreturn
+	.hidden	pie_sigreturn
+	.type	pie_sigreturn, %function
+	.p2align 2
+pie_sigreturn:
+	mov	sp, x0
+	b	sys_rt_sigreturn
+	.size	pie_sigreturn, . - pie_sigreturn

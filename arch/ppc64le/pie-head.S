@@ -141,3 +141,18 @@ pie_sync_icache:
 	isync
 	blr
 	.size	pie_sync_icache, . - pie_sync_icache
+
+/*
+ * void pie_sigreturn(sp): rt_sigreturn with the stack pointer at sp, the
+ * parasite's self-cure (the ucontext is read at r1 + __SIGNAL_FRAMESIZE (128)).  Through the stub: only the stubs hold
+ * syscall instructions.  No return.
+ */
+	.section .text.pie_sigreturn, "ax", @progbits
+	.globl	pie_sigreturn
+	.hidden	pie_sigreturn
+	.type	pie_sigreturn, @function
+	.p2align 2
+pie_sigreturn:
+	mr	1, 3
+	b	sys_rt_sigreturn
+	.size	pie_sigreturn, . - pie_sigreturn

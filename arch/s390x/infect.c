@@ -10,6 +10,7 @@
  * a tracer as SIGTRAP (and as SIGILL to anyone else).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdbool.h>
 
 #include "compel-arch.h"
@@ -106,4 +107,17 @@ void compel_arch_rewind_syscall(struct compel_regs *r, const struct compel_regs 
 void compel_arch_skip_syscall(struct compel_regs *r)
 {
 	r->gp.gprs[2] = (unsigned long)-1L;
+}
+
+/* Not written for this arch yet: a parasite here cannot cure itself. */
+int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void *buf,
+			       unsigned long remote, size_t room, unsigned long *sp_out,
+			       unsigned long *altstack_out)
+{
+	return -EOPNOTSUPP;
+}
+
+size_t compel_arch_sigframe_size(const struct compel_regs *r)
+{
+	return 0;
 }

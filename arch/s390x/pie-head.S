@@ -120,3 +120,18 @@ pie_sync_icache:
 	bcr	15, %r0
 	br	%r14
 	.size	pie_sync_icache, . - pie_sync_icache
+
+/*
+ * void pie_sigreturn(sp): rt_sigreturn with the stack pointer at sp, the
+ * parasite's self-cure (the frame is read at %r15).  Through the stub: only the stubs hold
+ * syscall instructions.  No return.
+ */
+	.section .text.pie_sigreturn, "ax", @progbits
+	.globl	pie_sigreturn
+	.hidden	pie_sigreturn
+	.type	pie_sigreturn, @function
+	.p2align 2
+pie_sigreturn:
+	lgr	%r15, %r2
+	jg	sys_rt_sigreturn
+	.size	pie_sigreturn, . - pie_sigreturn

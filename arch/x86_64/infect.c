@@ -1,6 +1,10 @@
 /* What compel needs to run code in an x86_64 task (see compel-arch.h). */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <elf.h>
 
 #include "compel-arch.h"
 #include "compel-regs-x86_64.h"
@@ -115,4 +119,165 @@ void compel_arch_rewind_syscall(struct compel_regs *r, const struct compel_regs 
 void compel_arch_skip_syscall(struct compel_regs *r)
 {
 	r->gp.orig_rax = (unsigned long)-1L;
+}
+
+/* ---- the self-cure's signal frame ------------------------------------------
+ *
+ * The kernel's x86_64 layout (arch/x86/include/asm/sigframe.h, uapi
+ * asm/sigcontext.h): rt_sigreturn reads the frame at %rsp - 8, i.e. just
+ * past the pretcode a handler's `ret' popped; fpstate points to a 64-byte
+ * aligned xsave image whose software bytes (in the fxsave area) say its
+ * size, followed by a second magic word.  Ours holds the thread's whole
+ * xsave image as ptrace gave it (NT_X86_XSTATE writes those software bytes
+ * the way signal delivery does).
+ */
+#define FP_XSTATE_MAGIC1 0x46505853u
+#define FP_XSTATE_MAGIC2 0x46505845u
+#define UC_FP_XSTATE 0x1
+#define UC_SIGCONTEXT_SS 0x2
+#define UC_STRICT_RESTORE_SS 0x4
+#define FXSAVE_SIZE 512
+#define SW_BYTES_OFF 464
+
+struct x86_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip;
+	uint64_t eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate;
+	uint64_t reserved1[8];
+};
+
+struct x86_stack {
+	uint64_t sp;
+	int32_t flags;
+	uint32_t pad;
+	uint64_t size;
+};
+
+struct x86_ucontext {
+	uint64_t flags;
+	uint64_t link;
+	struct x86_stack stack;
+	struct x86_sigcontext mcontext;
+	uint64_t sigmask;
+};
+
+struct x86_rt_sigframe {
+	uint64_t pretcode;
+	struct x86_ucontext uc;
+	uint8_t info[128];
+};
+
+struct x86_fpx_sw_bytes {
+	uint32_t magic1;
+	uint32_t extended_size;
+	uint64_t xfeatures;
+	uint32_t xstate_size;
+	uint32_t padding[7];
+};
+
+_Static_assert(sizeof(struct x86_sigcontext) == 256, "struct sigcontext is 256 bytes");
+_Static_assert(offsetof(struct x86_rt_sigframe, uc.mcontext) == 48, "uc_mcontext at 48");
+_Static_assert(offsetof(struct x86_rt_sigframe, uc.sigmask) == 304, "uc_sigmask at 304");
+
+static size_t align_up(size_t v, size_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+size_t compel_arch_sigframe_size(const struct compel_regs *r)
+{
+	return 64 + align_up(r->fp_len + sizeof(uint32_t), 64) + sizeof(struct x86_rt_sigframe);
+}
+
+/* The registers as the thread resumes them without a signal handler. */
+static void apply_restart(struct user_regs_struct *g)
+{
+	long ret = (long)g->rax;
+
+	if ((long)g->orig_rax < 0)
+		return;
+	if (ret == -512 || ret == -513 || ret == -514) { /* ERESTARTSYS, NOINTR, NOHAND */
+		g->rax = g->orig_rax;
+		g->rip -= SYSCALL_INSN_LEN;
+	} else if (ret == -516) { /* ERESTART_RESTARTBLOCK */
+		g->rax = (unsigned long)-4L; /* -EINTR */
+	}
+}
+
+static void fill_sigcontext(struct x86_sigcontext *sc, const struct user_regs_struct *g)
+{
+	sc->r8 = g->r8;
+	sc->r9 = g->r9;
+	sc->r10 = g->r10;
+	sc->r11 = g->r11;
+	sc->r12 = g->r12;
+	sc->r13 = g->r13;
+	sc->r14 = g->r14;
+	sc->r15 = g->r15;
+	sc->rdi = g->rdi;
+	sc->rsi = g->rsi;
+	sc->rbp = g->rbp;
+	sc->rbx = g->rbx;
+	sc->rdx = g->rdx;
+	sc->rax = g->rax;
+	sc->rcx = g->rcx;
+	sc->rsp = g->rsp;
+	sc->rip = g->rip;
+	sc->eflags = g->eflags;
+	sc->cs = (uint16_t)g->cs;
+	sc->ss = (uint16_t)g->ss;
+	sc->gs = (uint16_t)g->gs;
+	sc->fs = (uint16_t)g->fs;
+}
+
+/* The xsave image at fp (fp_len bytes) made what a signal frame holds. */
+static bool fill_fpstate(unsigned char *fp, const struct compel_regs *r)
+{
+	struct x86_fpx_sw_bytes sw;
+	uint32_t magic2 = FP_XSTATE_MAGIC2;
+
+	memcpy(fp, r->fp, r->fp_len);
+	if (r->fp_type != NT_X86_XSTATE || r->fp_len < FXSAVE_SIZE + 64)
+		return false; /* fxsave only: the kernel takes it as such */
+	memcpy(&sw, fp + SW_BYTES_OFF, sizeof(sw));
+	if (sw.magic1 != FP_XSTATE_MAGIC1 || sw.xstate_size != r->fp_len) {
+		memset(&sw, 0, sizeof(sw));
+		sw.magic1 = FP_XSTATE_MAGIC1;
+		sw.xstate_size = (uint32_t)r->fp_len;
+		sw.extended_size = (uint32_t)r->fp_len + sizeof(magic2);
+		memcpy(&sw.xfeatures, fp + FXSAVE_SIZE, sizeof(sw.xfeatures)); /* xstate_bv */
+		memcpy(fp + SW_BYTES_OFF, &sw, sizeof(sw));
+	}
+	memcpy(fp + r->fp_len, &magic2, sizeof(magic2));
+	return true;
+}
+
+int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void *buf,
+			       unsigned long remote, size_t room, unsigned long *sp_out,
+			       unsigned long *altstack_out)
+{
+	size_t fp_off = align_up(remote, 64) - remote;
+	size_t frame_off = fp_off + align_up(r->fp_len + sizeof(uint32_t), 64);
+	struct user_regs_struct g = r->gp;
+	struct x86_rt_sigframe *f;
+	bool xstate;
+
+	if (!r->fp || !r->fp_len || frame_off + sizeof(*f) > room)
+		return -ENOSPC;
+	memset(buf, 0, frame_off + sizeof(*f));
+	xstate = fill_fpstate((unsigned char *)buf + fp_off, r);
+	f = (struct x86_rt_sigframe *)((char *)buf + frame_off);
+	apply_restart(&g);
+	fill_sigcontext(&f->uc.mcontext, &g);
+	f->uc.mcontext.fpstate = remote + fp_off;
+	f->uc.mcontext.oldmask = mask;
+	f->uc.sigmask = mask;
+	f->uc.flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (xstate ? UC_FP_XSTATE : 0);
+	f->uc.stack.flags = 2; /* SS_DISABLE until the parasite stores the real one */
+	*sp_out = remote + frame_off + sizeof(f->pretcode);
+	*altstack_out = remote + frame_off + offsetof(struct x86_rt_sigframe, uc.stack);
+	return 0;
 }

@@ -89,3 +89,17 @@ pie_clone_thread:
 pie_sync_icache:
 	ret
 	.size	pie_sync_icache, . - pie_sync_icache
+
+/*
+ * void pie_sigreturn(sp): rt_sigreturn with the stack pointer at sp, the
+ * parasite's self-cure (the frame is read at %rsp - 8 (the popped pretcode)).  Through the stub: only the stubs hold
+ * syscall instructions.  No return.
+ */
+	.section .text.pie_sigreturn, "ax", @progbits
+	.globl	pie_sigreturn
+	.hidden	pie_sigreturn
+	.type	pie_sigreturn, @function
+pie_sigreturn:
+	movq	%rdi, %rsp
+	jmp	sys_rt_sigreturn
+	.size	pie_sigreturn, . - pie_sigreturn

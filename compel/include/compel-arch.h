@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct compel_regs;
@@ -100,6 +101,26 @@ bool compel_arch_restart_pending(const struct compel_regs *r);
 void compel_arch_rewind_syscall(struct compel_regs *r, const struct compel_regs *before);
 /* r read at a syscall-entry stop: written back, makes the kernel skip it. */
 void compel_arch_skip_syscall(struct compel_regs *r);
+
+/*
+ * The parasite's self-cure (core/pie/parasite.h): a signal frame that
+ * rt_sigreturn, run with the stack pointer *sp_out, turns into registers r
+ * (general and FPU/vector) and signal mask mask, with the kernel's restart
+ * of an interrupted syscall applied as if the thread resumed without a
+ * handler (-ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND: back to the
+ * syscall instruction with its number and first argument;
+ * -ERESTART_RESTARTBLOCK: -EINTR, since rt_sigreturn makes the restart
+ * block do_no_restart_syscall).  Built in buf, criu's view of room bytes
+ * at remote in the task.  *altstack_out: where in the task the frame's
+ * stack_t is (the parasite stores sigaltstack(NULL) there: the sigreturn
+ * sets the alternate stack from it).  0, -ENOSPC when room is too small,
+ * -EOPNOTSUPP on an arch without a builder yet.
+ */
+int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void *buf,
+			       unsigned long remote, size_t room, unsigned long *sp_out,
+			       unsigned long *altstack_out);
+/* The room compel_arch_build_sigframe() needs for r, alignment included. */
+size_t compel_arch_sigframe_size(const struct compel_regs *r);
 
 /* ---- helpers for the arch code (compel/regset.c) --------------------- */
 

@@ -50,6 +50,8 @@ struct compel_map *compel_take_map(struct infect_ctx *ctx, unsigned long remote,
 
 /* run.c */
 int compel_block_signals(struct infect_ctx *ctx);
+/* The victim's resting state (parked or its own) written back. */
+int compel_rest_victim(struct infect_ctx *ctx);
 
 /* sigtrap.c: before code runs in the victim; when it stops being the
  * victim; at cure (the action back too).  0 or -errno. */

@@ -102,6 +102,7 @@ struct infect_ctx {
 	uint64_t orig_sigmask;		/* the victim's, restored at cure */
 	bool sigmask_saved;
 	bool code_running;		/* compel_start_code() is in flight */
+	struct compel_regs *park_regs;	/* non-NULL: parked (compel_park()) */
 	unsigned long syscall_ip;	/* a syscall instruction in the task */
 
 	uint64_t held_signals;		/* bit sig-1: signals that stopped
@@ -160,6 +161,39 @@ enum compel_leave {
 };
 
 /*
+ * Where the victim rests between our runs.  Unparked (the default) it
+ * rests with its own registers and signal mask: each injected syscall and
+ * each run of code blocks every signal, and puts both back when it ends.
+ * So whenever criu stops being there (killed: the kernel detaches every
+ * thread), the victim carries on as it was.
+ *
+ * compel_park() makes the resting state "start the code at ip with sp and
+ * args, every signal blocked" instead (a loaded parasite: if criu dies,
+ * the parasite starts, finds its control pipe closed and cures itself).
+ * The state is written at once, and after every syscall or code run and
+ * every compel_stop_code().  compel_unpark() puts the victim's own
+ * registers and mask back.  Not while code runs (-EBUSY).  0 or -errno.
+ */
+int compel_park(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		const unsigned long *args, int nargs);
+int compel_unpark(struct infect_ctx *ctx);
+
+/*
+ * The victim left our code on its own and runs its own again (a parasite
+ * that cured itself): at cure nothing is written back to it, and compel's
+ * mappings are forgotten, not unmapped (they stay in the task).
+ */
+void compel_forget_victim(struct infect_ctx *ctx);
+
+/*
+ * A flag (set by criu's SIGTERM/SIGINT/SIGHUP handler) that makes compel's
+ * long waits (a thread that does not stop at seize, an answer of code
+ * running in the task) return -EINTR promptly.  NULL: none.
+ */
+void compel_set_abort_flag(volatile int *flag);
+bool compel_aborted(void);
+
+/*
  * Undoes everything and detaches every thread; frees ctx.  Goes on past
  * errors so that no thread stays stopped; returns the first error.
  */
@@ -203,7 +237,8 @@ int compel_map_shared(struct infect_ctx *ctx, size_t size, void **local, unsigne
 /*
  * Starts the victim at ip with the stack pointer sp and up to 6 integer
  * arguments in the arch's argument registers, with every blockable signal
- * blocked.  The code must end with the arch's trap instruction
+ * blocked.  When the code ends (its trap, a crash, compel_stop_code()) the
+ * victim is put back in its resting state (see compel_park()).  The code must end with the arch's trap instruction
  * (compel_arch.trap); its return value is read from the return register
  * then.  compel_run_code() waits for the trap; compel_start_code() returns
  * at once and compel_wait_code() waits later (meanwhile criu talks to the

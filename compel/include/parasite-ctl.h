@@ -10,14 +10,15 @@
  *   compel_cure(ictx, COMPEL_LEAVE_AS_FOUND);
  *
  * The parasite runs in the victim thread, on its own stack in the shared
- * area, with every signal blocked.  Commands that come in numbers
- * (dump_pages' rounds, the small ones below) go to it as a daemon: criu
- * posts a command in the area and waits on a futex word there (see
- * core/pie/parasite.h).  Injected syscalls cannot run while it does: the
- * few that are needed (dump_pages' pipe) stop the daemon for a moment, and
- * the next command starts it again.  ECHO at load and the GET_*MISC and
- * GET_POSIX_TIMERS commands run one-shot instead (the victim runs the blob
- * for that command alone and traps) and leave the task in a ptrace stop.
+ * area, with every signal blocked, as a daemon: criu posts a command in the
+ * area, writes a byte into the control pipe and waits on a futex word there
+ * (see core/pie/parasite.h).  Injected syscalls cannot run while it does:
+ * the few that are needed (dump_pages' pipe) stop the daemon for a moment
+ * (PTRACE_INTERRUPT), and the next command starts it again.  ECHO at load
+ * and the GET_*MISC and GET_POSIX_TIMERS commands stop it after their
+ * answer and leave the task in a ptrace stop.  If criu dies at any moment
+ * while the parasite is loaded, the parasite cures itself (x86_64 today;
+ * the other arches wait in the parasite: see docs/compel.md).
  *
  * Every function returns 0 or a negative errno and logs its error once,
  * naming the pid.  When the task dies in the middle, calls return -ESRCH
@@ -57,6 +58,9 @@ struct parasite_ctl {
 	unsigned long entry;	    /* the blob's head in the task */
 	unsigned long stack_top;
 	bool running;		    /* the daemon loop waits for commands */
+	int ctl_wfd;		    /* criu's (the only) write end of the control pipe */
+	size_t frame_off;	    /* the cure frame's room in the area */
+	pid_t frame_tid;	    /* the thread the frame was built for */
 	bool broken;		    /* it crashed or timed out: no more commands */
 	int32_t task_pid;	    /* getpid() inside the task (its pid namespace) */
 	size_t pipe_size;	    /* asked of F_SETPIPE_SZ by dump_pages */
@@ -135,7 +139,16 @@ int parasite_dump_pages(struct parasite_ctl *ctl, const struct iovec *remote_ran
 void parasite_set_pipe_size(struct parasite_ctl *ctl, size_t bytes);
 
 /*
- * Ends the daemon (FINI, then its trap), unmaps the area on both sides and
+ * Tests: what a killed criu does to the parasite.  The daemon runs, criu's
+ * end of the control pipe is closed: the parasite must cure itself
+ * (registers, mask and the interrupted syscall back, its descriptors
+ * closed; the area stays mapped).  compel forgets the victim (nothing is
+ * written back at cure) and ctl is freed.  0 or -errno.
+ */
+int parasite_orphan(struct parasite_ctl *ctl);
+
+/*
+ * Stops the daemon, closes its pipes in the task, unmaps the area on both sides and
  * frees ctl.  Goes on past errors; returns the first one.  After a crash or
  * the task's death it only releases what is left (compel_cure() too).
  */

@@ -93,6 +93,11 @@ int img_read_pb(struct cr_img *img, const ProtobufCMessageDescriptor *desc, Prot
 /* Reads exactly one entry and fails if there is none (single-entry images). */
 int img_read_one(struct cr_img *img, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **msg);
 
+/* The only entry of a single-entry image (core, mm, fs, ...): as img_read_one,
+ * and bytes after the entry are refused as trailing data. */
+int img_read_single(struct cr_img *img, const ProtobufCMessageDescriptor *desc,
+		    ProtobufCMessage **msg);
+
 /* Raw data: exactly len bytes or an error naming the file and offset. */
 int img_read_raw(struct cr_img *img, void *buf, size_t len);
 int img_write_raw(struct cr_img *img, const void *buf, size_t len);

@@ -28,6 +28,12 @@ struct parasite_ctl;
 int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 		   struct parasite_ctl *ctl, struct mem_dump_stats *stats);
 
+/* The first guard region (MADV_GUARD_INSTALL) of [start, end) through
+ * pm_fd (/proc/PID/pagemap): 1 and its bounds, 0 (none, or a kernel that
+ * can't tell), or -errno. */
+int mem_find_guard(int pm_fd, unsigned long start, unsigned long end, unsigned long *gstart,
+		   unsigned long *gend);
+
 /*
  * pagemap-shmem-<shmid>.img and a pages image of its own (its id from
  * next_pages_id) for the shared anonymous memory object e maps, unless

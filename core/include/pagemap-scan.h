@@ -43,5 +43,6 @@ struct cr_pm_scan_arg {
 #define CR_PAGE_IS_PFNZERO (1ULL << 5)
 #define CR_PAGE_IS_HUGE (1ULL << 6)
 #define CR_PAGE_IS_SOFT_DIRTY (1ULL << 7)
+#define CR_PAGE_IS_GUARD (1ULL << 8) /* Linux 6.14: MADV_GUARD_INSTALL markers */
 
 #endif

@@ -66,6 +66,9 @@ struct proc_vma {
 #define PROC_VMF_MERGEABLE (1u << 8) /* mg */
 #define PROC_VMF_LOCKED (1u << 9) /* lo */
 #define PROC_VMF_NORESERVE (1u << 10) /* nr */
+#define PROC_VMF_SHADOW_STACK (1u << 11) /* ss */
+#define PROC_VMF_MTE (1u << 12) /* mt */
+#define PROC_VMF_SEALED (1u << 13) /* sl */
 
 int proc_read_vmas(pid_t pid, struct proc_vma **vmas, int *n);
 void proc_free_vmas(struct proc_vma *vmas, int n);

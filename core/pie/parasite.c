@@ -16,6 +16,12 @@ typedef long (*parasite_handler_t)(void *args, uint64_t size);
  */
 long pie_get_tls(uint64_t tls[2]);
 
+/*
+ * rt_sigreturn with the stack pointer at sp (arch/<arch>/pie-head.S): the
+ * thread takes the registers and mask of the frame there.  No return.
+ */
+void pie_sigreturn(uint64_t sp) __attribute__((noreturn));
+
 /* prctl options (linux/prctl.h; no libc headers here) */
 #define PIE_PR_GET_PDEATHSIG 2
 #define PIE_PR_GET_DUMPABLE 3
@@ -307,25 +313,64 @@ static void parasite_set_state(struct parasite_area *area, uint32_t state)
 	sys_futex((long)&area->state, PIE_FUTEX_WAKE, 1, 0, 0, 0);
 }
 
-/* Sleeps until criu posts a command. */
-static void parasite_wait_cmd(struct parasite_area *area)
-{
-	uint32_t state;
+#define PIE_SIGPIPE 13
 
-	while ((state = pie_load_acquire(&area->state)) != PARASITE_ST_CMD)
-		sys_futex((long)&area->state, PIE_FUTEX_WAIT, state, 0, 0, 0);
+static void close_fd(int32_t *fd)
+{
+	if (*fd >= 0)
+		sys_close(*fd);
+	*fd = -1;
 }
 
-static long parasite_daemon(struct parasite_area *area)
+/*
+ * Back to the thread's own state, with nothing of ours left but the area
+ * (code cannot unmap the memory it runs from).  A SIGPIPE that vmsplice
+ * raised once criu's read end was gone is ours: dropped, unless it was
+ * pending already when the daemon started.
+ */
+static void __attribute__((noreturn)) parasite_cure(struct parasite_area *area)
 {
+	uint64_t pending = 0, sigpipe = 1ULL << (PIE_SIGPIPE - 1);
+	struct {
+		int64_t sec, nsec;
+	} zero = { 0, 0 };
+
+	close_fd(&area->page_pipe[0]);
+	close_fd(&area->page_pipe[1]);
+	close_fd(&area->ctl_fds[1]);
+	close_fd(&area->ctl_fds[0]);
+	if (!sys_rt_sigpending((long)&pending, sizeof(pending)) && (pending & sigpipe) &&
+	    !(area->pending_at_start & sigpipe))
+		sys_rt_sigtimedwait((long)&sigpipe, 0, (long)&zero, sizeof(sigpipe));
+	if (area->frame_sp)
+		pie_sigreturn(area->frame_sp);
+	for (;;) /* no frame: nothing better than waiting, signals blocked */
+		sys_ppoll(0, 0, 0, 0, 0);
+}
+
+/* One byte from criu per command; anything else is its end. */
+static int parasite_wait_cmd(struct parasite_area *area)
+{
+	char byte;
+	long n;
+
+	do
+		n = sys_read(area->ctl_fds[0], (long)&byte, 1);
+	while (n == -PIE_EINTR);
+	return n == 1 && pie_load_acquire(&area->state) == PARASITE_ST_CMD;
+}
+
+static void __attribute__((noreturn)) parasite_daemon(struct parasite_area *area)
+{
+	close_fd(&area->ctl_fds[1]);
+	if (area->frame_altstack)
+		sys_sigaltstack(0, (long)area->frame_altstack);
+	area->pending_at_start = 0;
+	sys_rt_sigpending((long)&area->pending_at_start, sizeof(area->pending_at_start));
 	parasite_set_state(area, PARASITE_ST_READY);
 	for (;;) {
-		parasite_wait_cmd(area);
-		if (area->cmd == PARASITE_CMD_FINI) {
-			area->ret = 0;
-			parasite_set_state(area, PARASITE_ST_DONE);
-			return 0;
-		}
+		if (!parasite_wait_cmd(area) || area->cmd == PARASITE_CMD_FINI)
+			parasite_cure(area);
 		area->ret = parasite_dispatch(area);
 		area->nr_cmds++;
 		parasite_set_state(area, PARASITE_ST_DONE);
@@ -333,7 +378,7 @@ static long parasite_daemon(struct parasite_area *area)
 }
 
 /* Called by the head with the area compel prepared; the result ends in the
- * first return register when the head traps. */
+ * first return register when the head traps (one-shot only). */
 long parasite_service(struct parasite_area *area)
 {
 	if (area->magic != PARASITE_MAGIC || area->version != PARASITE_VERSION)
@@ -342,5 +387,5 @@ long parasite_service(struct parasite_area *area)
 		area->ret = parasite_dispatch(area);
 		return area->ret;
 	}
-	return parasite_daemon(area);
+	parasite_daemon(area);
 }

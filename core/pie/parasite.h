@@ -13,13 +13,28 @@
  *
  * Two ways to run commands:
  *  - one-shot (PARASITE_F_ONESHOT): cmd and args are filled in before the
- *    start; the parasite runs that one command, stores ret and traps.
- *  - daemon: the parasite loops on the futex word `state'.  criu writes cmd
- *    and args, then state = PARASITE_ST_CMD and FUTEX_WAKE; the parasite runs
- *    the command, writes ret, sets state = PARASITE_ST_DONE and FUTEX_WAKEs.
- *    PARASITE_CMD_FINI answers DONE and leaves the loop (then the trap).
- *    The futex is a shared (not private) one: the two sides are different
- *    processes mapping the same memfd.
+ *    start; the parasite runs that one command, stores ret and traps.  Only
+ *    for running the blob in-process (tests): a trap reached in a task whose
+ *    tracer is gone would kill it.
+ *  - daemon (what compel uses): the parasite blocks in read() on ctl_fds[0],
+ *    the read end of a pipe made in the task whose only write end criu
+ *    holds.  criu writes cmd and args, state = PARASITE_ST_CMD, then one
+ *    byte into the pipe; the parasite runs the command, writes ret, sets
+ *    state = PARASITE_ST_DONE and FUTEX_WAKEs (criu waits on that futex
+ *    word, a shared one: the two sides are different processes mapping the
+ *    same object).  The daemon never returns: criu stops it with
+ *    PTRACE_INTERRUPT.
+ *
+ * Self-cure.  End of file on the pipe means criu is gone (killed: the
+ * kernel closed its write end), and PARASITE_CMD_FINI asks for the same:
+ * the parasite closes its descriptors (ctl_fds[0], page_pipe[]), drops a
+ * SIGPIPE it caused itself, and rt_sigreturns through the frame criu built
+ * at frame_sp (arch/<arch>/infect.c), which holds the thread's own
+ * registers and signal mask: the thread goes on where it was stopped.  At
+ * each start the daemon closes ctl_fds[1] (the task's copy of the write
+ * end) and stores its sigaltstack into the frame (frame_altstack), so that
+ * the sigreturn leaves it as it is.  With frame_sp 0 (no frame builder) it
+ * can only wait forever in pause().
  */
 #ifndef CRIU_PIE_PARASITE_H
 #define CRIU_PIE_PARASITE_H
@@ -27,7 +42,7 @@
 #include <stdint.h>
 
 #define PARASITE_MAGIC 0x50415241u /* "PARA" */
-#define PARASITE_VERSION 1
+#define PARASITE_VERSION 2
 
 #define PARASITE_F_ONESHOT 0x1u
 
@@ -39,7 +54,7 @@ enum parasite_state {
 };
 
 enum parasite_cmd {
-	PARASITE_CMD_FINI = 0,		/* leave the daemon loop */
+	PARASITE_CMD_FINI = 0,		/* cure: close fds, sigreturn (no answer) */
 	PARASITE_CMD_ECHO = 1,		/* struct parasite_echo_args */
 	PARASITE_CMD_GET_SIGACTIONS = 2, /* struct parasite_sigactions_args */
 	PARASITE_CMD_GET_ITIMERS = 3,	/* struct parasite_itimers_args */
@@ -60,6 +75,11 @@ struct parasite_area {
 	uint32_t nr_cmds; /* answered so far (daemon), for diagnostics */
 	int64_t ret;	  /* >= 0 or -errno */
 	uint64_t args_size; /* bytes usable in args[] */
+	int32_t ctl_fds[2];	   /* the control pipe in the task, -1: none */
+	int32_t page_pipe[2];	   /* DUMP_PAGES' pipe in the task, -1: none */
+	uint64_t frame_sp;	   /* the stack pointer of the cure's sigreturn */
+	uint64_t frame_altstack;   /* where in the frame the stack_t goes */
+	uint64_t pending_at_start; /* rt_sigpending() at the daemon's start */
 	uint64_t reserved;
 	/* The command's arguments and results, in place. */
 	uint64_t args[] __attribute__((aligned(16)));

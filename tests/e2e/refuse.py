@@ -8,7 +8,7 @@ TOOLS is the directory of the built tests/e2e/tools (share-vm).
 Each case starts a tree holding one thing dump does not save (a pty, a
 shared mapping of a deleted file, a namespace of its own, a file lock, a
 device, a deleted cwd, a thread with its own fd table, two processes
-sharing memory, ...),
+sharing memory, guard pages, ...),
 dumps it the default way (which would kill it) and checks that the dump is
 refused with one error naming a task of the tree (pid and comm) and what it
 holds, that no image was written, and that every task of the tree is still
@@ -55,6 +55,16 @@ elif kind in ('deleted-map', 'deleted-private-map'):
     os.close(fd)
     os.unlink(hb + '.map')
     ctypes.memset(addr, 7, 16)
+elif kind == 'guard':
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    addr = libc.mmap(None, 3 * 4096, 3, 0x22, -1, 0)  # MAP_PRIVATE|MAP_ANONYMOUS
+    ctypes.memset(addr, 7, 3 * 4096)
+    if libc.madvise(addr + 4096, 4096, 102):  # MADV_GUARD_INSTALL
+        sys.exit('MADV_GUARD_INSTALL failed')
 elif kind == 'mlock':
     import mmap
     libc = ctypes.CDLL(None, use_errno=True)
@@ -86,6 +96,27 @@ elif kind == 'replaced-file':
     os.rename(hb + '.b', hb + '.a')
 elif kind == 'device':
     keep.append(open('/dev/kmsg', 'rb'))
+elif kind == 'mseal':
+    import mmap
+    libc = ctypes.CDLL(None, use_errno=True)
+    m = mmap.mmap(-1, 4096)
+    addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+    if libc.syscall(462, ctypes.c_void_p(addr), ctypes.c_size_t(4096), 0):  # mseal
+        sys.exit('mseal failed: %d' % ctypes.get_errno())
+    keep.append(m)
+elif kind == 'exit-signal':
+    import signal, struct
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    libc = ctypes.CDLL(None, use_errno=True)
+    # clone3 (435 everywhere): flags 0, exit_signal SIGUSR1
+    args = ctypes.create_string_buffer(struct.pack('11Q', 0, 0, 0, 0, signal.SIGUSR1,
+                                                   0, 0, 0, 0, 0, 0))
+    pid = libc.syscall(435, args, ctypes.c_size_t(88))
+    if pid < 0:
+        sys.exit('clone3 failed: %d' % ctypes.get_errno())
+    if pid == 0:
+        while True:
+            time.sleep(100)
 elif kind == 'ctty':
     # a session leader that opens a terminal gets it as its controlling one
     os.close(os.open(sys.argv[3], os.O_RDWR))
@@ -154,7 +185,7 @@ def check_refused(d, prefix, kind, words, extra=()):
         return f'a refused dump wrote images: {imgs}'
     for p in tree:
         st = state(p)
-        if st not in ('S', 'R'):
+        if st not in ('S', 'R', 'D'):  # D: a moment of disk I/O
             return f'pid {p} of the tree is in state {st} after the refused dump'
         with open(f'/proc/{p}/status') as f:
             if 'TracerPid:\t0' not in f.read():
@@ -166,6 +197,15 @@ def check_refused(d, prefix, kind, words, extra=()):
 
 def case(prefix, kind, *words):
     return lambda d: check_refused(d, prefix, kind, words)
+
+
+def guard_case(d):
+    """Guard pages: from Linux 6.14, which shows them in PAGEMAP_SCAN."""
+    major, minor = (int(x) for x in os.uname().release.split('.')[:2])
+    if (major, minor) < (6, 14):
+        print(f'  (guard pages: Linux {os.uname().release} has none to show; not checked)')
+        return None
+    return check_refused(d, [], 'guard', ('guard pages', 'MADV_GUARD_INSTALL'))
 
 
 def test_ctty(d):
@@ -188,6 +228,7 @@ def main():
         ('deleted-shared-map', case([], 'deleted-map', 'shared mapping', 'deleted')),
         ('flock', case([], 'flock', 'file lock', 'FLOCK')),
         ('posix-lock', case([], 'posix-lock', 'file lock', 'POSIX')),
+        ('guard-pages', guard_case),
         ('userns', case(['unshare', '--user', '--map-root-user'], 'none', 'namespace', 'user')),
         ('pidns', case(['unshare', '--pid', '--fork'], 'none', 'namespace', 'pid')),
         ('netns', case(['unshare', '--net'], 'none', 'namespace', 'net')),
@@ -204,6 +245,8 @@ def main():
         ('replaced-file', case([], 'replaced-file', 'fd 3', 'deleted')),
         ('device', case([], 'device', 'character device', '/dev/kmsg')),
         ('ctty', test_ctty),
+        ('mseal', case([], 'mseal', 'sealed', 'mseal')),
+        ('exit-signal', case([], 'exit-signal', 'signal 10', 'SIGCHLD')),
         ('shared-vm', case([], 'share-vm', 'shares its memory', 'CLONE_VM')),
     ]
     return run_tests('refuse', tests, SCRATCH, where=' (logs in {dir}/img)')

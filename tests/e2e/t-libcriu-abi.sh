@@ -24,6 +24,14 @@ out=$(LD_LIBRARY_PATH="$build" ./probe) || fail "the probe does not run"
 readelf -d probe | grep -q 'NEEDED.*\[libcriu\.so\.2\]' || fail "the probe does not need libcriu.so.2"
 echo "ok: $n functions with upstream's prototypes in criu.h, linked and run"
 
+# the headers make install puts in include/criu are enough on their own
+mkdir -p inst/criu
+cp "$TOP/lib/c/criu.h" "$TOP/core/include/version.h" "$build/gen/proto/rpc.pb-c.h" inst/criu/
+printf '#include <criu/criu.h>\nint main(void) { return criu_init_opts(); }\n' >alone.c
+"$cc" -std=gnu11 -Wall -Wextra -Werror -Iinst -o alone alone.c -L"$build" -lcriu -lprotobuf-c \
+	2>err.txt || { cat err.txt; fail "criu.h with only the installed headers does not build"; }
+echo "ok: criu.h, version.h and rpc.pb-c.h build a client on their own"
+
 # the check can fail: one return type changed breaks the build
 python3 "$TOP/tests/e2e/rpc/abi-probe.py" "$fixture" bad.c --break criu_set_service_address >/dev/null
 if "$cc" -std=gnu11 -Werror "${inc[@]}" -c -o bad.o bad.c 2>bad.txt; then

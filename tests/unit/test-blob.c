@@ -10,6 +10,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -395,20 +396,6 @@ TEST(parasite_dump_pages_vmsplices_every_iovec)
 	munmap(blob, len);
 }
 
-struct daemon_run {
-	void *blob;
-	struct parasite_area *area;
-	long ret;
-};
-
-static void *daemon_thread(void *arg)
-{
-	struct daemon_run *run = arg;
-
-	run->ret = entry(run->blob, PARASITE_BLOB_ENTRY_SERVICE)(run->area);
-	return NULL;
-}
-
 /* Waits (bounded) for the parasite to set `want'. */
 static int wait_state(struct parasite_area *a, uint32_t want)
 {
@@ -424,43 +411,90 @@ static int wait_state(struct parasite_area *a, uint32_t want)
 	return -1;
 }
 
-static void post(struct parasite_area *a, uint32_t cmd)
+static void post(struct parasite_area *a, int ctl_w, uint32_t cmd)
 {
 	a->cmd = cmd;
 	__atomic_store_n(&a->state, PARASITE_ST_CMD, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &a->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+	CHECK_EQ(write(ctl_w, "c", 1), 1);
 }
 
+static bool fd_open_in(pid_t pid, int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	return access(path, F_OK) == 0;
+}
+
+/* Waits (bounded) until fd is closed in pid. */
+static bool wait_fd_closed(pid_t pid, int fd)
+{
+	for (int i = 0; i < 500; i++) {
+		if (!fd_open_in(pid, fd))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * The daemon in a child process, as in a task: commands come as bytes on
+ * the control pipe; end of file (criu gone) makes it cure itself: its
+ * pipe descriptors closed.  No frame here (frame_sp 0): it then waits.
+ */
 TEST(parasite_daemon_loop)
 {
 	size_t len;
 	void *blob = load_blob(&parasite_blob, &len);
-	struct parasite_area *a = new_area(0, 0);
+	struct parasite_area *a = mmap(NULL, AREA_SIZE, PROT_READ | PROT_WRITE,
+				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct parasite_echo_args *e = (void *)a->args;
-	struct daemon_run run = { blob, a, -1 };
-	pthread_t t;
+	int ctl[2], pp[2];
+	pid_t pid;
 
 	if (!blob)
 		return;
-	CHECK_EQ(pthread_create(&t, NULL, daemon_thread, &run), 0);
+	memset(a, 0, AREA_SIZE);
+	a->magic = PARASITE_MAGIC;
+	a->version = PARASITE_VERSION;
+	a->args_size = AREA_SIZE - sizeof(*a);
+	CHECK_EQ(pipe(ctl), 0);
+	CHECK_EQ(pipe(pp), 0);
+	a->ctl_fds[0] = ctl[0];
+	a->ctl_fds[1] = ctl[1];
+	a->page_pipe[0] = pp[0];
+	a->page_pipe[1] = pp[1];
+	pid = fork();
+	if (pid == 0) {
+		entry(blob, PARASITE_BLOB_ENTRY_SERVICE)(a);
+		_exit(99);
+	}
+	close(ctl[0]);
+	close(pp[0]);
+	close(pp[1]);
 	CHECK_EQ(wait_state(a, PARASITE_ST_READY), 0);
+	CHECK(wait_fd_closed(pid, ctl[1])); /* the task's copy of the write end */
+	CHECK_EQ(a->ctl_fds[1], -1);
 	for (int i = 0; i < 3; i++) {
 		e->in = 100 + i;
-		post(a, PARASITE_CMD_ECHO);
+		post(a, ctl[1], PARASITE_CMD_ECHO);
 		CHECK_EQ(wait_state(a, PARASITE_ST_DONE), 0);
-		CHECK_EQ(a->ret, getpid());
+		CHECK_EQ(a->ret, pid);
 		CHECK_EQ(e->out, 101 + i);
-		CHECK(e->tid != syscall(SYS_gettid)); /* answered by the thread */
 	}
-	post(a, PARASITE_CMD_GET_ITIMERS);
+	post(a, ctl[1], PARASITE_CMD_GET_ITIMERS);
 	CHECK_EQ(wait_state(a, PARASITE_ST_DONE), 0);
 	CHECK_EQ(a->ret, 0);
-	post(a, PARASITE_CMD_FINI);
-	CHECK_EQ(wait_state(a, PARASITE_ST_DONE), 0);
-	pthread_join(t, NULL);
-	CHECK_EQ(run.ret, 0);
 	CHECK_EQ(a->nr_cmds, 4);
-	free(a);
+	CHECK(fd_open_in(pid, ctl[0]) && fd_open_in(pid, pp[0]) && fd_open_in(pid, pp[1]));
+	close(ctl[1]); /* criu dies */
+	CHECK(wait_fd_closed(pid, ctl[0]));
+	CHECK(wait_fd_closed(pid, pp[0]));
+	CHECK(wait_fd_closed(pid, pp[1]));
+	CHECK(a->ctl_fds[0] == -1 && a->page_pipe[0] == -1 && a->page_pipe[1] == -1);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	munmap(a, AREA_SIZE);
 	munmap(blob, len);
 }
 

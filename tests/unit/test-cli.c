@@ -1178,4 +1178,42 @@ TEST(config_for_rpc)
 	rm_cfgs();
 }
 
+TEST(config_again_for_each_rpc_request)
+{
+	char global[128];
+
+	snprintf(global, sizeof(global), "%s", write_cfg("g.conf", "shell-job\nlog-file g.log\n"));
+	cli_set_default_config_paths(global, "/nonexistent/criu-unit");
+	/* swrk read the default files at its start; each request starts from them */
+	CHECK_OK("swrk", "3");
+	opts_free(&opts);
+	opts_init(&opts);
+	opts.command = CMD_DUMP;
+	CHECK_EQ(opts_reapply_configs(), 0);
+	CHECK(opts.shell_job);
+	CHECK_STR(opts.log_file, "g.log");
+	/* ...unless it was told not to read them */
+	CHECK_OK("swrk", "--no-default-config", "3");
+	opts_free(&opts);
+	opts_init(&opts);
+	opts.command = CMD_DUMP;
+	CHECK_EQ(opts_reapply_configs(), 0);
+	CHECK(!opts.shell_job);
+	CHECK(opts.log_file == NULL);
+	/* a refused option there refuses the request it would apply to */
+	write_cfg("g.conf", "file-locks\n");
+	CHECK_OK("swrk", "3");
+	opts_free(&opts);
+	opts_init(&opts);
+	opts.command = CMD_RESTORE;
+	CHECK_EQ(opts_reapply_configs(), -1);
+	CHECK(strstr(cli_last_error(), "--file-locks (from a config file) is not supported") != NULL);
+	opts.command = CMD_CHECK;
+	CHECK_EQ(opts_reapply_configs(), 0);
+	opts_free(&opts);
+	cli_set_default_config_paths("/nonexistent/criu-unit/default.conf", "/nonexistent/criu-unit");
+	CHECK_OK("swrk", "3");
+	rm_cfgs();
+}
+
 UNIT_MAIN()

@@ -2,7 +2,8 @@
  * A MAP_PRIVATE file mapping written and then mprotect'ed read-only (or
  * PROT_NONE and back): the written pages keep what we wrote, the others
  * the file's contents; a written page dropped with MADV_DONTNEED shows the
- * file again; the protections are as we left them.
+ * file again; a written page made PROT_NONE keeps what we wrote; the
+ * protections are as we left them.
  */
 #include "lib.h"
 
@@ -26,9 +27,10 @@ static int written(int i)
 	return i == 1 || i == 3 || i == 6;
 }
 
+/* 5: never written, 6: written, both then PROT_NONE */
 static const char *perms_of(int i)
 {
-	return i == 5 ? "---p" : i >= 4 ? "rw-p" : "r--p";
+	return i == 5 || i == 6 ? "---p" : i >= 4 ? "rw-p" : "r--p";
 }
 
 int main(int argc, char **argv)
@@ -51,7 +53,7 @@ int main(int argc, char **argv)
 			fill_pattern(p + i * pg, pg, 0x1000 + i);
 	/* page 2 was written, then dropped: the file's again */
 	if (madvise(p + 2 * pg, pg, MADV_DONTNEED) || mprotect(p, 4 * pg, PROT_READ) ||
-	    mprotect(p + 5 * pg, pg, PROT_NONE))
+	    mprotect(p + 5 * pg, 2 * pg, PROT_NONE))
 		setup_fail("madvise/mprotect: %s", strerror(errno));
 	test_ready();
 	test_wait();
@@ -72,7 +74,7 @@ int main(int argc, char **argv)
 		fail("reading the PROT_NONE page did not fault");
 	}
 	signal(SIGSEGV, SIG_DFL);
-	if (mprotect(p + 5 * pg, pg, PROT_READ))
+	if (mprotect(p + 5 * pg, 2 * pg, PROT_READ))
 		fail("mprotect: %s", strerror(errno));
 	for (int i = 0; i < PAGES; i++) {
 		long bad = written(i) ? check_pattern(p + i * pg, pg, 0x1000 + i)

@@ -179,6 +179,25 @@ static criu_opts *local_init(void)
 	return o;
 }
 
+/* What `criu check --feature NAME` says: 1 when this kernel has it. */
+static int kernel_has(const char *name)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+
+		dup2(nul, 1);
+		dup2(nul, 2);
+		execl(criu_bin, criu_bin, "check", "--feature", name, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		die("criu check --feature %s did not answer", name);
+	return WEXITSTATUS(st) == 0;
+}
+
 /* ---- versions, checks, features, transports -------------------------------- */
 
 static void versions(void)
@@ -211,21 +230,29 @@ static void features(void)
 	criu_opts *o = local_init();
 	int ret;
 
+	int track = kernel_has("mem_dirty_track"), lazy = kernel_has("uffd-noncoop");
+	int store = kernel_has("pidfd_store");
+
 	global_init();
+	/* the same answers as the command line's; no compression here */
 	ret = criu_feature_check(&f, sizeof(f));
-	if (ret || f.mem_track || f.lazy_pages || f.pidfd_store || f.mem_compression)
-		die("criu_feature_check: %d %d%d%d%d", ret, f.mem_track, f.lazy_pages, f.pidfd_store,
-		    f.mem_compression);
+	if (ret || f.mem_track != track || f.lazy_pages != lazy || f.pidfd_store != store ||
+	    f.mem_compression)
+		die("criu_feature_check: %d, %d%d%d%d, want %d%d%d0", ret, f.mem_track, f.lazy_pages,
+		    f.pidfd_store, f.mem_compression, track, lazy, store);
 	/* an older caller's shorter struct: members beyond it stay untouched */
 	f.mem_track = true;
+	f.lazy_pages = true;
+	f.pidfd_store = true;
 	f.mem_compression = true;
 	ret = criu_local_feature_check(o, &f, offsetof(struct criu_feature_check, pidfd_store));
-	if (ret || f.mem_track || !f.mem_compression)
+	if (ret || f.mem_track != track || f.lazy_pages != lazy || !f.pidfd_store ||
+	    !f.mem_compression)
 		die("criu_local_feature_check of a short struct: %d", ret);
 	if (criu_feature_check(&f, sizeof(f) + 1) != -EINVAL || criu_feature_check(NULL, 0) != -EINVAL)
 		die("criu_feature_check of a bad size");
 	criu_local_free_opts(o);
-	ok("feature checks: none of the optional features, short structs, bad sizes");
+	ok("feature checks: as criu check --feature says, short structs, bad sizes");
 }
 
 /* CRIU_COMM_FD: a swrk of our own on a socketpair. */
@@ -539,6 +566,42 @@ static void accepted(void)
 	ok("a dump and a restore with every option a runtime sends for a plain process");
 }
 
+/*
+ * A config file that exists is read over the request (upstream: the file wins);
+ * the log it names takes the rest of the log.
+ */
+static void config_file(void)
+{
+	pid_t p = start_prog("cf");
+	int d = make_dir("config"), fd, ret;
+	char path[512];
+	criu_opts *o = local_init();
+
+	snprintf(path, sizeof(path), "%s/rpc.conf", scratch);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, "log-file cfg.log\n", 17) != 17)
+		die("writing %s", path);
+	close(fd);
+	criu_local_set_images_dir_fd(o, d);
+	criu_local_set_pid(o, p);
+	criu_local_set_leave_running(o, true);
+	criu_local_set_log_file(o, "dump.log");
+	criu_local_set_log_level(o, CRIU_LOG_DEBUG);
+	if (criu_local_set_config_file(o, path))
+		die("criu_local_set_config_file");
+	ret = criu_local_dump(o);
+	if (ret)
+		die("dump with config file %s: %d (errno %d)", path, ret, errno);
+	if (faccessat(d, "cfg.log", F_OK, 0))
+		die("the config file's log-file cfg.log was not written");
+	if (kill(p, 0))
+		die("pid %d is gone after a dump with leave_running", p);
+	kill(p, SIGKILL);
+	wait_child(p);
+	criu_local_free_opts(o);
+	ok("config_file: an existing file is read, its log-file takes the log");
+}
+
 /* criu_local_restore_child: the restored root is our child. */
 static void restore_child(void)
 {
@@ -621,6 +684,7 @@ int main(int argc, char **argv)
 	setter_values();
 	refusals();
 	accepted();
+	config_file();
 	restore_child();
 	pre_dumps();
 	printf("PASS\n");
