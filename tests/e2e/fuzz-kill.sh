@@ -9,6 +9,7 @@ for part in kill-dump kill-restore; do
 	[ -f "$here/$part.sh" ] || continue
 	echo "== $part: ${KILL_CASES:-200} kills"
 	KILL_DUMP_CASES=${KILL_CASES:-200} KILL_RESTORE_CASES=${KILL_CASES:-200} \
+		KILL_RESTORE_SIGNAL_CASES=$(( ${KILL_CASES:-200} / 10 )) KILL_RESTORE_BIG_MB=512 \
 		bash "$here/$part.sh" "$1" "$2" "$3/$part" || rc=1
 done
 [ $rc = 0 ] && echo "fuzz-kill: PASS"
