@@ -24,10 +24,13 @@ PIE_CFLAGS_aarch64 := -mgeneral-regs-only -mno-outline-atomics
 PIE_CFLAGS_ppc64le := -mcmodel=medium -mtraceback=no -msoft-float -mno-altivec -mno-vsx
 PIE_CFLAGS_s390x := -msoft-float
 
+# The blobs take none of the user's CFLAGS/CPPFLAGS/LDFLAGS: no stack
+# protector and no _FORTIFY_SOURCE (both call into libc, which is not there),
+# whatever the compiler's defaults or dpkg-buildflags say.
 # No FP/vector registers anywhere in the blobs: the task's own values stay
 # untouched while the parasite runs.  -fno-tree-loop-distribute-patterns keeps
 # memset()/memcpy() loops from becoming calls to themselves.
-PIE_CFLAGS := -std=gnu11 $(WARN) -O2 -fpie -nostdlib -ffreestanding \
+PIE_CFLAGS := -std=gnu11 $(WARN) -O2 -fpie -nostdlib -ffreestanding -U_FORTIFY_SOURCE \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-fno-builtin -fvisibility=hidden -fno-common -ffunction-sections \
 	-fdata-sections -fno-tree-loop-distribute-patterns -Werror=stack-usage=1024 \
@@ -71,42 +74,42 @@ BLOB_HDRS := $(GEN)/parasite-blob.h $(GEN)/restorer-blob.h
 blobs: $(BLOB_HDRS)
 
 $(PIE_BUILD)/%.o: core/pie/%.c $(PIE_HDRS) $(PIE_SYSCALLS)/syscalls.S pie.mk
-	@mkdir -p $(dir $@)
-	$(CC) $(PIE_CFLAGS) -c -o $@ $<
+	$(Q)mkdir -p $(dir $@)
+	$(call say,PIECC,$@)$(CC) $(PIE_CFLAGS) -c -o $@ $<
 
 $(PIE_BUILD)/pie-head.o: arch/$(ARCH)/pie-head.S pie.mk
-	@mkdir -p $(dir $@)
-	$(CC) $(PIE_ASFLAGS) -c -o $@ $<
+	$(Q)mkdir -p $(dir $@)
+	$(call say,PIEAS,$@)$(CC) $(PIE_ASFLAGS) -c -o $@ $<
 
 $(PIE_BUILD)/syscalls.o: $(PIE_SYSCALLS)/syscalls.S pie.mk
-	@mkdir -p $(dir $@)
-	$(CC) $(PIE_ASFLAGS) -c -o $@ $<
+	$(Q)mkdir -p $(dir $@)
+	$(call say,PIEAS,$@)$(CC) $(PIE_ASFLAGS) -c -o $@ $<
 
 $(PIE_BUILD)/parasite.elf: $(PIE_OBJS_parasite) arch/$(ARCH)/blob.lds
-	$(LD) $(PIE_LDFLAGS) -e __export_parasite_head -o $@ $(PIE_OBJS_parasite)
+	$(call say,PIELD,$@)$(LD) $(PIE_LDFLAGS) -e __export_parasite_head -o $@ $(PIE_OBJS_parasite)
 
 $(PIE_BUILD)/restorer.elf: $(PIE_OBJS_restorer) arch/$(ARCH)/blob.lds
-	$(LD) $(PIE_LDFLAGS) -e __export_restorer_head -o $@ $(PIE_OBJS_restorer)
+	$(call say,PIELD,$@)$(LD) $(PIE_LDFLAGS) -e __export_restorer_head -o $@ $(PIE_OBJS_restorer)
 
 # The header appears only once both the generator and the verifier agree.
 $(GEN)/%-blob.h: $(PIE_BUILD)/%.elf gen/gen-blob.py gen/verify-blob.py
-	@mkdir -p $(dir $@)
-	$(PYTHON) gen/gen-blob.py --arch $(ARCH) --name $* --stack-size $(PIE_STACK_$*) \
+	$(Q)mkdir -p $(dir $@)
+	$(call say,BLOB,$@)$(PYTHON) gen/gen-blob.py --arch $(ARCH) --name $* --stack-size $(PIE_STACK_$*) \
 		$(addprefix --export ,$(PIE_EXPORT_$*)) -o $@.tmp $<
-	@$(PYTHON) gen/verify-blob.py --arch $(ARCH) --name $* \
+	$(Q)$(PYTHON) gen/verify-blob.py --arch $(ARCH) --name $* \
 		--stubs $(PIE_SYSCALLS)/syscalls.S --stack-size $(PIE_STACK_$*) \
 		$(addprefix --stack-usage ,$(PIE_SU_$*)) $< || { rm -f $@.tmp; exit 1; }
-	@mv $@.tmp $@
+	$(Q)mv $@.tmp $@
 
 # Deliberately broken blobs for gen/test_blob.py: built like the real ones,
 # then expected to be refused by gen-blob.py or verify-blob.py.
 PIE_FIXTURES := tests/fixtures/blobs
 $(PIE_BUILD)/fixtures/%.o: $(PIE_FIXTURES)/$(ARCH)/%.S
-	@mkdir -p $(dir $@)
-	$(CC) $(PIE_ASFLAGS) -c -o $@ $<
+	$(Q)mkdir -p $(dir $@)
+	$(call say,PIEAS,$@)$(CC) $(PIE_ASFLAGS) -c -o $@ $<
 
 $(PIE_BUILD)/fixtures/%.elf: $(PIE_BUILD)/fixtures/%.o $(PIE_BUILD)/syscalls.o arch/$(ARCH)/blob.lds
-	$(LD) $(PIE_LDFLAGS) -e __export_fixture_head -o $@ $< $(PIE_BUILD)/syscalls.o
+	$(call say,PIELD,$@)$(LD) $(PIE_LDFLAGS) -e __export_fixture_head -o $@ $< $(PIE_BUILD)/syscalls.o
 
 blob-fixtures: $(patsubst $(PIE_FIXTURES)/$(ARCH)/%.S,$(PIE_BUILD)/fixtures/%.elf,\
 	$(wildcard $(PIE_FIXTURES)/$(ARCH)/*.S))

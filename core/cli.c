@@ -1182,7 +1182,13 @@ static int config_setting(void *arg, const char *file, int line, const char *nam
 		ret = cli_error("unknown option '%s'", name);
 		goto out;
 	}
+	/* the value is on the line or nowhere: never the command line's next word */
+	if (opt && opt->arg == ARG_REQUIRED && !value) {
+		ret = cli_error("--%s needs a value", name);
+		goto out;
+	}
 	ret = parse_long(p, word);
+	p->bare_opt = NULL;
 out:
 	error_where = NULL;
 	return ret;
@@ -1210,6 +1216,35 @@ static int read_config(struct parser *p, const char *path, bool missing_ok)
  * ~/.criu/default.conf (neither with --no-default-config or --config), the
  * file in $CRIU_CONFIG_FILE, the --config file; then the command line.
  */
+/* The config files the command line chose, for opts_reapply_configs(). */
+static struct {
+	bool parsed;
+	bool defaults;
+	const char *env, *cfg;
+} chosen;
+
+static int read_chosen_configs(struct parser *p)
+{
+	if (chosen.defaults) {
+		const char *home = config_home ? config_home : getenv("HOME");
+
+		if (global_config && read_config(p, global_config, true))
+			return -1;
+		if (home && home[0]) {
+			char path[PATH_MAX];
+
+			snprintf(path, sizeof(path), "%s/.criu/default.conf", home);
+			if (read_config(p, path, true))
+				return -1;
+		}
+	}
+	if (chosen.env && chosen.env[0] && read_config(p, chosen.env, false))
+		return -1;
+	if (chosen.cfg && chosen.cfg[0] && read_config(p, chosen.cfg, false))
+		return -1;
+	return 0;
+}
+
 static int read_configs(struct parser *p)
 {
 	const char *cfg = NULL, *env = getenv("CRIU_CONFIG_FILE");
@@ -1229,24 +1264,11 @@ static int read_configs(struct parser *p)
 		else if (!strncmp(a, "-config=", 8))
 			cfg = a + 8;
 	}
-	if (!no_default && !cfg) {
-		const char *home = config_home ? config_home : getenv("HOME");
-
-		if (global_config && read_config(p, global_config, true))
-			return -1;
-		if (home && home[0]) {
-			char path[PATH_MAX];
-
-			snprintf(path, sizeof(path), "%s/.criu/default.conf", home);
-			if (read_config(p, path, true))
-				return -1;
-		}
-	}
-	if (env && env[0] && read_config(p, env, false))
-		return -1;
-	if (cfg && cfg[0] && read_config(p, cfg, false))
-		return -1;
-	return 0;
+	chosen.parsed = true;
+	chosen.defaults = !no_default && !cfg;
+	chosen.env = env;
+	chosen.cfg = cfg;
+	return read_chosen_configs(p);
 }
 
 /* ---- the command and its arguments ------------------------------------------ */
@@ -1444,6 +1466,28 @@ int cli_parse(int argc, char **argv, struct cr_options *o)
 		ret = parse_argv(p);
 	if (!ret)
 		ret = resolve_command(p);
+	free_parser(p);
+	return ret;
+}
+
+int opts_reapply_configs(void)
+{
+	struct parser *p;
+	int ret;
+
+	last_error[0] = '\0';
+	if (!chosen.parsed)
+		return 0;
+	p = new_parser(0, NULL, &opts);
+	if (!p) {
+		snprintf(last_error, sizeof(last_error), "out of memory");
+		return -1;
+	}
+	errors_quiet = true;
+	ret = read_chosen_configs(p);
+	if (!ret)
+		ret = check_given(p);
+	errors_quiet = false;
 	free_parser(p);
 	return ret;
 }

@@ -557,7 +557,7 @@ static int check_guards(const struct dump_check_task *t, int pm_fd, const struct
 	return 0;
 }
 
-static int check_mappings(const struct dump_check_task *t)
+static int check_mappings(struct dump_check_task *t)
 {
 	struct proc_vma *pv = NULL;
 	char path[64];
@@ -589,18 +589,19 @@ static int check_mappings(const struct dump_check_task *t)
 			ret = check_guards(t, pm_fd, &pv[i]);
 	}
 	close(pm_fd);
-	proc_free_vmas(pv, nv);
+	t->vmas = pv;
+	t->nr_vmas = nv;
 	return ret;
 }
 
 /* ---- the tree ---------------------------------------------------------------------- */
 
-int dump_check_tree(const struct dump_check_task *tasks, int n, bool shell_job)
+int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job)
 {
 	int ret = 0;
 
 	for (int i = 0; i < n && !ret; i++) {
-		const struct dump_check_task *t = &tasks[i];
+		struct dump_check_task *t = &tasks[i];
 
 		if (t->zombie)
 			continue;

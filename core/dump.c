@@ -70,6 +70,8 @@ struct dtask {
 	int parent; /* index in the tree, -1 for the root */
 	TaskKobjIdsEntry ids; /* ids-PID.img: what it shares, its namespaces */
 	uint32_t cg_set;
+	struct proc_vma *pv; /* its mappings, as the checks read them */
+	int nv;
 };
 
 static struct dtask tree[MAX_TREE];
@@ -211,6 +213,8 @@ static int check_sessions(void)
 	return 0;
 }
 
+static uint32_t us_since(const struct timespec *a);
+
 /*
  * A killed thread frees its tid only when it gets the CPU to finish
  * exiting: one at SCHED_IDLE or a high nice on a busy machine can keep its
@@ -240,8 +244,20 @@ static int check_tree(void)
 	if (!ct)
 		return -ENOMEM;
 	for (int i = 0; i < nr_tasks; i++)
-		ct[i] = (struct dump_check_task){ tree[i].pid, &tree[i].stat, tree[i].zombie };
-	ret = dump_check_tree(ct, nr_tasks, opts.shell_job);
+		ct[i] = (struct dump_check_task){ tree[i].pid, &tree[i].stat, tree[i].zombie, NULL, 0 };
+	{
+		struct timespec a;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		ret = dump_check_tree(ct, nr_tasks, opts.shell_job);
+		if (!ret)
+			pr_debug("the tree holds only what dump saves (checked in %u us)\n",
+				 us_since(&a));
+	}
+	for (int i = 0; i < nr_tasks; i++) {
+		tree[i].pv = ct[i].vmas;
+		tree[i].nv = ct[i].nr_vmas;
+	}
 	free(ct);
 	return ret;
 }
@@ -263,8 +279,12 @@ static void release_tree(bool kill_it, bool leave_stopped)
 				unidle_threads(&tree[i]);
 				kill(tree[i].pid, SIGKILL);
 			}
-	for (int i = 0; i < nr_tasks; i++)
+	for (int i = 0; i < nr_tasks; i++) {
 		free(tree[i].tids);
+		proc_free_vmas(tree[i].pv, tree[i].nv);
+		tree[i].pv = NULL;
+		tree[i].nv = 0;
+	}
 }
 
 /* ---- what only the task can tell ------------------------------------------ */
@@ -1413,7 +1433,12 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	if (!ret)
 		ret = proc_read_status(t->pid, 0, &st);
 	/* the mappings before the parasite's area joins them */
-	if (!ret) {
+	if (!ret && t->pv) {
+		pv = t->pv;
+		nv = t->nv;
+		t->pv = NULL;
+		t->nv = 0;
+	} else if (!ret) {
 		ret = proc_read_vmas(t->pid, &pv, &nv);
 		if (ret)
 			pr_err("can't read the mappings of %d: %s\n", t->pid, strerror(-ret));

@@ -8,6 +8,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/userfaultfd.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -112,19 +113,39 @@ bool kd_in_child(bool (*fn)(char *why, size_t len), char *why, size_t len, int m
 
 pid_t kd_seized_child(long options, void (*setup)(void))
 {
-	int status, err;
-	pid_t pid = fork();
+	struct pollfd pfd;
+	int status, err, p[2];
+	pid_t pid;
+	char c;
 
-	if (pid < 0)
+	if (pipe2(p, O_CLOEXEC))
 		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (setup)
 			setup();
+		/* ready: what setup did is in place before the parent looks */
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
 		for (;;)
 			pause();
 	}
-	usleep(1000); /* let setup run before the stop (it is short) */
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 2000) != 1 || read(p[0], &c, 1) != 1) {
+		close(p[0]);
+		kd_end_child(pid);
+		return -ETIMEDOUT;
+	}
+	close(p[0]);
 	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)options) ||
 	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)) {
 		err = -errno;

@@ -420,6 +420,11 @@ static int opts_where_from_req(const CriuReq *req, enum cr_command cmd, const st
 
 	opts_init(&opts);
 	opts.command = cmd;
+	/* the service's config files first, the request over them (upstream's order) */
+	if (opts_reapply_configs()) {
+		result_error(res, "%s", cli_last_error());
+		return -1;
+	}
 	if (!o) {
 		if (cmd == CMD_CHECK)
 			return 0;
@@ -616,7 +621,8 @@ static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum
 			struct cmd_result *res)
 {
 	enum cr_command cmd = req_command(req->type);
-	int ret;
+	char *log_file_was;
+	int ret, log_level_was;
 
 	memset(res, 0, sizeof(*res));
 	log_reset_last_error();
@@ -629,11 +635,28 @@ static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum
 		res->cr_errno = get_cr_errno();
 		return;
 	}
+	log_file_was = opts.log_file ? strdup(opts.log_file) : NULL;
+	log_level_was = opts.log_level;
 	if (opts_what_from_req(req, cmd, cr, kind, res)) {
 		res->cr_errno = get_cr_errno();
 		log_close();
+		free(log_file_was);
 		return;
 	}
+	/* a config file may name another log: the rest goes there */
+	if (opts.log_level != log_level_was || (opts.log_file && !log_file_was) ||
+	    (!opts.log_file && log_file_was) ||
+	    (opts.log_file && log_file_was && strcmp(opts.log_file, log_file_was))) {
+		log_close();
+		if (open_log()) {
+			res->ok = 0;
+			snprintf(res->errmsg, sizeof(res->errmsg), "can't open the log %s named by %s",
+				 opts.log_file ? opts.log_file : "-", req->opts->config_file);
+			free(log_file_was);
+			return;
+		}
+	}
+	free(log_file_was);
 	action_set_rpc(req->opts && req->opts->has_notify_scripts && req->opts->notify_scripts ? sk
 												: -1,
 		       rpc_notify);

@@ -19,6 +19,10 @@ struct dump_check_task {
 	pid_t pid;
 	const struct proc_stat *stat; /* comm, controlling terminal */
 	bool zombie;		      /* nothing but its exit code is dumped */
+	/* out: the mappings the check read (smaps is slow to read twice), for
+	 * the caller to use while the tree stays seized and to free */
+	struct proc_vma *vmas;
+	int nr_vmas;
 };
 
 /*
@@ -26,6 +30,6 @@ struct dump_check_task {
  * -EOPNOTSUPP after one error naming the first task (pid and comm) and what
  * it holds.  shell_job: --shell-job, which admits the job's own terminal.
  */
-int dump_check_tree(const struct dump_check_task *tasks, int n, bool shell_job);
+int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job);
 
 #endif

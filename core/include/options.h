@@ -149,6 +149,15 @@ int opts_write_pidfile(int fd, pid_t pid);
  */
 int opts_init_from_config(const char *file);
 
+/*
+ * For each RPC request, after opts_init() and before the request's options:
+ * the config files criu swrk/service read at its start (the default ones
+ * unless --no-default-config or --config, CRIU_CONFIG_FILE, --config) read
+ * again into the global opts, as upstream's requests start from them.
+ * 0, or -1 with the reason in cli_last_error().
+ */
+int opts_reapply_configs(void);
+
 /* The text of the last command-line or config error, "" if none. */
 const char *cli_last_error(void);
 

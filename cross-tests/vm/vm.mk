@@ -50,7 +50,7 @@ VM_JOBS ?= 2
 VM_TIMEOUT ?= 300
 # Where the lists, logs and results go (run-vm.sh's VM_DIR).
 VM_DIR ?= build/vm
-VM_LISTS := cross-tests/vm/base.list
+VM_LISTS := cross-tests/vm/base.list cross-tests/vm/fault.list
 
 # ---- the e2e suite --------------------------------------------------------
 VM_E2E_ARCHS ?= all
@@ -90,6 +90,8 @@ vm_files = $(call vm_build,$(1))/criu=/criu \
 	$(call vm_build,$(1))/tests/unit/test-compel=/test-compel \
 	$(call vm_build,$(1))/tests/unit/test-parasite=/test-parasite \
 	$(call vm_build,$(1))/tests/unit/test-core-image=/test-core-image \
+	$(call vm_build,$(1))/tests/e2e/tools/fault-walk=/fault-walk \
+	$(call vm_build,$(1))/tests/e2e/tools/fault-tree=/fault-tree \
 	$(if $(call vm_e2e,$(1)),$(foreach p,$(E2E_NAMES),\
 		$(call vm_build,$(1))/tests/e2e/progs/$(p)=/progs/$(p)))
 # ... and the make targets of the architecture's build that produce it.

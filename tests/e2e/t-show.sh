@@ -8,6 +8,19 @@ for f in "$FIXTURES"/*.img "$FIXTURES"/stats-dump; do
 	python3 -m json.tool out.txt >/dev/null || fail "show --json $f: not JSON"
 done
 
+# and every image of upstream's dumps of our e2e programs (the raw pages
+# files aside); the JSON of all checked at once
+n=0
+for f in "$TOP"/tests/fixtures/upstream-dumps/dumps/*/*; do
+	case $f in */pages-*.img) continue ;; esac
+	n=$((n + 1))
+	"$CRIU" show -f "$f" >/dev/null 2>err.txt || { cat err.txt; fail "show $f"; }
+	"$CRIU" show --json -f "$f" >"json-$n.txt" 2>err.txt || { cat err.txt; fail "show --json $f"; }
+done
+python3 -c 'import json, sys
+for p in sys.argv[1:]:
+    json.load(open(p))' json-*.txt || fail "show --json of upstream-dumps: not JSON"
+
 "$CRIU" show -f "$FIXTURES/pstree.img" >out.txt || fail "show pstree"
 grep -q 'pid: 16517' out.txt || fail "pstree: pid 16517 missing"
 grep -q 'threads: \[16517, 16519\]' out.txt || fail "pstree: threads missing"

@@ -13,6 +13,9 @@ of unknown type, recognised by its magic).  Seeds are:
 
   - every upstream fixture in tests/fixtures/upstream-images/, cut to
     64 KiB, under its own type, and a few again under 0xff;
+  - the images of upstream's dump of mem-anon-shared
+    (tests/fixtures/upstream-dumps) that those lack: memfd, shmem pagemap,
+    ids with namespaces, inventory, files with a memfd, timens;
   - for every image type with entries, one image whose entry has only its
     required fields and one with two entries that have every field set
     (repeated ones with one element), payloads included, built from
@@ -29,6 +32,7 @@ import sys
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(TOP, "tests", "fuzz", "corpus")
 FIXTURES = os.path.join(TOP, "tests", "fixtures", "upstream-images")
+DUMPS = os.path.join(TOP, "tests", "fixtures", "upstream-dumps", "dumps", "mem-anon-shared")
 MAX_SEED = 64 << 10
 UNKNOWN_TYPE = 0xFF
 
@@ -301,6 +305,16 @@ def main():
                 add("upstream-any-" + fname, UNKNOWN_TYPE, data)
     else:
         sys.exit("make-corpus: no fixtures at %s" % FIXTURES)
+
+    # what upstream writes that sample.c's dump has not: a memfd (files.img,
+    # memfd.img, its shmem pagemap), namespace ids, timens
+    if os.path.isdir(DUMPS):
+        for fname in sorted(os.listdir(DUMPS)):
+            t = type_of_file(types, fname)
+            if t and t.set != "RAW" and fname.split("-")[0].split(".")[0] in (
+                    "memfd", "pagemap", "ids", "files", "inventory", "timens"):
+                add("upstream-shared-" + fname, t.index,
+                    open(os.path.join(DUMPS, fname), "rb").read())
 
     for t in types:
         slug = t.enum[4:].lower().replace("_", "-")

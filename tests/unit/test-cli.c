@@ -1097,6 +1097,10 @@ TEST(config_file_errors)
 	f = write_cfg("bad6.conf", "shell-job yes\n");
 	snprintf(line, sizeof(line), "%s:1: --shell-job takes no value", f);
 	CHECK_ERR(line, "dump", "-t", "1", "--config", (char *)f);
+	/* a value missing in the file is not taken from the command line */
+	f = write_cfg("bad8.conf", "images-dir\n");
+	snprintf(line, sizeof(line), "%s:1: --images-dir needs a value", f);
+	CHECK_ERR(line, "--config", (char *)f, "dump", "-t", "1");
 	f = write_cfg("bad7.conf", "config /etc/x\n");
 	snprintf(line, sizeof(line), "%s:1: --config can't be set in a config file", f);
 	CHECK_ERR(line, "dump", "-t", "1", "--config", (char *)f);
@@ -1175,6 +1179,44 @@ TEST(config_for_rpc)
 	CHECK_EQ(opts_init_from_config(f), -1);
 	CHECK(strstr(cli_last_error(), "unknown option 'nonsense'") != NULL);
 	opts_free(&opts);
+	rm_cfgs();
+}
+
+TEST(config_again_for_each_rpc_request)
+{
+	char global[128];
+
+	snprintf(global, sizeof(global), "%s", write_cfg("g.conf", "shell-job\nlog-file g.log\n"));
+	cli_set_default_config_paths(global, "/nonexistent/criu-unit");
+	/* swrk read the default files at its start; each request starts from them */
+	CHECK_OK("swrk", "3");
+	opts_free(&opts);
+	opts_init(&opts);
+	opts.command = CMD_DUMP;
+	CHECK_EQ(opts_reapply_configs(), 0);
+	CHECK(opts.shell_job);
+	CHECK_STR(opts.log_file, "g.log");
+	/* ...unless it was told not to read them */
+	CHECK_OK("swrk", "--no-default-config", "3");
+	opts_free(&opts);
+	opts_init(&opts);
+	opts.command = CMD_DUMP;
+	CHECK_EQ(opts_reapply_configs(), 0);
+	CHECK(!opts.shell_job);
+	CHECK(opts.log_file == NULL);
+	/* a refused option there refuses the request it would apply to */
+	write_cfg("g.conf", "file-locks\n");
+	CHECK_OK("swrk", "3");
+	opts_free(&opts);
+	opts_init(&opts);
+	opts.command = CMD_RESTORE;
+	CHECK_EQ(opts_reapply_configs(), -1);
+	CHECK(strstr(cli_last_error(), "--file-locks (from a config file) is not supported") != NULL);
+	opts.command = CMD_CHECK;
+	CHECK_EQ(opts_reapply_configs(), 0);
+	opts_free(&opts);
+	cli_set_default_config_paths("/nonexistent/criu-unit/default.conf", "/nonexistent/criu-unit");
+	CHECK_OK("swrk", "3");
 	rm_cfgs();
 }
 

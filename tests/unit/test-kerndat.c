@@ -1,5 +1,7 @@
 /* kerndat: the vDSO layout parser and the feature names of `criu check`. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kerndat.h"
@@ -62,6 +64,47 @@ TEST(feature_names)
 	CHECK_EQ(kerndat_feature_by_name("timens"), KD_TIME_NS);
 	CHECK_EQ(kerndat_feature_by_name("no-such-feature"), -1);
 	CHECK_EQ(kerndat_feature_by_name(""), -1);
+}
+
+/* Every name of upstream's `criu check --feature` list is ours too, each its own feature. */
+TEST(upstream_feature_names)
+{
+	static const char *const names[] = {
+		"mnt_id", "mem_dirty_track", "aio_remap", "timerfd", "tun", "tun_ns", "userns",
+		"fdinfo_lock", "seccomp_suspend", "seccomp_filters", "loginuid", "cgroupns",
+		"autofs", "tcp_half_closed", "compat_cr", "uffd", "uffd-noncoop", "can_map_vdso",
+		"sk_ns", "sk_unix_file", "net_diag_raw", "nsid", "link_nsid", "kcmp_epoll",
+		"timens", "external_net_ns", "clone3_set_tid", "newifindex", "nftables",
+		"has_ipt_legacy", "pidfd_store", "ns_pid", "apparmor_stacking",
+		"network_lock_nftables", "sockopt_buf_lock", "memfd_hugetlb",
+		"move_mount_set_group", "openat2", "get_rseq_conf", "ipv6_freebind",
+		"pagemap_scan", "timer_cr_ids", "overlayfs_maps", "pagemap_scan_guard_pages",
+	};
+	bool seen[KD_NR_FEATURES] = { false };
+	size_t n = sizeof(names) / sizeof(names[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		int f = kerndat_feature_by_name(names[i]);
+
+		if (f < 0)
+			printf("  unknown upstream feature '%s'\n", names[i]);
+		CHECK(f >= 0);
+		if (f < 0)
+			continue;
+		/* two names for one probe would answer one for the other */
+		if (seen[f])
+			printf("  '%s' shares its feature with another name\n", names[i]);
+		CHECK(!seen[f]);
+		seen[f] = true;
+	}
+	CHECK_EQ(kerndat_feature_by_name("no_such_feature"), -1);
+	CHECK_EQ(kerndat_has_feature("no_such_feature"), -1);
+	/* every feature has a name, a description and a class */
+	for (int f = 0; f < KD_NR_FEATURES; f++) {
+		CHECK(kd_features[f].name && kd_features[f].name[0]);
+		CHECK(kd_features[f].what && kd_features[f].what[0]);
+		CHECK_EQ(kerndat_feature_by_name(kd_features[f].name), f);
+	}
 }
 
 UNIT_MAIN()

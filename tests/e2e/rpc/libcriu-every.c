@@ -566,6 +566,42 @@ static void accepted(void)
 	ok("a dump and a restore with every option a runtime sends for a plain process");
 }
 
+/*
+ * A config file that exists is read over the request (upstream: the file wins);
+ * the log it names takes the rest of the log.
+ */
+static void config_file(void)
+{
+	pid_t p = start_prog("cf");
+	int d = make_dir("config"), fd, ret;
+	char path[512];
+	criu_opts *o = local_init();
+
+	snprintf(path, sizeof(path), "%s/rpc.conf", scratch);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, "log-file cfg.log\n", 17) != 17)
+		die("writing %s", path);
+	close(fd);
+	criu_local_set_images_dir_fd(o, d);
+	criu_local_set_pid(o, p);
+	criu_local_set_leave_running(o, true);
+	criu_local_set_log_file(o, "dump.log");
+	criu_local_set_log_level(o, CRIU_LOG_DEBUG);
+	if (criu_local_set_config_file(o, path))
+		die("criu_local_set_config_file");
+	ret = criu_local_dump(o);
+	if (ret)
+		die("dump with config file %s: %d (errno %d)", path, ret, errno);
+	if (faccessat(d, "cfg.log", F_OK, 0))
+		die("the config file's log-file cfg.log was not written");
+	if (kill(p, 0))
+		die("pid %d is gone after a dump with leave_running", p);
+	kill(p, SIGKILL);
+	wait_child(p);
+	criu_local_free_opts(o);
+	ok("config_file: an existing file is read, its log-file takes the log");
+}
+
 /* criu_local_restore_child: the restored root is our child. */
 static void restore_child(void)
 {
@@ -648,6 +684,7 @@ int main(int argc, char **argv)
 	setter_values();
 	refusals();
 	accepted();
+	config_file();
 	restore_child();
 	pre_dumps();
 	printf("PASS\n");

@@ -57,13 +57,13 @@ static volatile uint64_t thread_ticks[256];
 
 static void fill_memory(void)
 {
-	for (size_t i = 0; i < mem_len; i += 512)
+	for (size_t i = 0; i < mem_len; i += 2048)
 		*(uint64_t *)(mem + i) = (uint64_t)i * 2654435761u ^ (uint64_t)getpid();
 }
 
 static int check_memory(void)
 {
-	for (size_t i = 0; i < mem_len; i += 512)
+	for (size_t i = 0; i < mem_len; i += 2048)
 		if (*(uint64_t *)(mem + i) != ((uint64_t)i * 2654435761u ^ (uint64_t)getpid()))
 			return -1;
 	return 0;
@@ -313,7 +313,7 @@ static int check_tree(char *why, size_t len)
 	for (int i = 0; i < nkids; i++) {
 		char msg[MSG];
 
-		if (write(kid_wr[i], "C", 1) != 1 || read_full(kid_rd[i], msg, MSG, 20000)) {
+		if (write(kid_wr[i], "C", 1) != 1 || read_full(kid_rd[i], msg, MSG, 60000)) {
 			snprintf(why, len, "pid %d: child %d does not answer", getpid(), kids[i]);
 			return -1;
 		}
@@ -398,7 +398,8 @@ static void record_tree(void)
 	for (int i = 0; i < nkids; i++) {
 		char msg[MSG];
 
-		if (write(kid_wr[i], "R", 1) != 1 || read_full(kid_rd[i], msg, MSG, 20000))
+		/* a child with much memory may take a while to fill it */
+		if (write(kid_wr[i], "R", 1) != 1 || read_full(kid_rd[i], msg, MSG, 300000))
 			_exit(1);
 	}
 }

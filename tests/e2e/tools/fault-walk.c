@@ -20,7 +20,10 @@
  *
  * N... (optional) walks only those points.  Environment: FAULT_MEM (MiB per
  * process, default 8), FAULT_THREADS (per process, default 2), FAULT_COUNT
- * (restore-timed, default 30), FAULT_SEED.  Prints one line per case and
+ * (restore-timed, default 30), FAULT_DELAYS (restore-timed: kill after
+ * these ms, comma-separated, instead of COUNT random delays), FAULT_SIGNAL
+ * (restore-timed: the signal instead of SIGKILL; criu may then fail, and
+ * must leave nothing), FAULT_SEED.  Prints one line per case and
  * "fault-walk MODE: N cases passed" at the end; exits 1 at the first
  * failure, with what went wrong.  It is a child subreaper: the orphans of a
  * dead criu come to it and are reaped.
@@ -43,6 +46,7 @@
 static const char *criu, *tree_bin, *scratch, *mode;
 static char tree_dir[4096], img_dir[4096];
 static const char *mem_mb = "8", *threads = "2";
+static int kill_sig = SIGKILL; /* restore-timed: FAULT_SIGNAL */
 static pid_t root, tree_root; /* root: as a child of ours, negative once reaped */
 static int pids[4096], npids;
 static char listing[8192];
@@ -199,7 +203,7 @@ static int run_criu(const char *fault, long kill_us, char *const args[])
 		struct timespec ts = { kill_us / 1000000, (kill_us % 1000000) * 1000 };
 
 		nanosleep(&ts, NULL);
-		kill(pid, SIGKILL);
+		kill(pid, kill_sig);
 	}
 	for (;;) {
 		pid_t p = waitpid(-1, &st, WNOHANG);
@@ -209,9 +213,9 @@ static int run_criu(const char *fault, long kill_us, char *const args[])
 		if (p == root)
 			root = -root;
 		if (p <= 0) {
-			if (now_ms() - t0 > 120000) {
+			if (now_ms() - t0 > 300000) {
 				kill(pid, SIGKILL);
-				die("criu %s (CRIU_FAULT=%s) did not end in 120 s", args[0],
+				die("criu %s (CRIU_FAULT=%s) did not end in 300 s", args[0],
 				    fault ? fault : "");
 			}
 			usleep(2000);
@@ -282,7 +286,7 @@ static const char *check_tree(void)
 		return "the root of the tree is gone";
 	while (verdict_seq(text, sizeof(text)) == seq) {
 		reap();
-		if (now_ms() - t0 > 40000)
+		if (now_ms() - t0 > 90000)
 			return "the tree does not answer (stopped, hung or dead)";
 		usleep(5000);
 	}
@@ -307,8 +311,8 @@ static void start_tree(void)
 
 		if (waitpid(root, &st, WNOHANG) == root)
 			die("fault-tree exited (status %#x)", st);
-		if (now_ms() - t0 > 30000)
-			die("fault-tree not ready in 30 s");
+		if (now_ms() - t0 > 300000)
+			die("fault-tree not ready in 300 s");
 		usleep(10000);
 	}
 	read_pids();
@@ -325,7 +329,7 @@ static void stop_tree(void)
 	long t0 = now_ms();
 
 	kill(r, SIGTERM);
-	while (verdict_seq(text, sizeof(text)) == seq && now_ms() - t0 < 40000)
+	while (verdict_seq(text, sizeof(text)) == seq && now_ms() - t0 < 90000)
 		usleep(5000);
 	bad = strstr(text, " OK") ? NULL : text;
 	if (wait_pids_free(20000))
@@ -600,25 +604,47 @@ static int settle(const char *what, bool finished)
 static int restore_timed(void)
 {
 	char *args[16], what[64];
-	const char *env = getenv("FAULT_COUNT");
-	int count = env ? atoi(env) : 30, cases = 0, gone = 0, whole = 0;
-	long span;
+	const char *env = getenv("FAULT_COUNT"), *delays = getenv("FAULT_DELAYS");
+	int count = env ? atoi(env) : 30, cases = 0, gone = 0, whole = 0, interrupted = 0;
+	long span, fixed[64];
+	int nfixed = 0;
+	char *save, *tok, dbuf[512];
 
 	dump_for_restore(args);
 	span = restore_clean("a first restore", args);
 	span += span / 4 + 1; /* kills after the end too */
 	clear_images(false);
 	printf("fault-walk %s: kill -9 of criu restore within %ld ms\n", mode, span);
+	if (delays) {
+		snprintf(dbuf, sizeof(dbuf), "%s", delays);
+		for (tok = strtok_r(dbuf, ", ", &save); tok && nfixed < 64;
+		     tok = strtok_r(NULL, ", ", &save))
+			fixed[nfixed++] = atol(tok) * 1000;
+		count = nfixed;
+	}
 	for (int i = 1; i <= count; i++) {
-		long delay = (long)(random() % (span * 1000 + 1));
+		long delay = nfixed ? fixed[i - 1] : (long)(random() % (span * 1000 + 1));
 		int st = run_criu(NULL, delay, args), left;
 		const char *bad;
 
-		snprintf(what, sizeof(what), "kill %d after %ld us", i, delay);
-		if (WIFEXITED(st) && WEXITSTATUS(st))
+		snprintf(what, sizeof(what), "signal %d %d after %ld us", kill_sig, i, delay);
+		/* a caught signal: criu kills what it made and fails */
+		if (WIFEXITED(st) && WEXITSTATUS(st) && kill_sig == SIGKILL)
 			die("%s: criu restore failed by itself (status %#x)", what, st);
 		/* a killed criu's tree dies at once, or was let go whole */
-		left = settle(what, WIFEXITED(st));
+		left = settle(what, WIFEXITED(st) && !WEXITSTATUS(st));
+		if (left && WIFEXITED(st) && WEXITSTATUS(st))
+			die("%s: criu restore failed, and left the tree", what);
+		if (WIFEXITED(st) && WEXITSTATUS(st)) {
+			char p[4096], buf[8192] = "";
+
+			path_in(p, img_dir, "criu.err");
+			read_file(p, buf, sizeof(buf));
+			if (!strstr(buf, "interrupted by signal"))
+				die("%s: criu failed but does not say it was interrupted: %s", what,
+				    buf);
+			interrupted++;
+		}
 		if (left) {
 			root = tree_root;
 			if ((bad = check_tree()))
@@ -633,8 +659,9 @@ static int restore_timed(void)
 		clear_images(false);
 		cases++;
 	}
-	printf("fault-walk %s: %d kills: the tree was gone %d times, whole %d times\n", mode,
-	       count, gone, whole);
+	printf("fault-walk %s: %d kills (signal %d): the tree was gone %d times (criu said it was "
+	       "interrupted %d times), whole %d times\n",
+	       mode, count, kill_sig, gone, interrupted, whole);
 	return cases;
 }
 
@@ -655,6 +682,8 @@ int main(int argc, char **argv)
 		mem_mb = getenv("FAULT_MEM");
 	if (getenv("FAULT_THREADS"))
 		threads = getenv("FAULT_THREADS");
+	if (getenv("FAULT_SIGNAL"))
+		kill_sig = atoi(getenv("FAULT_SIGNAL"));
 	srandom(seed ? (unsigned)atol(seed) : (unsigned)time(NULL));
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
 		die("can't become a child subreaper: %s", strerror(errno));
