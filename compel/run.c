@@ -129,7 +129,21 @@ int compel_unpark(struct infect_ctx *ctx)
 		return 0;
 	compel_arch_regs_free(ctx->park_regs);
 	ctx->park_regs = NULL;
-	return ctx->dead ? 0 : compel_rest_victim(ctx);
+	if (ctx->dead)
+		return 0;
+	/*
+	 * The mask first: a criu killed between the two leaves the parked
+	 * registers, whose code cures itself (a signal let in meanwhile runs
+	 * its handler over our code and comes back to it), not the thread's
+	 * own registers with every signal blocked for good.
+	 */
+	if (ctx->sigmask_saved) {
+		int ret = set_sigmask(ctx, ctx->orig_sigmask);
+
+		if (ret)
+			return ret;
+	}
+	return compel_rest_victim(ctx);
 }
 
 void compel_forget_victim(struct infect_ctx *ctx)

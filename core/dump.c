@@ -1686,6 +1686,7 @@ int cmd_dump(void)
 	int dirfd, ret;
 	bool netns;
 
+	catch_quit_signals();
 	if (opts.pid <= 0) {
 		pr_err("dump needs the root of the tree: -t PID\n");
 		return 1;
@@ -1713,7 +1714,6 @@ int cmd_dump(void)
 		return 1;
 	}
 	netns = action_own_netns(opts.pid);
-	catch_quit_signals();
 	pr_step("dump: seizing the tree of %d\n", opts.pid);
 	ret = fault_point("dump: seize");
 	if (!ret)

@@ -163,6 +163,8 @@ def one_case(args, n, sig, delay, leave_running):
             if tree.alive() and wait_for(lambda: not tree.alive(), 10) is False:
                 return 'dump succeeded but the tree still runs'
             return 'finished'
+        if rc == -sig:
+            sig = signal.SIGKILL  # it came before criu caught it: the same as a kill
         if rc != 0 and sig != signal.SIGKILL and 'interrupted by signal' not in read(log):
             return f'criu exited {rc} after {sig.name} without saying it was interrupted'
         if not wait_for(lambda: not tree.held(), 10):
