@@ -65,8 +65,9 @@ VM_E2E_TEST_TIMEOUT ?= 150
 # Seconds from boot to power-off of a VM that runs the e2e suite, instead of
 # VM_TIMEOUT (measured on x86_64: 85 s alone, 170 s beside three other
 # VMs; the compel tests take 20-60 s of it, the e2e suite 35-90 s; the
-# fault walks of cross-tests/vm/fault.list add about 120 s on s390x).  Two rounds of VM_JOBS=2 VMs at this bound, plus the builds,
-# stay within test-vm.sh's 1080 s even if all four time out.
+# fault walks of cross-tests/vm/fault.list add about 120 s on s390x).
+# Two rounds of VM_JOBS=2 VMs at this bound, plus the builds, stay within
+# test-vm.sh's 1320 s even if all four time out.
 VM_E2E_TIMEOUT ?= 540
 E2E_NAMES := $(notdir $(basename $(E2E_PROGS_C)))
 # The programs restored through the vDSO proxy (CRIU_TEST_VDSO_PROXY), as
