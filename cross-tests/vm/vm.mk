@@ -47,7 +47,7 @@ VM_ARCHS := x86_64 ppc64le aarch64 s390x
 VM_JOBS ?= 2
 # Seconds a VM may take from boot to power-off (run-vm.sh); VM_JOBS at a
 # time, so the worst case stays within the 20 minutes of make cross-test.
-VM_TIMEOUT ?= 300
+VM_TIMEOUT ?= 420
 # Where the lists, logs and results go (run-vm.sh's VM_DIR).
 VM_DIR ?= build/vm
 VM_LISTS := cross-tests/vm/base.list cross-tests/vm/fault.list
@@ -64,9 +64,11 @@ VM_E2E_VARIANT_TIMEOUT ?= 30
 VM_E2E_TEST_TIMEOUT ?= 150
 # Seconds from boot to power-off of a VM that runs the e2e suite, instead of
 # VM_TIMEOUT (measured on x86_64: 85 s alone, 170 s beside three other
-# VMs; the compel tests take 20-60 s of it, the e2e suite 35-90 s).  Two rounds of VM_JOBS=2 VMs at this bound, plus the builds,
-# stay within test-vm.sh's 1080 s even if all four time out.
-VM_E2E_TIMEOUT ?= 420
+# VMs; the compel tests take 20-60 s of it, the e2e suite 35-90 s; the
+# fault walks of cross-tests/vm/fault.list add about 120 s on s390x).
+# Two rounds of VM_JOBS=2 VMs at this bound, plus the builds, stay within
+# test-vm.sh's 1320 s even if all four time out.
+VM_E2E_TIMEOUT ?= 540
 E2E_NAMES := $(notdir $(basename $(E2E_PROGS_C)))
 # The programs restored through the vDSO proxy (CRIU_TEST_VDSO_PROXY), as
 # tests/e2e/t-vdso-proxy.sh does on the host.

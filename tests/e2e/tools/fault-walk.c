@@ -23,7 +23,9 @@
  * (restore-timed, default 30), FAULT_DELAYS (restore-timed: kill after
  * these ms, comma-separated, instead of COUNT random delays), FAULT_SIGNAL
  * (restore-timed: the signal instead of SIGKILL; criu may then fail, and
- * must leave nothing), FAULT_SEED.  Prints one line per case and
+ * must leave nothing), FAULT_STRIDE (walk every k-th point only),
+ * FAULT_SECOND_RESTORE (restore walks: the second restore after every k-th
+ * point only; every pid must be free after each), FAULT_SEED.  Prints one line per case and
  * "fault-walk MODE: N cases passed" at the end; exits 1 at the first
  * failure, with what went wrong.  It is a child subreaper: the orphans of a
  * dead criu come to it and are reaped.
@@ -47,6 +49,9 @@ static const char *criu, *tree_bin, *scratch, *mode;
 static char tree_dir[4096], img_dir[4096];
 static const char *mem_mb = "8", *threads = "2";
 static int kill_sig = SIGKILL; /* restore-timed: FAULT_SIGNAL */
+/* FAULT_STRIDE: walk points 1, 1 + k, ...; FAULT_SECOND_RESTORE: after
+ * every k-th point only (the pids must be free after each) */
+static int stride = 1, second_every = 1;
 static pid_t root, tree_root; /* root: as a child of ours, negative once reaped */
 static int pids[4096], npids;
 static char listing[8192];
@@ -432,7 +437,7 @@ static int walk_dump(bool kill_mode, int argc, char **argv)
 	both_listings(listing, sizeof(listing));
 	printf("fault-walk %s: %d fault points, the tree is released after point %d\n", mode, n,
 	       rel - 1);
-	for (int i = 1; i <= n; i++) {
+	for (int i = 1; i <= n; i += stride) {
 		int st;
 
 		if (argc) {
@@ -530,7 +535,7 @@ static int walk_restore(bool kill_mode, int argc, char **argv)
 	both_listings(listing, sizeof(listing));
 	printf("fault-walk %s: %d fault points, the tasks are released after point %d\n", mode,
 	       n, rel - 1);
-	for (int i = 1; i <= n; i++) {
+	for (int i = 1; i <= n; i += stride) {
 		int st, left;
 
 		if (argc) {
@@ -557,7 +562,9 @@ static int walk_restore(bool kill_mode, int argc, char **argv)
 			clear_images(false);
 			check_no_new_files(i);
 			snprintf(what, sizeof(what), "point %d", i);
-			restore_clean(what, args);
+			/* the last point before the release always */
+			if (cases % second_every == 0 || i + stride > rel)
+				restore_clean(what, args);
 		} else {
 			/* released already: the tree is whole, criu or not */
 			root = tree_root;
@@ -684,6 +691,10 @@ int main(int argc, char **argv)
 		threads = getenv("FAULT_THREADS");
 	if (getenv("FAULT_SIGNAL"))
 		kill_sig = atoi(getenv("FAULT_SIGNAL"));
+	if (getenv("FAULT_STRIDE") && atoi(getenv("FAULT_STRIDE")) > 0)
+		stride = atoi(getenv("FAULT_STRIDE"));
+	if (getenv("FAULT_SECOND_RESTORE") && atoi(getenv("FAULT_SECOND_RESTORE")) > 0)
+		second_every = atoi(getenv("FAULT_SECOND_RESTORE"));
 	srandom(seed ? (unsigned)atol(seed) : (unsigned)time(NULL));
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
 		die("can't become a child subreaper: %s", strerror(errno));
