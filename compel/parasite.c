@@ -110,10 +110,13 @@ static int post_and_wait(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 	area->ret = -EIO;
 	__atomic_store_n(&area->state, PARASITE_ST_CMD, __ATOMIC_RELEASE);
 	if (post_byte(ctl->ctl_wfd)) {
+		int err = errno;
+
 		/* no reader: the task died, or the parasite is gone */
 		ret = compel_futex_wait(ctl->ictx, &area->state, PARASITE_ST_CMD, 0);
 		if (ret != -ESRCH)
-			pr_perror("can't post a command to the parasite of pid %d", ctl_pid(ctl));
+			pr_err("can't post a command to the parasite of pid %d: %s\n", ctl_pid(ctl),
+			       strerror(err));
 		ctl->broken = true;
 		ctl->running = false;
 		return ret == -ESRCH ? ret : -EIO;
@@ -131,7 +134,7 @@ static int post_and_wait(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 /*
  * The frame the daemon cures itself through, for the victim of now (its
  * registers and mask as compel saved them).  Without a frame builder for
- * this arch the daemon can only wait forever when criu dies (logged once).
+ * this arch the daemon can only wait forever when criu dies (a debug line).
  */
 static int build_frame(struct parasite_ctl *ctl)
 {

@@ -8,7 +8,8 @@
  * bytes in flight, an open file, a signal mask (SIGUSR1 and SIGRTMIN+2
  * blocked) and threads that count in a loop; the main thread sleeps in
  * read() on an empty pipe (an interrupted syscall that must restart).
- * When all is set up the root appends "READY pid pid ..." (every process)
+ * SIGTERM is blocked in the counting threads, so that it always wakes the
+ * main thread.  When all is set up the root appends "READY pid pid ..." (every process)
  * to FILE.  On SIGTERM the root passes it on to the children, and every
  * process checks that nothing changed: memory, pipe data, its descriptors
  * (the same list as at setup), its mask in every thread, every thread
@@ -198,12 +199,16 @@ static void setup(int threads)
 	sigemptyset(&want_mask);
 	sigaddset(&want_mask, SIGUSR1);
 	sigaddset(&want_mask, SIGRTMIN + 2);
+	/* the workers (created with it blocked) leave SIGTERM to the main thread */
+	sigaddset(&want_mask, SIGTERM);
 	sigprocmask(SIG_SETMASK, &want_mask, NULL);
 	for (nr_workers = 0; nr_workers < threads; nr_workers++)
 		if (pthread_create(&workers[nr_workers].t, NULL, work, &workers[nr_workers])) {
 			perror("pthread_create");
 			exit(2);
 		}
+	sigdelset(&want_mask, SIGTERM);
+	sigprocmask(SIG_SETMASK, &want_mask, NULL);
 }
 
 static void snapshot(void)
