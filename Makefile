@@ -6,7 +6,7 @@
 #   make cross-test       the other architectures: build, unit tests under qemu-user
 #   make fuzz             run the image reader fuzzer for FUZZ_SECONDS
 #   make fuzz-restore     restore RESTORE_MUTATE_CASES dumps with one image value changed
-#   make fuzz-kill        kill -9 criu restore (and dump) FUZZ_KILL_CASES times at random moments
+#   make fuzz-kill        kill -9 criu at N (FUZZ_KILL_CASES, 200) random moments of dumps and of restores
 #   make install          PREFIX=/usr/local DESTDIR= (also SBINDIR LIBDIR INCLUDEDIR MANDIR)
 #   make uninstall        remove what make install put there
 #   make deps             install the Debian packages the build and tests need
@@ -328,7 +328,8 @@ RESTORE_MUTATE_CASES ?= 3000
 # kill -9 of criu at random moments: FUZZ_KILL_CASES restores (and dumps,
 # with tests/e2e/kill-dump.sh) of fault-tree's tree; the fault walk with
 # every point of a dump killed (it needs the parasite's self-cure)
-FUZZ_KILL_CASES ?= 200
+N ?= 200
+FUZZ_KILL_CASES ?= $(N)
 fuzz-kill: deps all $(E2E_TOOLS)
 	@d=$$(mktemp -d /tmp/criu-fuzz-kill.XXXXXX); \
 	KILL_CASES=$(FUZZ_KILL_CASES) bash tests/e2e/fuzz-kill.sh $(CURDIR)/criu \

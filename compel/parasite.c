@@ -356,6 +356,7 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 		return -ENOMEM;
 	ctl->ictx = ictx;
 	ctl->ctl_wfd = -1;
+	ictx->code_never_traps = true; /* the daemon ends by PTRACE_INTERRUPT */
 	ctl->frame_off = round_up(need, 64);
 	ctl->size = round_up(ctl->frame_off + compel_arch_sigframe_size(ictx->orig_regs), page);
 	ctl->pipe_size = PARASITE_PIPE_SIZE;
@@ -430,6 +431,7 @@ int parasite_unload(struct parasite_ctl *ctl)
 		ret = r;
 	if (ctl->ctl_wfd >= 0)
 		close(ctl->ctl_wfd);
+	ctl->ictx->code_never_traps = false;
 	free(ctl);
 	return ret;
 }

@@ -138,6 +138,9 @@ void compel_forget_victim(struct infect_ctx *ctx)
 	ctx->park_regs = NULL;
 	ctx->code_running = false;
 	ctx->regs_saved = ctx->sigmask_saved = false;
+	ctx->trap_taken = ctx->trap_action_saved = false;
+	ctx->trap_victim_ready = 0;
+	ctx->trap_scratch = 0;
 	while (ctx->maps) {
 		struct compel_map *m = ctx->maps;
 
@@ -309,7 +312,7 @@ int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp
 		return ret;
 	if (nargs < 0 || nargs > 6)
 		return -EINVAL;
-	ret = compel_sigtrap_prepare(ctx);
+	ret = ctx->code_never_traps ? 0 : compel_sigtrap_prepare(ctx);
 	if (ret)
 		return ret;
 	compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);

@@ -1182,7 +1182,13 @@ static int config_setting(void *arg, const char *file, int line, const char *nam
 		ret = cli_error("unknown option '%s'", name);
 		goto out;
 	}
+	/* the value is on the line or nowhere: never the command line's next word */
+	if (opt && opt->arg == ARG_REQUIRED && !value) {
+		ret = cli_error("--%s needs a value", name);
+		goto out;
+	}
 	ret = parse_long(p, word);
+	p->bare_opt = NULL;
 out:
 	error_where = NULL;
 	return ret;

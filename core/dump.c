@@ -1359,13 +1359,10 @@ static void catch_quit_signals(void)
 	compel_set_abort_flag(&dump_quit_signal);
 }
 
+/* logged once, where the dump fails */
 static int check_quit(void)
 {
-	if (!dump_quit_signal)
-		return 0;
-	pr_err("dump interrupted by signal %d (%s)\n", dump_quit_signal,
-	       strsignal(dump_quit_signal));
-	return -EINTR;
+	return dump_quit_signal ? -EINTR : 0;
 }
 
 /* a step of one task's dump: logged, and a fault point (CRIU_FAULT) */
@@ -1771,8 +1768,9 @@ int cmd_dump(void)
 		ret = ret ? ret : -EIO;
 
 	if (ret) {
-		if (dump_quit_signal && ret != -EINTR)
-			check_quit();
+		if (dump_quit_signal)
+			pr_err("dump interrupted by signal %d (%s)\n", dump_quit_signal,
+			       strsignal(dump_quit_signal));
 		release_tree(false, false);
 		pr_err("dump of the tree of %d failed; the tree is left running\n", opts.pid);
 		close(dirfd);

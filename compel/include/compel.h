@@ -103,6 +103,9 @@ struct infect_ctx {
 	bool sigmask_saved;
 	bool code_running;		/* compel_start_code() is in flight */
 	struct compel_regs *park_regs;	/* non-NULL: parked (compel_park()) */
+	bool code_never_traps;		/* the code we start never reaches a
+					 * trap (the parasite's daemon): no
+					 * SIGTRAP bookkeeping (sigtrap.c) */
 	unsigned long syscall_ip;	/* a syscall instruction in the task */
 
 	uint64_t held_signals;		/* bit sig-1: signals that stopped

@@ -846,7 +846,8 @@ static void get_states(const struct id_set *tids, char *states)
 
 /*
  * After dump -R every task must run on (and the original then pass), after
- * -s every task must be stopped; zombies stay zombies.  The originals are
+ * -s every task must be stopped; zombies stay zombies, and tasks stopped
+ * before the dump stay stopped.  The originals are
  * killed afterwards, so that their PIDs are free for the restore.
  */
 static int check_original(struct test *t, pid_t pid, const struct id_set *pids,
@@ -864,7 +865,8 @@ static int check_original(struct test *t, pid_t pid, const struct id_set *pids,
 		bad[0] = '\0';
 		get_states(tids, now);
 		for (int i = 0; i < tids->n; i++) {
-			if (strchr(want, now[i]) || (now[i] == 'Z' && before[i] == 'Z'))
+			if (strchr(want, now[i]) ||
+			    ((now[i] == 'Z' || now[i] == 'T') && before[i] == now[i]))
 				continue;
 			if (len < sizeof(bad))
 				len += snprintf(bad + len, sizeof(bad) - len, "%s%d: %c",

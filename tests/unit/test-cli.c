@@ -1097,6 +1097,10 @@ TEST(config_file_errors)
 	f = write_cfg("bad6.conf", "shell-job yes\n");
 	snprintf(line, sizeof(line), "%s:1: --shell-job takes no value", f);
 	CHECK_ERR(line, "dump", "-t", "1", "--config", (char *)f);
+	/* a value missing in the file is not taken from the command line */
+	f = write_cfg("bad8.conf", "images-dir\n");
+	snprintf(line, sizeof(line), "%s:1: --images-dir needs a value", f);
+	CHECK_ERR(line, "--config", (char *)f, "dump", "-t", "1");
 	f = write_cfg("bad7.conf", "config /etc/x\n");
 	snprintf(line, sizeof(line), "%s:1: --config can't be set in a config file", f);
 	CHECK_ERR(line, "dump", "-t", "1", "--config", (char *)f);

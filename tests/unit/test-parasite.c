@@ -40,6 +40,7 @@
 #include "compel.h"
 #include "log.h"
 #include "parasite-blob.h"
+#include "compel-arch.h"
 #include "parasite-ctl.h"
 #include "unit.h"
 
@@ -805,6 +806,86 @@ TEST(parasite_in_an_unprivileged_task)
 {
 	NEED_PTRACE();
 	run_target(AS_NOBODY);
+}
+
+/*
+ * criu dies with the parasite loaded (parasite_orphan() closes criu's end
+ * of the control pipe): the parasite cures itself.  The task then sleeps
+ * in its read() again (the interrupted syscall restarted, the registers
+ * held across it intact), with its own mask, sigaltstack and descriptors;
+ * only the area stays mapped.  Each of the parasite's states: just loaded,
+ * after pages went through its pipe (the daemon stopped, parked), and with
+ * the daemon running.
+ */
+static void run_orphaned(int after)
+{
+	struct target_args t = { .variant = AS_ROOT };
+	struct infect_ctx *ictx = NULL;
+	struct parasite_ctl *ctl = NULL;
+	struct parasite_misc m;
+	unsigned long area = 0;
+	int fds_before, status, i;
+	pid_t pid;
+
+	t.rep = shared_mem(sizeof(*t.rep));
+	CHECK(t.rep && !pipe(t.poke));
+	pid = spawn(target_child, &t);
+	close(t.poke[0]);
+	if (!wait_ready(t.rep, pid) || !wait_sleeping(pid)) {
+		CHECK(!"child ready");
+		goto out;
+	}
+	fds_before = count_fds(pid);
+	CHECK_EQ(compel_infect(pid, 0, &ictx), 0);
+	if (!ictx)
+		goto out;
+	if (!compel_arch_sigframe_size(ictx->orig_regs)) {
+		printf("  skipped: no self-cure frame on %s yet\n", compel_arch.name);
+		compel_cure(ictx, COMPEL_LEAVE_AS_FOUND);
+		goto poke;
+	}
+	CHECK_EQ(parasite_load(ictx, &ctl), 0);
+	if (!ctl) {
+		compel_cure(ictx, COMPEL_LEAVE_AS_FOUND);
+		goto poke;
+	}
+	area = ctl->remote;
+	if (after >= 1)
+		CHECK_EQ(parasite_get_misc(ctl, &m), 0);
+	if (after >= 2) {
+		int out = temp_file();
+		struct iovec iov = { (void *)(uintptr_t)t.rep->range_addr[0], page_size() };
+
+		CHECK_EQ(parasite_dump_pages(ctl, &iov, 1, out), 0);
+		close(out);
+	}
+	CHECK_EQ(parasite_orphan(ctl), 0);
+	for (i = 0; i < 2000 && count_fds(pid) != fds_before; i++)
+		usleep(1000);
+	CHECK_EQ(count_fds(pid), fds_before);
+	CHECK_EQ(compel_cure(ictx, COMPEL_LEAVE_AS_FOUND), 0);
+	CHECK(wait_sleeping(pid));
+	CHECK_EQ(tracer_of(pid), 0);
+	CHECK(maps_contain(pid, area)); /* what a killed criu leaves: the area */
+poke:
+	CHECK_EQ(write(t.poke[1], "x", 1), 1);
+	status = wait_exit(pid, 10000);
+	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status))
+		printf("  the child noticed (line %d): %s\n", t.rep->failed, t.rep->why);
+	CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (status != -1)
+		pid = 0;
+out:
+	reap(pid);
+	close(t.poke[1]);
+	munmap(t.rep, sizeof(*t.rep));
+}
+
+TEST(parasite_cures_itself_when_criu_dies)
+{
+	NEED_PTRACE();
+	for (int after = 0; after < 3; after++)
+		run_orphaned(after);
 }
 
 /* ---- tasks that die under the parasite ------------------------------------ */

@@ -1,12 +1,13 @@
 /*
- * Pipes keep their buffer size (F_SETPIPE_SZ 1 MiB) and each end its status
- * flags: O_NONBLOCK on one end only, O_DIRECT (packet mode) on another.
+ * Pipes keep their buffer size (F_SETPIPE_SZ 1 MiB, and one page, less
+ * than the default of 16 pages) and each end its status flags: O_NONBLOCK
+ * on one end only, O_DIRECT (packet mode) on another.
  */
 #include "lib.h"
 
 #include <fcntl.h>
 
-TEST("a 1 MiB pipe and the O_NONBLOCK / O_DIRECT status flags of each end");
+TEST("1 MiB and one-page pipes, and the O_NONBLOCK / O_DIRECT status flags of each end");
 
 #define BIG (1 << 20)
 #define DATA 200000 /* more than the default 64 KiB fits */
@@ -14,6 +15,7 @@ TEST("a 1 MiB pipe and the O_NONBLOCK / O_DIRECT status flags of each end");
 
 static int big[2], pkt[2], nb[2];
 static int want_flags[6];
+static int page;
 
 static void record(void)
 {
@@ -31,6 +33,9 @@ int main(int argc, char **argv)
 		setup_fail("pipe: %s", strerror(errno));
 	if (fcntl(big[1], F_SETPIPE_SZ, BIG) < BIG)
 		setup_fail("F_SETPIPE_SZ 1 MiB: %s", strerror(errno));
+	page = (int)sysconf(_SC_PAGESIZE);
+	if (fcntl(nb[1], F_SETPIPE_SZ, page) != page)
+		setup_fail("F_SETPIPE_SZ %d: %s", page, strerror(errno));
 	if (fcntl(big[0], F_SETFL, O_NONBLOCK) || fcntl(pkt[1], F_SETFL, O_DIRECT) ||
 	    fcntl(nb[1], F_SETFL, O_NONBLOCK))
 		setup_fail("F_SETFL: %s", strerror(errno));
@@ -50,8 +55,8 @@ int main(int argc, char **argv)
 	int sz = fcntl(big[0], F_GETPIPE_SZ);
 	if (sz != BIG)
 		fail("big pipe: F_GETPIPE_SZ %d, want %d", sz, BIG);
-	if (fcntl(nb[0], F_GETPIPE_SZ) != 65536)
-		fail("default pipe: F_GETPIPE_SZ %d, want 65536", fcntl(nb[0], F_GETPIPE_SZ));
+	if (fcntl(nb[0], F_GETPIPE_SZ) != page)
+		fail("one-page pipe: F_GETPIPE_SZ %d, want %d", fcntl(nb[0], F_GETPIPE_SZ), page);
 
 	/* the read end is non-blocking: all the data, then EAGAIN, not a hang */
 	static unsigned char got[DATA];
@@ -80,8 +85,8 @@ int main(int argc, char **argv)
 		fail("packet pipe: reads of %zd and %zd bytes, want 3 and 5", a, b);
 
 	/* the write end of nb is non-blocking: filling it ends in EAGAIN */
-	static char fill[65536];
-	if (write(nb[1], fill, sizeof(fill)) != (ssize_t)sizeof(fill))
+	static char fill[1 << 16];
+	if (write(nb[1], fill, page) != page)
 		fail("nb pipe: first write short");
 	if (write(nb[1], fill, 1) != -1 || errno != EAGAIN)
 		fail("nb pipe: writing it full does not give EAGAIN");
