@@ -18,6 +18,7 @@ make -C "$TOP" --no-print-directory install DESTDIR="$d" "${vars[@]}" >install.l
 cat >want.txt <<EOT
 ./usr/include/criu/criu.h
 ./usr/include/criu/rpc.pb-c.h
+./usr/include/criu/rpc.proto
 ./usr/include/criu/version.h
 ./usr/include/other.h
 ./usr/lib/$triplet/libcriu.a
