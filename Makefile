@@ -278,7 +278,7 @@ test: deps
 # Packagers' conventions: the build-dependency check, a reproducible build
 # (two folders, same bytes), install/uninstall into a DESTDIR, the completion.
 build-test:
-	@tests/build/run.sh
+	@tests/packaging/run.sh
 
 e2e-test: all e2e-progs $(E2E_TOOLS) $(LIBCRIU_TEST) $(LIBCRIU_EVERY) $(GO_CRIU_TEST) \
 	$(FSAFE_CLIENT)

@@ -3,7 +3,7 @@
 # prints every command, the default one line per step; and two builds of the
 # same tree in different folders, with SOURCE_DATE_EPOCH set, give the same
 # bytes.
-. "$TOP/tests/build/lib.sh"
+. "$TOP/tests/packaging/lib.sh"
 export SOURCE_DATE_EPOCH=1700000000
 if command -v dpkg-buildflags >/dev/null; then
 	eval "$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)"

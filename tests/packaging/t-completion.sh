@@ -1,7 +1,7 @@
 # contrib/bash-completion/criu offers exactly the commands and long options
 # of criu's tables (core/cli.c, read here from the source, independently of
 # criu --help that the completion reads), and values by metavariable.
-. "$TOP/tests/build/lib.sh"
+. "$TOP/tests/packaging/lib.sh"
 [ -x "$TOP/criu" ] || fail "build criu first"
 export PATH="$TOP:$PATH"
 

@@ -2,7 +2,7 @@
 # VERSION and criu --version's, and debian/libcriu2.symbols lists exactly
 # the functions the built libcriu exports (debian/gen-symbols.sh rewrites it
 # when libcriu changes).
-. "$TOP/tests/build/lib.sh"
+. "$TOP/tests/packaging/lib.sh"
 want=$(make -C "$TOP" -s --no-print-directory print-version)
 got=$(sed -n '1s/^criu (\([^)]*\)).*/\1/p' "$TOP/debian/changelog")
 [ "$got" = "$want" ] || fail "debian/changelog says $got, the Makefile $want"

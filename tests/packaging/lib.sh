@@ -1,4 +1,4 @@
-# Helpers of tests/build/t-*.sh: TOP is the project root, SCRATCH the test's
+# Helpers of tests/packaging/t-*.sh: TOP is the project root, SCRATCH the test's
 # own folder (the current one), removed by run.sh.
 set -u
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -3,7 +3,7 @@
 # and -dev links, header, static library and pkg-config file; a program
 # built through pkg-config against the installed files links and loads
 # libcriu; make uninstall removes exactly what install put, and nothing else.
-. "$TOP/tests/build/lib.sh"
+. "$TOP/tests/packaging/lib.sh"
 d=$SCRATCH/root
 triplet=$(gcc -dumpmachine)
 vars=(PREFIX=/usr SBINDIR=/usr/sbin LIBDIR=/usr/lib/$triplet INCLUDEDIR=/usr/include

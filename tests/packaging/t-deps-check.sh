@@ -1,7 +1,7 @@
 # Plain make never installs: a missing build dependency stops it at once
 # with one line naming the Debian packages and `make deps`, before any
 # command runs; nothing is reported when everything is there.
-. "$TOP/tests/build/lib.sh"
+. "$TOP/tests/packaging/lib.sh"
 
 # $1: what must be named; the rest: make's arguments.
 expect_missing() {

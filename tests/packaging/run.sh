@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs every tests/build/t-*.sh (packagers' conventions: the dependency
+# Runs every tests/packaging/t-*.sh (packagers' conventions: the dependency
 # check, flags and reproducible builds, install/uninstall, the completion)
 # from the project root, each in its own scratch folder with a time limit;
 # prints "build: N passed, N failed".
@@ -7,7 +7,7 @@ set -u
 top=$(pwd)
 export TOP="$top" ARCH=${ARCH:-$(uname -m)}
 passed=0 failed=0 failed_names=""
-for t in "$top"/tests/build/t-*.sh; do
+for t in "$top"/tests/packaging/t-*.sh; do
 	name=$(basename "$t" .sh)
 	scratch=$(mktemp -d /tmp/criu-build-test.XXXXXX)
 	( cd "$scratch" && SCRATCH="$scratch" timeout 900 bash "$t" ) >"$scratch.log" 2>&1

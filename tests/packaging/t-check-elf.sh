@@ -1,7 +1,7 @@
 # tests/deb/check-elf.py (make deb's architecture check) tells the
 # architectures apart by the ELF header, inside ar archives too, and refuses
 # a folder with no ELF file.
-. "$TOP/tests/build/lib.sh"
+. "$TOP/tests/packaging/lib.sh"
 check=$TOP/tests/deb/check-elf.py
 native=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 mkdir -p n/usr/lib empty
