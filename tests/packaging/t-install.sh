@@ -37,7 +37,7 @@ lib=$d/usr/lib/$triplet
 [ "$(readlink "$lib/libcriu.so")" = libcriu.so.2 ] || fail "libcriu.so -> $(readlink "$lib/libcriu.so")"
 readelf -d "$lib/libcriu.so.2.0" | grep -q 'SONAME.*\[libcriu.so.2\]' || fail "soname is not libcriu.so.2"
 [ -x "$d/usr/sbin/criu" ] && [ ! -x "$lib/libcriu.so.2.0" ] || fail "modes: criu 0755, the library 0644"
-"$d/usr/sbin/criu" --version | grep -qx "Version: $(make -C "$TOP" -s print-version)" ||
+"$d/usr/sbin/criu" --version | grep -qx "Version: $(make -C "$TOP" -s --no-print-directory print-version)" ||
 	fail "installed criu --version"
 grep -qx "libdir=/usr/lib/$triplet" "$lib/pkgconfig/criu.pc" || fail "criu.pc libdir"
 grep -qx "includedir=/usr/include" "$lib/pkgconfig/criu.pc" || fail "criu.pc includedir"
