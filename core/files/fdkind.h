@@ -1,0 +1,123 @@
+/*
+ * One kind of open file (regular file, pipe, eventfd, tty, ...): the
+ * descriptor each core/files/<kind>.c fills and registers in the one table,
+ * core/files/table.c.  The common machinery (reading /proc/PID/fd and
+ * fdinfo, taking the task's file with pidfd_getfd, finding descriptions
+ * shared between fds and tasks with kcmp, fown, who opens a shared
+ * description and how the others get it, moving fds to their numbers,
+ * close-on-exec, O_ASYNC) lives once, in core/files/fdcommon.c, and calls
+ * the hooks below.  Adding a kind touches its own file and its table line.
+ *
+ * Dump, for every fd of every task (the task is seized, its fds fixed):
+ *   fdcommon builds a struct fd_parms; if the description was seen before
+ *   (kcmp), the fd gets that file's id; else the first kind whose match()
+ *   says yes gets dump(), which fills the kind's sub-message of the
+ *   FileEntry (fe->reg, fe->efd, ...: the kind allocates it and frees it in
+ *   dump_fini).  After every task, write() writes the kind's own images
+ *   (pipes-data.img, tty-info.img, ...); files.img is written by fdcommon.
+ *   check() runs earlier, in dump-check, while nothing is frozen for long:
+ *   it refuses what the kind can't restore, with one message naming the
+ *   task, the fd and why.
+ *
+ * Restore, with one struct restore_ctx passed down (no globals shared
+ * between files; a kind keeps its state behind rc_kind_state()):
+ *   collect(rc, fe) for every FileEntry of its type after the images are
+ *   read (check it, read the kind's own images once, index what it needs);
+ *   fdcommon then plans every description: held by one task, that task
+ *   opens it; held by several, their lowest common ancestor opens it
+ *   before it forks them and they inherit it.  create(rc, idx) runs in
+ *   task idx before it forks, for objects that span several descriptions
+ *   (the two ends of a pipe, a pty pair); open(rc, fe, idx) returns a new
+ *   fd (any number, O_CLOEXEC) for the description in task idx; fdcommon
+ *   moves it to its numbers.  post_open(rc, idx) runs in task idx once all
+ *   its fds are at their numbers (epoll targets, inotify watches that need
+ *   other fds); fini(rc) frees the kind's state.
+ */
+#ifndef CRIU_FILES_FDKIND_H
+#define CRIU_FILES_FDKIND_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "proto/fdinfo.pb-c.h"
+#include "proto/fown.pb-c.h"
+
+struct restore_ctx;
+
+/* What fdcommon knows of one fd of a seized task while it is dumped. */
+struct fd_parms {
+	pid_t pid;
+	int fd;			/* its number in the task */
+	int tfd;		/* our duplicate of its description (pidfd_getfd), or -1 */
+	struct stat st;		/* fstat of it */
+	char link[PATH_MAX];	/* readlink of /proc/PID/fd/N: "/path", "pipe:[ino]", "anon_inode:[eventfd]" */
+	const char *fdinfo;	/* the text of /proc/PID/fdinfo/N */
+	uint64_t pos;		/* fdinfo pos: */
+	uint32_t flags;		/* fdinfo flags: (O_*), O_CLOEXEC taken out */
+	bool cloexec;
+	FownEntry *fown;	/* filled by fdcommon (F_GETOWN_EX, F_GETSIG); the kind links it */
+};
+
+/* A file of files.img while it is dumped: fdcommon owns it, the kind fills fe. */
+struct dump_file {
+	uint32_t id;
+	FileEntry fe;		/* type and id set by fdcommon; the kind sets its sub-message */
+	void *priv;		/* the kind's own */
+};
+
+struct fd_kind {
+	const char *name;	/* "eventfd", as messages and docs/dump-restore.md name it */
+	FdTypes type;
+
+	/* dump */
+	bool (*match)(const struct fd_parms *p);
+	int (*check)(const struct fd_parms *p, const char *who);	/* 0 or logged -errno */
+	int (*dump)(struct dump_file *f, const struct fd_parms *p);
+	int (*write)(int dirfd);
+	void (*dump_fini)(void);
+
+	/* restore */
+	int (*collect)(struct restore_ctx *rc, const FileEntry *fe);
+	int (*create)(struct restore_ctx *rc, int idx);
+	int (*open)(struct restore_ctx *rc, const FileEntry *fe, int idx);
+	int (*post_open)(struct restore_ctx *rc, int idx);
+	void (*fini)(struct restore_ctx *rc);
+	/* the O_* status flags of the description (O_ASYNC is set by fdcommon at
+	 * the fd's number); NULL: none */
+	uint32_t (*status_flags)(const FileEntry *fe);
+};
+
+/* table.c */
+extern const struct fd_kind *const fd_kinds[];
+extern const unsigned int nr_fd_kinds;
+const struct fd_kind *fd_kind_of_type(FdTypes type);
+const struct fd_kind *fd_kind_match(const struct fd_parms *p);
+
+/* fdcommon.c, for the kinds */
+
+/* the text after "key:" on its fdinfo line (NULL: none); fdinfo_u64 0 when missing */
+const char *fdinfo_field(const char *fdinfo, const char *key);
+uint64_t fdinfo_u64(const char *fdinfo, const char *key, int base);
+/* the task's description of its fd number fd, as a new fd of ours (-errno) */
+int task_fd(pid_t pid, int fd);
+
+/* restore: the images and the tree, through the context */
+const FileEntry *rc_file(struct restore_ctx *rc, uint32_t id);
+int rc_nr_tasks(struct restore_ctx *rc);
+uint32_t rc_task_pid(struct restore_ctx *rc, int idx);
+int rc_task_parent(struct restore_ctx *rc, int idx);
+int rc_lca(struct restore_ctx *rc, int a, int b);
+size_t rc_task_nfds(struct restore_ctx *rc, int idx);
+const FdinfoEntry *rc_task_fd(struct restore_ctx *rc, int idx, size_t i);
+int rc_images_dirfd(struct restore_ctx *rc);
+/* the kind's own state: a slot per kind, NULL until it sets it */
+void **rc_kind_state(struct restore_ctx *rc, const struct fd_kind *k);
+/* F_SETOWN_EX / F_SETSIG, and the status flags F_SETFL takes (O_ASYNC is
+ * set later by fdcommon, at the fd's own number) */
+int rc_restore_fown_and_flags(int fd, uint32_t flags, const FownEntry *fown, uint32_t fdnum,
+			      uint32_t pid);
+
+#endif
