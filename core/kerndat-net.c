@@ -17,6 +17,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <linux/veth.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -120,6 +121,21 @@ static int nl_talk(int proto, struct nl_req *r, int (*fn)(struct nlmsghdr *h, vo
 out:
 	close(sk);
 	return ret;
+}
+
+/* One SOCK_DIAG_BY_FAMILY dump: 0 when the kernel answers the family. */
+int kd_sock_diag_dump(const void *req, size_t len)
+{
+	struct nl_req r;
+
+	if (len > sizeof(r.buf))
+		return -EINVAL;
+	memset(&r, 0, sizeof(r));
+	r.h.nlmsg_len = NLMSG_LENGTH(len);
+	r.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	r.h.nlmsg_flags = NLM_F_DUMP;
+	memcpy(r.buf, req, len);
+	return nl_talk(NETLINK_SOCK_DIAG, &r, NULL, NULL);
 }
 
 /* The attribute type of an RTM_NEWLINK answer, or NULL. */
