@@ -43,7 +43,7 @@ static bool is_job_terminal(const struct fd_parms *p)
 
 static bool chr_match(const struct fd_parms *p)
 {
-	return S_ISCHR(p->st.st_mode);
+	return S_ISCHR(p->st.st_mode) && !(p->flags & O_PATH);
 }
 
 static int chr_check(const struct fd_parms *p, const char *who)

@@ -241,7 +241,8 @@ static int dump_one_fd(pid_t pid, int fd, FdinfoEntry *fe)
 		pr_err("can't take fd %d of pid %d: %s\n", fd, pid, strerror(-ret));
 		goto out;
 	}
-	ret = dump_fown(&p, &f->fown);
+	/* an O_PATH fd has no owner: fcntl refuses F_GETOWN_EX on it */
+	ret = (p.flags & O_PATH) ? 0 : dump_fown(&p, &f->fown);
 	if (ret)
 		goto out;
 	p.fown = &f->fown;

@@ -58,9 +58,13 @@ static bool is_deleted(const char *path)
 	return n >= s && !strcmp(path + n - s, " (deleted)");
 }
 
+/* regular files, directories (open(".")), and O_PATH fds of anything
+ * reached by a path (symlinks too, opened with O_NOFOLLOW) */
 static bool reg_match(const struct fd_parms *p)
 {
-	return S_ISREG(p->st.st_mode);
+	if (S_ISREG(p->st.st_mode) || S_ISDIR(p->st.st_mode))
+		return true;
+	return (p->flags & O_PATH) && p->link[0] == '/';
 }
 
 /*
@@ -75,7 +79,7 @@ static const char *why_not_reopenable(const char *link, const struct stat *st)
 		return "it has no path";
 	if (is_deleted(link))
 		return "it is deleted";
-	if (stat(link, &now))
+	if ((S_ISLNK(st->st_mode) ? lstat(link, &now) : stat(link, &now)))
 		return "its path can't be opened";
 	if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
 		return "its path now names another file";
@@ -107,9 +111,15 @@ int regfile_dump(struct dump_file *f, const struct fd_parms *p)
 	if (!r)
 		return -ENOMEM;
 	r->reg.flags = p->flags;
-	r->reg.pos = S_ISREG(p->st.st_mode) ? p->pos : 0;
+	/* a directory's position is where its reading (getdents) is */
+	r->reg.pos = (S_ISREG(p->st.st_mode) || S_ISDIR(p->st.st_mode)) && !(p->flags & O_PATH)
+			     ? p->pos
+			     : 0;
 	r->reg.fown = p->fown;
-	r->reg.has_size = S_ISREG(p->st.st_mode);
+	/* restore checks the size, except of a file only appended to through
+	 * this fd (a log), which may grow meanwhile (as upstream does) */
+	r->reg.has_size = S_ISREG(p->st.st_mode) &&
+			  !((p->flags & O_ACCMODE) == O_WRONLY && (p->flags & O_APPEND));
 	r->reg.size = (uint64_t)p->st.st_size;
 	r->reg.has_mode = true;
 	r->reg.mode = p->st.st_mode;
@@ -172,7 +182,8 @@ int regfile_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 		close(fd);
 		return ret;
 	}
-	if (fe->reg->pos && lseek(fd, (off_t)fe->reg->pos, SEEK_SET) < 0) {
+	if (fe->reg->pos && !(fe->reg->flags & O_PATH) &&
+	    lseek(fd, (off_t)fe->reg->pos, SEEK_SET) < 0) {
 		pr_perror("fd %u of pid %u: can't seek %s to %llu", fdnum, pid, fe->reg->name,
 			  (unsigned long long)fe->reg->pos);
 		close(fd);
@@ -198,6 +209,40 @@ int regfile_open_id(struct restore_ctx *rc, const FileEntry *fe, int flags)
 	return fd;
 }
 
+/*
+ * The file restore opens by path must be the one dumped: a size or mode
+ * that changed since is refused before anything is created, naming it.
+ * Paths under /proc name tasks that are not there yet.
+ */
+static int reg_collect(struct restore_ctx *rc, const FileEntry *fe)
+{
+	const RegFileEntry *r = fe->reg;
+	struct stat st;
+
+	(void)rc;
+	if (!r) {
+		pr_err("file %u: no regular file entry in files.img\n", fe->id);
+		return -EINVAL;
+	}
+	if (!strncmp(r->name, "/proc/", 6) || (!r->has_size && !r->has_mode))
+		return 0;
+	if ((r->has_mode && S_ISLNK(r->mode)) ? lstat(r->name, &st) : stat(r->name, &st)) {
+		pr_perror("file %s (file %u of files.img) can't be found", r->name, fe->id);
+		return -ENOENT;
+	}
+	if (r->has_mode && st.st_mode != r->mode) {
+		pr_err("file %s changed since dump: its mode is 0%o, it was 0%o\n", r->name,
+		       st.st_mode, r->mode);
+		return -ESTALE;
+	}
+	if (r->has_size && S_ISREG(st.st_mode) && (uint64_t)st.st_size != r->size) {
+		pr_err("file %s changed since dump: its size is %lld bytes, it was %llu\n", r->name,
+		       (long long)st.st_size, (unsigned long long)r->size);
+		return -ESTALE;
+	}
+	return 0;
+}
+
 uint32_t regfile_status_flags(const FileEntry *fe)
 {
 	return fe->reg ? fe->reg->flags : 0;
@@ -210,6 +255,7 @@ const struct fd_kind regfile_kind = {
 	.check = reg_check,
 	.dump = regfile_dump,
 	.dump_fini = reg_dump_fini,
+	.collect = reg_collect,
 	.open = regfile_open,
 	.open_id = regfile_open_id,
 	.status_flags = regfile_status_flags,
