@@ -85,7 +85,7 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * effect, as nothing they act on can be in what this criu dumps or
  * restores: ext_unix_sk, tcp_established (dump refuses sockets),
  * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
- * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks and manage_cgroups are checked further in
+ * images), network_lock, pre_dump_mode of a dump; file_locks and manage_cgroups are checked further in
  * tree_refusal(); config_file is read by opts_init_from_config().
  */
 static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, const char **why)
@@ -128,7 +128,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	CHECK(o->ps, "ps (page server)");
 	CHECK(o->parent_img, "parent_img");
 	CHECK(FLAG_ON(track_mem), "track_mem");
-	CHECK(FLAG_ON(link_remap), "link_remap");
 	CHECK(FLAG_ON(force_irmap), "force_irmap");
 	CHECK(o->n_exec_cmd, "exec_cmd");
 	CHECK(o->n_inherit_fd, "inherit_fd");
@@ -528,6 +527,9 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	opts.leave_running = o->has_leave_running && o->leave_running;
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
+	opts.link_remap = o->has_link_remap && o->link_remap;
+	if (o->has_ghost_limit)
+		opts.ghost_limit = o->ghost_limit;
 	opts.display_stats = o->has_display_stats && o->display_stats; /* to the log */
 	if (o->has_timeout)
 		opts.timeout = (int)o->timeout;

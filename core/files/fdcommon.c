@@ -729,6 +729,17 @@ out:
 	return ret;
 }
 
+void files_restore_fini(struct restore_ctx *rc, bool restored)
+{
+	rc->restored = restored;
+	for (unsigned int k = 0; k < nr_fd_kinds; k++)
+		if (fd_kinds[k]->fini)
+			fd_kinds[k]->fini(rc);
+	free(rc->shared);
+	rc->shared = NULL;
+	rc->nr_shared = 0;
+}
+
 int open_file_id(struct restore_ctx *rc, uint32_t id, int flags)
 {
 	const FileEntry *fe = rc_file(rc, id);
