@@ -146,7 +146,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	CHECK(FLAG_ON(skip_file_rwx_check), "skip_file_rwx_check");
 	CHECK(FLAG_ON(unprivileged), "unprivileged");
 	CHECK(FLAG_ON(allow_uprobes), "allow_uprobes");
-	CHECK(FLAG_ON(ghost_fiemap), "ghost_fiemap");
 	/* network locking only matters for sockets, which dump refuses */
 	CHECK(cmd == CMD_PRE_DUMP && o->has_pre_dump_mode, "pre_dump_mode");
 #undef CHECK

@@ -89,11 +89,11 @@ elif kind == 'deleted-cwd':
     os.mkdir(hb + '.dir')
     os.chdir(hb + '.dir')
     os.rmdir(hb + '.dir')
-elif kind == 'replaced-file':
-    f = open(hb + '.a', 'w'); keep.append(f)
-    with open(hb + '.b', 'w') as g:
-        g.write('another file')
-    os.rename(hb + '.b', hb + '.a')
+elif kind == 'big-ghost':
+    # opened, 2 MiB written, unlinked: more than the default --ghost-limit
+    f = open(hb + '.big', 'wb'); keep.append(f)
+    f.write(b'x' * (2 << 20)); f.flush(); os.fsync(f.fileno())
+    os.unlink(hb + '.big')
 elif kind == 'device':
     keep.append(open('/dev/kmsg', 'rb'))
 elif kind == 'mseal':
@@ -242,7 +242,7 @@ def main():
         ('thread-own-fd-table', case([], 'thread-files', 'thread', 'fd table')),
         ('thread-own-fs', case([], 'thread-fs', 'thread', 'CLONE_FS')),
         ('deleted-cwd', case([], 'deleted-cwd', 'cwd', 'deleted')),
-        ('replaced-file', case([], 'replaced-file', 'fd 3', 'deleted')),
+        ('big-ghost', case([], 'big-ghost', 'deleted', '--ghost-limit', '--link-remap')),
         ('device', case([], 'device', 'character device', '/dev/kmsg')),
         ('ctty', test_ctty),
         ('mseal', case([], 'mseal', 'sealed', 'mseal')),

@@ -555,7 +555,6 @@ TEST(dump_flags_long_and_short)
 		{ "-x", "-x" },
 		{ "-l", "-l" },
 		{ "--tcp-established", "--tcp-established" },
-		{ "--link-remap", "--link-remap" },
 		{ "--evasive-devices", "--evasive-devices" },
 		{ "--force-irmap", "--force-irmap" },
 		{ "--manage-cgroups", "--manage-cgroups" },
@@ -567,7 +566,6 @@ TEST(dump_flags_long_and_short)
 		{ "--ext-unix-sk", "--ext-unix-sk" },
 		{ "--file-locks", "--file-locks" },
 		{ "--skip-in-flight", "--skip-in-flight" },
-		{ "--ghost-limit=1M", "--ghost-limit" },
 		{ "--ext-unix-sk=123,456", "--ext-unix-sk" },
 		{ "--lazy-pages", "--lazy-pages" },
 		{ "--stream", "--stream" },
@@ -587,6 +585,13 @@ TEST(dump_flags_long_and_short)
 	CHECK(o.shell_job);
 	CHECK_OK("dump", "-t", "1");
 	CHECK(!o.ext_unix_sk && !o.shell_job && !o.file_locks && !o.tcp_established);
+	CHECK(!o.link_remap && o.ghost_limit == 1u << 20);
+	CHECK_OK("dump", "-t", "1", "--link-remap", "--ghost-limit=64K");
+	CHECK(o.link_remap && o.ghost_limit == 64u << 10);
+	CHECK_OK("dump", "-t", "1", "--ghost-limit", "2G");
+	CHECK(o.ghost_limit == 2ull << 30);
+	CHECK_OK("dump", "-t", "1", "--ghost-limit=100");
+	CHECK(o.ghost_limit == 100);
 }
 
 TEST(no_prefix_turns_a_flag_off)
