@@ -501,6 +501,10 @@ int regfile_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 		return -EOPNOTSUPP;
 	}
 	flags = (int)(fe->reg->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC));
+	/* a file made with O_TMPFILE keeps that (with O_DIRECTORY) in its
+	 * flags: it is opened as the regular file it is */
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		flags &= ~O_TMPFILE;
 	fd = open(alt_path(rc, fe), flags | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		pr_perror("fd %u of pid %u: can't open %s", fdnum, pid, alt_path(rc, fe));

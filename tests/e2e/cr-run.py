@@ -461,7 +461,9 @@ class Test:
         pids, tids = self.track(pid)
         extra = {"leave-running": ["-R"], "leave-stopped": ["-s"]}.get(self.variant, [])
         before = self.states(tids)
-        self.criu("dump", ["-t", str(pid)] + extra)
+        # the program's own dump options (TEST(..., .dump_args = "..."))
+        own = self.desc.get("dump-args", "").split()
+        self.criu("dump", ["-t", str(pid)] + own + extra)
         if extra:
             self.check_original(pid, pids, tids, before)
         left = self.wait_gone(pids + tids)
@@ -558,7 +560,7 @@ def run_test(prog, variant, desc, args):
 # ---- main ------------------------------------------------------------------------
 
 def describe(prog):
-    """Parses `prog --describe`: doc, needs-root, skip."""
+    """Parses `prog --describe`: doc, needs-root, skip, dump-args."""
     try:
         r = subprocess.run([prog, "--describe"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired) as e:

@@ -29,6 +29,8 @@ struct test_desc {
 	unsigned flags;
 	/* why this machine cannot run the test (e.g. a CPU feature), or NULL */
 	const char *(*skip)(void);
+	/* options the runner adds to criu dump (e.g. "--link-remap"), or NULL */
+	const char *dump_args;
 };
 
 /* Each program states what it checks: TEST("doc", .flags = TEST_NEEDS_ROOT) */
