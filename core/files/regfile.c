@@ -150,27 +150,42 @@ static uint64_t ghost_bytes(const struct stat *st)
 	return (uint64_t)st->st_blocks * 512;
 }
 
+int regfile_check_deleted(const struct stat *st, const char *who, const char *what,
+			  const char *link)
+{
+	if (!S_ISREG(st->st_mode)) {
+		pr_err("%s: %s is deleted (%s): deleted files other than regular ones are not "
+		       "dumped yet\n",
+		       who, what, link);
+		return -EOPNOTSUPP;
+	}
+	if (st->st_nlink && !opts.link_remap) {
+		pr_err("%s: %s is a file whose path was unlinked but which is still linked "
+		       "elsewhere (%s): dump it with --link-remap\n",
+		       who, what, link);
+		return -EOPNOTSUPP;
+	}
+	if (!st->st_nlink && !opts.link_remap && ghost_bytes(st) > opts.ghost_limit) {
+		pr_err("%s: %s is a deleted file (%s) of %llu bytes, more than the --ghost-limit "
+		       "of %llu that dump keeps in the images: raise --ghost-limit, or use "
+		       "--link-remap\n",
+		       who, what, link, (unsigned long long)ghost_bytes(st),
+		       (unsigned long long)opts.ghost_limit);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int reg_check(const struct fd_parms *p, const char *who)
 {
 	const char *why;
 
 	/* opened, then unlinked: a ghost, or a link remap */
 	if (p->link[0] == '/' && is_deleted(p->link) && S_ISREG(p->st.st_mode)) {
-		if (p->st.st_nlink && !opts.link_remap) {
-			pr_err("%s: fd %d is a file whose path was unlinked but which is still linked "
-			       "elsewhere (%s): dump it with --link-remap\n",
-			       who, p->fd, p->link);
-			return -EOPNOTSUPP;
-		}
-		if (!p->st.st_nlink && !opts.link_remap && ghost_bytes(&p->st) > opts.ghost_limit) {
-			pr_err("%s: fd %d is a deleted file (%s) of %llu bytes, more than the "
-			       "--ghost-limit of %llu that dump keeps in the images: raise "
-			       "--ghost-limit, or use --link-remap\n",
-			       who, p->fd, p->link, (unsigned long long)ghost_bytes(&p->st),
-			       (unsigned long long)opts.ghost_limit);
-			return -EOPNOTSUPP;
-		}
-		return 0;
+		char what[32];
+
+		snprintf(what, sizeof(what), "fd %d", p->fd);
+		return regfile_check_deleted(&p->st, who, what, p->link);
 	}
 	why = why_not_reopenable(p->link, &p->st);
 

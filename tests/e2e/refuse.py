@@ -6,7 +6,7 @@
 TOOLS is the directory of the built tests/e2e/tools (share-vm).
 
 Each case starts a tree holding one thing dump does not save (a pty, a
-shared mapping of a deleted file, a namespace of its own, a file lock, a
+deleted file over --ghost-limit, a namespace of its own, a file lock, a
 device, a deleted cwd, a thread with its own fd table, two processes
 sharing memory, guard pages, ...),
 dumps it the default way (which would kill it) and checks that the dump is
@@ -41,20 +41,6 @@ elif kind == 'flock':
     f = open(hb + '.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); keep.append(f)
 elif kind == 'posix-lock':
     f = open(hb + '.lock', 'w'); fcntl.lockf(f, fcntl.LOCK_EX); keep.append(f)
-elif kind in ('deleted-map', 'deleted-private-map'):
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mmap.restype = ctypes.c_void_p
-    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                          ctypes.c_int, ctypes.c_long]
-    fd = os.open(hb + '.map', os.O_RDWR | os.O_CREAT, 0o600)
-    os.ftruncate(fd, 4096)
-    # PROT_READ|PROT_WRITE, MAP_SHARED or MAP_PRIVATE
-    addr = libc.mmap(None, 4096, 3, 1 if kind == 'deleted-map' else 2, fd, 0)
-    if addr in (None, ctypes.c_void_p(-1).value):
-        sys.exit('mmap failed')
-    os.close(fd)
-    os.unlink(hb + '.map')
-    ctypes.memset(addr, 7, 16)
 elif kind == 'guard':
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
@@ -225,7 +211,6 @@ def main():
         return 1
     tests = [
         ('pty', case([], 'pty', 'pty', 'fd ')),
-        ('deleted-shared-map', case([], 'deleted-map', 'shared mapping', 'deleted')),
         ('flock', case([], 'flock', 'file lock', 'FLOCK')),
         ('posix-lock', case([], 'posix-lock', 'file lock', 'POSIX')),
         ('guard-pages', guard_case),
@@ -237,7 +222,6 @@ def main():
         ('ipcns', case(['unshare', '--ipc'], 'none', 'namespace', 'ipc')),
         ('cgroupns', case(['unshare', '--cgroup'], 'none', 'namespace', 'cgroup')),
         ('timens', case(['unshare', '--time'], 'none', 'namespace', 'time_for_children')),
-        ('deleted-private-map', case([], 'deleted-private-map', 'private mapping', 'deleted')),
         ('mlock', case([], 'mlock', 'locked', 'mlock')),
         ('thread-own-fd-table', case([], 'thread-files', 'thread', 'fd table')),
         ('thread-own-fs', case([], 'thread-fs', 'thread', 'CLONE_FS')),
