@@ -84,7 +84,7 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * with everything else, and they are what stops it.  Accepted without
  * effect, as nothing they act on can be in what this criu dumps or
  * restores: ext_unix_sk, tcp_established (dump refuses sockets),
- * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
+ * orphan_pts_master (no ptys), auto_dedup (no parent
  * images), network_lock, pre_dump_mode of a dump; file_locks and manage_cgroups are checked further in
  * tree_refusal(); config_file is read by opts_init_from_config().
  */
@@ -527,6 +527,7 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
 	opts.link_remap = o->has_link_remap && o->link_remap;
+	opts.evasive_devices = o->has_evasive_devices && o->evasive_devices;
 	if (o->has_ghost_limit)
 		opts.ghost_limit = o->ghost_limit;
 	opts.display_stats = o->has_display_stats && o->display_stats; /* to the log */

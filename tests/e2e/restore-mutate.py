@@ -30,7 +30,8 @@ from harness import become_subreaper, reap, tree_of, wait_gone  # noqa: E402
 
 # Programs whose images hold a little of everything: threads, children,
 # zombies, pipes and files, shared memory, signals, timers.
-BASES = ['threads', 'tree-children', 'tree-zombie', 'fd-shared', 'fd-pipe', 'mem-anon-shared',
+BASES = ['threads', 'tree-children', 'tree-zombie', 'fd-shared', 'fd-pipe', 'fd-ghost', 'fd-dir',
+         'mem-deleted', 'mem-anon-shared',
          'mem-file-private', 'mem-cow', 'sig-pending', 'posix-timers', 'itimer-real', 'rseq']
 RESTORE_TIMEOUT = 30
 NOBODY = 65534

@@ -555,7 +555,6 @@ TEST(dump_flags_long_and_short)
 		{ "-x", "-x" },
 		{ "-l", "-l" },
 		{ "--tcp-established", "--tcp-established" },
-		{ "--evasive-devices", "--evasive-devices" },
 		{ "--force-irmap", "--force-irmap" },
 		{ "--manage-cgroups", "--manage-cgroups" },
 		{ "--auto-dedup", "--auto-dedup" },
