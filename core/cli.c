@@ -627,7 +627,7 @@ static const struct cli_option options[] = {
 	FLAG("shell-job", 'j', shell_job, GRP_DUMP, "dump/restore a shell job", .cmds = ON_DR,
 	     .negatable = true),
 	FLAG("file-locks", 'l', file_locks, GRP_DUMP, "dump/restore file locks", .cmds = ON_DR,
-	     .negatable = true, .refused = "file locks are not dumped yet"),
+	     .negatable = true),
 	FLAG("link-remap", 0, link_remap, GRP_DUMP, "link unlinked files back when possible",
 	     .cmds = ON_DR, .negatable = true,
 	     .refused = "unlinked (deleted) files are not dumped yet"),

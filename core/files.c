@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "file-locks.h"
 #include "image-desc.h"
 #include "image.h"
 #include "log.h"
+#include "options.h"
 #include "proc.h"
 #include "proto/pipe-data.pb-c.h"
 #include "proto/pipe.pb-c.h"
@@ -371,6 +373,8 @@ int files_dump_task(pid_t pid, unsigned int files_id, int dirfd)
 		FdinfoEntry fe = FDINFO_ENTRY__INIT;
 
 		ret = dump_one_fd(pid, fds[i], &fe);
+		if (!ret && opts.file_locks)
+			ret = locks_dump_fd(pid, fds[i], fe.id);
 		if (!ret)
 			ret = img_write_pb(img, &fe.base);
 	}
@@ -446,6 +450,8 @@ int files_write_images(int dirfd)
 	}
 	if (img_close(pd) && !ret)
 		ret = -EIO;
+	if (!ret)
+		ret = locks_write(dirfd);
 	return ret;
 }
 
@@ -460,4 +466,5 @@ void files_dump_fini(void)
 	dfiles = NULL;
 	nr_dfiles = cap_dfiles = 0;
 	next_id = 1;
+	locks_dump_fini();
 }

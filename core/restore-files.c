@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "image-desc.h"
+#include "file-locks.h"
 #include "image.h"
 #include "log.h"
 #include "options.h"
@@ -467,6 +468,8 @@ int place_fds(int idx, int *keep, int nkeep)
 		if (!again)
 			close(plan[i].src);
 	}
+	/* last: closing any other fd of a file would drop a POSIX lock on it */
+	ret = locks_restore_task(&file_locks, t->pe->pid);
 out:
 	free(plan);
 	return ret;

@@ -13,6 +13,7 @@
 
 #include "dump.h"
 #include "image-desc.h"
+#include "file-locks.h"
 #include "image.h"
 #include "kobj-ids.h"
 #include "log.h"
@@ -86,6 +87,19 @@ static int read_one(int dirfd, enum img_type type, unsigned long id, ProtobufCMe
 	ret = img_read_single(img, NULL, out);
 	img_close(img);
 	return ret < 0 ? ret : 0;
+}
+
+struct lock_set file_locks;
+
+/* whether task pid has fd number fd in the images (a lock's holder) */
+static bool task_has_fd(uint32_t pid, uint32_t fd)
+{
+	int i = find_task_index(pid);
+
+	for (size_t j = 0; i >= 0 && j < tasks[i].nfds; j++)
+		if (tasks[i].fds[j]->fd == fd)
+			return true;
+	return false;
 }
 
 int find_task_index(uint32_t pid)
@@ -434,7 +448,11 @@ int read_images(int dirfd)
 		pr_err("can't read memfd.img\n");
 		return ret;
 	}
-	ret = plan_pipes();
+	ret = locks_read(dirfd, &file_locks);
+	if (!ret)
+		ret = locks_validate(&file_locks, task_has_fd);
+	if (!ret)
+		ret = plan_pipes();
 	if (!ret)
 		ret = plan_shmem();
 	if (!ret)

@@ -85,8 +85,8 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * effect, as nothing they act on can be in what this criu dumps or
  * restores: ext_unix_sk, tcp_established (dump refuses sockets),
  * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
- * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks and manage_cgroups are checked further in
- * tree_refusal(); config_file is read by opts_init_from_config().
+ * images), ghost_limit, network_lock, pre_dump_mode of a dump; manage_cgroups is checked further in
+ * tree_refusal(); file_locks is carried out; config_file is read by opts_init_from_config().
  */
 static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, const char **why)
 {
@@ -156,56 +156,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	return NULL;
 }
 
-/* The pids of /proc/locks' holders; NULL when there are none (or no /proc/locks). */
-static int lock_holders(pid_t **pids, int *n)
-{
-	FILE *f = fopen("/proc/locks", "re");
-	char line[512];
-	int cap = 0;
-
-	*pids = NULL;
-	*n = 0;
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		/* "1: POSIX  ADVISORY  WRITE 1234 08:01:42 0 EOF"; "->" marks a waiter */
-		char kind[32], mode[32], rw[32];
-		int pid;
-
-		if (strstr(line, "->") ||
-		    sscanf(line, "%*d: %31s %31s %31s %d", kind, mode, rw, &pid) != 4)
-			continue;
-		if (*n == cap) {
-			pid_t *m = realloc(*pids, (size_t)(cap = cap ? 2 * cap : 16) * sizeof(*m));
-
-			if (!m)
-				break;
-			*pids = m;
-		}
-		(*pids)[(*n)++] = pid;
-	}
-	fclose(f);
-	return 0;
-}
-
-/* Whether some process of the tree of pid holds a file lock. */
-static bool tree_holds_locks(pid_t pid, const pid_t *holders, int nh, int depth)
-{
-	pid_t *kids = NULL;
-	int n = 0;
-	bool found = false;
-
-	for (int i = 0; i < nh; i++)
-		if (holders[i] == pid)
-			return true;
-	if (depth > 64 || proc_list_children(pid, &kids, &n))
-		return false;
-	for (int i = 0; i < n && !found; i++)
-		found = tree_holds_locks(kids[i], holders, nh, depth + 1);
-	free(kids);
-	return found;
-}
-
 /* The cgroup line of /proc/PID/cgroup (the v2 one, "0::PATH"), or "" if none. */
 static void unified_cgroup(pid_t pid, char *buf, size_t size)
 {
@@ -231,8 +181,7 @@ static void unified_cgroup(pid_t pid, char *buf, size_t size)
 }
 
 /*
- * The options that are no-ops only for some trees: file_locks when no task
- * holds a lock (this criu does not dump locks), manage_cgroups in soft mode
+ * The options that are no-ops only for some trees: manage_cgroups in soft mode
  * when the tree is in criu's own cgroup (restore puts it there: soft mode
  * would do nothing else).  0, or -1 with res filled.
  */
@@ -243,21 +192,6 @@ static int tree_refusal(const CriuOpts *o, enum cr_command cmd, pid_t pid, struc
 
 	if (cmd != CMD_DUMP)
 		return 0;
-	if (o->has_file_locks && o->file_locks) {
-		pid_t *holders;
-		int nh;
-		bool locked;
-
-		lock_holders(&holders, &nh);
-		locked = tree_holds_locks(pid, holders, nh, 0);
-		free(holders);
-		if (locked) {
-			result_error(res, "option file_locks is not supported by this criu: the tree "
-					  "of %d holds file locks",
-				     pid);
-			return -1;
-		}
-	}
 	if (cg) {
 		char theirs[PATH_MAX], ours[PATH_MAX];
 
@@ -529,6 +463,7 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	opts.leave_running = o->has_leave_running && o->leave_running;
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
+	opts.file_locks = o->has_file_locks && o->file_locks;
 	if (o->has_timeout)
 		opts.timeout = (int)o->timeout;
 	if (o->has_cpu_cap) {

@@ -56,6 +56,10 @@ extern int nr_status;
 extern SeccompEntry *seccomp;
 
 int read_images(int dirfd);
+/* filelocks.img (file-locks.h): set by each task once its fds are
+ * at their numbers */
+struct lock_set;
+extern struct lock_set file_locks;
 int find_task_index(uint32_t pid);
 int lca(int a, int b);
 const FileEntry *file_by_id(uint32_t id);

@@ -553,7 +553,6 @@ TEST(dump_flags_long_and_short)
 {
 	static const char *const refused[][2] = {
 		{ "-x", "-x" },
-		{ "-l", "-l" },
 		{ "--tcp-established", "--tcp-established" },
 		{ "--link-remap", "--link-remap" },
 		{ "--evasive-devices", "--evasive-devices" },
@@ -565,7 +564,6 @@ TEST(dump_flags_long_and_short)
 		{ "--enable-external-sharing", "--enable-external-sharing" },
 		{ "--enable-external-masters", "--enable-external-masters" },
 		{ "--ext-unix-sk", "--ext-unix-sk" },
-		{ "--file-locks", "--file-locks" },
 		{ "--skip-in-flight", "--skip-in-flight" },
 		{ "--ghost-limit=1M", "--ghost-limit" },
 		{ "--ext-unix-sk=123,456", "--ext-unix-sk" },
@@ -584,6 +582,10 @@ TEST(dump_flags_long_and_short)
 	CHECK(o.shell_job);
 	CHECK_OK("dump", "-t", "1", "--shell-job");
 	CHECK(o.shell_job);
+	CHECK_OK("dump", "-t", "1", "-l");
+	CHECK(o.file_locks);
+	CHECK_OK("restore", "--file-locks");
+	CHECK(o.file_locks);
 	CHECK_OK("dump", "-t", "1");
 	CHECK(!o.ext_unix_sk && !o.shell_job && !o.file_locks && !o.tcp_established);
 }
@@ -1205,13 +1207,13 @@ TEST(config_again_for_each_rpc_request)
 	CHECK(!opts.shell_job);
 	CHECK(opts.log_file == NULL);
 	/* a refused option there refuses the request it would apply to */
-	write_cfg("g.conf", "file-locks\n");
+	write_cfg("g.conf", "lazy-pages\n");
 	CHECK_OK("swrk", "3");
 	opts_free(&opts);
 	opts_init(&opts);
 	opts.command = CMD_RESTORE;
 	CHECK_EQ(opts_reapply_configs(), -1);
-	CHECK(strstr(cli_last_error(), "--file-locks (from a config file) is not supported") != NULL);
+	CHECK(strstr(cli_last_error(), "--lazy-pages (from a config file) is not supported") != NULL);
 	opts.command = CMD_CHECK;
 	CHECK_EQ(opts_reapply_configs(), 0);
 	opts_free(&opts);
