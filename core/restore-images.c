@@ -31,6 +31,7 @@ SeccompEntry *seccomp;
 static InventoryEntry *inventory;
 static FileEntry **files;
 static size_t nr_files;
+struct restore_ctx rctx;
 
 static void missing(enum img_type type, unsigned long id)
 {
@@ -88,8 +89,6 @@ static int read_one(int dirfd, enum img_type type, unsigned long id, ProtobufCMe
 	img_close(img);
 	return ret < 0 ? ret : 0;
 }
-
-struct lock_set file_locks;
 
 /* whether task pid has fd number fd in the images (a lock's holder) */
 static bool task_has_fd(uint32_t pid, uint32_t fd)
@@ -448,16 +447,17 @@ int read_images(int dirfd)
 		pr_err("can't read memfd.img\n");
 		return ret;
 	}
-	ret = locks_read(dirfd, &file_locks);
+	rctx.tasks = tasks;
+	rctx.nr_tasks = nr_tasks;
+	rctx.images_dirfd = dirfd;
+	rctx.files = files;
+	rctx.nr_files = nr_files;
+	ret = locks_read(dirfd, &rctx.locks);
 	if (!ret)
-		ret = locks_validate(&file_locks, task_has_fd);
-	if (!ret)
-		ret = plan_pipes();
+		ret = locks_validate(&rctx.locks, task_has_fd);
 	if (!ret)
 		ret = plan_shmem();
 	if (!ret)
-		ret = plan_shared_files();
-	if (!ret)
-		ret = read_pipes_data(dirfd);
+		ret = files_plan(&rctx);
 	return ret;
 }
