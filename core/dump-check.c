@@ -322,9 +322,8 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 	int ret;
 
 	ret = fd_parms_read(t->pid, fd, &p, &fdinfo);
-	free(fdinfo);
-	p.fdinfo = NULL;
 	if (ret) {
+		free(fdinfo);
 		pr_err("%s: can't see fd %d: %s\n", who(t, 0), fd, strerror(-ret));
 		return ret;
 	}
@@ -332,6 +331,7 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 	p.ctty = t->stat->tty_nr ? makedev(major(t->stat->tty_nr), minor(t->stat->tty_nr)) : 0;
 	k = fd_kind_match(&p);
 	if (!k) {
+		free(fdinfo);
 		if (!strncmp(p.link, "socket:", 7)) {
 			pr_err("%s: fd %d is a socket (%s): sockets are not dumped yet\n", who(t, 0),
 			       fd, p.link);
@@ -352,12 +352,9 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 		       p.link);
 		return -EOPNOTSUPP;
 	}
-	if (k->check) {
-		ret = k->check(&p, who(t, 0));
-		if (ret)
-			return ret;
-	}
-	return check_fd_locks(t, fd, p.link);
+	ret = k->check ? k->check(&p, who(t, 0)) : 0;
+	free(fdinfo);
+	return ret ? ret : check_fd_locks(t, fd, p.link);
 }
 
 static int check_fds(const struct dump_check_task *t, bool shell_job)

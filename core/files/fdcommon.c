@@ -22,6 +22,7 @@
 #include "files.h"
 #include "image-desc.h"
 #include "image.h"
+#include "inherit.h"
 #include "log.h"
 #include "options.h"
 #include "proc.h"
@@ -469,7 +470,10 @@ struct rshared_file {
 
 int files_plan(struct restore_ctx *rc)
 {
-	int ret = 0;
+	int ret = inherit_fds_plan(rc);
+
+	if (ret)
+		return ret;
 
 	/* every fd names a file of files.img that a kind restores */
 	for (int i = 0; i < rc->nr_tasks; i++)
@@ -545,6 +549,12 @@ static int open_file(struct restore_ctx *rc, const FileEntry *fe, uint32_t fdnum
 		return -EOPNOTSUPP;
 	}
 	rc->opening_fd = fdnum;
+	{
+		int fd = inherit_fd_open(rc, fe); /* --inherit-fd */
+
+		if (fd != -ENOENT)
+			return fd;
+	}
 	return k->open(rc, fe, idx);
 }
 
