@@ -357,7 +357,9 @@ static int fifo_create(struct restore_ctx *rc, int idx)
 
 		if (f->lca != idx)
 			continue;
-		f->keeper = open(f->path, O_RDWR | O_CLOEXEC);
+		/* non-blocking: data that does not fit (an image's size too small)
+		 * fails the restore instead of hanging it */
+		f->keeper = open(f->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (f->keeper < 0) {
 			pr_perror("can't open FIFO %s", f->path);
 			return -errno;
@@ -366,9 +368,14 @@ static int fifo_create(struct restore_ctx *rc, int idx)
 			pr_perror("can't give FIFO %s its size of %u bytes", f->path, f->size);
 			return -errno ? -errno : -EINVAL;
 		}
-		if (f->bytes && write(f->keeper, s->data + f->data_off, f->bytes) != (ssize_t)f->bytes) {
-			pr_perror("can't refill FIFO %s with %u bytes", f->path, f->bytes);
-			return -EIO;
+		if (f->bytes) {
+			ssize_t n = write(f->keeper, s->data + f->data_off, f->bytes);
+
+			if (n != (ssize_t)f->bytes) {
+				pr_err("can't refill FIFO %s with %u bytes: %s\n", f->path, f->bytes,
+				       n < 0 ? strerror(errno) : "they do not fit in it");
+				return -EIO;
+			}
 		}
 	}
 	return 0;
