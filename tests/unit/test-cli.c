@@ -798,13 +798,28 @@ TEST(veth_pair)
 	CHECK_ERR("--veth-pair needs a value", "restore", "--veth-pair");
 }
 
+TEST(external_files_only)
+{
+	CHECK_OK("dump", "-t", "1", "--external", "file[1a:2b3c]", "--external=file[0:1]");
+	CHECK_EQ(o.externals.n, 2);
+	CHECK(cli_external_file("file[1a:2b3c]"));
+	CHECK(!cli_external_file("file[1a]"));
+	CHECK(!cli_external_file("file[1a:zz]"));
+	CHECK(!cli_external_file("mnt[/a]:b"));
+	CHECK_REFUSED("--external", "dump", "-t", "1", "--external", "file[1:2]", "--external",
+		      "tty[88:5]");
+	CHECK_ERR("--external: 'file' is not of the form TYPE[ID] or TYPE[ID]:VALUE", "dump", "-t",
+		  "1", "--external", "file");
+}
+
 TEST(inherit_fd)
 {
 	int fd = -1;
 	const char *existing = NULL;
 
-	CHECK_REFUSED("--inherit-fd", "restore", "--inherit-fd", "fd[3]:pipe:[12345]",
-		      "--inherit-fd=fd[0]:/a/b");
+	CHECK_OK("restore", "--inherit-fd", "fd[3]:pipe:[12345]", "--inherit-fd=fd[0]:/a/b");
+	CHECK_EQ(o.inherit_fds.n, 2);
+	CHECK_STR(o.inherit_fds.items[1], "fd[0]:/a/b");
 	CHECK_EQ(cli_split_inherit_fd("fd[3]:pipe:[12345]", &fd, &existing), 0);
 	CHECK_EQ(fd, 3);
 	CHECK_STR(existing, "pipe:[12345]");
