@@ -100,7 +100,8 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	/* mounts and namespaces */
 	CHECK(o->root, "root");
 	CHECK(o->n_ext_mnt, "ext_mnt");
-	CHECK(o->n_external, "external");
+	for (size_t i = 0; i < o->n_external; i++)
+		CHECK(!cli_external_file(o->external[i]), "external");
 	CHECK(o->n_join_ns, "join_ns");
 	CHECK(o->has_empty_ns && o->empty_ns, "empty_ns");
 	CHECK(o->n_skip_mnt, "skip_mnt");
@@ -131,7 +132,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	CHECK(FLAG_ON(link_remap), "link_remap");
 	CHECK(FLAG_ON(force_irmap), "force_irmap");
 	CHECK(o->n_exec_cmd, "exec_cmd");
-	CHECK(o->n_inherit_fd, "inherit_fd");
 	CHECK(o->n_unix_sk_ino, "unix_sk_ino");
 	CHECK(o->n_irmap_scan_paths, "irmap_scan_paths");
 	CHECK(FLAG_ON(tcp_skip_in_flight), "tcp_skip_in_flight");
@@ -345,6 +345,24 @@ static int tree_owned_by(pid_t pid, uid_t uid, int depth)
 	return owned;
 }
 
+/* Appends item (malloc'ed) to l; opts_free frees it with the owned strings. */
+static int own_item(struct str_list *l, char *item)
+{
+	char **a = realloc(l->items, (l->n + 1) * sizeof(*a));
+	char **b = a ? realloc(opts.owned.items, (opts.owned.n + 1) * sizeof(*b)) : NULL;
+
+	if (a)
+		l->items = a;
+	if (!b) {
+		free(item);
+		return -1;
+	}
+	opts.owned.items = b;
+	opts.owned.items[opts.owned.n++] = item;
+	l->items[l->n++] = item;
+	return 0;
+}
+
 /* Fills the global opts for cmd from the request; 0, or -1 with res filled. */
 static int opts_where_from_req(const CriuReq *req, enum cr_command cmd, const struct ucred *cr,
 			       struct cmd_result *res)
@@ -487,6 +505,29 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 		opts.restore_sibling = true;
 	} else if (cmd == CMD_RESTORE) {
 		opts.restore_detached = true;
+	}
+	/* inherit_fd: the fd is the swrk worker's, inherited from its caller */
+	if (o->n_inherit_fd && (kind != SESSION_SWRK || cmd != CMD_RESTORE)) {
+		result_error(res, "inherit_fd is only possible with a swrk restore: the fds are "
+				  "the caller's, inherited by the worker");
+		return -1;
+	}
+	for (size_t i = 0; i < o->n_inherit_fd; i++) {
+		char *item = NULL;
+
+		if (asprintf(&item, "fd[%d]:%s", o->inherit_fd[i]->fd, o->inherit_fd[i]->key) < 0 ||
+		    own_item(&opts.inherit_fds, item)) {
+			result_error(res, "out of memory");
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < o->n_external; i++) {
+		char *item = strdup(o->external[i]);
+
+		if (!item || own_item(&opts.externals, item)) {
+			result_error(res, "out of memory");
+			return -1;
+		}
 	}
 	/* Over the request's options, as upstream has it; a file may name any path: root only. */
 	if (o->config_file && cr->uid != 0 && cr->uid != geteuid()) {
