@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include "image.h"
 #include "kobj-ids.h"
 #include "log.h"
+#include "pagemap-chain.h"
 #include "options.h"
 #include "proto/inventory.pb-c.h"
 #include "restore-priv.h"
@@ -108,7 +110,7 @@ static int check_pages_size(int dirfd, const struct rtask *t)
 	struct stat st;
 
 	img_file_name(name, sizeof(name), IMG_PAGES, t->pages_id);
-	if (fstatat(dirfd, name, &st, 0)) {
+	if (t->pages_memfd > 0 ? fstat(t->pages_memfd, &st) : fstatat(dirfd, name, &st, 0)) {
 		if (errno == ENOENT) {
 			if (!t->npm)
 				return 0;
@@ -210,6 +212,16 @@ static int split_pagemap(struct rtask *t)
 	return 0;
 }
 
+int open_task_pages(int dirfd, const struct rtask *t)
+{
+	char name[64];
+
+	if (t->pages_memfd > 0)
+		return fcntl(t->pages_memfd, F_DUPFD_CLOEXEC, 0);
+	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
+	return openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+}
+
 static int read_pagemap(int dirfd, struct rtask *t)
 {
 	struct cr_img *img = img_open(dirfd, IMG_PAGEMAP, O_RDONLY, (unsigned long)t->pe->pid);
@@ -246,6 +258,16 @@ static int read_pagemap(int dirfd, struct rtask *t)
 	img_close(img);
 	if (ret < 0)
 		return ret;
+	/* a pagemap whose pages are (partly) in parent images */
+	ret = pchain_flatten(dirfd, (pid_t)t->pe->pid, t->pm, t->npm, &t->pages_memfd);
+	if (ret) {
+		pr_err("can't read the pages of pid %u through the chain of parent images\n",
+		       t->pe->pid);
+		t->pages_memfd = 0;
+		return ret;
+	}
+	if (t->pages_memfd < 0)
+		t->pages_memfd = 0;
 	ret = split_pagemap(t);
 	if (!ret)
 		ret = check_pages_size(dirfd, t);

@@ -614,7 +614,7 @@ int premap_memory(int idx)
 		}
 	}
 	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
-	fd = openat(images_dirfd, name, O_RDONLY | O_CLOEXEC);
+	fd = open_task_pages(images_dirfd, t);
 	buf = malloc(bufsz);
 	if (fd < 0 || !buf) {
 		pr_perror("can't open %s", name);

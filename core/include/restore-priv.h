@@ -28,6 +28,7 @@ struct rtask {
 	PagemapEntry **pm;
 	size_t npm;
 	unsigned int pages_id;
+	int pages_memfd; /* > 0: the pages gathered from a chain of images */
 	TaskKobjIdsEntry *ids; /* ids-PID.img */
 	FdinfoEntry **fds;
 	size_t nfds;
@@ -56,6 +57,8 @@ extern int nr_status;
 extern SeccompEntry *seccomp;
 
 int read_images(int dirfd);
+/* The task's pages image (or the memfd its chain was gathered into), opened anew. */
+int open_task_pages(int dirfd, const struct rtask *t);
 int find_task_index(uint32_t pid);
 int lca(int a, int b);
 const FileEntry *file_by_id(uint32_t id);

@@ -283,7 +283,7 @@ def test_refused_and_irrelevant_options(d):
     tree = harness.tree_of(pid)
     os.makedirs(os.path.join(d, 'img'))
     for opt in (['--file-locks'], ['-x'], ['--link-remap'], ['--manage-cgroups'],
-                ['--root', '/'], ['--track-mem']):
+                ['--root', '/']):
         rc, out, err = run(['dump', '--no-default-config', '-t', str(pid), '-D', 'img'] + opt,
                            d)
         if rc != 1 or f'{opt[0]} is not supported by this criu' not in err:
