@@ -261,8 +261,6 @@ static int read_pagemap(int dirfd, struct rtask *t)
 	/* a pagemap whose pages are (partly) in parent images */
 	ret = pchain_flatten(dirfd, (pid_t)t->pe->pid, t->pm, t->npm, &t->pages_memfd);
 	if (ret) {
-		pr_err("can't read the pages of pid %u through the chain of parent images\n",
-		       t->pe->pid);
 		t->pages_memfd = 0;
 		return ret;
 	}
