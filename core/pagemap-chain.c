@@ -401,6 +401,21 @@ int pchain_dedup_task(int dirfd, pid_t pid, uint64_t *punched)
 	return ret;
 }
 
+int pchain_punch_chain(int dirfd, pid_t pid, uint64_t *punched)
+{
+	struct pchain_level *top = NULL, *l;
+	int ret = pchain_load(dirfd, pid, true, &top);
+
+	for (l = top; l && !ret;) {
+		if (l->n)
+			ret = pchain_punch(l, l->r[0].start, l->r[l->n - 1].end, punched);
+		if (!ret)
+			ret = pchain_parent(l, &l);
+	}
+	pchain_free(top);
+	return ret;
+}
+
 int pchain_run_id(int dirfd, char *buf, size_t size)
 {
 	struct cr_img *img = img_open(dirfd, IMG_INVENTORY, O_RDONLY);

@@ -70,6 +70,9 @@ int pchain_flatten(int dirfd, pid_t pid, PagemapEntry **pm, size_t npm, int *mem
  * in dirfd holds itself; *punched counts the pages. */
 int pchain_dedup_task(int dirfd, pid_t pid, uint64_t *punched);
 
+/* Punches every page of pid's pagemap in dirfd and in its parents. */
+int pchain_punch_chain(int dirfd, pid_t pid, uint64_t *punched);
+
 /* Punches [start, end) of l's present runs from its pages image. */
 int pchain_punch(struct pchain_level *l, uint64_t start, uint64_t end, uint64_t *punched);
 

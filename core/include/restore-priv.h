@@ -57,6 +57,9 @@ extern int nr_status;
 extern SeccompEntry *seccomp;
 
 int read_images(int dirfd);
+/* restore-mem.c: --auto-dedup, once the tree runs: the pages images (and
+ * their parents') give up what the tasks now hold */
+void punch_restored_pages(void);
 /* The task's pages image (or the memfd its chain was gathered into), opened anew. */
 int open_task_pages(int dirfd, const struct rtask *t);
 int find_task_index(uint32_t pid);

@@ -127,4 +127,35 @@ wait_file w2/ready
 expect_rc 1 "$CRIU" pre-dump -t "$pid" -D bad3 --prev-images-dir ../nonexistent
 grep -q "prev-images-dir ../nonexistent: no such images directory" err.txt || { cat err.txt; fail "a missing --prev-images-dir is not named"; }
 running "a refused pre-dump"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+
+# --- dump --track-mem twice, a splice-mode pre-dump, a final dump and a
+# restore with --auto-dedup ---
+mkdir -p w3 t1 t2 t3 t4
+setsid "$writer" "$PWD/w3" 32 5 </dev/null >/dev/null 2>&1 &
+pid=$!
+wait_file w3/ready
+expect_rc 0 "$CRIU" dump -t "$pid" -D t1 --track-mem -R -o dump.log -v4
+running "dump --track-mem"
+[ "$(keeper_sock)" = 1 ] || fail "dump --track-mem -R left no tracker"
+expect_rc 0 "$CRIU" dump -t "$pid" -D t2 --prev-images-dir ../t1 --track-mem -R -o dump.log -v4
+running "dump --track-mem with a parent"
+[ "$(kb t2)" -lt $(( $(kb t1) / 2 )) ] || fail "dump --track-mem with a parent holds $(kb t2) kB, its parent $(kb t1) kB"
+expect_rc 0 "$CRIU" pre-dump -t "$pid" -D t3 --prev-images-dir ../t2 --pre-dump-mode splice -o pd.log -v4
+running "pre-dump --pre-dump-mode splice"
+expect_rc 0 "$CRIU" dump -t "$pid" -D t4 --prev-images-dir ../t3 --auto-dedup -o dump.log -v4
+wait "$pid" 2>/dev/null
+grep -q "auto-dedup: [1-9][0-9]* pages punched" t4/dump.log || { cat t4/dump.log; fail "dump --auto-dedup punched nothing"; }
+chain() { echo $(( $(kb t1) + $(kb t2) + $(kb t3) + $(kb t4) )); }
+before=$(chain)
+expect_rc 0 "$CRIU" restore -D t4 -d --auto-dedup -o restore.log -v4
+after=$(chain)
+echo "restore --auto-dedup: chain $before kB -> $after kB"
+[ "$after" -lt $((before / 4)) ] || fail "restore --auto-dedup left $after of $before kB"
+rm -f w3/verdict
+kill -TERM "$pid"
+wait_file w3/verdict
+[ "$(cut -d' ' -f1 w3/verdict)" = PASS ] || fail "restored with --auto-dedup: $(cat w3/verdict)"
+pid=""
 echo PASS
