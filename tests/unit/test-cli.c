@@ -570,7 +570,6 @@ TEST(dump_flags_long_and_short)
 		{ "--ext-unix-sk=123,456", "--ext-unix-sk" },
 		{ "--lazy-pages", "--lazy-pages" },
 		{ "--stream", "--stream" },
-		{ "--display-stats", "--display-stats" },
 		{ "--manage-cgroups=full", "--manage-cgroups" },
 		{ "--freeze-cgroup=/sys/fs/cgroup/freezer/x", "--freeze-cgroup" },
 		{ "--external=mnt[]", "--external" },
@@ -583,6 +582,8 @@ TEST(dump_flags_long_and_short)
 	CHECK(o.track_mem && o.auto_dedup);
 	CHECK_OK("dump", "-t", "1", "-j");
 	CHECK(o.shell_job);
+	CHECK_OK("dump", "-t", "1", "--display-stats");
+	CHECK(o.display_stats);
 	CHECK_OK("dump", "-t", "1", "--shell-job");
 	CHECK(o.shell_job);
 	CHECK_OK("dump", "-t", "1");
