@@ -2,7 +2,7 @@
  * A process that keeps rewriting part of a big buffer, for the pre-dump
  * tests (t-predump.sh) and bench/migration.
  *
- *   mem-writer DIR MIB PCT
+ *   mem-writer DIR MIB PCT [manual]
  *
  * Maps MIB MiB of private anonymous memory, writes every page (page i
  * holds a pattern of (i, gen[i]) with gen[i] = 1), writes DIR/ready with
@@ -15,6 +15,8 @@
  *            what it was at the start;
  *   SIGUSR2  pauses the writing (DIR/paused is written when it stops);
  *            SIGCONT-free: a second SIGUSR2 resumes;
+ *   SIGHUP   with "manual": one sweep now, then DIR/swept holds the count
+ *            of sweeps (no sweeps otherwise: bench/migration's rounds);
  *   SIGTERM  checks every byte of every page against gen[] and writes
  *            DIR/verdict: "PASS rounds N" or "FAIL ...", then exits.
  * Only the page being written when a signal comes is finished first: the
@@ -24,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t got_term, got_usr1, paused;
+static volatile sig_atomic_t got_term, got_usr1, paused, got_hup;
 static const char *dir;
 
 static void on_sig(int sig)
@@ -43,6 +46,8 @@ static void on_sig(int sig)
 		got_usr1 = 1;
 	else if (sig == SIGUSR2)
 		paused = !paused;
+	else if (sig == SIGHUP)
+		got_hup = 1;
 }
 
 static void put(const char *name, const char *text)
@@ -152,13 +157,15 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	sigset_t all;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: mem-writer DIR MIB PCT\n");
+	bool manual = argc == 5 && !strcmp(argv[4], "manual");
+
+	if (argc != 4 && !manual) {
+		fprintf(stderr, "usage: mem-writer DIR MIB PCT [manual]\n");
 		return 2;
 	}
 	dir = argv[1];
 	npages = (size_t)atol(argv[2]) * (1u << 20) / psz;
-	step = npages * (size_t)atol(argv[3]) / 100;
+	step = (size_t)((double)npages * atof(argv[3]) / 100);
 	if (!npages || !step)
 		return 2;
 	buf = mmap(NULL, npages * psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -174,6 +181,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sigfillset(&all);
 	maps0 = read_all("/proc/self/maps");
 	snprintf(line, sizeof(line), "%d\n", getpid());
@@ -182,6 +190,23 @@ int main(int argc, char **argv)
 		if (got_usr1) {
 			got_usr1 = 0;
 			report_track(maps0);
+		}
+		if (manual) {
+			struct timespec ts = { 0, 1000000 };
+
+			if (got_hup) {
+				got_hup = 0;
+				for (size_t k = 0; k < step; k++) {
+					gen[at]++;
+					fill((uint64_t *)(buf + at * psz), psz / 8, at, gen[at]);
+					at = (at + 1) % npages;
+				}
+				rounds++;
+				snprintf(line, sizeof(line), "%llu\n", (unsigned long long)rounds);
+				put("swept", line);
+			}
+			nanosleep(&ts, NULL);
+			continue;
 		}
 		if (paused) {
 			put("paused", "1\n");
