@@ -7,6 +7,7 @@
  *
  *   L0  0x10000: 8 pages present                    (bytes 0x00..0x07)
  *   L1  0x10000: 2 parent, 0x12000: 2 present (0x12, 0x13), 0x14000: 4 parent
+ *       (in upstream's older spelling: compat_nr_pages and in_parent)
  *   L2  0x10000: 1 present (0x20), 0x11000: 7 parent
  */
 #include <errno.h>
@@ -43,8 +44,9 @@ static int mkdir_at(const char *name)
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* level lv's pagemap and pages image: present pages hold 0x10 * lv + page */
-static void write_level(int dirfd, int lv, const struct run *r, size_t n)
+/* level lv's pagemap and pages image: present pages hold 0x10 * lv + page;
+ * old: upstream's older spelling (compat_nr_pages, in_parent, no flags) */
+static void write_level(int dirfd, int lv, const struct run *r, size_t n, bool old)
 {
 	struct cr_img *pm = img_open(dirfd, IMG_PAGEMAP, O_WRONLY, (unsigned long)PID);
 	PagemapHead head = PAGEMAP_HEAD__INIT;
@@ -57,10 +59,16 @@ static void write_level(int dirfd, int lv, const struct run *r, size_t n)
 		PagemapEntry pe = PAGEMAP_ENTRY__INIT;
 
 		pe.vaddr = BASE + r[i].page * (uint64_t)psz;
-		pe.has_nr_pages = true;
-		pe.nr_pages = r[i].nr;
-		pe.has_flags = true;
-		pe.flags = r[i].present ? PAGEMAP_PE_PRESENT : PAGEMAP_PE_PARENT;
+		if (old) {
+			pe.compat_nr_pages = (uint32_t)r[i].nr;
+			pe.has_in_parent = !r[i].present;
+			pe.in_parent = !r[i].present;
+		} else {
+			pe.has_nr_pages = true;
+			pe.nr_pages = r[i].nr;
+			pe.has_flags = true;
+			pe.flags = r[i].present ? PAGEMAP_PE_PRESENT : PAGEMAP_PE_PARENT;
+		}
 		img_write_pb(pm, &pe.base);
 		for (uint64_t k = 0; r[i].present && k < r[i].nr; k++) {
 			memset(page, 0x10 * lv + (int)(r[i].page + k), (size_t)psz);
@@ -89,9 +97,9 @@ static void build_chain(void)
 	l0 = mkdir_at("L0");
 	l1 = mkdir_at("L1");
 	l2 = mkdir_at("L2");
-	write_level(l0, 0, r0, 1);
-	write_level(l1, 1, r1, 3);
-	write_level(l2, 2, r2, 2);
+	write_level(l0, 0, r0, 1, false);
+	write_level(l1, 1, r1, 3, true); /* as older upstream images have it */
+	write_level(l2, 2, r2, 2, false);
 	snprintf(path, sizeof(path), "%s/L1/parent", root);
 	if (symlink("../L0", path))
 		abort();
