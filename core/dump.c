@@ -1734,8 +1734,8 @@ static int dump_tree(bool pre)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	kerndat_probe_one(KD_PAGEMAP_SCAN);
-	if (make_run_id(run_id) ||
-	    ((pre || opts.prev_images_dir || opts.track_mem) && incr_begin(dirfd, pre))) {
+	/* every dump: one without --track-mem also stops a tracker left running */
+	if (make_run_id(run_id) || incr_begin(dirfd, pre)) {
 		incr_end(false, NULL);
 		close(dirfd);
 		return 1;

@@ -607,15 +607,19 @@ int mem_track_arm(struct mem_track *mt, struct parasite_ctl *ctl, pid_t pid, con
 		}
 	ret = parasite_run(ctl, PARASITE_CMD_MEMTRACK_ARM, a, size, &fd);
 	if (!ret && fd < 0) {
+		/* e.g. a seccomp filter of the task's: it is dumped whole each time */
 		if (a->failed < a->nr)
-			pr_err("pid %d: can't write-protect %llx-%llx with userfaultfd: %s\n", pid,
-			       (unsigned long long)a->range[a->failed].base,
-			       (unsigned long long)(a->range[a->failed].base + a->range[a->failed].len),
-			       strerror((int)-fd));
+			pr_warn("pid %d: can't write-protect %llx-%llx with userfaultfd (%s): no "
+				"memory tracker, its pages are all copied next time\n",
+				pid, (unsigned long long)a->range[a->failed].base,
+				(unsigned long long)(a->range[a->failed].base + a->range[a->failed].len),
+				strerror((int)-fd));
 		else
-			pr_err("pid %d: no userfaultfd for the memory tracker: %s\n", pid,
-			       strerror((int)-fd));
-		ret = (int)fd;
+			pr_warn("pid %d: no userfaultfd in the task (%s): no memory tracker, its "
+				"pages are all copied next time\n",
+				pid, strerror((int)-fd));
+		free(a);
+		return 0;
 	}
 	free(a);
 	if (ret)

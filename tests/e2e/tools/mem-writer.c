@@ -2,7 +2,7 @@
  * A process that keeps rewriting part of a big buffer, for the pre-dump
  * tests (t-predump.sh) and bench/migration.
  *
- *   mem-writer DIR MIB PCT [manual]
+ *   mem-writer DIR MIB PCT [manual | hot=H]
  *
  * Maps MIB MiB of private anonymous memory, writes every page (page i
  * holds a pattern of (i, gen[i]) with gen[i] = 1), writes DIR/ready with
@@ -15,6 +15,8 @@
  *            what it was at the start;
  *   SIGUSR2  pauses the writing (DIR/paused is written when it stops);
  *            SIGCONT-free: a second SIGUSR2 resumes;
+ * With hot=H the sweeps stay in the first H percent of the pages (what
+ * changes between two dumps is bounded, however slow they are).
  *   SIGHUP   with "manual": one sweep now, then DIR/swept holds the count
  *            of sweeps (no sweeps otherwise: bench/migration's rounds);
  *   SIGTERM  checks every byte of every page against gen[] and writes
@@ -158,15 +160,18 @@ int main(int argc, char **argv)
 	sigset_t all;
 
 	bool manual = argc == 5 && !strcmp(argv[4], "manual");
+	double hot = argc == 5 && !strncmp(argv[4], "hot=", 4) ? atof(argv[4] + 4) : 100;
+	size_t span;
 
-	if (argc != 4 && !manual) {
-		fprintf(stderr, "usage: mem-writer DIR MIB PCT [manual]\n");
+	if (argc != 4 && !manual && hot >= 100) {
+		fprintf(stderr, "usage: mem-writer DIR MIB PCT [manual | hot=H]\n");
 		return 2;
 	}
 	dir = argv[1];
 	npages = (size_t)atol(argv[2]) * (1u << 20) / psz;
 	step = (size_t)((double)npages * atof(argv[3]) / 100);
-	if (!npages || !step)
+	span = (size_t)((double)npages * hot / 100);
+	if (!npages || !step || !span || span > npages)
 		return 2;
 	buf = mmap(NULL, npages * psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	gen = calloc(npages, sizeof(*gen));
@@ -221,7 +226,7 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < step && !got_term && !paused && !got_usr1; k++) {
 			gen[at]++;
 			fill((uint64_t *)(buf + at * psz), psz / 8, at, gen[at]);
-			at = (at + 1) % npages;
+			at = (at + 1) % span;
 		}
 		rounds++;
 		for (int t = 0; t < 50 && !got_term && !got_usr1; t++) {
