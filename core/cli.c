@@ -587,7 +587,6 @@ static bool cgroups_left_alone(const struct cr_options *o)
 #define NO_MNT "mount namespaces and external mounts are not handled yet"
 #define NO_CG "cgroups are not dumped or restored yet"
 #define NO_PS "the page server is not implemented yet"
-#define NO_INCR "incremental dumps (pre-dump, parent images) are not implemented yet"
 #define NO_LSM "LSM profiles are not restored yet"
 
 static const struct cli_option options[] = {
@@ -627,9 +626,9 @@ static const struct cli_option options[] = {
 	FLAG("leave-running", 'R', leave_running, GRP_DUMP,
 	     "leave tasks running after dump (dangerous)", .cmds = ON_DUMP),
 	STR("prev-images-dir", 0, prev_images_dir, GRP_DUMP, "DIR",
-	    "parent images, for incremental dumps", .cmds = ON_DUMP | ON_PS, .refused = NO_INCR),
+	    "parent images, for incremental dumps", .cmds = ON_DUMP | ON_PS),
 	FLAG("track-mem", 0, track_mem, GRP_DUMP, "turn on the kernel's memory change tracker",
-	     .cmds = ON_DUMP, .negatable = true, .refused = NO_INCR),
+	     .cmds = ON_DUMP, .negatable = true),
 	RSTR("pre-dump-mode", 0, pre_dump_mode, &pre_dump_mode_rule, GRP_DUMP, "splice|read",
 	     "how pre-dump reads memory", .cmds = ON_DUMP),
 	FLAG("page-server", 0, use_page_server, GRP_DUMP,
@@ -691,7 +690,7 @@ static const struct cli_option options[] = {
 	      "freeze the tree with this freezer cgroup", .cmds = ON_DUMP, .refused = NO_CG),
 	FLAG("auto-dedup", 0, auto_dedup, GRP_DUMP,
 	     "dedup parent images on dump, punch restored pages", .cmds = ON_DR,
-	     .negatable = true, .refused = NO_INCR),
+	     .negatable = true),
 	OPT("ext-mount-map", 'M', ARG_REQUIRED, store_mount_map,
 	    FIELD(ext_mount_map, struct str_list), &mount_map_rule, GRP_DUMP, "KEY:VAL",
 	    "external mount mapping, or 'auto' (repeatable)", .cmds = ON_DR, .refused = NO_MNT),

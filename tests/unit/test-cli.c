@@ -297,7 +297,8 @@ TEST(images_and_work_dirs)
 	CHECK_OK("restore", "--images-dir=c", "--work-dir=d");
 	CHECK_STR(o.images_dir, "c");
 	CHECK_STR(o.work_dir, "d");
-	CHECK_REFUSED("--prev-images-dir", "pre-dump", "-t", "1", "--prev-images-dir", "../1");
+	CHECK_OK("pre-dump", "-t", "1", "--prev-images-dir", "../1");
+	CHECK_STR(o.prev_images_dir, "../1");
 	CHECK_WARNED("--prev-images-dir means nothing to restore; ignored", "restore",
 		     "--prev-images-dir=../p");
 	/* The last one wins. */
@@ -558,8 +559,6 @@ TEST(dump_flags_long_and_short)
 		{ "--evasive-devices", "--evasive-devices" },
 		{ "--force-irmap", "--force-irmap" },
 		{ "--manage-cgroups", "--manage-cgroups" },
-		{ "--auto-dedup", "--auto-dedup" },
-		{ "--track-mem", "--track-mem" },
 		{ "--page-server", "--page-server" },
 		{ "--enable-external-sharing", "--enable-external-sharing" },
 		{ "--enable-external-masters", "--enable-external-masters" },
@@ -577,6 +576,8 @@ TEST(dump_flags_long_and_short)
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		CHECK_REFUSED(refused[i][1], "dump", "-t", "1", (char *)refused[i][0]);
+	CHECK_OK("dump", "-t", "1", "--track-mem", "--auto-dedup");
+	CHECK(o.track_mem && o.auto_dedup);
 	CHECK_OK("dump", "-t", "1", "-j");
 	CHECK(o.shell_job);
 	CHECK_OK("dump", "-t", "1", "--display-stats");
