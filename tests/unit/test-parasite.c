@@ -839,8 +839,9 @@ static void run_orphaned(int after)
 	CHECK_EQ(compel_infect(pid, 0, &ictx), 0);
 	if (!ictx)
 		goto out;
+	/* every architecture has its frame builder (arch/<arch>/infect.c) */
 	if (!compel_arch_sigframe_size(ictx->orig_regs)) {
-		printf("  skipped: no self-cure frame on %s yet\n", compel_arch.name);
+		CHECK(!"a self-cure frame on this architecture");
 		compel_cure(ictx, COMPEL_LEAVE_AS_FOUND);
 		goto poke;
 	}
@@ -850,6 +851,7 @@ static void run_orphaned(int after)
 		goto poke;
 	}
 	area = ctl->remote;
+	CHECK(ctl->area->frame_sp != 0); /* the frame was built */
 	if (after >= 1)
 		CHECK_EQ(parasite_get_misc(ctl, &m), 0);
 	if (after >= 2) {
