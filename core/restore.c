@@ -50,6 +50,7 @@
 #include "options.h"
 #include "proc.h"
 #include "proto/stats.pb-c.h"
+#include "stats.h"
 #include "restore-priv.h"
 #include "pie/restorer.h"
 
@@ -847,8 +848,6 @@ static void write_stats(uint32_t forking, uint32_t total)
 
 	if (dirfd >= 0)
 		close(dirfd);
-	if (!img)
-		return;
 	for (int i = 0; i < nr_status; i++) {
 		r.pages_compared += status[i].pages_compared;
 		r.pages_skipped_cow += status[i].pages_skipped_cow;
@@ -858,8 +857,12 @@ static void write_stats(uint32_t forking, uint32_t total)
 	r.forking_time = forking;
 	r.restore_time = total;
 	s.restore = &r;
-	img_write_pb(img, &s.base);
-	img_close(img);
+	if (opts.display_stats)
+		stats_display(&s);
+	if (img) {
+		img_write_pb(img, &s.base);
+		img_close(img);
+	}
 }
 
 pid_t restored_root_pid;
