@@ -26,6 +26,7 @@
 
 #include "fdkind.h"
 #include "files.h"
+#include "inherit.h"
 #include "log.h"
 #include "image-desc.h"
 #include "image.h"
@@ -178,7 +179,11 @@ int regfile_check_deleted(const struct stat *st, const char *who, const char *wh
 
 static int reg_check(const struct fd_parms *p, const char *who)
 {
+	char ext[64];
 	const char *why;
+
+	if (files_external_key(p, ext, sizeof(ext)))
+		return 0; /* --external: not ours */
 
 	/* opened, then unlinked: a ghost, or a link remap */
 	if (p->link[0] == '/' && is_deleted(p->link) && S_ISREG(p->st.st_mode)) {
@@ -306,20 +311,24 @@ static bool strip_deleted(const char *link, char *buf, size_t size)
 
 int regfile_dump(struct dump_file *f, const struct fd_parms *p)
 {
-	char name[PATH_MAX], src[64];
-	bool deleted = strip_deleted(p->link, name, sizeof(name));
+	char name[PATH_MAX], src[64], ext_buf[64];
+	const char *ext = files_external_key(p, ext_buf, sizeof(ext_buf));
+	bool deleted = !ext && strip_deleted(p->link, name, sizeof(name));
 	struct reg_dump *r;
 	int ret;
 
-	if (p->link[0] != '/' || (deleted && !S_ISREG(p->st.st_mode))) {
+	if (!ext && (p->link[0] != '/' || (deleted && !S_ISREG(p->st.st_mode)))) {
 		pr_err("fd %d of pid %d: %s: unlinked files other than regular ones are not "
 		       "supported yet\n",
 		       p->fd, p->pid, p->link);
 		return -EOPNOTSUPP;
 	}
-	r = new_reg(f, deleted ? name : p->link);
+	/* --external file[MNT_ID:INODE]: named so, restore takes it from --inherit-fd */
+	r = new_reg(f, ext ? ext : deleted ? name : p->link);
 	if (!r)
 		return -ENOMEM;
+	r->reg.has_ext = ext != NULL;
+	r->reg.ext = ext != NULL;
 	if (deleted) {
 		snprintf(src, sizeof(src), "/proc/self/fd/%d", p->tfd);
 		ret = dump_unlinked(f, src, &p->st, name);
@@ -820,6 +829,8 @@ static int reg_collect(struct restore_ctx *rc, const FileEntry *fe)
 		pr_err("file %u: no regular file entry in files.img\n", fe->id);
 		return -EINVAL;
 	}
+	if (r->has_ext && r->ext)
+		return 0; /* --external: --inherit-fd gives it */
 	s = reg_state(rc);
 	if (!s)
 		return -ENOMEM;

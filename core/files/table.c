@@ -6,12 +6,13 @@
 
 #include "fdkind.h"
 
-extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
+extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind, fifo_kind;
 
 const struct fd_kind *const fd_kinds[] = {
 	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
 	&regfile_kind, /* regular files (REG) */
 	&pipe_kind,    /* pipes, pipes-data.img (PIPE) */
+	&fifo_kind,    /* FIFOs, their path in a REG entry, fifo-data.img (FIFO) */
 	&memfd_kind,   /* memfd files of upstream's images (MEMFD) */
 };
 

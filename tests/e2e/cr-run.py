@@ -335,7 +335,8 @@ class Test:
     def criu(self, action, extra, deadline_cap=None):
         out = os.path.join(self.dir, "criu-%s.out" % action)
         log = "%s.log" % action
-        argv = [self.args.criu, action, "-D", self.images, "-o", log, "-v4"] + extra
+        argv = [self.args.criu, action, "-D", self.images, "-o", log, "-v4"] + extra + \
+            self.desc.get("criu-opts", "").split()
         pid = spawn(argv, self.dir, out)
         self.ours.add(pid)
         try:
@@ -461,9 +462,7 @@ class Test:
         pids, tids = self.track(pid)
         extra = {"leave-running": ["-R"], "leave-stopped": ["-s"]}.get(self.variant, [])
         before = self.states(tids)
-        # the program's own dump options (TEST(..., .dump_args = "..."))
-        own = self.desc.get("dump-args", "").split()
-        self.criu("dump", ["-t", str(pid)] + own + extra)
+        self.criu("dump", ["-t", str(pid)] + extra)
         if extra:
             self.check_original(pid, pids, tids, before)
         left = self.wait_gone(pids + tids)
@@ -560,7 +559,7 @@ def run_test(prog, variant, desc, args):
 # ---- main ------------------------------------------------------------------------
 
 def describe(prog):
-    """Parses `prog --describe`: doc, needs-root, skip, dump-args."""
+    """Parses `prog --describe`: doc, needs-root, skip."""
     try:
         r = subprocess.run([prog, "--describe"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired) as e:

@@ -7,7 +7,7 @@
 #include <sys/sysmacros.h>
 
 TEST("--evasive-devices: an fd of a deleted device node (1:3) comes back as /dev/null",
-     .flags = TEST_NEEDS_ROOT, .dump_args = "--evasive-devices");
+     .flags = TEST_NEEDS_ROOT, .criu_opts = "--evasive-devices");
 
 int main(int argc, char **argv)
 {

@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-TEST("--link-remap: an unlinked file with another link, a 2 MiB O_TMPFILE file", .dump_args = "--link-remap");
+TEST("--link-remap: an unlinked file with another link, a 2 MiB O_TMPFILE file", .criu_opts = "--link-remap");
 
 #define BIG (2 << 20)
 
