@@ -255,6 +255,9 @@ int main(int argc, char **argv)
 	while (n < sizeof(entries) / sizeof(entries[0]) &&
 	       (ret = img_read_pb(in, NULL, &e[n].msg)) > 0) {
 		e[n].payload_len = d->payload_size ? d->payload_size(e[n].msg) : 0;
+		/* the rest of the file (a small ghost file's contents) */
+		if (e[n].payload_len == IMG_PAYLOAD_TO_EOF)
+			e[n].payload_len = img_bytes_left(in);
 		if (e[n].payload_len) {
 			e[n].payload = malloc(e[n].payload_len);
 			if (!e[n].payload || img_read_raw(in, e[n].payload, e[n].payload_len))
