@@ -341,10 +341,10 @@ int regfile_dump(struct dump_file *f, const struct fd_parms *p)
 			     ? p->pos
 			     : 0;
 	r->reg.fown = p->fown;
-	/* restore checks the size, except of a file only appended to through
-	 * this fd (a log), which may grow meanwhile (as upstream does) */
-	r->reg.has_size = S_ISREG(p->st.st_mode) &&
-			  !((p->flags & O_ACCMODE) == O_WRONLY && (p->flags & O_APPEND));
+	/* restore checks the size of a file read through this fd; one written
+	 * through it may change meanwhile (a log, or what the tree writes
+	 * after dump --leave-running) */
+	r->reg.has_size = S_ISREG(p->st.st_mode) && (p->flags & O_ACCMODE) == O_RDONLY;
 	r->reg.size = (uint64_t)p->st.st_size;
 	r->reg.has_mode = true;
 	r->reg.mode = p->st.st_mode;
