@@ -464,6 +464,7 @@ static int store_ext_unix_sk(const struct cli_option *opt, const char *spelled, 
 	if (val && check_value(opt, spelled, val))
 		return -1;
 	o->ext_unix_sk = true;
+	o->ext_unix_sk_ids = val;
 	return 0;
 }
 
@@ -612,8 +613,7 @@ static const struct cli_option options[] = {
 	    &namespaces_rule, GRP_DUMP, "NS[,NS...]", "uts, ipc, mnt, pid, net, user, cgroup",
 	    .cmds = ON_DUMP, .refused = "namespaces are not dumped yet"),
 	OPT("ext-unix-sk", 'x', ARG_OPTIONAL, store_ext_unix_sk, NO_FIELD, &sk_ids_rule,
-	    GRP_DUMP, "INODE,...", "dump external unix sockets", .cmds = ON_DR,
-	    .refused = "external unix sockets are not handled yet"),
+	    GRP_DUMP, "INODE,...", "dump datagram unix sockets connected to a named socket outside the tree", .cmds = ON_DR),
 	FLAG("tcp-established", 0, tcp_established, GRP_DUMP,
 	     "dump/restore established TCP connections", .cmds = ON_DR, .negatable = true,
 	     .refused = NO_TCP),

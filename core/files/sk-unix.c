@@ -174,14 +174,11 @@ static int usk_collect_diag(void)
 	return 0;
 }
 
+/* A socket the unix diag dump of criu's network namespace knows. */
 static bool usk_match(const struct fd_parms *p)
 {
-	int domain = 0;
-	socklen_t len = sizeof(domain);
-
-	if (!S_ISSOCK(p->st.st_mode) || p->tfd < 0)
-		return false;
-	return !getsockopt(p->tfd, SOL_SOCKET, SO_DOMAIN, &domain, &len) && domain == AF_UNIX;
+	return S_ISSOCK(p->st.st_mode) && !usk_collect_diag() &&
+	       usk_find((uint32_t)p->st.st_ino);
 }
 
 static bool abstract(const struct usk *u)
@@ -361,6 +358,64 @@ static int usk_dump(struct dump_file *f, const struct fd_parms *p)
 	return 0;
 }
 
+/*
+ * --ext-unix-sk: a datagram socket's peer outside the tree (a logging
+ * daemon's /dev/log) is written as a file of its own with USK_EXTERN, its
+ * name and type only: restore connects to that name again.
+ */
+#define USK_EXTERN 1u
+
+static int usk_add_external(struct usk *peer)
+{
+	struct dump_file *df;
+
+	if (peer->dumped)
+		return 0;
+	df = dump_file_new(&unix_sk_kind);
+	if (!df)
+		return -ENOMEM;
+	unix_sk_entry__init(&peer->e);
+	sk_opts_entry__init(&peer->opts);
+	peer->e.id = df->id;
+	peer->e.ino = peer->ino;
+	peer->e.type = peer->type;
+	peer->e.state = peer->state;
+	peer->e.uflags = USK_EXTERN;
+	peer->e.opts = &peer->opts;
+	peer->e.name.len = peer->namelen;
+	peer->e.name.data = peer->name;
+	{
+		static FownEntry none = FOWN_ENTRY__INIT;
+
+		peer->e.fown = &none;
+	}
+	peer->dumped = true; /* written once; never peeked at */
+	pr_info("unix socket:[%u] (%.*s) is outside the tree: restore connects to its name\n",
+		peer->ino, (int)peer->namelen, (const char *)peer->name);
+	df->fe.usk = &peer->e;
+	return 0;
+}
+
+/* -x, or -x=INODE,... naming the socket or its peer */
+static bool ext_allowed(const struct usk *u, const struct usk *peer)
+{
+	const char *s = opts.ext_unix_sk_ids;
+
+	if (!opts.ext_unix_sk)
+		return false;
+	if (!s)
+		return true;
+	while (*s) {
+		char *end;
+		unsigned long ino = strtoul(s, &end, 10);
+
+		if (ino == u->ino || ino == peer->ino)
+			return true;
+		s = *end ? end + 1 : end;
+	}
+	return false;
+}
+
 /* A peer outside the dumped tree can't be made again at restore. */
 static int usk_check_peers(void)
 {
@@ -368,13 +423,17 @@ static int usk_check_peers(void)
 		for (struct usk *u = usk_hash[i]; u; u = u->hnext) {
 			struct usk *peer;
 
-			if (!u->dumped || !u->peer)
+			if (!u->dumped || !u->peer || (u->e.uflags & USK_EXTERN))
 				continue;
 			peer = usk_find(u->peer);
 			if (peer && peer->dumped)
 				continue;
-			if (u->type == SOCK_DGRAM && opts.ext_unix_sk && peer && peer->namelen) {
-				u->e.uflags |= 1u; /* the peer is external: connect to its name */
+			if (u->type == SOCK_DGRAM && peer && ext_allowed(u, peer) && peer->namelen &&
+			    !abstract(peer)) {
+				int ret = usk_add_external(peer);
+
+				if (ret)
+					return ret;
 				continue;
 			}
 			pr_err("%s is connected to unix socket:[%u]%s outside the dumped tree: %s\n",
@@ -779,7 +838,7 @@ static int make_one(struct usk_state *st, struct rusk *r)
 	const UnixSkEntry *e = r->e;
 	int fd;
 
-	if (r->fd >= 0)
+	if (r->fd >= 0 || (e->uflags & USK_EXTERN))
 		return 0;
 	if (e->state == TCP_LISTEN_)
 		return make_listener(r);
@@ -973,11 +1032,13 @@ static int usk_create(struct restore_ctx *rc, int idx)
 	for (size_t i = 0; i < st->n && !ret; i++)
 		ret = connect_dgram(st, &st->s[i]);
 	for (size_t i = 0; i < st->n && !ret; i++)
-		ret = sk_opts_restore(st->s[i].fd, st->s[i].e->opts, st->s[i].who);
+		if (st->s[i].fd >= 0)
+			ret = sk_opts_restore(st->s[i].fd, st->s[i].e->opts, st->s[i].who);
 	for (size_t i = 0; i < st->n && !ret; i++)
 		ret = fill_queue(st, &st->s[i]);
 	for (size_t i = 0; i < st->n && !ret; i++)
-		ret = finish_one(&st->s[i]);
+		if (st->s[i].fd >= 0)
+			ret = finish_one(&st->s[i]);
 	return ret;
 }
 
@@ -1048,4 +1109,6 @@ const struct fd_kind unix_sk_kind = {
 	.open = usk_open,
 	.fini = usk_fini,
 	.status_flags = usk_status_flags,
+	/* the root makes every unix socket; each holder dups what it inherited */
+	.own_sharing = true,
 };

@@ -6,13 +6,14 @@
 
 #include "fdkind.h"
 
-extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
+extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind, unix_sk_kind;
 
 const struct fd_kind *const fd_kinds[] = {
 	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
 	&regfile_kind, /* regular files (REG) */
 	&pipe_kind,    /* pipes, pipes-data.img (PIPE) */
 	&memfd_kind,   /* memfd files of upstream's images (MEMFD) */
+	&unix_sk_kind, /* unix sockets, sk-queues.img (UNIXSK) */
 };
 
 const unsigned int nr_fd_kinds = sizeof(fd_kinds) / sizeof(fd_kinds[0]);
