@@ -83,7 +83,7 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * Mount and namespace options come first: a container runtime sends them
  * with everything else, and they are what stops it.  Accepted without
  * effect, as nothing they act on can be in what this criu dumps or
- * restores: ext_unix_sk, tcp_established (dump refuses sockets),
+ * restores: tcp_established (dump refuses inet sockets),
  * evasive_devices, orphan_pts_master (no ptys), ghost_limit, network_lock,
  * pre_dump_mode of a dump; manage_cgroups is checked further in
  * tree_refusal(); file_locks is carried out; config_file is read by opts_init_from_config().
@@ -494,6 +494,7 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
 	opts.file_locks = o->has_file_locks && o->file_locks;
+	opts.ext_unix_sk = o->has_ext_unix_sk && o->ext_unix_sk;
 	opts.display_stats = o->has_display_stats && o->display_stats; /* to the log */
 	if (o->has_timeout)
 		opts.timeout = (int)o->timeout;
