@@ -585,6 +585,9 @@ int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job, bool w
 		if (!ret)
 			ret = check_mappings(t);
 	}
+	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
+		if (fd_kinds[k]->check_end)
+			ret = fd_kinds[k]->check_end();
 	if (!ret)
 		ret = check_process_sharing(tasks, n);
 	/* with -l each POSIX lock is found with its owner in the fdinfo of the
