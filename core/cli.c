@@ -349,6 +349,21 @@ static bool valid_nonempty(const char *v)
 	return v[0] != '\0';
 }
 
+/* "123" or "123,456": socket inodes */
+static bool valid_sk_ids(const char *v)
+{
+	for (;;) {
+		if (*v < '0' || *v > '9')
+			return false;
+		while (*v >= '0' && *v <= '9')
+			v++;
+		if (*v == '\0')
+			return true;
+		if (*v++ != ',')
+			return false;
+	}
+}
+
 static const struct value_rule cg_mode_rule = {
 	"a cgroup mode (none, props, soft, full, strict, ignore)", 0, 0, valid_manage_cgroups
 };
@@ -367,7 +382,7 @@ static const struct value_rule join_ns_rule = { "of the form NS:PATH[,OPTIONS]",
 						valid_join_ns };
 static const struct value_rule any_rule = { "a value", 0, 0, valid_nonempty };
 static const struct value_rule sk_ids_rule = { "a comma list of socket inodes", 0, 0,
-					       valid_nonempty };
+					       valid_sk_ids };
 
 /* ---- storing --------------------------------------------------------------- */
 
@@ -474,6 +489,7 @@ static int store_ext_unix_sk(const struct cli_option *opt, const char *spelled, 
 	if (val && check_value(opt, spelled, val))
 		return -1;
 	o->ext_unix_sk = true;
+	o->ext_unix_sk_ids = val;
 	return 0;
 }
 
@@ -587,7 +603,6 @@ static bool cgroups_left_alone(const struct cr_options *o)
 #define NO_MNT "mount namespaces and external mounts are not handled yet"
 #define NO_CG "cgroups are not dumped or restored yet"
 #define NO_PS "the page server is not implemented yet"
-#define NO_INCR "incremental dumps (pre-dump, parent images) are not implemented yet"
 #define NO_LSM "LSM profiles are not restored yet"
 
 static const struct cli_option options[] = {
@@ -627,9 +642,9 @@ static const struct cli_option options[] = {
 	FLAG("leave-running", 'R', leave_running, GRP_DUMP,
 	     "leave tasks running after dump (dangerous)", .cmds = ON_DUMP),
 	STR("prev-images-dir", 0, prev_images_dir, GRP_DUMP, "DIR",
-	    "parent images, for incremental dumps", .cmds = ON_DUMP | ON_PS, .refused = NO_INCR),
+	    "parent images, for incremental dumps", .cmds = ON_DUMP | ON_PS),
 	FLAG("track-mem", 0, track_mem, GRP_DUMP, "turn on the kernel's memory change tracker",
-	     .cmds = ON_DUMP, .negatable = true, .refused = NO_INCR),
+	     .cmds = ON_DUMP, .negatable = true),
 	RSTR("pre-dump-mode", 0, pre_dump_mode, &pre_dump_mode_rule, GRP_DUMP, "splice|read",
 	     "how pre-dump reads memory", .cmds = ON_DUMP),
 	FLAG("page-server", 0, use_page_server, GRP_DUMP,
@@ -642,8 +657,7 @@ static const struct cli_option options[] = {
 	    &namespaces_rule, GRP_DUMP, "NS[,NS...]", "uts, ipc, mnt, pid, net, user, cgroup",
 	    .cmds = ON_DUMP, .refused = "namespaces are not dumped yet"),
 	OPT("ext-unix-sk", 'x', ARG_OPTIONAL, store_ext_unix_sk, NO_FIELD, &sk_ids_rule,
-	    GRP_DUMP, "INODE,...", "dump external unix sockets", .cmds = ON_DR,
-	    .refused = "external unix sockets are not handled yet"),
+	    GRP_DUMP, "INODE,...", "allow datagram peers outside the tree", .cmds = ON_DR),
 	FLAG("tcp-established", 0, tcp_established, GRP_DUMP,
 	     "dump/restore established TCP connections", .cmds = ON_DR, .negatable = true,
 	     .refused = NO_TCP),
@@ -691,7 +705,7 @@ static const struct cli_option options[] = {
 	      "freeze the tree with this freezer cgroup", .cmds = ON_DUMP, .refused = NO_CG),
 	FLAG("auto-dedup", 0, auto_dedup, GRP_DUMP,
 	     "dedup parent images on dump, punch restored pages", .cmds = ON_DR,
-	     .negatable = true, .refused = NO_INCR),
+	     .negatable = true),
 	OPT("ext-mount-map", 'M', ARG_REQUIRED, store_mount_map,
 	    FIELD(ext_mount_map, struct str_list), &mount_map_rule, GRP_DUMP, "KEY:VAL",
 	    "external mount mapping, or 'auto' (repeatable)", .cmds = ON_DR, .refused = NO_MNT),

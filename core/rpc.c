@@ -83,9 +83,9 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * Mount and namespace options come first: a container runtime sends them
  * with everything else, and they are what stops it.  Accepted without
  * effect, as nothing they act on can be in what this criu dumps or
- * restores: ext_unix_sk, tcp_established (dump refuses sockets),
- * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
- * images), ghost_limit, network_lock, pre_dump_mode of a dump; manage_cgroups is checked further in
+ * restores: tcp_established (dump refuses inet sockets),
+ * evasive_devices, orphan_pts_master (no ptys), ghost_limit, network_lock,
+ * pre_dump_mode of a dump; manage_cgroups is checked further in
  * tree_refusal(); file_locks is carried out; config_file is read by opts_init_from_config().
  */
 static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, const char **why)
@@ -127,8 +127,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	*why = "";
 	/* the rest */
 	CHECK(o->ps, "ps (page server)");
-	CHECK(o->parent_img, "parent_img");
-	CHECK(FLAG_ON(track_mem), "track_mem");
 	CHECK(FLAG_ON(link_remap), "link_remap");
 	CHECK(FLAG_ON(force_irmap), "force_irmap");
 	CHECK(o->n_exec_cmd, "exec_cmd");
@@ -148,8 +146,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	CHECK(FLAG_ON(unprivileged), "unprivileged");
 	CHECK(FLAG_ON(allow_uprobes), "allow_uprobes");
 	CHECK(FLAG_ON(ghost_fiemap), "ghost_fiemap");
-	/* network locking only matters for sockets, which dump refuses */
-	CHECK(cmd == CMD_PRE_DUMP && o->has_pre_dump_mode, "pre_dump_mode");
 #undef CHECK
 #undef FLAG_ON
 	return NULL;
@@ -384,7 +380,7 @@ static int opts_where_from_req(const CriuReq *req, enum cr_command cmd, const st
 		return -1;
 	}
 	/* who may ask, before anything of the client's is touched */
-	if (cmd == CMD_DUMP) {
+	if (cmd == CMD_DUMP || cmd == CMD_PRE_DUMP) {
 		opts.pid = o->has_pid ? o->pid : cr->pid;
 		if (opts.pid <= 0) {
 			result_error(res, "pid %d is not a process", opts.pid);
@@ -477,10 +473,28 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	}
 	if (cmd == CMD_DUMP && tree_refusal(o, cmd, opts.pid, res))
 		return -1;
+	if (o->parent_img) {
+		/* relative to the images directory, as --prev-images-dir */
+		static char parent[PATH_MAX];
+
+		snprintf(parent, sizeof(parent), "%s", o->parent_img);
+		opts.prev_images_dir = parent;
+	}
+	opts.track_mem = o->has_track_mem && o->track_mem;
+	opts.auto_dedup = o->has_auto_dedup && o->auto_dedup;
+	if (opts.auto_dedup && cr->uid != 0 && (o->parent_img || cmd == CMD_RESTORE)) {
+		/* the parent link may lead anywhere: criu would punch what it finds there */
+		result_error(res, "auto_dedup is only served to root clients");
+		return -1;
+	}
+	if (o->has_pre_dump_mode)
+		opts.pre_dump_mode =
+			o->pre_dump_mode == CRIU_PRE_DUMP_MODE__VM_READ ? "read" : "splice";
 	opts.leave_running = o->has_leave_running && o->leave_running;
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
 	opts.file_locks = o->has_file_locks && o->file_locks;
+	opts.ext_unix_sk = o->has_ext_unix_sk && o->ext_unix_sk;
 	opts.display_stats = o->has_display_stats && o->display_stats; /* to the log */
 	if (o->has_timeout)
 		opts.timeout = (int)o->timeout;
@@ -561,6 +575,8 @@ static enum cr_command req_command(int type)
 	switch (type) {
 	case CRIU_REQ_TYPE__DUMP:
 		return CMD_DUMP;
+	case CRIU_REQ_TYPE__PRE_DUMP:
+		return CMD_PRE_DUMP;
 	case CRIU_REQ_TYPE__RESTORE:
 		return CMD_RESTORE;
 	case CRIU_REQ_TYPE__CHECK:
@@ -639,6 +655,9 @@ static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum
 	switch (cmd) {
 	case CMD_DUMP:
 		ret = cmd_dump();
+		break;
+	case CMD_PRE_DUMP:
+		ret = cmd_pre_dump();
 		break;
 	case CMD_RESTORE:
 		ret = cmd_restore();
@@ -890,6 +909,7 @@ static int serve_session(int sk, enum session_kind kind)
 			answer_features(req, &resp, &feat);
 			break;
 		case CRIU_REQ_TYPE__DUMP:
+		case CRIU_REQ_TYPE__PRE_DUMP:
 		case CRIU_REQ_TYPE__RESTORE:
 		case CRIU_REQ_TYPE__CHECK:
 		case CRIU_REQ_TYPE__CPUINFO_DUMP:

@@ -321,18 +321,22 @@ int files_dump_task(pid_t pid, unsigned int files_id, int dirfd)
 
 int files_write_images(int dirfd)
 {
-	struct cr_img *img = img_open(dirfd, IMG_FILES, O_WRONLY);
+	struct cr_img *img;
 	int ret = 0;
 
+	/* the kinds first: what they write may add files (an external peer) */
+	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
+		if (fd_kinds[k]->write)
+			ret = fd_kinds[k]->write(dirfd);
+	if (ret)
+		return ret;
+	img = img_open(dirfd, IMG_FILES, O_WRONLY);
 	if (!img)
 		return -EIO;
 	for (size_t i = 0; i < nr_dfiles && !ret; i++)
 		ret = img_write_pb(img, &dfiles[i]->df.fe.base);
 	if (img_close(img) && !ret)
 		ret = -EIO;
-	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
-		if (fd_kinds[k]->write)
-			ret = fd_kinds[k]->write(dirfd);
 	if (!ret)
 		ret = locks_write(dirfd);
 	return ret;

@@ -297,7 +297,8 @@ TEST(images_and_work_dirs)
 	CHECK_OK("restore", "--images-dir=c", "--work-dir=d");
 	CHECK_STR(o.images_dir, "c");
 	CHECK_STR(o.work_dir, "d");
-	CHECK_REFUSED("--prev-images-dir", "pre-dump", "-t", "1", "--prev-images-dir", "../1");
+	CHECK_OK("pre-dump", "-t", "1", "--prev-images-dir", "../1");
+	CHECK_STR(o.prev_images_dir, "../1");
 	CHECK_WARNED("--prev-images-dir means nothing to restore; ignored", "restore",
 		     "--prev-images-dir=../p");
 	/* The last one wins. */
@@ -552,21 +553,16 @@ TEST(leave_stopped_and_running)
 TEST(dump_flags_long_and_short)
 {
 	static const char *const refused[][2] = {
-		{ "-x", "-x" },
 		{ "--tcp-established", "--tcp-established" },
 		{ "--link-remap", "--link-remap" },
 		{ "--evasive-devices", "--evasive-devices" },
 		{ "--force-irmap", "--force-irmap" },
 		{ "--manage-cgroups", "--manage-cgroups" },
-		{ "--auto-dedup", "--auto-dedup" },
-		{ "--track-mem", "--track-mem" },
 		{ "--page-server", "--page-server" },
 		{ "--enable-external-sharing", "--enable-external-sharing" },
 		{ "--enable-external-masters", "--enable-external-masters" },
-		{ "--ext-unix-sk", "--ext-unix-sk" },
 		{ "--skip-in-flight", "--skip-in-flight" },
 		{ "--ghost-limit=1M", "--ghost-limit" },
-		{ "--ext-unix-sk=123,456", "--ext-unix-sk" },
 		{ "--lazy-pages", "--lazy-pages" },
 		{ "--stream", "--stream" },
 		{ "--manage-cgroups=full", "--manage-cgroups" },
@@ -577,8 +573,12 @@ TEST(dump_flags_long_and_short)
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		CHECK_REFUSED(refused[i][1], "dump", "-t", "1", (char *)refused[i][0]);
+	CHECK_OK("dump", "-t", "1", "--track-mem", "--auto-dedup");
+	CHECK(o.track_mem && o.auto_dedup);
 	CHECK_OK("dump", "-t", "1", "-j");
 	CHECK(o.shell_job);
+	CHECK_OK("dump", "-t", "1", "--ext-unix-sk=123,456");
+	CHECK(o.ext_unix_sk && !strcmp(o.ext_unix_sk_ids, "123,456"));
 	CHECK_OK("dump", "-t", "1", "--display-stats");
 	CHECK(o.display_stats);
 	CHECK_OK("dump", "-t", "1", "--shell-job");
@@ -677,7 +677,10 @@ TEST(clustered_short_options)
 	CHECK(o.shell_job);
 	CHECK_EQ(o.log_level, 4);
 	/* -x takes an optional value, so what follows it in a cluster is that value. */
-	CHECK_REFUSED("-x", "dump", "-t1", "-xjl");
+	CHECK_ERR("-x: 'jl' is not a comma list of socket inodes", "dump", "-t1", "-xjl");
+	CHECK_ERR("-x: '12,' is not a comma list of socket inodes", "dump", "-t1", "-x12,");
+	CHECK_OK("dump", "-t1", "-x12,34");
+	CHECK(o.ext_unix_sk && !strcmp(o.ext_unix_sk_ids, "12,34"));
 	CHECK_ERR("unknown option '-q' in '-sq'", "dump", "-t", "1", "-sq");
 	CHECK_ERR("-t needs a value", "dump", "-st");
 }
