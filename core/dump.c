@@ -251,7 +251,7 @@ static int check_tree(void)
 		struct timespec a;
 
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		ret = dump_check_tree(ct, nr_tasks, opts.shell_job);
+		ret = dump_check_tree(ct, nr_tasks, opts.shell_job, opts.file_locks);
 		if (!ret)
 			pr_debug("the tree holds only what dump saves (checked in %u us)\n",
 				 us_since(&a));

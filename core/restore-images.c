@@ -14,6 +14,7 @@
 
 #include "dump.h"
 #include "image-desc.h"
+#include "file-locks.h"
 #include "image.h"
 #include "kobj-ids.h"
 #include "log.h"
@@ -89,6 +90,17 @@ static int read_one(int dirfd, enum img_type type, unsigned long id, ProtobufCMe
 	ret = img_read_single(img, NULL, out);
 	img_close(img);
 	return ret < 0 ? ret : 0;
+}
+
+/* whether task pid has fd number fd in the images (a lock's holder) */
+static bool task_has_fd(uint32_t pid, uint32_t fd)
+{
+	int i = find_task_index(pid);
+
+	for (size_t j = 0; i >= 0 && j < tasks[i].nfds; j++)
+		if (tasks[i].fds[j]->fd == fd)
+			return true;
+	return false;
 }
 
 int find_task_index(uint32_t pid)
@@ -460,7 +472,11 @@ int read_images(int dirfd)
 	rctx.images_dirfd = dirfd;
 	rctx.files = files;
 	rctx.nr_files = nr_files;
-	ret = plan_shmem();
+	ret = locks_read(dirfd, &rctx.locks);
+	if (!ret)
+		ret = locks_validate(&rctx.locks, task_has_fd);
+	if (!ret)
+		ret = plan_shmem();
 	if (!ret)
 		ret = files_plan(&rctx);
 	return ret;

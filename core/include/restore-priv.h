@@ -14,6 +14,7 @@
 #include "proto/pagemap.pb-c.h"
 #include "proto/pstree.pb-c.h"
 #include "proto/seccomp.pb-c.h"
+#include "file-locks.h"
 
 /* core/pie/restorer.h, which the .c files include */
 struct restorer_move;
@@ -86,6 +87,10 @@ struct restore_ctx {
 	struct rshared_file *shared;
 	size_t nr_shared;
 	uint32_t opening_fd;
+	/* filelocks.img: each task sets its own once its fds are at their numbers */
+	struct lock_set locks;
+	/* --inherit-fd (core/files/inherit.c) */
+	struct inherit_set *inherit;
 };
 
 /* restore-images.c fills it in read_images */
