@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* eventfd.c: "eventfd-count:" (hex) and "eventfd-semaphore:" (kernels
- * before 6.6 do not show it: semaphore_known is then false) */
+ * before 6.5 do not show it: semaphore_known is then false) */
 struct eventfd_info {
 	uint64_t counter;
 	bool semaphore;
