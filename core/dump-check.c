@@ -304,9 +304,8 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 	int ret;
 
 	ret = fd_parms_read(t->pid, fd, &p, &fdinfo);
-	free(fdinfo);
-	p.fdinfo = NULL;
 	if (ret) {
+		free(fdinfo);
 		pr_err("%s: can't see fd %d: %s\n", who(t, 0), fd, strerror(-ret));
 		return ret;
 	}
@@ -314,6 +313,7 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 	p.ctty = t->stat->tty_nr ? makedev(major(t->stat->tty_nr), minor(t->stat->tty_nr)) : 0;
 	k = fd_kind_match(&p);
 	if (!k) {
+		free(fdinfo);
 		if (!strncmp(p.link, "socket:", 7)) {
 			pr_err("%s: fd %d is a socket (%s): sockets are not dumped yet\n", who(t, 0),
 			       fd, p.link);
@@ -334,11 +334,11 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 		       p.link);
 		return -EOPNOTSUPP;
 	}
-	if (k->check) {
-		ret = k->check(&p, who(t, 0));
-		if (ret)
-			return ret;
-	}
+	/* the kinds' checks read fdinfo (an eventfd's counter, an epoll's targets) */
+	ret = k->check ? k->check(&p, who(t, 0)) : 0;
+	free(fdinfo);
+	if (ret)
+		return ret;
 	return check_fd_locks(t, fd, p.link);
 }
 

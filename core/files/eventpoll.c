@@ -307,11 +307,56 @@ static int eventpoll_collect(struct restore_ctx *rc, const FileEntry *fe)
 	return 0;
 }
 
+/* whether task idx has fd number fd */
+static bool task_has_fd(struct restore_ctx *rc, int idx, uint32_t fd)
+{
+	for (size_t i = 0; i < rc_task_nfds(rc, idx); i++)
+		if (rc_task_fd(rc, idx, i)->fd == fd)
+			return true;
+	return false;
+}
+
+/* the first task (in the images' order) holding file id: the one that adds its targets */
+static int first_holder(struct restore_ctx *rc, uint32_t id)
+{
+	for (int j = 0; j < rc_nr_tasks(rc); j++)
+		for (size_t i = 0; i < rc_task_nfds(rc, j); i++)
+			if (rc_task_fd(rc, j, i)->id == id)
+				return j;
+	return -1;
+}
+
+/*
+ * Every target names an fd of the task that will add it.  Checked here,
+ * while messages still reach the log: post_open runs once the task's fds
+ * have their numbers, the log's among them.
+ */
+static int check_targets(struct restore_ctx *rc, const FileEntry *fe)
+{
+	int h = first_holder(rc, fe->id);
+
+	for (size_t i = 0; h >= 0 && i < fe->epfd->n_tfd; i++) {
+		const EventpollTfdEntry *t = fe->epfd->tfd[i];
+		uint32_t src = t->has_tfd_now ? t->tfd_now : t->tfd;
+
+		if (!task_has_fd(rc, h, src)) {
+			pr_err("epoll %u of pid %u watches fd %u%s, which the task does not have\n",
+			       fe->id, rc_task_pid(rc, h), src,
+			       t->has_tfd_now ? " (where its target is now)" : "");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int eventpoll_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 {
 	uint32_t fdnum = rc_opening_fd(rc), pid = rc_task_pid(rc, idx);
-	int fd = epoll_create1(EPOLL_CLOEXEC), ret;
+	int fd, ret = check_targets(rc, fe);
 
+	if (ret)
+		return ret;
+	fd = epoll_create1(EPOLL_CLOEXEC);
 	if (fd < 0) {
 		pr_perror("fd %u of pid %u: can't create its epoll", fdnum, pid);
 		return -errno;
@@ -322,15 +367,6 @@ static int eventpoll_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 		return ret;
 	}
 	return fd;
-}
-
-/* whether task idx has fd number fd */
-static bool task_has_fd(struct restore_ctx *rc, int idx, uint32_t fd)
-{
-	for (size_t i = 0; i < rc_task_nfds(rc, idx); i++)
-		if (rc_task_fd(rc, idx, i)->fd == fd)
-			return true;
-	return false;
 }
 
 /*
@@ -364,6 +400,7 @@ out:
 	return ret;
 }
 
+/* (in the task, its fds at their numbers: errors go nowhere but the return) */
 static int add_targets(struct restore_ctx *rc, int idx, const FdinfoEntry *ep)
 {
 	const FileEntry *fe = rc_file(rc, ep->id);

@@ -7,12 +7,17 @@
 #include "fdkind.h"
 
 extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
+extern const struct fd_kind eventfd_kind, eventpoll_kind, signalfd_kind, timerfd_kind;
 
 const struct fd_kind *const fd_kinds[] = {
 	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
 	&regfile_kind, /* regular files (REG) */
 	&pipe_kind,    /* pipes, pipes-data.img (PIPE) */
 	&memfd_kind,   /* memfd files of upstream's images (MEMFD) */
+	&eventfd_kind,   /* eventfd (EVENTFD) */
+	&eventpoll_kind, /* epoll and its targets (EVENTPOLL) */
+	&signalfd_kind,  /* signalfd (SIGNALFD) */
+	&timerfd_kind,   /* timerfd (TIMERFD) */
 };
 
 const unsigned int nr_fd_kinds = sizeof(fd_kinds) / sizeof(fd_kinds[0]);

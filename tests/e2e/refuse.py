@@ -117,6 +117,19 @@ elif kind == 'exit-signal':
     if pid == 0:
         while True:
             time.sleep(100)
+elif kind == 'epoll-elsewhere':
+    # the epoll's target (a pipe) is held by the child only
+    import select
+    r, w = os.pipe()
+    ep = select.epoll()
+    ep.register(r, select.EPOLLIN)
+    keep.append(ep)
+    if os.fork() == 0:
+        ep.close()
+        while True:
+            time.sleep(100)
+    os.close(r)
+    os.close(w)
 elif kind == 'ctty':
     # a session leader that opens a terminal gets it as its controlling one
     os.close(os.open(sys.argv[3], os.O_RDWR))
@@ -248,6 +261,7 @@ def main():
         ('mseal', case([], 'mseal', 'sealed', 'mseal')),
         ('exit-signal', case([], 'exit-signal', 'signal 10', 'SIGCHLD')),
         ('shared-vm', case([], 'share-vm', 'shares its memory', 'CLONE_VM')),
+        ('epoll-target-elsewhere', case([], 'epoll-elsewhere', 'epoll', 'no longer holds')),
     ]
     return run_tests('refuse', tests, SCRATCH, where=' (logs in {dir}/img)')
 
