@@ -1,6 +1,7 @@
 /*
  * eventfd: its counter, EFD_SEMAPHORE and its status flags (O_NONBLOCK).
- * The counter and the semaphore flag come from fdinfo; the image keeps
+ * The counter and the semaphore flag come from fdinfo (the flag from Linux
+ * 6.5; before, dump asks the eventfd: see probe_semaphore); the image keeps
  * them in upstream's eventfd_file_entry (FileEntry.efd).  The status flags
  * of an eventfd are always O_RDWR plus what fcntl may change, so the
  * semaphore flag is kept in bit 0 of flags (EFD_SEMAPHORE's own value),
@@ -9,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -39,6 +41,60 @@ int eventfd_parse_fdinfo(const char *fdinfo, struct eventfd_info *ei)
 		ei->semaphore = *v == '1';
 	}
 	return 0;
+}
+
+/* one read of our duplicate of the task's eventfd, never blocking */
+static int efd_read(int fd, uint64_t *v)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+		return -EAGAIN;
+	return read(fd, v, sizeof(*v)) == sizeof(*v) ? 0 : -EIO;
+}
+
+static int efd_write(int fd, uint64_t v)
+{
+	return write(fd, &v, sizeof(v)) == sizeof(v) ? 0 : -EIO;
+}
+
+/*
+ * Kernels before 6.5 do not show EFD_SEMAPHORE: ask the eventfd itself,
+ * through our duplicate of the description.  A read takes 1 from a
+ * semaphore and everything from a counter; with at least 2 counted the
+ * first read tells them apart, and writing back what it took restores
+ * the count.  With 0 or 1, it is brought to 2 first, and back after.
+ * Waiters and pollers of the eventfd may see a wakeup with nothing new.
+ */
+static int probe_semaphore(const struct fd_parms *p, struct eventfd_info *ei)
+{
+	uint64_t c = ei->counter, v = 0;
+	int ret = 0;
+
+	if (c < 2)
+		ret = efd_write(p->tfd, 2 - c);
+	if (!ret)
+		ret = efd_read(p->tfd, &v);
+	if (ret) {
+		pr_err("fd %d of pid %d: can't tell whether its eventfd is a semaphore "
+		       "(EFD_SEMAPHORE): %s\n",
+		       p->fd, p->pid, strerror(-ret));
+		return ret;
+	}
+	ei->semaphore = v == 1;
+	ei->semaphore_known = true;
+	pr_info("fd %d of pid %d: its eventfd says it is %sa semaphore\n", p->fd, p->pid,
+		ei->semaphore ? "" : "not ");
+	if (c >= 2)
+		ret = efd_write(p->tfd, v);
+	else if (ei->semaphore)
+		ret = c == 0 ? efd_read(p->tfd, &v) : 0; /* 1 left: take it when c was 0 */
+	else
+		ret = c ? efd_write(p->tfd, c) : 0;
+	if (ret)
+		pr_err("fd %d of pid %d: can't give its eventfd back its counter %llu\n", p->fd,
+		       p->pid, (unsigned long long)c);
+	return ret;
 }
 
 static bool eventfd_match(const struct fd_parms *p)
@@ -73,10 +129,12 @@ static int eventfd_dump(struct dump_file *f, const struct fd_parms *p)
 		pr_err("fd %d of pid %d: can't read the counter of its eventfd\n", p->fd, p->pid);
 		return -EINVAL;
 	}
-	if (!ei.semaphore_known)
-		pr_warn("fd %d of pid %d: this kernel does not tell whether the eventfd is a "
-			"semaphore (EFD_SEMAPHORE): restored as a plain counter\n",
-			p->fd, p->pid);
+	if (!ei.semaphore_known) {
+		int ret = probe_semaphore(p, &ei);
+
+		if (ret)
+			return ret;
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;

@@ -10,11 +10,12 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 
-TEST("eventfds: a counter above 32 bits, EFD_SEMAPHORE, EFD_NONBLOCK, an empty blocking one");
+TEST("eventfds: a counter above 32 bits, EFD_SEMAPHORE (counting 3, 1, 0), EFD_NONBLOCK, an empty "
+     "blocking one");
 
 #define BIG 0x123456789abcull
 
-static int big, sem, empty;
+static int big, sem, sem1, sem0, empty;
 
 static uint64_t rd(int fd, const char *what)
 {
@@ -34,8 +35,10 @@ int main(int argc, char **argv)
 	test_init(argc, argv);
 	big = eventfd(0, EFD_NONBLOCK);
 	sem = eventfd(3, EFD_SEMAPHORE | EFD_NONBLOCK);
+	sem1 = eventfd(1, EFD_SEMAPHORE);
+	sem0 = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK);
 	empty = eventfd(0, 0);
-	if (big < 0 || sem < 0 || empty < 0)
+	if (big < 0 || sem < 0 || sem1 < 0 || sem0 < 0 || empty < 0)
 		setup_fail("eventfd: %s", strerror(errno));
 	v = BIG;
 	if (write(big, &v, sizeof(v)) != sizeof(v))
@@ -59,6 +62,17 @@ int main(int argc, char **argv)
 			fail("semaphore: read %d gave %llu, want 1", i, (unsigned long long)v);
 	if (read(sem, &v, sizeof(v)) >= 0 || errno != EAGAIN)
 		fail("semaphore: a 4th read did not say EAGAIN");
+	/* a semaphore of 1, and one of 0 (told apart from counters with a
+	 * count of 2: each read takes 1) */
+	v = 2;
+	if (write(sem1, &v, sizeof(v)) != sizeof(v) || rd(sem1, "semaphore of 1") != 1 ||
+	    rd(sem1, "semaphore of 1") != 1 || rd(sem1, "semaphore of 1") != 1)
+		fail("the semaphore of 1 does not count 3 reads of 1 after 2 more");
+	if (read(sem0, &v, sizeof(v)) >= 0 || errno != EAGAIN)
+		fail("the semaphore of 0 is not empty");
+	v = 2;
+	if (write(sem0, &v, sizeof(v)) != sizeof(v) || rd(sem0, "semaphore of 0") != 1)
+		fail("the semaphore of 0 is not a semaphore");
 	struct pollfd p = { .fd = empty, .events = POLLIN };
 	if (poll(&p, 1, 0) != 0)
 		fail("the empty eventfd is readable");
