@@ -245,32 +245,13 @@ def test_shell_job(d):
     return None
 
 
-# An asyncio event loop (epoll) kept busy: a coroutine counts through
+# asyncio's own event loop (epoll) kept busy: a coroutine counts through
 # eventfd "requests" it reads with add_reader, another posts them every
 # 5 ms, a third computes; SIGUSR1 reaches the loop through its self-pipe
-# (signal.set_wakeup_fd), and the handler writes what the loop saw.
-# asyncio's own self-pipe is a socketpair, and sockets are not dumped yet:
-# this loop makes it a pipe, the rest is asyncio's own.
+# (a unix socketpair, signal.set_wakeup_fd), and the handler stops it.
 ASYNCIO_SERVER = r"""
 import asyncio, os, signal, sys
 out_path = sys.argv[1]
-
-class PipeEnd:
-    def __init__(self, fd): self.fd = fd
-    def fileno(self): return self.fd
-    def recv(self, n): return os.read(self.fd, n)
-    def send(self, b): return os.write(self.fd, b)
-    def setblocking(self, flag): os.set_blocking(self.fd, flag)
-    def close(self): os.close(self.fd)
-
-class Loop(asyncio.SelectorEventLoop):
-    def _make_self_pipe(self):
-        r, w = os.pipe()
-        self._ssock, self._csock = PipeEnd(r), PipeEnd(w)
-        self._ssock.setblocking(False)
-        self._csock.setblocking(False)
-        self._internal_fds += 1
-        self._add_reader(self._ssock.fileno(), self._read_from_self)
 
 sent = got = 0
 work = 0
@@ -307,7 +288,7 @@ async def progress():
         os.rename(out_path + ".tmp", out_path)
         await asyncio.sleep(0.05)
 
-loop = Loop()
+loop = asyncio.new_event_loop()
 asyncio.set_event_loop(loop)
 efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
 loop.add_reader(efd, on_request, efd)
