@@ -352,6 +352,7 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 		       p.link);
 		return -EOPNOTSUPP;
 	}
+	/* the kinds' checks read fdinfo (an eventfd's counter, an epoll's targets) */
 	ret = k->check ? k->check(&p, who(t, 0)) : 0;
 	free(fdinfo);
 	return ret ? ret : check_fd_locks(t, fd, p.link);

@@ -135,6 +135,19 @@ elif kind == 'exit-signal':
     if pid == 0:
         while True:
             time.sleep(100)
+elif kind == 'epoll-elsewhere':
+    # the epoll's target (a pipe) is held by the child only
+    import select
+    r, w = os.pipe()
+    ep = select.epoll()
+    ep.register(r, select.EPOLLIN)
+    keep.append(ep)
+    if os.fork() == 0:
+        ep.close()
+        while True:
+            time.sleep(100)
+    os.close(r)
+    os.close(w)
 elif kind == 'ctty':
     # a session leader that opens a terminal gets it as its controlling one
     os.close(os.open(sys.argv[3], os.O_RDWR))
@@ -308,6 +321,7 @@ def main():
                                                  ('unix socket', '--ext-unix-sk'))),
         ('unix-fd-in-flight', case([], 'unix-scm-rights', 'unix socket', 'SCM_RIGHTS')),
         ('unix-not-accepted', case([], 'unix-backlog', 'unix socket', 'not yet accepted')),
+        ('epoll-target-elsewhere', case([], 'epoll-elsewhere', 'epoll', 'no longer holds')),
     ]
     return run_tests('refuse', tests, SCRATCH, where=' (logs in {dir}/img)')
 
