@@ -125,6 +125,7 @@ static volatile sig_atomic_t interrupted;
 /* What `prog --describe` said. */
 struct description {
 	bool needs_root;
+	char dump_opt[64]; /* one more option for criu dump, or empty */
 	char skip[256];  /* why the program cannot run here; empty if it can */
 	char error[256]; /* why --describe itself failed: every variant fails */
 };
@@ -133,6 +134,7 @@ struct description {
 struct test {
 	const char *name;
 	const char *prog; /* the program's real path */
+	const char *dump_opt; /* its description's, or NULL */
 	enum variant variant;
 	bool as_nobody;
 	char dir[PATH_MAX];
@@ -910,7 +912,7 @@ static int run_variant(struct test *t)
 	static const char *const restore_args[] = { "-d", NULL };
 	static struct id_set pids, tids, all;
 	static char before[MAX_IDS];
-	const char *dump_args[4] = { "-t", NULL, NULL, NULL };
+	const char *dump_args[5] = { "-t", NULL, NULL, NULL, NULL };
 	char pid_text[16];
 	pid_t pid;
 
@@ -928,9 +930,12 @@ static int run_variant(struct test *t)
 		dump_args[2] = "-R";
 	else if (t->variant == V_LEAVE_STOPPED)
 		dump_args[2] = "-s";
+	if (t->dump_opt)
+		dump_args[dump_args[2] ? 3 : 2] = t->dump_opt;
 	if (run_criu(t, "dump", dump_args))
 		return -1;
-	if (dump_args[2] && check_original(t, pid, &pids, &tids, before))
+	if ((t->variant == V_LEAVE_RUNNING || t->variant == V_LEAVE_STOPPED) &&
+	    check_original(t, pid, &pids, &tids, before))
 		return -1;
 
 	/* Every dumped PID and TID must be free before the restore. */
@@ -1011,6 +1016,8 @@ static void describe(const char *prog, const char *name, struct description *d)
 			d->needs_root = !strcmp(value, "yes");
 		else if (!strcmp(line, "skip"))
 			snprintf(d->skip, sizeof(d->skip), "%s", value);
+		else if (!strcmp(line, "dump-opt"))
+			snprintf(d->dump_opt, sizeof(d->dump_opt), "%s", value);
 	}
 	if (f)
 		fclose(f);
@@ -1084,6 +1091,7 @@ static enum outcome run_test(const char *prog, const char *name, const struct de
 	memset(&t, 0, sizeof(t));
 	t.name = name;
 	t.prog = prog;
+	t.dump_opt = d->dump_opt[0] ? d->dump_opt : NULL;
 	t.variant = v;
 	t.as_nobody = v == V_USER;
 	passed = run_variant(&t) == 0;

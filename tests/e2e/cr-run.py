@@ -461,7 +461,8 @@ class Test:
         pids, tids = self.track(pid)
         extra = {"leave-running": ["-R"], "leave-stopped": ["-s"]}.get(self.variant, [])
         before = self.states(tids)
-        self.criu("dump", ["-t", str(pid)] + extra)
+        opt = [self.desc["dump-opt"]] if self.desc.get("dump-opt") else []
+        self.criu("dump", ["-t", str(pid)] + extra + opt)
         if extra:
             self.check_original(pid, pids, tids, before)
         left = self.wait_gone(pids + tids)
@@ -558,7 +559,7 @@ def run_test(prog, variant, desc, args):
 # ---- main ------------------------------------------------------------------------
 
 def describe(prog):
-    """Parses `prog --describe`: doc, needs-root, skip."""
+    """Parses `prog --describe`: doc, needs-root, skip, dump-opt."""
     try:
         r = subprocess.run([prog, "--describe"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired) as e:
