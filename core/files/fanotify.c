@@ -323,17 +323,6 @@ static void fanotify_dump_fini(void)
 
 /* ---- restore ------------------------------------------------------------------- */
 
-static uint32_t fd_number(struct restore_ctx *rc, int idx, uint32_t id)
-{
-	for (size_t i = 0; i < rc_task_nfds(rc, idx); i++) {
-		const FdinfoEntry *fd = rc_task_fd(rc, idx, i);
-
-		if (fd->id == id)
-			return fd->fd;
-	}
-	return 0;
-}
-
 /* the mark flags a mark may be added with again */
 #define MARK_FLAGS (FAN_MARK_IGNORED_SURV_MODIFY | FAN_MARK_EVICTABLE | FAN_MARK_IGNORE)
 
@@ -437,7 +426,7 @@ static int restore_mark(int fa, const FanotifyMarkEntry *m, uint32_t fdnum, uint
 static int fanotify_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 {
 	const FanotifyFileEntry *fa = fe->ffy;
-	uint32_t pid = rc_task_pid(rc, idx), fdnum = fd_number(rc, idx, fe->id);
+	uint32_t pid = rc_task_pid(rc, idx), fdnum = rc_opening_fd(rc);
 	int fd = fanotify_init(fa->faflags | FAN_CLOEXEC, fa->evflags), ret = 0;
 
 	if (fd < 0) {
@@ -445,8 +434,9 @@ static int fanotify_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 			  fdnum, pid, fa->faflags, fa->evflags);
 		return -errno;
 	}
-	for (size_t i = 0; i < fa->n_mark && !ret; i++)
-		ret = restore_mark(fd, fa->mark[i], fdnum, pid);
+	/* fdinfo lists the newest mark first: added last to first, they list as they did */
+	for (size_t i = fa->n_mark; i > 0 && !ret; i--)
+		ret = restore_mark(fd, fa->mark[i - 1], fdnum, pid);
 	if (!ret)
 		ret = rc_restore_fown_and_flags(fd, fa->flags, fa->fown, fdnum, pid);
 	if (ret) {

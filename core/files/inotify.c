@@ -475,18 +475,6 @@ static void inotify_dump_fini(void)
 
 /* ---- restore ------------------------------------------------------------------- */
 
-/* the fd number of file id in task idx, for messages */
-static uint32_t fd_number(struct restore_ctx *rc, int idx, uint32_t id)
-{
-	for (size_t i = 0; i < rc_task_nfds(rc, idx); i++) {
-		const FdinfoEntry *fd = rc_task_fd(rc, idx, i);
-
-		if (fd->id == id)
-			return fd->fd;
-	}
-	return 0;
-}
-
 /* An image's watch, checked before anything is created from it. */
 static int check_wd_entry(const FileEntry *fe, const InotifyWdEntry *w)
 {
@@ -607,7 +595,7 @@ static int cmp_wd(const void *a, const void *b)
 static int inotify_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 {
 	const InotifyFileEntry *ie = fe->ify;
-	uint32_t pid = rc_task_pid(rc, idx), fdnum = fd_number(rc, idx, fe->id);
+	uint32_t pid = rc_task_pid(rc, idx), fdnum = rc_opening_fd(rc);
 	InotifyWdEntry **order = NULL;
 	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), ret = 0;
 

@@ -207,17 +207,6 @@ struct pidfd_state {
 	size_t n, cap;
 };
 
-static uint32_t fd_number(struct restore_ctx *rc, int idx, uint32_t id)
-{
-	for (size_t i = 0; i < rc_task_nfds(rc, idx); i++) {
-		const FdinfoEntry *fd = rc_task_fd(rc, idx, i);
-
-		if (fd->id == id)
-			return fd->fd;
-	}
-	return 0;
-}
-
 /*
  * A pidfd whose process has exited and been reaped: of a child that waits
  * on a pipe, so that it is surely alive when pidfd_open names it, then
@@ -327,7 +316,7 @@ static int open_live(pid_t pid, unsigned int flags)
 static int pidfd_open_file(struct restore_ctx *rc, const FileEntry *fe, int idx)
 {
 	const PidfdEntry *e = fe->pidfd;
-	uint32_t pid = rc_task_pid(rc, idx), fdnum = fd_number(rc, idx, fe->id);
+	uint32_t pid = rc_task_pid(rc, idx), fdnum = rc_opening_fd(rc);
 	int fd = -ENOENT, ret;
 
 	if (e->nspid >= 0) {

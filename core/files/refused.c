@@ -71,8 +71,6 @@ static const char *kind_of(const struct fd_parms *p)
 	return "a file of a kind criu does not know";
 }
 
-int fd_refuse(const struct fd_parms *p, const char *who);
-
 /*
  * For an fd no kind of the table matched: its one message, and
  * -EOPNOTSUPP.  who is "pid 12 (comm)".

@@ -7,12 +7,16 @@
 #include "fdkind.h"
 
 extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
+extern const struct fd_kind inotify_kind, fanotify_kind, pidfd_kind;
 
 const struct fd_kind *const fd_kinds[] = {
 	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
 	&regfile_kind, /* regular files (REG) */
 	&pipe_kind,    /* pipes, pipes-data.img (PIPE) */
 	&memfd_kind,   /* memfd files of upstream's images (MEMFD) */
+	&inotify_kind,  /* inotify and its watches (INOTIFY) */
+	&fanotify_kind, /* fanotify and its marks (FANOTIFY) */
+	&pidfd_kind,    /* pidfds of the tree's tasks and of dead ones (PIDFD) */
 };
 
 const unsigned int nr_fd_kinds = sizeof(fd_kinds) / sizeof(fd_kinds[0]);

@@ -557,7 +557,6 @@ TEST(dump_flags_long_and_short)
 		{ "--tcp-established", "--tcp-established" },
 		{ "--link-remap", "--link-remap" },
 		{ "--evasive-devices", "--evasive-devices" },
-		{ "--force-irmap", "--force-irmap" },
 		{ "--manage-cgroups", "--manage-cgroups" },
 		{ "--auto-dedup", "--auto-dedup" },
 		{ "--track-mem", "--track-mem" },
@@ -585,6 +584,9 @@ TEST(dump_flags_long_and_short)
 	CHECK(o.display_stats);
 	CHECK_OK("dump", "-t", "1", "--shell-job");
 	CHECK(o.shell_job);
+	CHECK_OK("dump", "-t", "1", "--force-irmap");
+	CHECK(o.force_irmap);
+	CHECK_REFUSED("--irmap-scan-path", "dump", "-t", "1", "--irmap-scan-path", "/");
 	CHECK_OK("dump", "-t", "1");
 	CHECK(!o.ext_unix_sk && !o.shell_job && !o.file_locks && !o.tcp_established);
 }
