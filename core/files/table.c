@@ -6,14 +6,24 @@
 
 #include "fdkind.h"
 
-extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
-extern const struct fd_kind inotify_kind, fanotify_kind, pidfd_kind;
+/* one line each, so that kinds added side by side merge */
+extern const struct fd_kind chrdev_kind;
+extern const struct fd_kind regfile_kind;
+extern const struct fd_kind pipe_kind;
+extern const struct fd_kind memfd_kind;
+extern const struct fd_kind fifo_kind;
+extern const struct fd_kind unix_sk_kind;
+extern const struct fd_kind inotify_kind;
+extern const struct fd_kind fanotify_kind;
+extern const struct fd_kind pidfd_kind;
 
 const struct fd_kind *const fd_kinds[] = {
 	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
 	&regfile_kind, /* regular files (REG) */
 	&pipe_kind,    /* pipes, pipes-data.img (PIPE) */
+	&fifo_kind,    /* FIFOs, their path in a REG entry, fifo-data.img (FIFO) */
 	&memfd_kind,   /* memfd files of upstream's images (MEMFD) */
+	&unix_sk_kind, /* unix sockets, sk-queues.img (UNIXSK) */
 	&inotify_kind,  /* inotify and its watches (INOTIFY) */
 	&fanotify_kind, /* fanotify and its marks (FANOTIFY) */
 	&pidfd_kind,    /* pidfds of the tree's tasks and of dead ones (PIDFD) */

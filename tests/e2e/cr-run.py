@@ -335,7 +335,8 @@ class Test:
     def criu(self, action, extra, deadline_cap=None):
         out = os.path.join(self.dir, "criu-%s.out" % action)
         log = "%s.log" % action
-        argv = [self.args.criu, action, "-D", self.images, "-o", log, "-v4"] + extra
+        argv = [self.args.criu, action, "-D", self.images, "-o", log, "-v4"] + extra + \
+            self.desc.get("criu-opts", "").split()
         pid = spawn(argv, self.dir, out)
         self.ours.add(pid)
         try:
@@ -461,8 +462,7 @@ class Test:
         pids, tids = self.track(pid)
         extra = {"leave-running": ["-R"], "leave-stopped": ["-s"]}.get(self.variant, [])
         before = self.states(tids)
-        opt = [self.desc["dump-opt"]] if self.desc.get("dump-opt") else []
-        self.criu("dump", ["-t", str(pid)] + extra + opt)
+        self.criu("dump", ["-t", str(pid)] + extra)
         if extra:
             self.check_original(pid, pids, tids, before)
         left = self.wait_gone(pids + tids)
@@ -559,7 +559,7 @@ def run_test(prog, variant, desc, args):
 # ---- main ------------------------------------------------------------------------
 
 def describe(prog):
-    """Parses `prog --describe`: doc, needs-root, skip, dump-opt."""
+    """Parses `prog --describe`: doc, needs-root, skip."""
     try:
         r = subprocess.run([prog, "--describe"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired) as e:

@@ -1,6 +1,6 @@
 /*
  * The inotify program, dumped as fsnotify-inotify.c or
- * fsnotify-inotify-irmap.c says: each defines DUMP_OPT (criu dump's extra
+ * fsnotify-inotify-irmap.c says: each defines DUMP_OPT (criu's extra
  * option, or NULL) and HOW (how the watches are found again), then
  * includes this.
  */
@@ -15,7 +15,7 @@
 
 TEST("inotify: watches on a directory and a file (wd numbers with a gap, masks, IN_ONESHOT, "
      "IN_NONBLOCK), " HOW ", that report changes made after restore",
-     .dump_opt = DUMP_OPT);
+     .criu_opts = DUMP_OPT);
 
 /* the "inotify wd:" lines of fd's fdinfo */
 static void watch_lines(int fd, char *buf, size_t size)
