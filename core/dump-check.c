@@ -330,30 +330,16 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 	p.shell_job = shell_job;
 	p.ctty = t->stat->tty_nr ? makedev(major(t->stat->tty_nr), minor(t->stat->tty_nr)) : 0;
 	k = fd_kind_match(&p);
-	if (!k) {
-		free(fdinfo);
-		if (!strncmp(p.link, "socket:", 7)) {
-			pr_err("%s: fd %d is a socket (%s): sockets are not dumped yet\n", who(t, 0),
-			       fd, p.link);
-			return -EOPNOTSUPP;
-		}
-		if (!strncmp(p.link, "anon_inode:", 11)) {
-			pr_err("%s: fd %d is an %s (%s): this kind of file is not dumped yet\n",
-			       who(t, 0), fd, p.link + 11, p.link);
-			return -EOPNOTSUPP;
-		}
-		pr_err("%s: fd %d is a %s (%s): this kind of file is not dumped yet\n", who(t, 0),
-		       fd,
-		       S_ISDIR(p.st.st_mode)	? "directory"
-		       : S_ISBLK(p.st.st_mode)	? "block device"
-		       : S_ISFIFO(p.st.st_mode) ? "FIFO"
-		       : S_ISLNK(p.st.st_mode)	? "symlink (O_PATH)"
-						: "file of an unknown kind",
+	if (!k && !strncmp(p.link, "socket:", 7)) {
+		pr_err("%s: fd %d is a socket (%s): sockets are not dumped yet\n", who(t, 0), fd,
 		       p.link);
-		return -EOPNOTSUPP;
+		ret = -EOPNOTSUPP;
+	} else if (!k) {
+		ret = fd_refuse(&p, who(t, 0));
+	} else if (k->check) {
+		/* the kinds' checks read fdinfo (an eventfd's counter, an epoll's targets) */
+		ret = k->check(&p, who(t, 0));
 	}
-	/* the kinds' checks read fdinfo (an eventfd's counter, an epoll's targets) */
-	ret = k->check ? k->check(&p, who(t, 0)) : 0;
 	free(fdinfo);
 	return ret ? ret : check_fd_locks(t, fd, p.link);
 }

@@ -128,7 +128,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	/* the rest */
 	CHECK(o->ps, "ps (page server)");
 	CHECK(FLAG_ON(link_remap), "link_remap");
-	CHECK(FLAG_ON(force_irmap), "force_irmap");
 	CHECK(o->n_exec_cmd, "exec_cmd");
 	CHECK(o->n_unix_sk_ino, "unix_sk_ino");
 	CHECK(o->n_irmap_scan_paths, "irmap_scan_paths");
@@ -493,6 +492,7 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	opts.leave_running = o->has_leave_running && o->leave_running;
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
+	opts.force_irmap = o->has_force_irmap && o->force_irmap;
 	opts.file_locks = o->has_file_locks && o->file_locks;
 	opts.ext_unix_sk = o->has_ext_unix_sk && o->ext_unix_sk;
 	opts.display_stats = o->has_display_stats && o->display_stats; /* to the log */

@@ -115,6 +115,9 @@ const struct fd_kind *fd_kind_of_type(FdTypes type);
 const struct fd_kind *fd_kind_match(const struct fd_parms *p);
 /* the kind restoring file fe (its type, then owns()), or NULL */
 const struct fd_kind *fd_kind_of_file(const FileEntry *fe);
+/* refused.c: for an fd no kind matches (io_uring, bpf, ..., or unknown),
+ * its one message naming who, the fd, the kind and its /proc path */
+int fd_refuse(const struct fd_parms *p, const char *who);
 
 /* fdcommon.c, for the kinds */
 

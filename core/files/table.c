@@ -17,6 +17,9 @@ extern const struct fd_kind eventfd_kind;
 extern const struct fd_kind eventpoll_kind;
 extern const struct fd_kind signalfd_kind;
 extern const struct fd_kind timerfd_kind;
+extern const struct fd_kind inotify_kind;
+extern const struct fd_kind fanotify_kind;
+extern const struct fd_kind pidfd_kind;
 
 const struct fd_kind *const fd_kinds[] = {
 	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
@@ -29,6 +32,9 @@ const struct fd_kind *const fd_kinds[] = {
 	&eventpoll_kind, /* epoll and its targets (EVENTPOLL) */
 	&signalfd_kind,  /* signalfd (SIGNALFD) */
 	&timerfd_kind,   /* timerfd (TIMERFD) */
+	&inotify_kind,  /* inotify and its watches (INOTIFY) */
+	&fanotify_kind, /* fanotify and its marks (FANOTIFY) */
+	&pidfd_kind,    /* pidfds of the tree's tasks and of dead ones (PIDFD) */
 };
 
 const unsigned int nr_fd_kinds = sizeof(fd_kinds) / sizeof(fd_kinds[0]);

@@ -5,8 +5,9 @@
 
 python3 in the middle of a computation, sleep, a shell pipeline with data
 in flight, a shell job (-j) on a pseudo-terminal, util-linux flock
-holding a lock while its command runs (-l), and a python3 asyncio loop
-(epoll, an eventfd, its self-pipe) busy serving requests.  Each is started by
+holding a lock while its command runs (-l), a python3 asyncio loop
+(epoll, an eventfd, its self-pipe) busy serving requests, and `tail -f`
+(an inotify) on a file that is appended to after restore.  Each is started by
 us (in its own session unless it is the shell job), dumped, checked to be
 gone, restored, and its result checked against the same computation done
 here.  This process is a child subreaper and reaps everything it started,
@@ -326,13 +327,54 @@ def test_asyncio(d):
         return f'the loop ended with {text.strip()!r}: want the same pid, sent == got, work done'
     if not wait_gone([pid], 10):
         return 'the restored python did not exit'
+def holds_inotify(pid):
+    fds = f'/proc/{pid}/fd'
+    for n in os.listdir(fds):
+        try:
+            if os.readlink(f'{fds}/{n}') == 'anon_inode:inotify':
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def test_tail_f(d):
+    """tail -f follows a file through its inotify: lines appended after
+    restore come out, reported by the restored inotify (tail does not poll
+    while it has one)."""
+    log, out = os.path.join(d, 'log.txt'), os.path.join(d, 'out.txt')
+    with open(log, 'w') as f:
+        f.write('before 1\nbefore 2\n')
+    pid = spawn(['sh', '-c', f'exec tail -f {log} >{out}'])
+    if not wait_file(out, lambda t: 'before 2\n' in t, 10):
+        return 'tail -f did not print the file'
+    with open(log, 'a') as f:
+        f.write('during\n')
+    if not wait_file(out, lambda t: 'during\n' in t, 10):
+        return 'tail -f did not follow the file before dump'
+    if not holds_inotify(pid):
+        return 'this tail follows without an inotify: nothing to check'
+    err = dump_restore(os.path.join(d, 'img'), pid)
+    if err:
+        return err
+    if not holds_inotify(pid):
+        return 'the restored tail has no inotify'
+    for i in range(3):
+        with open(log, 'a') as f:
+            f.write(f'after restore {i}\n')
+        if not wait_file(out, lambda t, i=i: f'after restore {i}\n' in t, 10):
+            return f'the restored tail -f did not print line {i} appended after restore'
+    text = open(out).read()
+    want = 'before 1\nbefore 2\nduring\n' + ''.join(f'after restore {i}\n' for i in range(3))
+    if text != want:
+        return f'tail -f printed {text!r}, want {want!r}'
     return None
 
 
 def main():
     tests = [('python3', test_python), ('sleep', test_sleep), ('pipeline', test_pipeline),
              ('shell-job', test_shell_job), ('stopped', test_stopped), ('flock', test_flock),
-             ('asyncio', test_asyncio)]
+             ('asyncio', test_asyncio), ('tail-f', test_tail_f)]
     return run_tests('real', tests, SCRATCH, subdirs=('img',), where=' (logs in {dir}/img)')
 
 

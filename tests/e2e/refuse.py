@@ -148,6 +148,50 @@ elif kind == 'epoll-elsewhere':
             time.sleep(100)
     os.close(r)
     os.close(w)
+elif kind in ('io_uring', 'userfaultfd', 'perf-event', 'bpf-map', 'bpf-prog', 'fscontext',
+              'fanotify-fs', 'pidfd-outside'):
+    import platform, struct
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    # userfaultfd, perf_event_open, bpf; the rest (425 io_uring_setup,
+    # 430 fsopen, 434 pidfd_open) have one number everywhere
+    nr = {'x86_64': (323, 298, 321), 'aarch64': (282, 241, 280),
+          'ppc64le': (364, 319, 361), 's390x': (355, 331, 351)}[platform.machine()]
+    if kind == 'io_uring':
+        params = ctypes.create_string_buffer(120)
+        fd = libc.syscall(425, 4, params)
+    elif kind == 'userfaultfd':
+        fd = libc.syscall(nr[0], os.O_CLOEXEC)
+        if fd < 0:
+            fd = libc.syscall(nr[0], os.O_CLOEXEC | 1)  # UFFD_USER_MODE_ONLY
+    elif kind == 'perf-event':
+        # PERF_TYPE_SOFTWARE, size PERF_ATTR_SIZE_VER0, PERF_COUNT_SW_CPU_CLOCK
+        attr = ctypes.create_string_buffer(struct.pack('IIQ', 1, 64, 0), 128)
+        fd = libc.syscall(nr[1], attr, 0, -1, -1, 8)  # this task, any cpu, FD_CLOEXEC
+    elif kind == 'bpf-map':
+        # BPF_MAP_CREATE of a one-entry BPF_MAP_TYPE_ARRAY
+        attr = ctypes.create_string_buffer(struct.pack('IIII', 2, 4, 4, 1), 128)
+        fd = libc.syscall(nr[2], 0, attr, 128)
+    elif kind == 'bpf-prog':
+        # BPF_PROG_LOAD of a socket filter: r0 = 0; exit
+        insns = ctypes.create_string_buffer(bytes([0xb7] + [0] * 7 + [0x95] + [0] * 7))
+        lic = ctypes.create_string_buffer(b'GPL')
+        attr = ctypes.create_string_buffer(struct.pack('IIQQ', 1, 2, ctypes.addressof(insns),
+                                                       ctypes.addressof(lic)), 128)
+        fd = libc.syscall(nr[2], 5, attr, 128)
+    elif kind == 'fscontext':
+        fd = libc.syscall(430, b'tmpfs', 1)  # FSOPEN_CLOEXEC
+    elif kind == 'fanotify-fs':
+        fd = libc.fanotify_init(0, 0)
+        # FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN
+        libc.fanotify_mark.argtypes = [ctypes.c_int, ctypes.c_uint, ctypes.c_uint64,
+                                       ctypes.c_int, ctypes.c_char_p]
+        if fd >= 0 and libc.fanotify_mark(fd, 0x101, 0x20, -100, os.path.dirname(hb).encode()):
+            sys.exit('fanotify_mark: %d' % ctypes.get_errno())
+    else:
+        fd = libc.syscall(434, os.getppid(), 0)  # the runner: not in the tree
+    if fd < 0:
+        sys.exit('%s: errno %d' % (kind, ctypes.get_errno()))
 elif kind == 'ctty':
     # a session leader that opens a terminal gets it as its controlling one
     os.close(os.open(sys.argv[3], os.O_RDWR))
@@ -322,6 +366,16 @@ def main():
         ('unix-fd-in-flight', case([], 'unix-scm-rights', 'unix socket', 'SCM_RIGHTS')),
         ('unix-not-accepted', case([], 'unix-backlog', 'unix socket', 'not yet accepted')),
         ('epoll-target-elsewhere', case([], 'epoll-elsewhere', 'epoll', 'no longer holds')),
+        # kinds the kernel can't give back: the kind and the fd's path in /proc
+        ('io_uring', case([], 'io_uring', 'an io_uring', 'anon_inode:[io_uring]', '/proc/')),
+        ('userfaultfd', case([], 'userfaultfd', 'a userfaultfd', '/proc/')),
+        ('perf-event', case([], 'perf-event', 'a perf event', '/proc/')),
+        ('bpf-map', case([], 'bpf-map', 'a bpf map', 'anon_inode:bpf-map', '/proc/')),
+        ('bpf-prog', case([], 'bpf-prog', 'a bpf program', 'anon_inode:bpf-prog', '/proc/')),
+        ('unknown-kind', case([], 'fscontext', 'does not know', 'anon_inode:[fscontext]',
+                              '/proc/')),
+        ('fanotify-filesystem-mark', case([], 'fanotify-fs', 'fanotify', 'sdev:', 'fdinfo')),
+        ('pidfd-outside', case([], 'pidfd-outside', 'pidfd of pid', 'not in the dumped tree')),
     ]
     return run_tests('refuse', tests, SCRATCH, where=' (logs in {dir}/img)')
 

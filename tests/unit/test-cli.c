@@ -556,7 +556,6 @@ TEST(dump_flags_long_and_short)
 		{ "--tcp-established", "--tcp-established" },
 		{ "--link-remap", "--link-remap" },
 		{ "--evasive-devices", "--evasive-devices" },
-		{ "--force-irmap", "--force-irmap" },
 		{ "--manage-cgroups", "--manage-cgroups" },
 		{ "--page-server", "--page-server" },
 		{ "--enable-external-sharing", "--enable-external-sharing" },
@@ -587,6 +586,9 @@ TEST(dump_flags_long_and_short)
 	CHECK(o.file_locks);
 	CHECK_OK("restore", "--file-locks");
 	CHECK(o.file_locks);
+	CHECK_OK("dump", "-t", "1", "--force-irmap");
+	CHECK(o.force_irmap);
+	CHECK_REFUSED("--irmap-scan-path", "dump", "-t", "1", "--irmap-scan-path", "/");
 	CHECK_OK("dump", "-t", "1");
 	CHECK(!o.ext_unix_sk && !o.shell_job && !o.file_locks && !o.tcp_established);
 }
