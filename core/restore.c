@@ -14,8 +14,8 @@
  * go.  On any failure criu kills every task it created and says why.
  *
  * This file holds that flow and criu's side of it; the steps live in
- * restore-images.c (reading the images), restore-files.c (pipes, shared
- * files, fds), restore-mem.c (shared memory, holes, premapped memory),
+ * restore-images.c (reading the images), core/files/ (open files: pipes,
+ * shared files, fds), restore-mem.c (shared memory, holes, premapped memory),
  * restore-vdso.c (this kernel's vDSO) and restore-args.c (the restorer's
  * arguments and the jump into it), which share include/restore-priv.h.
  */
@@ -361,7 +361,7 @@ static void restore_task(int idx, pid_t parent)
 	set_session(t);
 	ret = task_step(idx, "pipes");
 	if (!ret)
-		ret = create_pipes(idx);
+		ret = files_create(&rctx, idx);
 	if (!ret)
 		ret = task_step(idx, "shared memory");
 	if (!ret)
@@ -369,7 +369,7 @@ static void restore_task(int idx, pid_t parent)
 	if (!ret)
 		ret = task_step(idx, "shared files");
 	if (!ret)
-		ret = create_shared_files(idx);
+		ret = files_open_shared(&rctx, idx);
 	if (!ret)
 		ret = task_step(idx, "memory");
 	if (!ret)
