@@ -6,9 +6,10 @@
 
 #include "fdkind.h"
 
-extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
+extern const struct fd_kind tty_kind, chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
 
 const struct fd_kind *const fd_kinds[] = {
+	&tty_kind,     /* terminals: ptys, /dev/tty, /dev/console, -j's terminal (TTY) */
 	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
 	&regfile_kind, /* regular files (REG) */
 	&pipe_kind,    /* pipes, pipes-data.img (PIPE) */

@@ -357,7 +357,6 @@ static int tty_check(const struct fd_parms *p, const char *who)
 	enum tty_class c = tty_class_of(maj, min);
 	const char *why = NULL;
 	char buf[160];
-	struct proc_stat st;
 	pid_t sid = 0, pgrp = 0;
 	int fd, index = -1;
 
@@ -365,7 +364,7 @@ static int tty_check(const struct fd_parms *p, const char *who)
 	case TTY_CLASS_CONSOLE:
 		return 0;
 	case TTY_CLASS_CTTY:
-		if (!proc_read_stat(p->pid, 0, &st) && st.tty_nr)
+		if (p->ctty)
 			return 0;
 		pr_err("%s: fd %d is /dev/tty (%s), but it has no controlling terminal now: "
 		       "restore could not open it again\n",
@@ -381,7 +380,7 @@ static int tty_check(const struct fd_parms *p, const char *who)
 		return -EOPNOTSUPP;
 	}
 	if (c == TTY_CLASS_PTS && !master_in_tree(tty_pts_index(maj, min))) {
-		if (opts.shell_job && !proc_read_stat(p->pid, 0, &st) && st.tty_nr == p->st.st_rdev)
+		if (p->shell_job && p->ctty == p->st.st_rdev)
 			return 0; /* the job's terminal: restore gives it criu's */
 		pr_err("%s: fd %d is a pty slave (%s) whose master is not in the tree: terminals "
 		       "outside the tree are not dumped (a shell job's own terminal is, with "
@@ -401,7 +400,7 @@ static int tty_check(const struct fd_parms *p, const char *who)
 	if (!why)
 		why = pty_unsaved(fd, c, (unsigned int)index, &sid, &pgrp, buf, sizeof(buf));
 	close(fd);
-	if (!why && sid && !opts.shell_job && !traced_by_us(sid)) {
+	if (!why && sid && !p->shell_job && !traced_by_us(sid)) {
 		snprintf(buf, sizeof(buf),
 			 "its session %d is led by a task outside the tree (a shell job's terminal "
 			 "is dumped with --shell-job)",
@@ -500,6 +499,18 @@ static int dump_info(struct tty_dump *d, int fd, const struct fd_parms *p, enum 
 			pgrp = 0;
 		d->ie.sid = (uint32_t)sid;
 		d->ie.pgrp = (uint32_t)pgrp;
+	}
+	if (d->ie.type == TTY_TYPE__PTY) {
+		/* the slave's owner, which restore gives the new slave */
+		char path[32];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/dev/pts/%u", index);
+		if (c == TTY_CLASS_PTS ? !fstat(fd, &st) : !stat(path, &st)) {
+			d->ie.has_uid = d->ie.has_gid = true;
+			d->ie.uid = st.st_uid;
+			d->ie.gid = st.st_gid;
+		}
 	}
 	if (tcgetattr(fd, &t)) {
 		pr_perror("fd %d of pid %d: can't read the termios of %s", p->fd, p->pid, p->link);
@@ -1024,6 +1035,16 @@ static int make_pair(struct rpty *p, uint32_t pid)
 		ret = set_flag(p->master_fd, TIOCPKT, 1, "packet mode", p->index);
 	if (ret)
 		return ret;
+	if (e->has_uid || e->has_gid) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "/dev/pts/%u", got);
+		if (chown(path, e->has_uid ? e->uid : (uid_t)-1, e->has_gid ? e->gid : (gid_t)-1)) {
+			pr_perror("pty %u: can't give %s its owner %u:%u", p->index, path, e->uid,
+				  e->gid);
+			return -errno;
+		}
+	}
 	if (p->nslaves || p->leader >= 0 || (p->slave && p->slave->exclusive) ||
 	    !p->master->locked) {
 		ret = set_flag(p->master_fd, TIOCSPTLCK, 0, "lock", p->index);

@@ -29,9 +29,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import become_subreaper, reap, tree_of, wait_gone  # noqa: E402
 
 # Programs whose images hold a little of everything: threads, children,
-# zombies, pipes and files, shared memory, signals, timers.
+# zombies, pipes, files and terminals, shared memory, signals, timers.
 BASES = ['threads', 'tree-children', 'tree-zombie', 'fd-shared', 'fd-pipe', 'mem-anon-shared',
-         'mem-file-private', 'mem-cow', 'sig-pending', 'posix-timers', 'itimer-real', 'rseq']
+         'mem-file-private', 'mem-cow', 'sig-pending', 'posix-timers', 'itimer-real', 'rseq',
+         'tty-pty', 'tty-ctty']
 RESTORE_TIMEOUT = 30
 NOBODY = 65534
 
