@@ -715,11 +715,6 @@ int place_fds(struct restore_ctx *rc, int idx, int *keep, int nkeep)
 		if (ret)
 			goto out;
 	}
-	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
-		if (fd_kinds[k]->post_open)
-			ret = fd_kinds[k]->post_open(rc, idx);
-	if (ret)
-		goto out;
 	for (size_t i = 0; i < t->nfds; i++) {
 		bool again = false;
 
@@ -728,6 +723,10 @@ int place_fds(struct restore_ctx *rc, int idx, int *keep, int nkeep)
 		if (!again)
 			close(plan[i].src);
 	}
+	/* what needs the task's other fds at their numbers (epoll targets) */
+	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
+		if (fd_kinds[k]->post_open)
+			ret = fd_kinds[k]->post_open(rc, idx);
 out:
 	free(plan);
 	return ret;
