@@ -6,7 +6,8 @@
 
 #include "fdkind.h"
 
-extern const struct fd_kind tty_kind, chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
+extern const struct fd_kind tty_kind;
+extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
 
 const struct fd_kind *const fd_kinds[] = {
 	&tty_kind,     /* terminals: ptys, /dev/tty, /dev/console, -j's terminal (TTY) */

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Terminals beyond what one e2e program can set up (core/files/tty.c).
 
-    tty.py CRIU SCRATCH PROGS
+    terminals.py CRIU SCRATCH PROGS
 
 PROGS is the directory of the built tests/e2e/progs.
 
