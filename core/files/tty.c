@@ -330,8 +330,8 @@ static const char *pty_unsaved(int fd, enum tty_class c, unsigned int index, pid
 
 	if (n > 0) {
 		snprintf(why, size,
-			 "%d bytes written to its %s wait to be read: data queued in a terminal is "
-			 "not dumped",
+			 "%d bytes that its %s wrote wait to be read from it: data queued in a "
+			 "terminal is not dumped",
 			 n, c == TTY_CLASS_PTMX ? "slave" : "master");
 		return why;
 	}
