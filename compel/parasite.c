@@ -64,6 +64,8 @@ static const char *const cmd_names[PARASITE_NR_CMDS] = {
 	[PARASITE_CMD_GET_MISC] = "GET_MISC",
 	[PARASITE_CMD_GET_THREAD_MISC] = "GET_THREAD_MISC",
 	[PARASITE_CMD_GET_POSIX_TIMERS] = "GET_POSIX_TIMERS",
+	[PARASITE_CMD_MEMTRACK_ARM] = "MEMTRACK_ARM",
+	[PARASITE_CMD_CLOSE_FD] = "CLOSE_FD",
 };
 
 static pid_t ctl_pid(const struct parasite_ctl *ctl)
@@ -595,6 +597,21 @@ int parasite_get_posix_timers(struct parasite_ctl *ctl, struct parasite_posix_ti
 		done += nr;
 	}
 	return 0;
+}
+
+int parasite_run(struct parasite_ctl *ctl, uint32_t cmd, void *args, size_t size, long *result)
+{
+	int ret;
+
+	if (cmd == PARASITE_CMD_FINI || cmd >= PARASITE_NR_CMDS)
+		return -EINVAL;
+	if (size > ctl->area->args_size)
+		return -E2BIG;
+	memcpy(ctl->area->args, args, size);
+	ret = run_cmd(ctl, cmd, result);
+	if (!ret)
+		memcpy(args, ctl->area->args, size);
+	return ret;
 }
 
 /* ---- pages -------------------------------------------------------------- */
