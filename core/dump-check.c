@@ -23,6 +23,7 @@
 #include "file-locks.h"
 #include "files.h"
 #include "files/fdkind.h"
+#include "files/tty.h"
 #include "log.h"
 #include "mem.h"
 #include "proc.h"
@@ -410,13 +411,8 @@ static int check_task_paths(const struct dump_check_task *t, bool shell_job)
 			return -EOPNOTSUPP;
 		}
 	}
-	if (t->stat->tty_nr && !shell_job) {
-		pr_err("%s has a controlling terminal (%u:%u): terminals are not dumped yet (a "
-		       "shell job's is, with --shell-job)\n",
-		       who(t, 0), major(t->stat->tty_nr), minor(t->stat->tty_nr));
-		return -EOPNOTSUPP;
-	}
-	return 0;
+	/* a pty of the tree, or with --shell-job the job's */
+	return tty_check_ctty(t->pid, who(t, 0), t->stat->tty_nr, shell_job);
 }
 
 /* ---- mappings ------------------------------------------------------------------ */

@@ -749,6 +749,8 @@ int place_fds(struct restore_ctx *rc, int idx, int *keep, int nkeep)
 	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
 		if (fd_kinds[k]->post_open)
 			ret = fd_kinds[k]->post_open(rc, idx);
+	if (ret)
+		goto out;
 	/* last: closing any other fd of a file would drop a POSIX lock on it */
 	if (!ret)
 		ret = locks_restore_task(&rc->locks, t->pe->pid);

@@ -5,7 +5,8 @@
 
 TOOLS is the directory of the built tests/e2e/tools (share-vm).
 
-Each case starts a tree holding one thing dump does not save (a pty, a
+Each case starts a tree holding one thing dump does not save (a pty with
+bytes queued in it, a pty slave whose master is not in the tree, a
 shared mapping of a deleted file, a namespace of its own, a file lock (a
 lease also with --file-locks), a
 device, a deleted cwd, a thread with its own fd table, two processes
@@ -36,8 +37,13 @@ HOLDER = r'''
 import ctypes, fcntl, os, struct, sys, time
 kind, hb = sys.argv[1], sys.argv[2]
 keep = []
-if kind == 'pty':
-    keep.append(os.openpty())
+if kind == 'pty-data':
+    m, s = os.openpty()
+    keep.append((m, s))
+    os.write(m, b'queued\n')  # unread by the slave (and its echo by the master)
+elif kind == 'pts':
+    # a slave of a pty whose master is the runner's
+    keep.append(os.open(sys.argv[3], os.O_RDWR | os.O_NOCTTY))
 elif kind == 'flock':
     f = open(hb + '.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); keep.append(f)
 elif kind == 'posix-lock':
@@ -324,6 +330,15 @@ def unix_outside(kind, words):
             for k in keep:
                 k.close()
     return run
+def test_pts(d):
+    """A pty slave whose master is ours, not the tree's."""
+    master, slave = os.openpty()
+    try:
+        return check_refused(d, [], 'pts', ('pty slave', 'master is not in the tree'),
+                             (os.ttyname(slave),))
+    finally:
+        os.close(slave)
+        os.close(master)
 
 
 def main():
@@ -331,7 +346,8 @@ def main():
         print('refuse: unshare (util-linux) is missing')
         return 1
     tests = [
-        ('pty', case([], 'pty', 'pty', 'fd ')),
+        ('pty-queued-data', case([], 'pty-data', 'pty', 'fd ', 'queued')),
+        ('pty-slave-outside', test_pts),
         ('deleted-shared-map', case([], 'deleted-map', 'shared mapping', 'deleted')),
         ('flock', case([], 'flock', 'file lock', 'FLOCK')),
         ('posix-lock', case([], 'posix-lock', 'file lock', 'POSIX')),
