@@ -105,7 +105,7 @@ PROTOS := $(sort $(wildcard proto/*.proto))
 PROTO_C := $(patsubst proto/%.proto,$(GEN)/proto/%.pb-c.c,$(PROTOS))
 PROTO_H := $(PROTO_C:.c=.h)
 
-CORE_SRCS := $(sort $(wildcard core/*.c cpuinfo/*.c compel/*.c arch/$(ARCH)/*.c))
+CORE_SRCS := $(sort $(wildcard core/*.c core/files/*.c cpuinfo/*.c compel/*.c arch/$(ARCH)/*.c))
 CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS)) $(PROTO_C:.c=.o) \
 	$(GEN)/syscall-table.o
 MAIN_OBJ := $(BUILD)/core/main.o
@@ -308,7 +308,7 @@ cross-test: cross-build
 
 FUZZ_SECONDS ?= 60
 FUZZ_DIR := build/fuzz
-FUZZ_SRCS := $(filter-out core/main.c,$(sort $(wildcard core/*.c cpuinfo/*.c compel/*.c arch/$(HOST_ARCH)/*.c)))
+FUZZ_SRCS := $(filter-out core/main.c,$(sort $(wildcard core/*.c core/files/*.c cpuinfo/*.c compel/*.c arch/$(HOST_ARCH)/*.c)))
 
 $(FUZZ_DIR)/fuzz-image: tests/fuzz/fuzz-image.c $(FUZZ_SRCS) $(PROTO_C) $(GEN)/syscall-table.c
 	@mkdir -p $(FUZZ_DIR)

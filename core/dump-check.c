@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "dump-check.h"
+#include "files.h"
+#include "files/fdkind.h"
 #include "log.h"
 #include "mem.h"
 #include "proc.h"
@@ -291,126 +293,53 @@ static int check_posix_locks(const struct dump_check_task *tasks, int n)
 
 /* ---- fds ------------------------------------------------------------------------ */
 
-static bool is_tty(unsigned int maj, unsigned int min)
-{
-	/* ttys, /dev/tty, /dev/console, /dev/ptmx, pty slaves */
-	return maj == 4 || (maj == 5 && min <= 2) || (maj >= 136 && maj <= 143);
-}
-
-/* The devices restore reopens by path with nothing lost: they hold no state. */
-static bool is_stateless_dev(unsigned int maj, unsigned int min)
-{
-	/* /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom */
-	return maj == 1 && (min == 3 || min == 5 || min == 7 || min == 8 || min == 9);
-}
-
-/*
- * With --shell-job the job's terminal becomes the one criu restores on:
- * admitted are the task's controlling terminal and /dev/tty.
- */
-static bool is_job_terminal(const struct dump_check_task *t, dev_t rdev, bool shell_job)
-{
-	dev_t ctty = makedev(major(t->stat->tty_nr), minor(t->stat->tty_nr));
-
-	if (!shell_job)
-		return false;
-	return (t->stat->tty_nr && rdev == ctty) || rdev == makedev(5, 0);
-}
-
-/*
- * A path restore would open again: absolute, not deleted, and naming the
- * very file the task has (not one renamed over it since).
- */
-static const char *why_not_reopenable(const char *link, const struct stat *st)
-{
-	struct stat now;
-
-	if (link[0] != '/')
-		return "it has no path";
-	if (is_deleted(link))
-		return "it is deleted";
-	if (stat(link, &now))
-		return "its path can't be opened";
-	if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
-		return "its path now names another file";
-	return NULL;
-}
-
-/* Whether fd is of a kind core/files.c saves whole; the error otherwise. */
+/* Whether fd is of a kind that dump saves whole (the kind's check() says
+ * what it can't restore); what no kind of core/files/table.c matches is
+ * refused, naming its kind. */
 static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 {
-	char path[64], link[PATH_MAX];
-	const char *why;
-	struct stat st;
-	unsigned int maj, min;
+	const struct fd_kind *k;
+	struct fd_parms p;
+	char *fdinfo;
+	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->pid, fd);
-	read_link(path, link, sizeof(link));
-	if (stat(path, &st)) {
-		int err = errno;
-
-		pr_err("%s: can't see fd %d: %s\n", who(t, 0), fd, strerror(err));
-		return -err;
+	ret = fd_parms_read(t->pid, fd, &p, &fdinfo);
+	free(fdinfo);
+	p.fdinfo = NULL;
+	if (ret) {
+		pr_err("%s: can't see fd %d: %s\n", who(t, 0), fd, strerror(-ret));
+		return ret;
 	}
-	maj = major(st.st_rdev);
-	min = minor(st.st_rdev);
-	if (!strncmp(link, "socket:", 7)) {
-		pr_err("%s: fd %d is a socket (%s): sockets are not dumped yet\n", who(t, 0), fd,
-		       link);
+	p.shell_job = shell_job;
+	p.ctty = t->stat->tty_nr ? makedev(major(t->stat->tty_nr), minor(t->stat->tty_nr)) : 0;
+	k = fd_kind_match(&p);
+	if (!k) {
+		if (!strncmp(p.link, "socket:", 7)) {
+			pr_err("%s: fd %d is a socket (%s): sockets are not dumped yet\n", who(t, 0),
+			       fd, p.link);
+			return -EOPNOTSUPP;
+		}
+		if (!strncmp(p.link, "anon_inode:", 11)) {
+			pr_err("%s: fd %d is an %s (%s): this kind of file is not dumped yet\n",
+			       who(t, 0), fd, p.link + 11, p.link);
+			return -EOPNOTSUPP;
+		}
+		pr_err("%s: fd %d is a %s (%s): this kind of file is not dumped yet\n", who(t, 0),
+		       fd,
+		       S_ISDIR(p.st.st_mode)	? "directory"
+		       : S_ISBLK(p.st.st_mode)	? "block device"
+		       : S_ISFIFO(p.st.st_mode) ? "FIFO"
+		       : S_ISLNK(p.st.st_mode)	? "symlink (O_PATH)"
+						: "file of an unknown kind",
+		       p.link);
 		return -EOPNOTSUPP;
 	}
-	if (!strncmp(link, "anon_inode:", 11)) {
-		pr_err("%s: fd %d is an %s (%s): this kind of file is not dumped yet\n", who(t, 0),
-		       fd, link + 11, link);
-		return -EOPNOTSUPP;
+	if (k->check) {
+		ret = k->check(&p, who(t, 0));
+		if (ret)
+			return ret;
 	}
-	if (S_ISFIFO(st.st_mode) && !strncmp(link, "pipe:", 5))
-		return check_fd_locks(t, fd, link);
-	if (S_ISREG(st.st_mode)) {
-		why = why_not_reopenable(link, &st);
-		if (why) {
-			pr_err("%s: fd %d is a file restore could not open again (%s): %s\n",
-			       who(t, 0), fd, link, why);
-			return -EOPNOTSUPP;
-		}
-		return check_fd_locks(t, fd, link);
-	}
-	if (S_ISCHR(st.st_mode)) {
-		struct stat now;
-
-		if (is_tty(maj, min) && !is_job_terminal(t, st.st_rdev, shell_job)) {
-			const char *what = maj == 5 && min == 2 ? "a pty master"
-					   : maj >= 136	       ? "a pty"
-								: "a terminal";
-
-			pr_err("%s: fd %d is %s (%s): terminals are not dumped yet (a shell job's "
-			       "own terminal is, with --shell-job)\n",
-			       who(t, 0), fd, what, link);
-			return -EOPNOTSUPP;
-		}
-		if (!is_tty(maj, min) && !is_stateless_dev(maj, min)) {
-			pr_err("%s: fd %d is the character device %s (%u:%u): devices are not dumped "
-			       "yet\n",
-			       who(t, 0), fd, link, maj, min);
-			return -EOPNOTSUPP;
-		}
-		if (link[0] != '/' || stat(link, &now) || !S_ISCHR(now.st_mode) ||
-		    now.st_rdev != st.st_rdev) {
-			pr_err("%s: fd %d is a device restore could not open again (%s): its path "
-			       "does not name it\n",
-			       who(t, 0), fd, link);
-			return -EOPNOTSUPP;
-		}
-		return check_fd_locks(t, fd, link);
-	}
-	pr_err("%s: fd %d is a %s (%s): this kind of file is not dumped yet\n", who(t, 0), fd,
-	       S_ISDIR(st.st_mode)	? "directory"
-	       : S_ISBLK(st.st_mode)	? "block device"
-	       : S_ISFIFO(st.st_mode) ? "FIFO"
-	       : S_ISLNK(st.st_mode)	? "symlink (O_PATH)"
-				      : "file of an unknown kind",
-	       link);
-	return -EOPNOTSUPP;
+	return check_fd_locks(t, fd, p.link);
 }
 
 static int check_fds(const struct dump_check_task *t, bool shell_job)
@@ -435,6 +364,25 @@ static int check_fds(const struct dump_check_task *t, bool shell_job)
 }
 
 /* ---- the task's files outside its fd table ----------------------------------------- */
+
+/*
+ * A path restore would open again: absolute, not deleted, and naming the
+ * very file the task has (not one renamed over it since).
+ */
+static const char *why_not_reopenable(const char *link, const struct stat *st)
+{
+	struct stat now;
+
+	if (link[0] != '/')
+		return "it has no path";
+	if (is_deleted(link))
+		return "it is deleted";
+	if (stat(link, &now))
+		return "its path can't be opened";
+	if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		return "its path now names another file";
+	return NULL;
+}
 
 /* cwd, root and exe are opened again by path on restore. */
 static int check_task_paths(const struct dump_check_task *t, bool shell_job)

@@ -54,6 +54,7 @@
 #include "proto/pstree.pb-c.h"
 #include "proto/seccomp.pb-c.h"
 #include "proto/stats.pb-c.h"
+#include "stats.h"
 #include "proto/timens.pb-c.h"
 #include "vma.h"
 #include "pie/parasite.h"
@@ -1652,10 +1653,8 @@ static void write_stats(int dirfd, const struct mem_dump_stats *ms, uint32_t fre
 {
 	StatsEntry s = STATS_ENTRY__INIT;
 	DumpStatsEntry d = DUMP_STATS_ENTRY__INIT;
-	struct cr_img *img = img_open(dirfd, IMG_STATS_DUMP, O_WRONLY);
+	struct cr_img *img = dirfd < 0 ? NULL : img_open(dirfd, IMG_STATS_DUMP, O_WRONLY);
 
-	if (!img)
-		return;
 	d.freezing_time = freezing;
 	d.frozen_time = frozen;
 	d.memdump_time = (uint32_t)ms->memdump_us;
@@ -1678,8 +1677,12 @@ static void write_stats(int dirfd, const struct mem_dump_stats *ms, uint32_t fre
 	d.has_shpages_written = true;
 	d.shpages_written = ms->shpages_written;
 	s.dump = &d;
-	img_write_pb(img, &s.base);
-	img_close(img);
+	if (opts.display_stats)
+		stats_display(&s);
+	if (img) {
+		img_write_pb(img, &s.base);
+		img_close(img);
+	}
 }
 
 int cmd_dump(void)
@@ -1785,10 +1788,9 @@ int cmd_dump(void)
 	{
 		int wd = opts_open_work_dir(); /* logs, pidfiles and statistics */
 
-		if (wd >= 0) {
-			write_stats(wd, &stats, freezing, frozen);
+		write_stats(wd, &stats, freezing, frozen);
+		if (wd >= 0)
 			close(wd);
-		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_peak_rss();

@@ -17,6 +17,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <linux/veth.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -120,6 +121,21 @@ static int nl_talk(int proto, struct nl_req *r, int (*fn)(struct nlmsghdr *h, vo
 out:
 	close(sk);
 	return ret;
+}
+
+/* One SOCK_DIAG_BY_FAMILY dump: 0 when the kernel answers the family. */
+int kd_sock_diag_dump(const void *req, size_t len)
+{
+	struct nl_req r;
+
+	if (len > sizeof(r.buf))
+		return -EINVAL;
+	memset(&r, 0, sizeof(r));
+	r.h.nlmsg_len = NLMSG_LENGTH(len);
+	r.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	r.h.nlmsg_flags = NLM_F_DUMP;
+	memcpy(r.buf, req, len);
+	return nl_talk(NETLINK_SOCK_DIAG, &r, NULL, NULL);
 }
 
 /* The attribute type of an RTM_NEWLINK answer, or NULL. */
@@ -386,16 +402,6 @@ static bool ipt_legacy_child(char *why, size_t len)
 	return true;
 }
 
-static void probe_child(enum kd_feature f, bool (*fn)(char *, size_t))
-{
-	char why[128];
-
-	if (kd_in_child(fn, why, sizeof(why), 5000))
-		kd_set(f, true, NULL);
-	else
-		kd_set(f, false, "%s", why);
-}
-
 static void probe_sockopt(enum kd_feature f, int family, int level, int name, const char *what)
 {
 	int one = 1, sk = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
@@ -468,7 +474,7 @@ void kerndat_probe_net(enum kd_feature f)
 {
 	switch (f) {
 	case KD_TCP_HALF_CLOSED:
-		probe_child(f, tcp_half_closed_child);
+		kd_probe_in_child(f, tcp_half_closed_child);
 		break;
 	case KD_SK_NS:
 	case KD_SK_UNIX_FILE:
@@ -481,20 +487,20 @@ void kerndat_probe_net(enum kd_feature f)
 		probe_nsid();
 		break;
 	case KD_LINK_NSID:
-		probe_child(f, link_nsid_child);
+		kd_probe_in_child(f, link_nsid_child);
 		break;
 	case KD_NEWIFINDEX:
-		probe_child(f, newifindex_child);
+		kd_probe_in_child(f, newifindex_child);
 		break;
 	case KD_EXTERNAL_NET_NS:
-		probe_child(f, external_net_ns_child);
+		kd_probe_in_child(f, external_net_ns_child);
 		break;
 	case KD_NFTABLES:
 	case KD_NETWORK_LOCK_NFTABLES:
-		probe_child(f, nftables_child);
+		kd_probe_in_child(f, nftables_child);
 		break;
 	case KD_IPT_LEGACY:
-		probe_child(f, ipt_legacy_child);
+		kd_probe_in_child(f, ipt_legacy_child);
 		break;
 	case KD_SOCKOPT_BUF_LOCK:
 		probe_sockopt(f, AF_INET, SOL_SOCKET, SO_BUF_LOCK, "SO_BUF_LOCK");

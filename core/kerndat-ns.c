@@ -155,16 +155,6 @@ static bool loginuid_child(char *why, size_t len)
 	return true;
 }
 
-static void probe_child(enum kd_feature f, bool (*fn)(char *, size_t))
-{
-	char why[128];
-
-	if (kd_in_child(fn, why, sizeof(why), 5000))
-		kd_set(f, true, NULL);
-	else
-		kd_set(f, false, "%s", why);
-}
-
 void kerndat_probe_ns(enum kd_feature f)
 {
 	switch (f) {
@@ -190,10 +180,10 @@ void kerndat_probe_ns(enum kd_feature f)
 		probe_openat2();
 		break;
 	case KD_OVERLAYFS_MAPS:
-		probe_child(f, overlayfs_maps_child);
+		kd_probe_in_child(f, overlayfs_maps_child);
 		break;
 	case KD_LOGINUID:
-		probe_child(f, loginuid_child);
+		kd_probe_in_child(f, loginuid_child);
 		break;
 	default:
 		break;

@@ -111,6 +111,16 @@ bool kd_in_child(bool (*fn)(char *why, size_t len), char *why, size_t len, int m
 	return false;
 }
 
+void kd_probe_in_child(enum kd_feature f, bool (*fn)(char *why, size_t len))
+{
+	char why[128];
+
+	if (kd_in_child(fn, why, sizeof(why), 5000))
+		kd_set(f, true, NULL);
+	else
+		kd_set(f, false, "%s", why);
+}
+
 pid_t kd_seized_child(long options, void (*setup)(void))
 {
 	struct pollfd pfd;

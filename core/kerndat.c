@@ -469,64 +469,6 @@ static void probe_tcp_repair(void)
 	close(sk);
 }
 
-/*
- * Sends one SOCK_DIAG_BY_FAMILY dump request and reads the answer to its
- * end.  0 when the kernel answers the family, -errno otherwise.
- */
-int kd_sock_diag_dump(const void *req, size_t len)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct {
-		struct nlmsghdr h;
-		char body[128];
-	} msg;
-	char buf[16384];
-	int sk, ret = -EIO;
-
-	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (sk < 0)
-		return -errno;
-	{
-		struct timeval tv = { 2, 0 };
-
-		setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	}
-	memset(&msg, 0, sizeof(msg));
-	msg.h.nlmsg_len = NLMSG_LENGTH(len);
-	msg.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.h.nlmsg_seq = 1;
-	memcpy(msg.body, req, len);
-	if (sendto(sk, &msg, msg.h.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (int rounds = 0; rounds < 10000; rounds++) {
-		ssize_t n = recv(sk, buf, sizeof(buf), 0);
-		struct nlmsghdr *h;
-
-		if (n < 0) {
-			ret = -errno;
-			goto out;
-		}
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE) {
-				ret = 0;
-				goto out;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(h);
-
-				ret = e->error ? e->error : 0;
-				goto out;
-			}
-		}
-	}
-out:
-	close(sk);
-	return ret;
-}
-
 static void diag_result(enum kd_feature f, int err)
 {
 	if (err == -ENOENT)

@@ -413,7 +413,7 @@ int restore_prepare_and_jump(int idx)
 			continue;
 		}
 		table[h] = (long)i;
-		keep[nkeep] = open_file_id((uint32_t)e->shmid, e->has_fdflags ? (int)e->fdflags : O_RDONLY);
+		keep[nkeep] = open_file_id(&rctx, (uint32_t)e->shmid, e->has_fdflags ? (int)e->fdflags : O_RDONLY);
 		if (keep[nkeep] < 0)
 			return keep[nkeep];
 		vma_keep[i] = nkeep++;
@@ -443,7 +443,7 @@ int restore_prepare_and_jump(int idx)
 		vma_keep[i] = nkeep++;
 	}
 	if (mm->exe_file_id) {
-		keep[nkeep] = open_file_id(mm->exe_file_id, O_RDONLY);
+		keep[nkeep] = open_file_id(&rctx, mm->exe_file_id, O_RDONLY);
 		if (keep[nkeep] < 0)
 			return keep[nkeep];
 		exe_keep = nkeep++;
@@ -731,7 +731,7 @@ int restore_prepare_and_jump(int idx)
 	}
 
 	/* From here on no logging: the task's fds take their numbers. */
-	ret = place_fds(idx, keep, nkeep);
+	ret = place_fds(&rctx, idx, keep, nkeep);
 	if (ret)
 		return ret;
 	args->task.pages_fd = keep[pages_keep];

@@ -30,6 +30,7 @@ SeccompEntry *seccomp;
 static InventoryEntry *inventory;
 static FileEntry **files;
 static size_t nr_files;
+struct restore_ctx rctx;
 
 static void missing(enum img_type type, unsigned long id)
 {
@@ -434,12 +435,13 @@ int read_images(int dirfd)
 		pr_err("can't read memfd.img\n");
 		return ret;
 	}
-	ret = plan_pipes();
+	rctx.tasks = tasks;
+	rctx.nr_tasks = nr_tasks;
+	rctx.images_dirfd = dirfd;
+	rctx.files = files;
+	rctx.nr_files = nr_files;
+	ret = plan_shmem();
 	if (!ret)
-		ret = plan_shmem();
-	if (!ret)
-		ret = plan_shared_files();
-	if (!ret)
-		ret = read_pipes_data(dirfd);
+		ret = files_plan(&rctx);
 	return ret;
 }

@@ -14,8 +14,8 @@
  * go.  On any failure criu kills every task it created and says why.
  *
  * This file holds that flow and criu's side of it; the steps live in
- * restore-images.c (reading the images), restore-files.c (pipes, shared
- * files, fds), restore-mem.c (shared memory, holes, premapped memory),
+ * restore-images.c (reading the images), core/files/ (open files: pipes,
+ * shared files, fds), restore-mem.c (shared memory, holes, premapped memory),
  * restore-vdso.c (this kernel's vDSO) and restore-args.c (the restorer's
  * arguments and the jump into it), which share include/restore-priv.h.
  */
@@ -50,6 +50,7 @@
 #include "options.h"
 #include "proc.h"
 #include "proto/stats.pb-c.h"
+#include "stats.h"
 #include "restore-priv.h"
 #include "pie/restorer.h"
 
@@ -360,7 +361,7 @@ static void restore_task(int idx, pid_t parent)
 	set_session(t);
 	ret = task_step(idx, "pipes");
 	if (!ret)
-		ret = create_pipes(idx);
+		ret = files_create(&rctx, idx);
 	if (!ret)
 		ret = task_step(idx, "shared memory");
 	if (!ret)
@@ -368,7 +369,7 @@ static void restore_task(int idx, pid_t parent)
 	if (!ret)
 		ret = task_step(idx, "shared files");
 	if (!ret)
-		ret = create_shared_files(idx);
+		ret = files_open_shared(&rctx, idx);
 	if (!ret)
 		ret = task_step(idx, "memory");
 	if (!ret)
@@ -847,8 +848,6 @@ static void write_stats(uint32_t forking, uint32_t total)
 
 	if (dirfd >= 0)
 		close(dirfd);
-	if (!img)
-		return;
 	for (int i = 0; i < nr_status; i++) {
 		r.pages_compared += status[i].pages_compared;
 		r.pages_skipped_cow += status[i].pages_skipped_cow;
@@ -858,8 +857,12 @@ static void write_stats(uint32_t forking, uint32_t total)
 	r.forking_time = forking;
 	r.restore_time = total;
 	s.restore = &r;
-	img_write_pb(img, &s.base);
-	img_close(img);
+	if (opts.display_stats)
+		stats_display(&s);
+	if (img) {
+		img_write_pb(img, &s.base);
+		img_close(img);
+	}
 }
 
 pid_t restored_root_pid;

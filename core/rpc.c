@@ -146,7 +146,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	CHECK(o->has_status_fd, "status_fd");
 	CHECK(FLAG_ON(skip_file_rwx_check), "skip_file_rwx_check");
 	CHECK(FLAG_ON(unprivileged), "unprivileged");
-	CHECK(FLAG_ON(display_stats), "display_stats");
 	CHECK(FLAG_ON(allow_uprobes), "allow_uprobes");
 	CHECK(FLAG_ON(ghost_fiemap), "ghost_fiemap");
 	/* network locking only matters for sockets, which dump refuses */
@@ -529,6 +528,7 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	opts.leave_running = o->has_leave_running && o->leave_running;
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
+	opts.display_stats = o->has_display_stats && o->display_stats; /* to the log */
 	if (o->has_timeout)
 		opts.timeout = (int)o->timeout;
 	if (o->has_cpu_cap) {

@@ -59,6 +59,10 @@ struct fd_parms {
 	uint32_t flags;		/* fdinfo flags: (O_*), O_CLOEXEC taken out */
 	bool cloexec;
 	FownEntry *fown;	/* filled by fdcommon (F_GETOWN_EX, F_GETSIG); the kind links it */
+	/* for check() only (dump-check fills them): the task's controlling
+	 * terminal (0: none) and --shell-job */
+	dev_t ctty;
+	bool shell_job;
 };
 
 /* A file of files.img while it is dumped: fdcommon owns it, the kind fills fe. */
@@ -88,6 +92,16 @@ struct fd_kind {
 	/* the O_* status flags of the description (O_ASYNC is set by fdcommon at
 	 * the fd's number); NULL: none */
 	uint32_t (*status_flags)(const FileEntry *fe);
+	/* several kinds of one FdTypes (chrdev and regfile are both REG): the
+	 * entries this one restores; NULL: every entry of its type */
+	bool (*owns)(const FileEntry *fe);
+	/* a description of file fe with flags (O_ACCMODE) for the restorer to
+	 * map or to be the exe (any number, O_CLOEXEC); NULL: not mappable */
+	int (*open_id)(struct restore_ctx *rc, const FileEntry *fe, int flags);
+	/* its create() makes the objects the holders inherit (a pipe's ends), so
+	 * fdcommon does not open its descriptions held by several tasks in
+	 * their lowest common ancestor */
+	bool own_sharing;
 };
 
 /* table.c */
@@ -95,6 +109,8 @@ extern const struct fd_kind *const fd_kinds[];
 extern const unsigned int nr_fd_kinds;
 const struct fd_kind *fd_kind_of_type(FdTypes type);
 const struct fd_kind *fd_kind_match(const struct fd_parms *p);
+/* the kind restoring file fe (its type, then owns()), or NULL */
+const struct fd_kind *fd_kind_of_file(const FileEntry *fe);
 
 /* fdcommon.c, for the kinds */
 
@@ -103,6 +119,9 @@ const char *fdinfo_field(const char *fdinfo, const char *key);
 uint64_t fdinfo_u64(const char *fdinfo, const char *key, int base);
 /* the task's description of its fd number fd, as a new fd of ours (-errno) */
 int task_fd(pid_t pid, int fd);
+/* a new file of files.img of kind k, not of any fd (cwd, root, exe,
+ * mappings): its id is set, its pid/fd for kcmp unset; NULL: no memory */
+struct dump_file *dump_file_new(const struct fd_kind *k);
 
 /* restore: the images and the tree, through the context */
 const FileEntry *rc_file(struct restore_ctx *rc, uint32_t id);
@@ -113,6 +132,9 @@ int rc_lca(struct restore_ctx *rc, int a, int b);
 size_t rc_task_nfds(struct restore_ctx *rc, int idx);
 const FdinfoEntry *rc_task_fd(struct restore_ctx *rc, int idx, size_t i);
 int rc_images_dirfd(struct restore_ctx *rc);
+/* the fd number open() is called for (0 when the lowest common ancestor
+ * opens a description held by several tasks), for messages */
+uint32_t rc_opening_fd(struct restore_ctx *rc);
 /* the kind's own state: a slot per kind, NULL until it sets it */
 void **rc_kind_state(struct restore_ctx *rc, const struct fd_kind *k);
 /* F_SETOWN_EX / F_SETSIG, and the status flags F_SETFL takes (O_ASYNC is

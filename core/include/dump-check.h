@@ -2,7 +2,7 @@
  * What dump refuses, checked on the whole seized tree before any image is
  * written: state that the dumper does not save and that restore therefore
  * could not rebuild.  Each check admits only what is saved (a whitelist):
- * namespaces equal to criu's own, fds of the kinds core/files.c saves,
+ * namespaces equal to criu's own, fds of the kinds of core/files/table.c,
  * mappings whose backing restore can map again, no file locks, no sharing
  * of memory, fd table or fs info between processes or split off by a
  * thread.  docs/dump-restore.md lists each refusal and why.

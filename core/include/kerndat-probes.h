@@ -27,6 +27,8 @@ int kd_sock_diag_dump(const void *req, size_t len);
  * fn returns true when the feature is there, else false with why filled in.
  */
 bool kd_in_child(bool (*fn)(char *why, size_t len), char *why, size_t len, int ms);
+/* kd_in_child with a 5 s bound, its answer recorded for f. */
+void kd_probe_in_child(enum kd_feature f, bool (*fn)(char *why, size_t len));
 
 /*
  * A child that runs setup (if any) and then sleeps, seized with the given

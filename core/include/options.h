@@ -100,6 +100,7 @@ struct cr_options {
 	bool deprecated;	     /* --deprecated */
 	bool weak_sysctls;	     /* --weak-sysctls */
 	bool skip_file_rwx_check;    /* --skip-file-rwx-check */
+	bool display_stats;	     /* --display-stats */
 };
 
 extern struct cr_options opts;

@@ -60,15 +60,41 @@ int find_task_index(uint32_t pid);
 int lca(int a, int b);
 const FileEntry *file_by_id(uint32_t id);
 
-/* restore-files.c: pipes and shared open files, made by the lowest common
- * ancestor of their holders; each task's fds */
-int plan_pipes(void);
-int read_pipes_data(int dirfd);
-int plan_shared_files(void);
-int create_pipes(int idx);
-int create_shared_files(int idx);
-int place_fds(int idx, int *keep, int nkeep);
-int open_file_id(uint32_t id, int flags);
+/*
+ * The restore context, passed down to the file code (core/files/): the
+ * tree, the images, and each kind's state behind rc_kind_state()
+ * (core/files/fdkind.h has the accessors the kinds use).
+ */
+#define RC_MAX_KINDS 48
+
+struct rshared_file;
+
+struct restore_ctx {
+	struct rtask *tasks;
+	int nr_tasks;
+	int images_dirfd;
+	FileEntry **files; /* files.img */
+	size_t nr_files;
+	void *kind_state[RC_MAX_KINDS];
+	/* fdcommon: descriptions held by several tasks */
+	struct rshared_file *shared;
+	size_t nr_shared;
+	uint32_t opening_fd;
+};
+
+/* restore-images.c fills it in read_images */
+extern struct restore_ctx rctx;
+
+/* core/files/fdcommon.c: every kind collects its files and the sharing is
+ * planned (after read_images and plan_shmem); in task idx before it forks:
+ * each kind's create() (files_create), then, after its shared memory, the
+ * descriptions it opens for its descendants (files_open_shared); each task's fds at their numbers; the files the restorer
+ * maps (and the exe) by their ids in files.img */
+int files_plan(struct restore_ctx *rc);
+int files_create(struct restore_ctx *rc, int idx);
+int files_open_shared(struct restore_ctx *rc, int idx);
+int place_fds(struct restore_ctx *rc, int idx, int *keep, int nkeep);
+int open_file_id(struct restore_ctx *rc, uint32_t id, int flags);
 
 /* restore-mem.c: shared anonymous memory, holes in address spaces, the
  * premapped private memory */

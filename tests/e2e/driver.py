@@ -339,6 +339,42 @@ def test_stats_fields(d):
     return None
 
 
+def test_display_stats(d):
+    """--display-stats prints the lines drivers parse ("Frozen time: N us", ...),
+    with the numbers stats-dump / stats-restore hold."""
+    outs = {}
+    real_run = globals()['run']
+
+    def keep(args, cwd, env=None, timeout=60):
+        rc, out, err = real_run(args, cwd, env, timeout)
+        outs[args[0]] = out + err
+        return rc, out, err
+    globals()['run'] = keep
+    try:
+        err = cycle(d, 'mem-anon-private',
+                    lambda pid: ['dump', '--no-default-config', '-t', str(pid), '-D', 'img',
+                                 '-o', 'dump.log', '--display-stats'],
+                    ['restore', '--no-default-config', '-D', 'img', '-d', '-o', 'restore.log',
+                     '--display-stats'])
+    finally:
+        globals()['run'] = real_run
+    if err:
+        return err
+    s = stats(os.path.join(d, 'img'), 'stats-dump')
+    want = ['Displaying dump stats:', f'Frozen time: {s["frozen_time"]} us',
+            f'Freezing time: {s["freezing_time"]} us',
+            'Memory pages written: %d (0x%x)' % (s['pages_written'], s['pages_written'])]
+    for line in want:
+        if line not in outs.get('dump', '').splitlines():
+            return f'dump --display-stats lacks {line!r}: {outs.get("dump")!r}'
+    r = stats(os.path.join(d, 'img'), 'stats-restore')
+    for line in ['Displaying restore stats:', f'Restore time: {r["restore_time"]} us',
+                 f'Forking time: {r["forking_time"]} us']:
+        if line not in outs.get('restore', '').splitlines():
+            return f'restore --display-stats lacks {line!r}: {outs.get("restore")!r}'
+    return None
+
+
 # Names tools ask `criu check --feature` about, with what Python can tell of
 # the same kernel for some (None: only that the answer is a clear yes or no).
 def has_path(p):
@@ -423,6 +459,7 @@ TESTS = [
     ('refused_option_from_config', test_refused_option_from_config),
     ('refused_and_irrelevant_options', test_refused_and_irrelevant_options),
     ('stats_fields', test_stats_fields),
+    ('display_stats', test_display_stats),
     ('feature_checks', test_feature_checks),
 ]
 

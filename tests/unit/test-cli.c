@@ -571,7 +571,6 @@ TEST(dump_flags_long_and_short)
 		{ "--ext-unix-sk=123,456", "--ext-unix-sk" },
 		{ "--lazy-pages", "--lazy-pages" },
 		{ "--stream", "--stream" },
-		{ "--display-stats", "--display-stats" },
 		{ "--manage-cgroups=full", "--manage-cgroups" },
 		{ "--freeze-cgroup=/sys/fs/cgroup/freezer/x", "--freeze-cgroup" },
 		{ "--external=mnt[]", "--external" },
@@ -582,6 +581,8 @@ TEST(dump_flags_long_and_short)
 		CHECK_REFUSED(refused[i][1], "dump", "-t", "1", (char *)refused[i][0]);
 	CHECK_OK("dump", "-t", "1", "-j");
 	CHECK(o.shell_job);
+	CHECK_OK("dump", "-t", "1", "--display-stats");
+	CHECK(o.display_stats);
 	CHECK_OK("dump", "-t", "1", "--shell-job");
 	CHECK(o.shell_job);
 	CHECK_OK("dump", "-t", "1");

@@ -1,0 +1,113 @@
+/*
+ * Character devices, reopened by path (REG entries of files.img, as
+ * upstream has them): the devices that hold no state (/dev/null, zero,
+ * full, random, urandom) and, with --shell-job, the job's terminal, which
+ * becomes the one criu restores on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "fdkind.h"
+#include "log.h"
+#include "options.h"
+#include "regfile.h"
+
+static bool is_tty(unsigned int maj, unsigned int min)
+{
+	/* ttys, /dev/tty, /dev/console, /dev/ptmx, pty slaves */
+	return maj == 4 || (maj == 5 && min <= 2) || (maj >= 136 && maj <= 143);
+}
+
+/* The devices restore reopens by path with nothing lost: they hold no state. */
+static bool is_stateless_dev(unsigned int maj, unsigned int min)
+{
+	/* /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom */
+	return maj == 1 && (min == 3 || min == 5 || min == 7 || min == 8 || min == 9);
+}
+
+/*
+ * With --shell-job the job's terminal becomes the one criu restores on:
+ * admitted are the task's controlling terminal and /dev/tty.
+ */
+static bool is_job_terminal(const struct fd_parms *p)
+{
+	if (!p->shell_job)
+		return false;
+	return (p->ctty && p->st.st_rdev == p->ctty) || p->st.st_rdev == makedev(5, 0);
+}
+
+static bool chr_match(const struct fd_parms *p)
+{
+	return S_ISCHR(p->st.st_mode);
+}
+
+static int chr_check(const struct fd_parms *p, const char *who)
+{
+	unsigned int maj = major(p->st.st_rdev), min = minor(p->st.st_rdev);
+	struct stat now;
+
+	if (is_tty(maj, min) && !is_job_terminal(p)) {
+		const char *what = maj == 5 && min == 2 ? "a pty master"
+				   : maj >= 136		? "a pty"
+							: "a terminal";
+
+		pr_err("%s: fd %d is %s (%s): terminals are not dumped yet (a shell job's "
+		       "own terminal is, with --shell-job)\n",
+		       who, p->fd, what, p->link);
+		return -EOPNOTSUPP;
+	}
+	if (!is_tty(maj, min) && !is_stateless_dev(maj, min)) {
+		pr_err("%s: fd %d is the character device %s (%u:%u): devices are not dumped "
+		       "yet\n",
+		       who, p->fd, p->link, maj, min);
+		return -EOPNOTSUPP;
+	}
+	if (p->link[0] != '/' || stat(p->link, &now) || !S_ISCHR(now.st_mode) ||
+	    now.st_rdev != p->st.st_rdev) {
+		pr_err("%s: fd %d is a device restore could not open again (%s): its path "
+		       "does not name it\n",
+		       who, p->fd, p->link);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static bool chr_owns(const FileEntry *fe)
+{
+	return fe->reg && fe->reg->has_mode && S_ISCHR(fe->reg->mode);
+}
+
+static int chr_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
+{
+	int flags = (int)(fe->reg->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC));
+	int fd;
+
+	/* a shell job's terminal becomes the one criu runs on */
+	if (opts.shell_job &&
+	    (!strncmp(fe->reg->name, "/dev/pts/", 9) || !strncmp(fe->reg->name, "/dev/tty", 8)) &&
+	    isatty(STDIN_FILENO)) {
+		fd = open(ttyname(STDIN_FILENO), (flags & ~O_ACCMODE) | O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			pr_perror("fd %u of pid %u: can't open this terminal", rc_opening_fd(rc),
+				  rc_task_pid(rc, idx));
+		return fd < 0 ? -errno : fd;
+	}
+	return regfile_open(rc, fe, idx);
+}
+
+const struct fd_kind chrdev_kind = {
+	.name = "character device",
+	.type = FD_TYPES__REG,
+	.match = chr_match,
+	.check = chr_check,
+	.dump = regfile_dump,
+	.owns = chr_owns,
+	.open = chr_open,
+	.open_id = regfile_open_id,
+	.status_flags = regfile_status_flags,
+};

@@ -1,0 +1,16 @@
+/* Regular files (regfile.c), whose entries chrdev.c shares: RegFileEntry. */
+#ifndef CRIU_FILES_REGFILE_H
+#define CRIU_FILES_REGFILE_H
+
+#include "fdkind.h"
+
+extern const struct fd_kind regfile_kind;
+
+/* fills f's RegFileEntry (type REG) from p: path, flags, position, size, mode */
+int regfile_dump(struct dump_file *f, const struct fd_parms *p);
+/* opens a REG entry as it was (flags, fown, position) */
+int regfile_open(struct restore_ctx *rc, const FileEntry *fe, int idx);
+int regfile_open_id(struct restore_ctx *rc, const FileEntry *fe, int flags);
+uint32_t regfile_status_flags(const FileEntry *fe);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * The one table of the kinds of open files (see fdkind.h): one line per
+ * kind, in the order dump asks their match() and restore their owns().
+ */
+#include <stddef.h>
+
+#include "fdkind.h"
+
+extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
+
+const struct fd_kind *const fd_kinds[] = {
+	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
+	&regfile_kind, /* regular files (REG) */
+	&pipe_kind,    /* pipes, pipes-data.img (PIPE) */
+	&memfd_kind,   /* memfd files of upstream's images (MEMFD) */
+};
+
+const unsigned int nr_fd_kinds = sizeof(fd_kinds) / sizeof(fd_kinds[0]);
+
+const struct fd_kind *fd_kind_of_type(FdTypes type)
+{
+	for (unsigned int i = 0; i < nr_fd_kinds; i++)
+		if (fd_kinds[i]->type == type)
+			return fd_kinds[i];
+	return NULL;
+}
+
+const struct fd_kind *fd_kind_match(const struct fd_parms *p)
+{
+	for (unsigned int i = 0; i < nr_fd_kinds; i++)
+		if (fd_kinds[i]->match && fd_kinds[i]->match(p))
+			return fd_kinds[i];
+	return NULL;
+}
+
+const struct fd_kind *fd_kind_of_file(const FileEntry *fe)
+{
+	if (!fe)
+		return NULL;
+	for (unsigned int i = 0; i < nr_fd_kinds; i++)
+		if (fd_kinds[i]->type == fe->type && (!fd_kinds[i]->owns || fd_kinds[i]->owns(fe)))
+			return fd_kinds[i];
+	return NULL;
+}
