@@ -15,9 +15,12 @@
  * control pipe.  The victim is parked at the daemon's start (compel_park())
  * from the first start to the unload: whenever criu stops being there, the
  * daemon runs, reads end of file and cures itself (see
- * core/pie/parasite.h).  An injected syscall stops the daemon
- * (PTRACE_INTERRUPT; the victim rests parked meanwhile), the next command
- * starts it again.  The commands after which criu reads the victim through
+ * core/pie/parasite.h).  The daemon makes every descriptor of ours in the
+ * task itself, so that its cure closes them whatever the moment: the
+ * control pipe at its first start in a thread (start_with_pipe()), the
+ * page pipe by a command.  Unload and the move to another thread let it
+ * cure itself with syscall stops (daemon_retire()), so that no moment
+ * exists where descriptors are open and no thread is parked.  The commands after which criu reads the victim through
  * ptrace (ECHO, GET_MISC, GET_THREAD_MISC, GET_POSIX_TIMERS) stop it after
  * their answer.  No trap instruction is ever reached.
  */
