@@ -67,6 +67,8 @@ static const char *const cmd_names[PARASITE_NR_CMDS] = {
 	[PARASITE_CMD_GET_MISC] = "GET_MISC",
 	[PARASITE_CMD_GET_THREAD_MISC] = "GET_THREAD_MISC",
 	[PARASITE_CMD_GET_POSIX_TIMERS] = "GET_POSIX_TIMERS",
+	[PARASITE_CMD_MEMTRACK_ARM] = "MEMTRACK_ARM",
+	[PARASITE_CMD_CLOSE_FD] = "CLOSE_FD",
 	[PARASITE_CMD_PAGE_PIPE] = "PAGE_PIPE",
 	[PARASITE_CMD_CLOSE] = "CLOSE",
 };
@@ -358,6 +360,7 @@ static int install_blob(struct parasite_ctl *ctl)
 	area->ctl_fds[0] = area->ctl_fds[1] = -1;
 	area->page_pipe[0] = area->page_pipe[1] = -1;
 	area->pipe_flags = O_CLOEXEC;
+	area->track_fd = -1;
 	ctl->area = area;
 	ctl->area_remote = ctl->remote + area_off;
 	ctl->entry = ctl->remote + PARASITE_BLOB_ENTRY_HEAD;
@@ -480,6 +483,9 @@ int parasite_unload(struct parasite_ctl *ctl)
 		if (r && !ret)
 			ret = r;
 	}
+	r = close_task_fd(ctl, &ctl->area->track_fd);
+	if (r && !ret)
+		ret = r;
 	r = compel_unpark(ctl->ictx);
 	if (r && !ret && !ctl->ictx->dead)
 		ret = r;
@@ -664,6 +670,21 @@ int parasite_get_posix_timers(struct parasite_ctl *ctl, struct parasite_posix_ti
 		done += nr;
 	}
 	return 0;
+}
+
+int parasite_run(struct parasite_ctl *ctl, uint32_t cmd, void *args, size_t size, long *result)
+{
+	int ret;
+
+	if (cmd == PARASITE_CMD_FINI || cmd >= PARASITE_NR_CMDS)
+		return -EINVAL;
+	if (size > ctl->area->args_size)
+		return -E2BIG;
+	memcpy(ctl->area->args, args, size);
+	ret = run_cmd(ctl, cmd, result);
+	if (!ret)
+		memcpy(args, ctl->area->args, size);
+	return ret;
 }
 
 /* ---- pages -------------------------------------------------------------- */

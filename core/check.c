@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "kerndat.h"
 #include "log.h"
+#include "mem-track.h"
 #include "options.h"
 
 static void list_features(void)
@@ -46,7 +47,10 @@ static int check_named(void)
 			return 1;
 		}
 		kerndat_probe_one(f);
-		if (kdat.has[f])
+		if (kdat.has[f] && f == KD_SOFT_DIRTY)
+			pr_msg("%s is supported: %s\n", kd_features[f].name,
+			       mem_track_name(mem_track_kind(NULL)));
+		else if (kdat.has[f])
 			pr_msg("%s is supported\n", kd_features[f].name);
 		else {
 			pr_msg("%s is NOT supported: %s\n", kd_features[f].name, kdat.why[f]);

@@ -277,6 +277,16 @@ static const struct value_rule mount_map_rule = { "of the form KEY:VAL or 'auto'
 						  valid_mount_map };
 static const struct value_rule cgroup_root_rule = { "of the form [CONTROLLER:]/PATH", 0, 0,
 						    valid_cgroup_root };
+/* TYPE[ID] or TYPE[ID]:VALUE, as criu(8) writes it */
+static bool valid_external(const char *v)
+{
+	const char *open = strchr(v, '['), *close = open ? strchr(open, ']') : NULL;
+
+	return open && open != v && close && (!close[1] || (close[1] == ':' && close[2]));
+}
+
+static const struct value_rule external_rule = { "of the form TYPE[ID] or TYPE[ID]:VALUE", 0, 0,
+						 valid_external };
 static const struct value_rule inherit_fd_rule = { "of the form fd[N]:EXISTING", 0, 0,
 						   valid_inherit_fd };
 static const struct value_rule namespaces_rule = {
@@ -339,6 +349,21 @@ static bool valid_nonempty(const char *v)
 	return v[0] != '\0';
 }
 
+/* "123" or "123,456": socket inodes */
+static bool valid_sk_ids(const char *v)
+{
+	for (;;) {
+		if (*v < '0' || *v > '9')
+			return false;
+		while (*v >= '0' && *v <= '9')
+			v++;
+		if (*v == '\0')
+			return true;
+		if (*v++ != ',')
+			return false;
+	}
+}
+
 static const struct value_rule cg_mode_rule = {
 	"a cgroup mode (none, props, soft, full, strict, ignore)", 0, 0, valid_manage_cgroups
 };
@@ -357,7 +382,7 @@ static const struct value_rule join_ns_rule = { "of the form NS:PATH[,OPTIONS]",
 						valid_join_ns };
 static const struct value_rule any_rule = { "a value", 0, 0, valid_nonempty };
 static const struct value_rule sk_ids_rule = { "a comma list of socket inodes", 0, 0,
-					       valid_nonempty };
+					       valid_sk_ids };
 
 /* ---- storing --------------------------------------------------------------- */
 
@@ -464,6 +489,7 @@ static int store_ext_unix_sk(const struct cli_option *opt, const char *spelled, 
 	if (val && check_value(opt, spelled, val))
 		return -1;
 	o->ext_unix_sk = true;
+	o->ext_unix_sk_ids = val;
 	return 0;
 }
 
@@ -507,7 +533,27 @@ static int show_version(const struct cli_option *opt, const char *spelled, const
 	return 1;
 }
 
-/* The values of the refused options that ask nothing of criu. */
+/* The values of the refused options that ask nothing of criu, or that it carries out. */
+
+/* --external file[MNT_ID:INODE] (hex, as upstream): a file dump leaves to
+ * restore's --inherit-fd; the other kinds (mnt, dev, tty, unix, net) are not handled */
+bool cli_external_file(const char *v)
+{
+	unsigned long long ino;
+	unsigned int mnt;
+	int n = 0;
+
+	return sscanf(v, "file[%x:%llx]%n", &mnt, &ino, &n) == 2 && n && !v[n];
+}
+
+static bool externals_are_files(const struct cr_options *o)
+{
+	for (int i = 0; i < o->externals.n; i++)
+		if (!cli_external_file(o->externals.items[i]))
+			return false;
+	return true;
+}
+
 static bool cgroups_left_alone(const struct cr_options *o)
 {
 	return !strcmp(o->manage_cgroups_mode, "none") || !strcmp(o->manage_cgroups_mode, "ignore");
@@ -557,7 +603,6 @@ static bool cgroups_left_alone(const struct cr_options *o)
 #define NO_MNT "mount namespaces and external mounts are not handled yet"
 #define NO_CG "cgroups are not dumped or restored yet"
 #define NO_PS "the page server is not implemented yet"
-#define NO_INCR "incremental dumps (pre-dump, parent images) are not implemented yet"
 #define NO_LSM "LSM profiles are not restored yet"
 
 static const struct cli_option options[] = {
@@ -597,9 +642,9 @@ static const struct cli_option options[] = {
 	FLAG("leave-running", 'R', leave_running, GRP_DUMP,
 	     "leave tasks running after dump (dangerous)", .cmds = ON_DUMP),
 	STR("prev-images-dir", 0, prev_images_dir, GRP_DUMP, "DIR",
-	    "parent images, for incremental dumps", .cmds = ON_DUMP | ON_PS, .refused = NO_INCR),
+	    "parent images, for incremental dumps", .cmds = ON_DUMP | ON_PS),
 	FLAG("track-mem", 0, track_mem, GRP_DUMP, "turn on the kernel's memory change tracker",
-	     .cmds = ON_DUMP, .negatable = true, .refused = NO_INCR),
+	     .cmds = ON_DUMP, .negatable = true),
 	RSTR("pre-dump-mode", 0, pre_dump_mode, &pre_dump_mode_rule, GRP_DUMP, "splice|read",
 	     "how pre-dump reads memory", .cmds = ON_DUMP),
 	FLAG("page-server", 0, use_page_server, GRP_DUMP,
@@ -612,8 +657,7 @@ static const struct cli_option options[] = {
 	    &namespaces_rule, GRP_DUMP, "NS[,NS...]", "uts, ipc, mnt, pid, net, user, cgroup",
 	    .cmds = ON_DUMP, .refused = "namespaces are not dumped yet"),
 	OPT("ext-unix-sk", 'x', ARG_OPTIONAL, store_ext_unix_sk, NO_FIELD, &sk_ids_rule,
-	    GRP_DUMP, "INODE,...", "dump external unix sockets", .cmds = ON_DR,
-	    .refused = "external unix sockets are not handled yet"),
+	    GRP_DUMP, "INODE,...", "allow datagram peers outside the tree", .cmds = ON_DR),
 	FLAG("tcp-established", 0, tcp_established, GRP_DUMP,
 	     "dump/restore established TCP connections", .cmds = ON_DR, .negatable = true,
 	     .refused = NO_TCP),
@@ -626,7 +670,7 @@ static const struct cli_option options[] = {
 	FLAG("shell-job", 'j', shell_job, GRP_DUMP, "dump/restore a shell job", .cmds = ON_DR,
 	     .negatable = true),
 	FLAG("file-locks", 'l', file_locks, GRP_DUMP, "dump/restore file locks", .cmds = ON_DR,
-	     .negatable = true, .refused = "file locks are not dumped yet"),
+	     .negatable = true),
 	FLAG("link-remap", 0, link_remap, GRP_DUMP, "link unlinked files back when possible",
 	     .cmds = ON_DR, .negatable = true,
 	     .refused = "unlinked (deleted) files are not dumped yet"),
@@ -661,7 +705,7 @@ static const struct cli_option options[] = {
 	      "freeze the tree with this freezer cgroup", .cmds = ON_DUMP, .refused = NO_CG),
 	FLAG("auto-dedup", 0, auto_dedup, GRP_DUMP,
 	     "dedup parent images on dump, punch restored pages", .cmds = ON_DR,
-	     .negatable = true, .refused = NO_INCR),
+	     .negatable = true),
 	OPT("ext-mount-map", 'M', ARG_REQUIRED, store_mount_map,
 	    FIELD(ext_mount_map, struct str_list), &mount_map_rule, GRP_DUMP, "KEY:VAL",
 	    "external mount mapping, or 'auto' (repeatable)", .cmds = ON_DR, .refused = NO_MNT),
@@ -669,8 +713,11 @@ static const struct cli_option options[] = {
 	     "resolve external shared mounts with -M auto", .cmds = ON_DR, .refused = NO_MNT),
 	FLAG("enable-external-masters", 0, enable_external_masters, GRP_DUMP,
 	     "resolve external slave mounts with -M auto", .cmds = ON_DR, .refused = NO_MNT),
-	NOVAL("external", 0, &any_rule, GRP_DUMP, "RES", "an external resource (repeatable)",
-	      .cmds = ON_DR, .refused = "external resources are not handled yet"),
+	LIST("external", 0, externals, &external_rule, GRP_DUMP, "RES",
+	     "an external resource (repeatable)", .cmds = ON_DR,
+	     .refused = "external resources other than files (file[MNT_ID:INODE]) are not "
+			"handled yet",
+	     .harmless = externals_are_files),
 	NOVAL("skip-mnt", 0, &any_rule, GRP_DUMP, "PATH", "don't dump the mount at PATH",
 	      .cmds = ON_DUMP, .refused = NO_MNT),
 	NOVAL("enable-fs", 0, &any_rule, GRP_DUMP, "FS[,FS...]",
@@ -704,8 +751,7 @@ static const struct cli_option options[] = {
 	      "restore into an existing namespace", .cmds = ON_RESTORE,
 	      .refused = "namespaces are not restored yet"),
 	LIST("inherit-fd", 0, inherit_fds, &inherit_fd_rule, GRP_RESTORE, "fd[N]:EXISTING",
-	     "use criu's fd N for the file EXISTING (repeatable)", .cmds = ON_RESTORE,
-	     .refused = "inherited fds are not implemented yet"),
+	     "use criu's fd N for the file EXISTING (repeatable)", .cmds = ON_RESTORE),
 	LIST("cgroup-root", 0, cgroup_roots, &cgroup_root_rule, GRP_RESTORE, "[CTL:]/PATH",
 	     "put CTL's (default: all) cgroups under PATH", .cmds = ON_RESTORE, .refused = NO_CG),
 	NOVAL("lsm-profile", 0, &any_rule, GRP_RESTORE, "TYPE:NAME",
@@ -1413,6 +1459,7 @@ void opts_free(struct cr_options *o)
 	struct str_list *lists[] = {
 		&o->veth_pairs,	  &o->ext_mount_map, &o->action_scripts, &o->close_fds,
 		&o->cgroup_roots, &o->inherit_fds,   &o->check_features, &o->owned,
+		&o->externals,
 	};
 
 	for (int i = 0; i < o->owned.n; i++)

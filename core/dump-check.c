@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dump-check.h"
+#include "file-locks.h"
 #include "files.h"
 #include "files/fdkind.h"
 #include "log.h"
@@ -231,6 +232,8 @@ static int check_threads(const struct dump_check_task *t)
 
 /* ---- file locks ------------------------------------------------------------- */
 
+static bool file_locks; /* -l: dump_check_tree's */
+
 /* "FLOCK  ADVISORY  WRITE" out of a /proc/locks or fdinfo lock line */
 static void lock_kind(const char *line, char *buf, size_t size)
 {
@@ -240,24 +243,38 @@ static void lock_kind(const char *line, char *buf, size_t size)
 	snprintf(buf, size, "%s %s %s", a, b, c);
 }
 
-/* The locks an open file holds, from its fdinfo "lock:" lines. */
+/*
+ * The locks an open file holds, from its fdinfo "lock:" lines: refused
+ * without -l; with it, only those restore can't set (leases).
+ */
 static int check_fd_locks(const struct dump_check_task *t, int fd, const char *link)
 {
 	char path[64], kind[64], *buf, *p;
+	int ret = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", t->pid, fd);
 	buf = proc_read_file(path, NULL);
 	if (!buf)
 		return 0; /* the fd check reads fdinfo too and reports */
-	p = strstr(buf, "\nlock:");
-	if (p) {
-		lock_kind(p + 6 + strspn(p + 6, " \t"), kind, sizeof(kind));
-		pr_err("%s holds a file lock (%s) through fd %d (%s): file locks are not dumped "
-		       "yet\n",
-		       who(t, 0), kind, fd, link);
+	for (p = strstr(buf, "\nlock:"); p && !ret; p = strstr(p + 1, "\nlock:")) {
+		const char *line = p + 6 + strspn(p + 6, " \t");
+		struct lock_line l;
+
+		lock_kind(line, kind, sizeof(kind));
+		if (!file_locks) {
+			pr_err("%s holds a file lock (%s) through fd %d (%s): file locks are not "
+			       "dumped without --file-locks\n",
+			       who(t, 0), kind, fd, link);
+			ret = -EOPNOTSUPP;
+		} else if (lock_parse_line(line, &l) || !l.flag) {
+			pr_err("%s holds a %s (%s) through fd %d (%s): only flock, POSIX and OFD "
+			       "locks are dumped\n",
+			       who(t, 0), strstr(kind, "LEASE") ? "lease" : "file lock", kind, fd, link);
+			ret = -EOPNOTSUPP;
+		}
 	}
 	free(buf);
-	return p ? -EOPNOTSUPP : 0;
+	return ret;
 }
 
 /* POSIX locks belong to a process: /proc/locks names it. */
@@ -281,7 +298,8 @@ static int check_posix_locks(const struct dump_check_task *tasks, int n)
 			if (tasks[i].zombie || tasks[i].pid != pid)
 				continue;
 			lock_kind(line, kind, sizeof(kind));
-			pr_err("%s holds a file lock (%s on inode %s): file locks are not dumped yet\n",
+			pr_err("%s holds a file lock (%s on inode %s): file locks are not dumped "
+			       "without --file-locks\n",
 			       who(&tasks[i], 0), kind, inode);
 			ret = -EOPNOTSUPP;
 			break;
@@ -304,9 +322,8 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 	int ret;
 
 	ret = fd_parms_read(t->pid, fd, &p, &fdinfo);
-	free(fdinfo);
-	p.fdinfo = NULL;
 	if (ret) {
+		free(fdinfo);
 		pr_err("%s: can't see fd %d: %s\n", who(t, 0), fd, strerror(-ret));
 		return ret;
 	}
@@ -314,6 +331,7 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 	p.ctty = t->stat->tty_nr ? makedev(major(t->stat->tty_nr), minor(t->stat->tty_nr)) : 0;
 	k = fd_kind_match(&p);
 	if (!k) {
+		free(fdinfo);
 		if (!strncmp(p.link, "socket:", 7)) {
 			pr_err("%s: fd %d is a socket (%s): sockets are not dumped yet\n", who(t, 0),
 			       fd, p.link);
@@ -334,12 +352,9 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 		       p.link);
 		return -EOPNOTSUPP;
 	}
-	if (k->check) {
-		ret = k->check(&p, who(t, 0));
-		if (ret)
-			return ret;
-	}
-	return check_fd_locks(t, fd, p.link);
+	ret = k->check ? k->check(&p, who(t, 0)) : 0;
+	free(fdinfo);
+	return ret ? ret : check_fd_locks(t, fd, p.link);
 }
 
 static int check_fds(const struct dump_check_task *t, bool shell_job)
@@ -544,9 +559,11 @@ static int check_mappings(struct dump_check_task *t)
 
 /* ---- the tree ---------------------------------------------------------------------- */
 
-int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job)
+int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job, bool with_locks)
 {
 	int ret = 0;
+
+	file_locks = with_locks;
 
 	for (int i = 0; i < n && !ret; i++) {
 		struct dump_check_task *t = &tasks[i];
@@ -570,7 +587,9 @@ int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job)
 	}
 	if (!ret)
 		ret = check_process_sharing(tasks, n);
-	if (!ret)
+	/* with -l each POSIX lock is found with its owner in the fdinfo of the
+	 * fd it was set through (closing any fd of the file drops it) */
+	if (!ret && !file_locks)
 		ret = check_posix_locks(tasks, n);
 	return ret;
 }

@@ -37,6 +37,7 @@
 #include "action.h"
 #include "dump-check.h"
 #include "dump.h"
+#include "dump-incr.h"
 #include "fault.h"
 #include "files.h"
 #include "image-desc.h"
@@ -250,7 +251,7 @@ static int check_tree(void)
 		struct timespec a;
 
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		ret = dump_check_tree(ct, nr_tasks, opts.shell_job);
+		ret = dump_check_tree(ct, nr_tasks, opts.shell_job, opts.file_locks);
 		if (!ret)
 			pr_debug("the tree holds only what dump saves (checked in %u us)\n",
 				 us_since(&a));
@@ -1181,7 +1182,7 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 		ret = vma_classify(t->pid, &pv[i], &vmas[i]);
 		if (ret)
 			goto out;
-		if (vmas[i].status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
+		if ((vmas[i].status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) && !incr_pre_dump()) {
 			unsigned int fid;
 
 			snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", t->pid, pv[i].start,
@@ -1213,6 +1214,8 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 		mm.thp_disabled = true;
 	}
 
+	if (incr_pre_dump())
+		goto pages; /* memory only */
 	snprintf(path, sizeof(path), "/proc/%d/auxv", t->pid);
 	auxv = (uint64_t *)proc_read_file(path, &auxv_len);
 	if (auxv) {
@@ -1239,12 +1242,17 @@ static int dump_mm(int dirfd, struct dtask *t, const struct proc_vma *pv, int nv
 	ret = img_write_pb(img, &mm.base);
 	if (img_close(img) && !ret)
 		ret = -EIO;
+pages:
 	if (!ret) {
 		struct timespec a, b;
+		struct mem_dump_opts mo;
 
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		ret = mem_dump_pages(t->pid, dirfd, &mm, id, ctl, stats);
-		for (size_t i = 0; i < mm.n_vmas && !ret; i++)
+		ret = incr_task_opts(t->pid, ctl, &mm, &mo);
+		if (!ret)
+			ret = mem_dump_pages(t->pid, dirfd, &mm, id, ctl, stats, &mo);
+		incr_task_done(&mo);
+		for (size_t i = 0; i < mm.n_vmas && !ret && !incr_pre_dump(); i++)
 			ret = mem_dump_shmem(t->pid, dirfd, mm.vmas[i], kobj_next_pages_id, stats);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		stats->memdump_us += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 +
@@ -1447,6 +1455,15 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 		if (ret)
 			pr_err("can't read the mappings of %d: %s\n", t->pid, strerror(-ret));
 	}
+	if (!ret && incr_pre_dump()) {
+		/* pre-dump: memory only */
+		load_parasite(t, &src);
+		memset(&misc, 0, sizeof(misc));
+		ret = dump_mm(dirfd, t, pv, nv, &misc, src.ctl, kobj_next_pages_id(), stats);
+		r = unload_parasite(&src);
+		ret = ret ? ret : r;
+		goto out;
+	}
 	if (!ret)
 		ret = dump_sigqueues(t, tc, &sigq);
 	if (ret)
@@ -1578,17 +1595,17 @@ static int write_timens(int dirfd)
 	return ret;
 }
 
+/* This dump's run id: in its inventory, and what the memory tracker is armed for. */
+static char run_id[40];
+
 static int write_inventory(int dirfd)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	TaskKobjIdsEntry ids;
 	PluginsEntry plugins = PLUGINS_ENTRY__INIT;
-	char run_id[40];
 	struct cr_img *img;
 	int ret;
 
-	if (make_run_id(run_id))
-		return -EIO;
 	img = img_open(dirfd, IMG_INVENTORY, O_WRONLY);
 	if (!img)
 		return -EIO;
@@ -1660,7 +1677,7 @@ static void write_stats(int dirfd, const struct mem_dump_stats *ms, uint32_t fre
 	d.memdump_time = (uint32_t)ms->memdump_us;
 	d.memwrite_time = 0; /* pages are spliced straight into the image */
 	d.pages_scanned = ms->pages_scanned;
-	d.pages_skipped_parent = 0;
+	d.pages_skipped_parent = ms->pages_skipped_parent;
 	d.pages_written = ms->pages_written;
 	d.pages_lazy = 0;
 	/* what upstream always writes, which tools read without checking */
@@ -1685,7 +1702,19 @@ static void write_stats(int dirfd, const struct mem_dump_stats *ms, uint32_t fre
 	}
 }
 
+static int dump_tree(bool pre);
+
 int cmd_dump(void)
+{
+	return dump_tree(false);
+}
+
+int cmd_pre_dump(void)
+{
+	return dump_tree(true);
+}
+
+static int dump_tree(bool pre)
 {
 	struct mem_dump_stats stats = { 0 };
 	struct timespec t0, t1;
@@ -1709,6 +1738,12 @@ int cmd_dump(void)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	kerndat_probe_one(KD_PAGEMAP_SCAN);
+	/* every dump: one without --track-mem also stops a tracker left running */
+	if (make_run_id(run_id) || incr_begin(dirfd, pre)) {
+		incr_end(false, NULL);
+		close(dirfd);
+		return 1;
+	}
 	if (kobj_ids_init()) {
 		pr_err("can't read criu's own namespaces and ids\n");
 		close(dirfd);
@@ -1720,7 +1755,7 @@ int cmd_dump(void)
 		close(dirfd);
 		return 1;
 	}
-	netns = action_own_netns(opts.pid);
+	netns = !pre && action_own_netns(opts.pid);
 	pr_step("dump: seizing the tree of %d\n", opts.pid);
 	ret = fault_point("dump: seize");
 	if (!ret)
@@ -1737,8 +1772,12 @@ int cmd_dump(void)
 	if (!ret)
 		ret = check_tree();
 	for (int i = 0; i < nr_tasks && !ret; i++) {
+		if (tree[i].zombie && pre)
+			continue;
 		if (tree[i].zombie)
 			ret = dump_zombie(dirfd, &tree[i]);
+		else if (pre)
+			ret = dump_task(dirfd, &tree[i], &stats);
 		else {
 			ret = kobj_ids_of(tree[i].pid, &tree[i].ids);
 			if (!ret)
@@ -1748,6 +1787,13 @@ int cmd_dump(void)
 			if (!ret)
 				ret = write_ids(dirfd, &tree[i]);
 		}
+	}
+	if (pre) {
+		/* pre-dump: the pagemaps, and the inventory for its run id */
+		free_seccomp();
+		if (!ret)
+			ret = write_inventory(dirfd);
+		goto written;
 	}
 	if (!ret)
 		ret = write_pstree(dirfd);
@@ -1762,6 +1808,7 @@ int cmd_dump(void)
 		ret = write_inventory(dirfd);
 	if (!ret && cpuinfo_dump_image(dirfd))
 		ret = -EIO;
+written:
 	files_dump_fini();
 	mem_dump_fini();
 	kobj_ids_fini();
@@ -1779,12 +1826,24 @@ int cmd_dump(void)
 			pr_err("dump interrupted by signal %d (%s)\n", dump_quit_signal,
 			       strsignal(dump_quit_signal));
 		release_tree(false, false);
-		pr_err("dump of the tree of %d failed; the tree is left running\n", opts.pid);
+		incr_end(false, NULL);
+		pr_err("%s of the tree of %d failed; the tree is left running\n",
+		       pre ? "pre-dump" : "dump", opts.pid);
 		close(dirfd);
 		return 1;
 	}
-	release_tree(!opts.leave_running && !opts.leave_stopped, opts.leave_stopped);
+	if (pre)
+		release_tree(false, false);
+	else
+		release_tree(!opts.leave_running && !opts.leave_stopped, opts.leave_stopped);
 	frozen = us_since(&t0);
+	ret = incr_after_release(&stats);
+	if (incr_end(!ret, run_id) || ret) {
+		pr_err("%s of the tree of %d failed after the tree was released\n",
+		       pre ? "pre-dump" : "dump", opts.pid);
+		close(dirfd);
+		return 1;
+	}
 	{
 		int wd = opts_open_work_dir(); /* logs, pidfiles and statistics */
 

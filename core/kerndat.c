@@ -36,6 +36,7 @@
 #include "kerndat.h"
 #include "kerndat-probes.h"
 #include "log.h"
+#include "mem-track.h"
 #include "pagemap-scan.h"
 
 #ifndef UFFD_FEATURE_WP_ASYNC
@@ -83,8 +84,9 @@ const struct kd_feature_desc kd_features[KD_NR_FEATURES] = {
 	[KD_PAGEMAP_SCAN] = { "pagemap_scan", "the PAGEMAP_SCAN ioctl",
 			      "fast dump of present pages (pagemap reads are the fallback)",
 			      KD_EXTRA },
-	[KD_SOFT_DIRTY] = { "mem_dirty_track", "soft-dirty page tracking",
-			    "--track-mem and pre-dump through soft-dirty bits", KD_EXTRA },
+	[KD_SOFT_DIRTY] = { "mem_dirty_track",
+			    "a memory change tracker (soft-dirty, or userfaultfd async write-protect)",
+			    "pre-dump and --track-mem", KD_EXTRA },
 	[KD_TCP_REPAIR] = { "tcp_repair", "TCP_REPAIR socket option", "--tcp-established",
 			    KD_EXTRA },
 	[KD_SK_UNIX_DIAG] = { "unix_diag", "sock_diag for unix sockets",
@@ -428,28 +430,13 @@ static void probe_pagemap_scan(void)
 	munmap(p, 4 * psz);
 }
 
+/* mem_dirty_track: a memory change tracker, whichever (core/mem-track.c). */
 static void probe_soft_dirty(void)
 {
-	size_t psz = kdat.page_size;
-	uint64_t pme = 0;
-	char *p;
-	int fd;
+	const char *why = NULL;
+	enum mem_tracker t = mem_track_kind(&why);
 
-	p = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		kd_set(KD_SOFT_DIRTY, false, "mmap: %s", strerror(errno));
-		return;
-	}
-	p[0] = 1; /* a new page is soft-dirty when the kernel tracks it */
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || pread(fd, &pme, sizeof(pme), (uintptr_t)p / psz * sizeof(pme)) != sizeof(pme))
-		kd_set(KD_SOFT_DIRTY, false, "/proc/self/pagemap: %s", strerror(errno));
-	else
-		kd_set(KD_SOFT_DIRTY, pme & (1ULL << 55),
-		    "the kernel does not track soft-dirty pages (CONFIG_MEM_SOFT_DIRTY)");
-	if (fd >= 0)
-		close(fd);
-	munmap(p, psz);
+	kd_set(KD_SOFT_DIRTY, t != MT_NONE, "%s", why ? why : "no tracker");
 }
 
 /* ---- networking ------------------------------------------------------------- */

@@ -25,14 +25,14 @@ static const struct command_entry commands[] = {
 	{ CMD_CHECK, "check", cmd_check, false },
 	{ CMD_CPUINFO_DUMP, "cpuinfo dump", cmd_cpuinfo_dump, false },
 	{ CMD_CPUINFO_CHECK, "cpuinfo check", cmd_cpuinfo_check, false },
-	{ CMD_PRE_DUMP, "pre-dump", NULL, true },
+	{ CMD_PRE_DUMP, "pre-dump", cmd_pre_dump, true },
 	{ CMD_DUMP, "dump", cmd_dump, true },
 	{ CMD_RESTORE, "restore", cmd_restore, true },
 	{ CMD_PAGE_SERVER, "page-server", NULL, true },
 	{ CMD_EXEC, "exec", cmd_exec, false },
 	{ CMD_SERVICE, "service", cmd_service, false },
 	{ CMD_SWRK, "swrk", cmd_swrk, false },
-	{ CMD_DEDUP, "dedup", NULL, true },
+	{ CMD_DEDUP, "dedup", cmd_dedup, true },
 };
 
 static const struct command_entry *find_command(enum cr_command cmd)

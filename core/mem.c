@@ -23,6 +23,8 @@
 #include "kerndat.h"
 #include "log.h"
 #include "mem.h"
+#include "mem-track.h"
+#include "pagemap-chain.h"
 #include "parasite-ctl.h"
 #include "pagemap-scan.h"
 #include "proto/pagemap.pb-c.h"
@@ -32,6 +34,7 @@
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAP (1ULL << 62)
 #define PM_FILE (1ULL << 61)
+#define PM_SOFT_DIRTY (1ULL << 55)
 #define PM_PFN_MASK ((1ULL << 55) - 1)
 #define CHUNK (4u << 20)
 
@@ -153,7 +156,7 @@ static int add_run(struct run_list *l, unsigned long s, unsigned long e)
 	return 0;
 }
 
-static int scan_pagemap_scan(int pm_fd, const VmaEntry *e, struct run_list *l)
+static int scan_pagemap_scan(int pm_fd, const VmaEntry *e, struct run_list *l, uint64_t also)
 {
 	struct cr_page_region regs[512];
 	struct cr_pm_scan_arg arg;
@@ -173,7 +176,7 @@ static int scan_pagemap_scan(int pm_fd, const VmaEntry *e, struct run_list *l)
 		 * mapping only the pages it wrote (no longer file pages) */
 		arg.category_anyof_mask = CR_PAGE_IS_PRESENT | CR_PAGE_IS_SWAPPED;
 		arg.category_inverted = CR_PAGE_IS_PFNZERO | (file ? CR_PAGE_IS_FILE : 0);
-		arg.category_mask = CR_PAGE_IS_PFNZERO | (file ? CR_PAGE_IS_FILE : 0);
+		arg.category_mask = CR_PAGE_IS_PFNZERO | (file ? CR_PAGE_IS_FILE : 0) | also;
 		arg.return_mask = CR_PAGE_IS_PRESENT | CR_PAGE_IS_SWAPPED;
 		n = ioctl(pm_fd, CR_PAGEMAP_SCAN, &arg);
 		if (n < 0)
@@ -223,7 +226,8 @@ int mem_find_guard(int pm_fd, unsigned long start, unsigned long end, unsigned l
 	return 1;
 }
 
-static int scan_pagemap_read(int pm_fd, const VmaEntry *e, struct run_list *l, size_t psz)
+static int scan_pagemap_read(int pm_fd, const VmaEntry *e, struct run_list *l, size_t psz,
+			     uint64_t also)
 {
 	uint64_t buf[4096];
 	unsigned long at = e->start;
@@ -247,6 +251,8 @@ static int scan_pagemap_read(int pm_fd, const VmaEntry *e, struct run_list *l, s
 				continue;
 			if (file && (pme & PM_FILE))
 				continue;
+			if ((also & CR_PAGE_IS_SOFT_DIRTY) && !(pme & PM_SOFT_DIRTY))
+				continue;
 			if (add_run(l, a, a + psz))
 				return -ENOMEM;
 		}
@@ -267,6 +273,40 @@ static int copy_run(int mem_fd, struct cr_img *pages, unsigned long start, unsig
 		if (r != (ssize_t)n) {
 			pr_perror("can't read task memory at %lx (%zd of %zu bytes)", start, r, n);
 			return r < 0 ? -errno : -EIO;
+		}
+		if (img_write_raw(pages, buf, n))
+			return -EIO;
+		start += n;
+	}
+	return 0;
+}
+
+/*
+ * copy_run for a task that runs meanwhile (pre-dump's read mode): what it
+ * unmapped since the scan reads as zeroes.  Safe: its next dump sees the
+ * range unmapped, or mapped anew, which the tracker reports as written.
+ */
+static int copy_run_live(int mem_fd, struct cr_img *pages, unsigned long start, unsigned long end,
+			 char *buf)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+
+	while (start < end) {
+		size_t n = end - start > CHUNK ? CHUNK : end - start;
+		ssize_t r = pread(mem_fd, buf, n, (off_t)start);
+
+		if (r < (ssize_t)n) {
+			if (r < 0 && errno == ESRCH)
+				return -ESRCH;
+			if (r < 0)
+				r = 0;
+			/* a page at a time past the first failure */
+			if ((size_t)r < psz) {
+				if (pread(mem_fd, buf, psz, (off_t)start) != (ssize_t)psz)
+					memset(buf, 0, psz);
+				r = (ssize_t)psz;
+			}
+			n = (size_t)r & ~(psz - 1);
 		}
 		if (img_write_raw(pages, buf, n))
 			return -EIO;
@@ -421,17 +461,174 @@ void mem_dump_fini(void)
 	nr_shmem_dumped = 0;
 }
 
+/* The runs of [start, end) that the tracker says were written, from l (sorted). */
+static bool run_written(const struct run_list *w, size_t *at, unsigned long start,
+			unsigned long *piece_end)
+{
+	while (*at < w->n && w->r[*at].end <= start)
+		(*at)++;
+	if (*at == w->n || w->r[*at].start >= *piece_end) {
+		return false;
+	}
+	if (w->r[*at].start > start) {
+		*piece_end = w->r[*at].start;
+		return false;
+	}
+	if (w->r[*at].end < *piece_end)
+		*piece_end = w->r[*at].end;
+	return true;
+}
+
+static int add_dump_run(struct dump_run **all, size_t *nall, size_t *capall, unsigned long s,
+			unsigned long e, bool readable)
+{
+	if (*nall == *capall) {
+		struct dump_run *na = realloc(*all, (*capall = *capall ? *capall * 2 : 256) * sizeof(*na));
+
+		if (!na)
+			return -ENOMEM;
+		*all = na;
+	}
+	(*all)[(*nall)++] = (struct dump_run){ s, e, readable };
+	return 0;
+}
+
+static int write_pe(struct cr_img *pm_img, unsigned long s, unsigned long e, size_t psz,
+		    uint32_t flags)
+{
+	PagemapEntry pe = PAGEMAP_ENTRY__INIT;
+
+	pe.vaddr = s;
+	pe.compat_nr_pages = 0;
+	pe.has_nr_pages = true;
+	pe.nr_pages = (e - s) / psz;
+	pe.has_flags = true;
+	pe.flags = flags;
+	return img_write_pb(pm_img, &pe.base);
+}
+
+/*
+ * One present run: pieces the tracker says are unchanged since the parent's
+ * dump and that the parent holds become PE_PARENT entries; the rest are
+ * stored here (and their contents queued in all).
+ */
+static int dump_run_pieces(struct cr_img *pm_img, const struct page_run *run, const VmaEntry *e,
+			   const struct run_list *written, size_t *wat,
+			   const struct mem_dump_opts *o, size_t psz, struct dump_run **all,
+			   size_t *nall, size_t *capall, struct mem_dump_stats *stats)
+{
+	bool readable = (e->prot & PROT_READ) && !(e->status & VMA_KERNEL_AREA);
+	bool incr = o && o->parent && o->track_valid && !(e->status & VMA_AREA_VDSO);
+	unsigned long at = run->start;
+
+	while (at < run->end) {
+		unsigned long stop = run->end;
+		bool in_parent = false;
+		int ret;
+
+		if (incr) {
+			bool covered, w = run_written(written, wat, at, &stop);
+
+			stop = (unsigned long)pchain_piece(o->parent, at, stop, &covered);
+			in_parent = !w && covered;
+		}
+		if (in_parent) {
+			ret = write_pe(pm_img, at, stop, psz, PAGEMAP_PE_PARENT);
+			if (stats)
+				stats->pages_skipped_parent += (stop - at) / psz;
+		} else {
+			ret = write_pe(pm_img, at, stop, psz, PAGEMAP_PE_PRESENT);
+			if (!ret)
+				ret = add_dump_run(all, nall, capall, at, stop, readable);
+			if (stats)
+				stats->pages_written += (stop - at) / psz;
+		}
+		if (ret)
+			return ret;
+		at = stop;
+	}
+	return 0;
+}
+
+/* Protects the pages of e again: the next dump sees what is written from now on. */
+static int rearm_vma(int pm_fd, const VmaEntry *e)
+{
+	struct cr_pm_scan_arg arg;
+	unsigned long at = e->start;
+
+	while (at < e->end) {
+		memset(&arg, 0, sizeof(arg));
+		arg.size = sizeof(arg);
+		arg.flags = CR_PM_SCAN_WP_MATCHING;
+		arg.start = at;
+		arg.end = e->end;
+		arg.category_mask = CR_PAGE_IS_WRITTEN;
+		if (ioctl(pm_fd, CR_PAGEMAP_SCAN, &arg) < 0)
+			return -errno;
+		if (arg.walk_end <= at)
+			break;
+		at = arg.walk_end;
+	}
+	return 0;
+}
+
+static int copy_contents(struct parasite_ctl *ctl, int mem_fd, struct cr_img *pages,
+			 const struct dump_run *all, size_t nall, struct mem_dump_stats *stats,
+			 bool tolerate_gone)
+{
+	char *buf = NULL;
+	int ret = 0;
+
+	/* readable runs in batches through the parasite, the others (PROT_NONE,
+	 * write-only) through /proc/PID/mem, which reads them anyway */
+	if (stats && ctl && nall)
+		stats->page_pipes++; /* the parasite's one pipe */
+	for (size_t i = 0; i < nall && !ret;) {
+		size_t j = i;
+
+		if (ctl && all[i].readable) {
+			while (j < nall && all[j].readable && j - i < 4096)
+				j++;
+			ret = dump_batch(ctl, pages, all, i, j);
+			if (stats)
+				stats->page_pipe_bufs++;
+		} else {
+			if (!buf && !(buf = malloc(CHUNK))) {
+				ret = -ENOMEM;
+				break;
+			}
+			ret = tolerate_gone ? copy_run_live(mem_fd, pages, all[i].start, all[i].end, buf)
+					    : copy_run(mem_fd, pages, all[i].start, all[i].end, buf);
+			j = i + 1;
+		}
+		i = j;
+	}
+	free(buf);
+	return ret;
+}
+
+struct mem_deferred {
+	pid_t pid;
+	struct cr_img *pages;
+	struct dump_run *all;
+	size_t nall;
+	struct mem_deferred *next;
+};
+
 int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
-		   struct parasite_ctl *ctl, struct mem_dump_stats *stats)
+		   struct parasite_ctl *ctl, struct mem_dump_stats *stats,
+		   const struct mem_dump_opts *o)
 {
 	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
 	struct cr_img *pm_img = NULL, *pages = NULL;
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	int pm_fd = -1, mem_fd = -1, ret = -EIO;
-	struct run_list runs = { 0 };
+	struct run_list runs = { 0 }, written = { 0 };
 	struct dump_run *all = NULL;
 	size_t nall = 0, capall = 0;
-	char path[64], *buf = NULL;
+	char path[64];
+	bool incr = o && o->parent && o->track_valid;
+	uint64_t wcat = o ? mem_track_written_category(o->tracker) : 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
 	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -452,78 +649,72 @@ int mem_dump_pages(pid_t pid, int dirfd, MmEntry *mm, unsigned int pages_id,
 	/* 1. which pages: the whole pagemap first */
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *e = mm->vmas[i];
+		size_t wat = 0;
 
 		if (!vma_wants_pages(e))
 			continue;
 		if (stats)
 			stats->pages_scanned += (e->end - e->start) / psz;
 		runs.n = 0;
+		written.n = 0;
 		if (e->status & VMA_AREA_VDSO)
 			/* whole: its symbol table may sit in a page never touched */
 			ret = add_run(&runs, e->start, e->end);
 		else if (kdat.has[KD_PAGEMAP_SCAN])
-			ret = scan_pagemap_scan(pm_fd, e, &runs);
+			ret = scan_pagemap_scan(pm_fd, e, &runs, 0);
 		else
-			ret = scan_pagemap_read(pm_fd, e, &runs, psz);
+			ret = scan_pagemap_read(pm_fd, e, &runs, psz, 0);
+		if (!ret && incr && !(e->status & VMA_AREA_VDSO)) {
+			if (kdat.has[KD_PAGEMAP_SCAN])
+				ret = scan_pagemap_scan(pm_fd, e, &written, wcat);
+			else if (o->tracker == MT_SOFT_DIRTY)
+				ret = scan_pagemap_read(pm_fd, e, &written, psz, wcat);
+			else
+				ret = -EOPNOTSUPP;
+		}
 		if (ret) {
 			pr_err("can't find the pages of pid %d at %lx: %s\n", pid,
 			       (unsigned long)e->start, strerror(-ret));
 			goto out;
 		}
-		for (size_t j = 0; j < runs.n; j++) {
-			PagemapEntry pe = PAGEMAP_ENTRY__INIT;
-			uint64_t nr = (runs.r[j].end - runs.r[j].start) / psz;
-
-			if (nall == capall) {
-				struct dump_run *na = realloc(all, (capall = capall ? capall * 2 : 256) *
-									  sizeof(*na));
-				if (!na) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				all = na;
-			}
-			all[nall++] = (struct dump_run){ runs.r[j].start, runs.r[j].end,
-							 (e->prot & PROT_READ) &&
-								 !(e->status & VMA_KERNEL_AREA) };
-			pe.vaddr = runs.r[j].start;
-			pe.compat_nr_pages = 0;
-			pe.has_nr_pages = true;
-			pe.nr_pages = nr;
-			pe.has_flags = true;
-			pe.flags = PAGEMAP_PE_PRESENT;
-			ret = img_write_pb(pm_img, &pe.base);
-			if (ret)
+		for (size_t j = 0; j < runs.n && !ret; j++)
+			ret = dump_run_pieces(pm_img, &runs.r[j], e, &written, &wat, o, psz, &all,
+					      &nall, &capall, stats);
+		if (ret)
+			goto out;
+		if (o && o->rearm && o->tracker == MT_UFFD_WP && !(e->status & VMA_KERNEL_AREA)) {
+			ret = rearm_vma(pm_fd, e);
+			if (ret) {
+				pr_err("pid %d: can't re-arm the memory tracker at %lx: %s\n", pid,
+				       (unsigned long)e->start, strerror(-ret));
 				goto out;
-			if (stats)
-				stats->pages_written += nr;
-		}
-	}
-	/* 2. their contents, in the same order: readable runs in batches
-	 * through the parasite, the others (PROT_NONE, write-only) through
-	 * /proc/PID/mem, which reads them anyway */
-	ret = 0;
-	if (stats && ctl && nall)
-		stats->page_pipes++; /* the parasite's one pipe */
-	for (size_t i = 0; i < nall && !ret;) {
-		size_t j = i;
-
-		if (ctl && all[i].readable) {
-			while (j < nall && all[j].readable && j - i < 4096)
-				j++;
-			ret = dump_batch(ctl, pages, all, i, j);
-			if (stats)
-				stats->page_pipe_bufs++;
-		} else {
-			if (!buf && !(buf = malloc(CHUNK))) {
-				ret = -ENOMEM;
-				break;
 			}
-			ret = copy_run(mem_fd, pages, all[i].start, all[i].end, buf);
-			j = i + 1;
 		}
-		i = j;
 	}
+	if (o && o->rearm && o->tracker == MT_SOFT_DIRTY) {
+		ret = mem_track_clear_soft_dirty(pid);
+		if (ret)
+			goto out;
+	}
+	ret = img_close(pm_img) ? -EIO : 0;
+	pm_img = NULL;
+	if (ret)
+		goto out;
+	if (o && o->defer) {
+		struct mem_deferred *d = calloc(1, sizeof(*d));
+
+		if (!d) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		*d = (struct mem_deferred){ pid, pages, all, nall, *o->deferred };
+		*o->deferred = d;
+		pages = NULL;
+		all = NULL;
+		goto out;
+	}
+	/* 2. their contents, in the same order */
+	ret = copy_contents(ctl, mem_fd, pages, all, nall, stats, false);
 out:
 	if (pm_img && img_close(pm_img) && !ret)
 		ret = -EIO;
@@ -534,7 +725,47 @@ out:
 	if (mem_fd >= 0)
 		close(mem_fd);
 	free(runs.r);
+	free(written.r);
 	free(all);
-	free(buf);
 	return ret;
+}
+
+int mem_read_deferred(struct mem_deferred **list, struct mem_dump_stats *stats)
+{
+	int ret = 0;
+
+	while (*list) {
+		struct mem_deferred *d = *list;
+		char path[64];
+		int mem_fd;
+
+		*list = d->next;
+		snprintf(path, sizeof(path), "/proc/%d/mem", d->pid);
+		mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (mem_fd < 0 && !ret) {
+			pr_perror("pid %d is gone before its pages were read", d->pid);
+			ret = -ESRCH;
+		}
+		if (!ret)
+			ret = copy_contents(NULL, mem_fd, d->pages, d->all, d->nall, stats, true);
+		if (mem_fd >= 0)
+			close(mem_fd);
+		if (img_close(d->pages) && !ret)
+			ret = -EIO;
+		free(d->all);
+		free(d);
+	}
+	return ret;
+}
+
+void mem_free_deferred(struct mem_deferred **list)
+{
+	while (*list) {
+		struct mem_deferred *d = *list;
+
+		*list = d->next;
+		img_close(d->pages);
+		free(d->all);
+		free(d);
+	}
 }

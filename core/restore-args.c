@@ -388,7 +388,7 @@ int restore_prepare_and_jump(int idx)
 		return -ENOMEM;
 	memset(table, 0xff, table_cap * sizeof(*table));
 	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
-	keep[nkeep] = openat(images_dirfd, name, O_RDONLY | O_CLOEXEC);
+	keep[nkeep] = open_task_pages(images_dirfd, t);
 	if (keep[nkeep] < 0) {
 		pr_perror("can't open %s", name);
 		return -errno;

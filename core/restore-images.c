@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,9 +14,11 @@
 
 #include "dump.h"
 #include "image-desc.h"
+#include "file-locks.h"
 #include "image.h"
 #include "kobj-ids.h"
 #include "log.h"
+#include "pagemap-chain.h"
 #include "options.h"
 #include "proto/inventory.pb-c.h"
 #include "restore-priv.h"
@@ -89,6 +92,17 @@ static int read_one(int dirfd, enum img_type type, unsigned long id, ProtobufCMe
 	return ret < 0 ? ret : 0;
 }
 
+/* whether task pid has fd number fd in the images (a lock's holder) */
+static bool task_has_fd(uint32_t pid, uint32_t fd)
+{
+	int i = find_task_index(pid);
+
+	for (size_t j = 0; i >= 0 && j < tasks[i].nfds; j++)
+		if (tasks[i].fds[j]->fd == fd)
+			return true;
+	return false;
+}
+
 int find_task_index(uint32_t pid)
 {
 	for (int i = 0; i < nr_tasks; i++)
@@ -109,7 +123,7 @@ static int check_pages_size(int dirfd, const struct rtask *t)
 	struct stat st;
 
 	img_file_name(name, sizeof(name), IMG_PAGES, t->pages_id);
-	if (fstatat(dirfd, name, &st, 0)) {
+	if (t->pages_memfd > 0 ? fstat(t->pages_memfd, &st) : fstatat(dirfd, name, &st, 0)) {
 		if (errno == ENOENT) {
 			if (!t->npm)
 				return 0;
@@ -211,6 +225,16 @@ static int split_pagemap(struct rtask *t)
 	return 0;
 }
 
+int open_task_pages(int dirfd, const struct rtask *t)
+{
+	char name[64];
+
+	if (t->pages_memfd > 0)
+		return fcntl(t->pages_memfd, F_DUPFD_CLOEXEC, 0);
+	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
+	return openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+}
+
 static int read_pagemap(int dirfd, struct rtask *t)
 {
 	struct cr_img *img = img_open(dirfd, IMG_PAGEMAP, O_RDONLY, (unsigned long)t->pe->pid);
@@ -247,6 +271,14 @@ static int read_pagemap(int dirfd, struct rtask *t)
 	img_close(img);
 	if (ret < 0)
 		return ret;
+	/* a pagemap whose pages are (partly) in parent images */
+	ret = pchain_flatten(dirfd, (pid_t)t->pe->pid, t->pm, t->npm, &t->pages_memfd);
+	if (ret) {
+		t->pages_memfd = 0;
+		return ret;
+	}
+	if (t->pages_memfd < 0)
+		t->pages_memfd = 0;
 	ret = split_pagemap(t);
 	if (!ret)
 		ret = check_pages_size(dirfd, t);
@@ -440,7 +472,11 @@ int read_images(int dirfd)
 	rctx.images_dirfd = dirfd;
 	rctx.files = files;
 	rctx.nr_files = nr_files;
-	ret = plan_shmem();
+	ret = locks_read(dirfd, &rctx.locks);
+	if (!ret)
+		ret = locks_validate(&rctx.locks, task_has_fd);
+	if (!ret)
+		ret = plan_shmem();
 	if (!ret)
 		ret = files_plan(&rctx);
 	return ret;

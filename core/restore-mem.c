@@ -20,6 +20,7 @@
 #include "image-desc.h"
 #include "image.h"
 #include "log.h"
+#include "pagemap-chain.h"
 #include "proc.h"
 #include "restore-priv.h"
 #include "vma.h"
@@ -279,6 +280,21 @@ struct rshmem *memfd_of_file(uint32_t file_id)
 struct rshmem *shmem_of(uint64_t shmid)
 {
 	return find_shmem(shmid, false);
+}
+
+/* ---- --auto-dedup -------------------------------------------------------------- */
+
+void punch_restored_pages(void)
+{
+	uint64_t punched = 0;
+
+	for (int i = 0; i < nr_tasks; i++)
+		if (!tasks[i].zombie && tasks[i].mm &&
+		    pchain_punch_chain(images_dirfd, (pid_t)tasks[i].pe->pid, &punched))
+			pr_warn("auto-dedup: the pages of pid %u stay in the images\n",
+				tasks[i].pe->pid);
+	pr_info("auto-dedup: %llu restored pages punched from the images\n",
+		(unsigned long long)punched);
 }
 
 /* ---- holes in address spaces ----------------------------------------------------- */
@@ -614,7 +630,7 @@ int premap_memory(int idx)
 		}
 	}
 	snprintf(name, sizeof(name), "pages-%u.img", t->pages_id);
-	fd = openat(images_dirfd, name, O_RDONLY | O_CLOEXEC);
+	fd = open_task_pages(images_dirfd, t);
 	buf = malloc(bufsz);
 	if (fd < 0 || !buf) {
 		pr_perror("can't open %s", name);

@@ -1013,6 +1013,8 @@ int cmd_restore(void)
 		pr_err("restore failed; every task it created was killed\n");
 		return 1;
 	}
+	if (opts.auto_dedup)
+		punch_restored_pages();
 	restore_cleanup(saved);
 	pr_step("restore: %d tasks released\n", nr_tasks);
 	write_stats(forking, us_since(&t0));

@@ -83,10 +83,10 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * Mount and namespace options come first: a container runtime sends them
  * with everything else, and they are what stops it.  Accepted without
  * effect, as nothing they act on can be in what this criu dumps or
- * restores: ext_unix_sk, tcp_established (dump refuses sockets),
- * evasive_devices, orphan_pts_master (no ptys), auto_dedup (no parent
- * images), ghost_limit, network_lock, pre_dump_mode of a dump; file_locks and manage_cgroups are checked further in
- * tree_refusal(); config_file is read by opts_init_from_config().
+ * restores: tcp_established (dump refuses inet sockets),
+ * evasive_devices, orphan_pts_master (no ptys), ghost_limit, network_lock,
+ * pre_dump_mode of a dump; manage_cgroups is checked further in
+ * tree_refusal(); file_locks is carried out; config_file is read by opts_init_from_config().
  */
 static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, const char **why)
 {
@@ -100,7 +100,8 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	/* mounts and namespaces */
 	CHECK(o->root, "root");
 	CHECK(o->n_ext_mnt, "ext_mnt");
-	CHECK(o->n_external, "external");
+	for (size_t i = 0; i < o->n_external; i++)
+		CHECK(!cli_external_file(o->external[i]), "external");
 	CHECK(o->n_join_ns, "join_ns");
 	CHECK(o->has_empty_ns && o->empty_ns, "empty_ns");
 	CHECK(o->n_skip_mnt, "skip_mnt");
@@ -126,12 +127,9 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	*why = "";
 	/* the rest */
 	CHECK(o->ps, "ps (page server)");
-	CHECK(o->parent_img, "parent_img");
-	CHECK(FLAG_ON(track_mem), "track_mem");
 	CHECK(FLAG_ON(link_remap), "link_remap");
 	CHECK(FLAG_ON(force_irmap), "force_irmap");
 	CHECK(o->n_exec_cmd, "exec_cmd");
-	CHECK(o->n_inherit_fd, "inherit_fd");
 	CHECK(o->n_unix_sk_ino, "unix_sk_ino");
 	CHECK(o->n_irmap_scan_paths, "irmap_scan_paths");
 	CHECK(FLAG_ON(tcp_skip_in_flight), "tcp_skip_in_flight");
@@ -148,61 +146,9 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	CHECK(FLAG_ON(unprivileged), "unprivileged");
 	CHECK(FLAG_ON(allow_uprobes), "allow_uprobes");
 	CHECK(FLAG_ON(ghost_fiemap), "ghost_fiemap");
-	/* network locking only matters for sockets, which dump refuses */
-	CHECK(cmd == CMD_PRE_DUMP && o->has_pre_dump_mode, "pre_dump_mode");
 #undef CHECK
 #undef FLAG_ON
 	return NULL;
-}
-
-/* The pids of /proc/locks' holders; NULL when there are none (or no /proc/locks). */
-static int lock_holders(pid_t **pids, int *n)
-{
-	FILE *f = fopen("/proc/locks", "re");
-	char line[512];
-	int cap = 0;
-
-	*pids = NULL;
-	*n = 0;
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		/* "1: POSIX  ADVISORY  WRITE 1234 08:01:42 0 EOF"; "->" marks a waiter */
-		char kind[32], mode[32], rw[32];
-		int pid;
-
-		if (strstr(line, "->") ||
-		    sscanf(line, "%*d: %31s %31s %31s %d", kind, mode, rw, &pid) != 4)
-			continue;
-		if (*n == cap) {
-			pid_t *m = realloc(*pids, (size_t)(cap = cap ? 2 * cap : 16) * sizeof(*m));
-
-			if (!m)
-				break;
-			*pids = m;
-		}
-		(*pids)[(*n)++] = pid;
-	}
-	fclose(f);
-	return 0;
-}
-
-/* Whether some process of the tree of pid holds a file lock. */
-static bool tree_holds_locks(pid_t pid, const pid_t *holders, int nh, int depth)
-{
-	pid_t *kids = NULL;
-	int n = 0;
-	bool found = false;
-
-	for (int i = 0; i < nh; i++)
-		if (holders[i] == pid)
-			return true;
-	if (depth > 64 || proc_list_children(pid, &kids, &n))
-		return false;
-	for (int i = 0; i < n && !found; i++)
-		found = tree_holds_locks(kids[i], holders, nh, depth + 1);
-	free(kids);
-	return found;
 }
 
 /* The cgroup line of /proc/PID/cgroup (the v2 one, "0::PATH"), or "" if none. */
@@ -230,8 +176,7 @@ static void unified_cgroup(pid_t pid, char *buf, size_t size)
 }
 
 /*
- * The options that are no-ops only for some trees: file_locks when no task
- * holds a lock (this criu does not dump locks), manage_cgroups in soft mode
+ * The options that are no-ops only for some trees: manage_cgroups in soft mode
  * when the tree is in criu's own cgroup (restore puts it there: soft mode
  * would do nothing else).  0, or -1 with res filled.
  */
@@ -242,21 +187,6 @@ static int tree_refusal(const CriuOpts *o, enum cr_command cmd, pid_t pid, struc
 
 	if (cmd != CMD_DUMP)
 		return 0;
-	if (o->has_file_locks && o->file_locks) {
-		pid_t *holders;
-		int nh;
-		bool locked;
-
-		lock_holders(&holders, &nh);
-		locked = tree_holds_locks(pid, holders, nh, 0);
-		free(holders);
-		if (locked) {
-			result_error(res, "option file_locks is not supported by this criu: the tree "
-					  "of %d holds file locks",
-				     pid);
-			return -1;
-		}
-	}
 	if (cg) {
 		char theirs[PATH_MAX], ours[PATH_MAX];
 
@@ -411,6 +341,24 @@ static int tree_owned_by(pid_t pid, uid_t uid, int depth)
 	return owned;
 }
 
+/* Appends item (malloc'ed) to l; opts_free frees it with the owned strings. */
+static int own_item(struct str_list *l, char *item)
+{
+	char **a = realloc(l->items, (l->n + 1) * sizeof(*a));
+	char **b = a ? realloc(opts.owned.items, (opts.owned.n + 1) * sizeof(*b)) : NULL;
+
+	if (a)
+		l->items = a;
+	if (!b) {
+		free(item);
+		return -1;
+	}
+	opts.owned.items = b;
+	opts.owned.items[opts.owned.n++] = item;
+	l->items[l->n++] = item;
+	return 0;
+}
+
 /* Fills the global opts for cmd from the request; 0, or -1 with res filled. */
 static int opts_where_from_req(const CriuReq *req, enum cr_command cmd, const struct ucred *cr,
 			       struct cmd_result *res)
@@ -432,7 +380,7 @@ static int opts_where_from_req(const CriuReq *req, enum cr_command cmd, const st
 		return -1;
 	}
 	/* who may ask, before anything of the client's is touched */
-	if (cmd == CMD_DUMP) {
+	if (cmd == CMD_DUMP || cmd == CMD_PRE_DUMP) {
 		opts.pid = o->has_pid ? o->pid : cr->pid;
 		if (opts.pid <= 0) {
 			result_error(res, "pid %d is not a process", opts.pid);
@@ -525,9 +473,28 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	}
 	if (cmd == CMD_DUMP && tree_refusal(o, cmd, opts.pid, res))
 		return -1;
+	if (o->parent_img) {
+		/* relative to the images directory, as --prev-images-dir */
+		static char parent[PATH_MAX];
+
+		snprintf(parent, sizeof(parent), "%s", o->parent_img);
+		opts.prev_images_dir = parent;
+	}
+	opts.track_mem = o->has_track_mem && o->track_mem;
+	opts.auto_dedup = o->has_auto_dedup && o->auto_dedup;
+	if (opts.auto_dedup && cr->uid != 0 && (o->parent_img || cmd == CMD_RESTORE)) {
+		/* the parent link may lead anywhere: criu would punch what it finds there */
+		result_error(res, "auto_dedup is only served to root clients");
+		return -1;
+	}
+	if (o->has_pre_dump_mode)
+		opts.pre_dump_mode =
+			o->pre_dump_mode == CRIU_PRE_DUMP_MODE__VM_READ ? "read" : "splice";
 	opts.leave_running = o->has_leave_running && o->leave_running;
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
+	opts.file_locks = o->has_file_locks && o->file_locks;
+	opts.ext_unix_sk = o->has_ext_unix_sk && o->ext_unix_sk;
 	opts.display_stats = o->has_display_stats && o->display_stats; /* to the log */
 	if (o->has_timeout)
 		opts.timeout = (int)o->timeout;
@@ -552,6 +519,29 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 		opts.restore_sibling = true;
 	} else if (cmd == CMD_RESTORE) {
 		opts.restore_detached = true;
+	}
+	/* inherit_fd: the fd is the swrk worker's, inherited from its caller */
+	if (o->n_inherit_fd && (kind != SESSION_SWRK || cmd != CMD_RESTORE)) {
+		result_error(res, "inherit_fd is only possible with a swrk restore: the fds are "
+				  "the caller's, inherited by the worker");
+		return -1;
+	}
+	for (size_t i = 0; i < o->n_inherit_fd; i++) {
+		char *item = NULL;
+
+		if (asprintf(&item, "fd[%d]:%s", o->inherit_fd[i]->fd, o->inherit_fd[i]->key) < 0 ||
+		    own_item(&opts.inherit_fds, item)) {
+			result_error(res, "out of memory");
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < o->n_external; i++) {
+		char *item = strdup(o->external[i]);
+
+		if (!item || own_item(&opts.externals, item)) {
+			result_error(res, "out of memory");
+			return -1;
+		}
 	}
 	/* Over the request's options, as upstream has it; a file may name any path: root only. */
 	if (o->config_file && cr->uid != 0 && cr->uid != geteuid()) {
@@ -585,6 +575,8 @@ static enum cr_command req_command(int type)
 	switch (type) {
 	case CRIU_REQ_TYPE__DUMP:
 		return CMD_DUMP;
+	case CRIU_REQ_TYPE__PRE_DUMP:
+		return CMD_PRE_DUMP;
 	case CRIU_REQ_TYPE__RESTORE:
 		return CMD_RESTORE;
 	case CRIU_REQ_TYPE__CHECK:
@@ -663,6 +655,9 @@ static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum
 	switch (cmd) {
 	case CMD_DUMP:
 		ret = cmd_dump();
+		break;
+	case CMD_PRE_DUMP:
+		ret = cmd_pre_dump();
 		break;
 	case CMD_RESTORE:
 		ret = cmd_restore();
@@ -914,6 +909,7 @@ static int serve_session(int sk, enum session_kind kind)
 			answer_features(req, &resp, &feat);
 			break;
 		case CRIU_REQ_TYPE__DUMP:
+		case CRIU_REQ_TYPE__PRE_DUMP:
 		case CRIU_REQ_TYPE__RESTORE:
 		case CRIU_REQ_TYPE__CHECK:
 		case CRIU_REQ_TYPE__CPUINFO_DUMP:

@@ -10,8 +10,10 @@
  *    are dropped: the real x7 comes from the stop before.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "compel-arch.h"
 #include "compel-regs-aarch64.h"
@@ -113,15 +115,214 @@ void compel_arch_skip_syscall(struct compel_regs *r)
 	r->syscallno = NO_SYSCALL;
 }
 
-/* Not written for this arch yet: a parasite here cannot cure itself. */
-int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void *buf,
-			       unsigned long remote, size_t room, unsigned long *sp_out,
-			       unsigned long *altstack_out)
+/* ---- the self-cure's signal frame ------------------------------------------
+ *
+ * The kernel's arm64 layout (arch/arm64/kernel/signal.c, uapi
+ * asm/sigcontext.h and asm/ucontext.h): rt_sigreturn reads the frame at sp,
+ * which must be 16-byte aligned: siginfo, then the ucontext, whose
+ * sigcontext ends in a 4096-byte area of records, each {magic, size} and
+ * 16-byte aligned, closed by a zero record.  The FPSIMD record is required.
+ * When the thread's SVE registers are live (NT_ARM_SVE says SVE, not
+ * FPSIMD, layout) an SVE record carries them: its payload has the layout of
+ * the regset's (Z, P, FFR at the same offsets); when it does not fit in the
+ * area it goes behind an extra_context record, in the space right after
+ * that record's terminator (which the kernel requires to be contiguous).
+ * Without SVE live, no SVE record: the kernel then leaves the thread in
+ * FPSIMD state, as it was.
+ */
+#define FPSIMD_MAGIC 0x46508001u
+#define SVE_MAGIC 0x53564501u
+#define EXTRA_MAGIC 0x45585401u
+#define RESERVED_SIZE 4096
+#define REC_HEAD 8		/* struct _aarch64_ctx: magic, size */
+#define TERMINATOR_SIZE 16	/* a zero record, 16-byte aligned */
+#define EXTRA_CONTEXT_SIZE 32
+#define SVE_CONTEXT_HEAD 16	/* struct sve_context before the registers */
+#define SVE_PT_HEADER 16	/* struct user_sve_header before the registers */
+#define SVE_PT_REGS_SVE 1	/* user_sve_header.flags: SVE layout */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+#define EINTR_ 4
+
+struct a64_stack {
+	uint64_t sp;
+	int32_t flags;
+	uint32_t pad;
+	uint64_t size;
+};
+
+struct a64_sigcontext {
+	uint64_t fault_address;
+	uint64_t regs[31];
+	uint64_t sp, pc, pstate;
+	uint64_t pad; /* __reserved is 16-byte aligned */
+	uint8_t reserved[RESERVED_SIZE];
+};
+
+struct a64_ucontext {
+	uint64_t flags;
+	uint64_t link;
+	struct a64_stack stack;
+	uint64_t sigmask;
+	uint8_t unused[128 - 8]; /* room for a 1024-bit sigset_t */
+	uint64_t pad;		  /* uc_mcontext is 16-byte aligned */
+	struct a64_sigcontext mcontext;
+};
+
+struct a64_rt_sigframe {
+	uint8_t info[128];
+	struct a64_ucontext uc;
+};
+
+struct a64_fpsimd_context {
+	uint32_t magic, size;
+	uint32_t fpsr, fpcr;
+	uint8_t vregs[32 * 16];
+};
+
+_Static_assert(offsetof(struct a64_rt_sigframe, uc.stack) == 144, "uc_stack at 144");
+_Static_assert(offsetof(struct a64_rt_sigframe, uc.sigmask) == 168, "uc_sigmask at 168");
+_Static_assert(offsetof(struct a64_rt_sigframe, uc.mcontext) == 304, "uc_mcontext at 304");
+_Static_assert(offsetof(struct a64_rt_sigframe, uc.mcontext.reserved) == 592, "__reserved at 592");
+_Static_assert(sizeof(struct a64_rt_sigframe) == 4688, "struct rt_sigframe is 4688 bytes");
+_Static_assert(sizeof(struct a64_fpsimd_context) == 528, "fpsimd_context is 528 bytes");
+_Static_assert(sizeof(struct user_fpsimd_struct) == 528, "user_fpsimd_struct is 528 bytes");
+
+static size_t align16(size_t v)
 {
-	return -EOPNOTSUPP;
+	return (v + 15) & ~(size_t)15;
+}
+
+/* The bytes of Z0-Z31, P0-P15 and FFR at vector length vl (bytes). */
+static size_t sve_regs_size(unsigned int vl)
+{
+	size_t vq = vl / 16;
+
+	return 32 * vq * 16 + 16 * vq * 2 + vq * 2;
+}
+
+/* 0, or the size of the SVE record r needs (its registers are live). */
+static size_t sve_record_size(const struct compel_regs *r, uint16_t *vl_out)
+{
+	uint16_t vl, flags;
+
+	if (!r->sve || r->sve_len < SVE_PT_HEADER)
+		return 0;
+	memcpy(&vl, r->sve + 8, sizeof(vl));
+	memcpy(&flags, r->sve + 12, sizeof(flags));
+	if (!(flags & SVE_PT_REGS_SVE) || !vl || vl % 16 ||
+	    r->sve_len < SVE_PT_HEADER + sve_regs_size(vl))
+		return 0;
+	*vl_out = vl;
+	return align16(SVE_CONTEXT_HEAD + sve_regs_size(vl));
+}
+
+/* Bytes from the frame's start: the frame plus what goes behind it. */
+static size_t frame_bytes(size_t sve_size)
+{
+	size_t inline_end = sizeof(struct a64_fpsimd_context) + sve_size + TERMINATOR_SIZE;
+
+	if (inline_end <= RESERVED_SIZE)
+		return sizeof(struct a64_rt_sigframe);
+	return offsetof(struct a64_rt_sigframe, uc.mcontext.reserved) +
+	       sizeof(struct a64_fpsimd_context) + EXTRA_CONTEXT_SIZE + TERMINATOR_SIZE +
+	       sve_size + TERMINATOR_SIZE;
 }
 
 size_t compel_arch_sigframe_size(const struct compel_regs *r)
 {
+	uint16_t vl;
+
+	return 16 + frame_bytes(sve_record_size(r, &vl));
+}
+
+static void put_record_head(uint8_t *at, uint32_t magic, uint32_t size)
+{
+	memcpy(at, &magic, sizeof(magic));
+	memcpy(at + 4, &size, sizeof(size));
+}
+
+/*
+ * The registers as the thread resumes them without a handler.  compel has
+ * settled an interrupted syscall before (restart_precise is false: orig_x0
+ * is out of ptrace's reach), so a pending restart is one it cannot redo.
+ */
+static int apply_restart(const struct compel_regs *r, uint64_t *x0)
+{
+	long ret = (long)r->gp.regs[0];
+
+	if (r->syscallno == NO_SYSCALL)
+		return 0;
+	if (ret == -ERESTART_RESTARTBLOCK) {
+		*x0 = (uint64_t)-EINTR_;
+		return 0;
+	}
+	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void *buf,
+			       unsigned long remote, size_t room, unsigned long *sp_out,
+			       unsigned long *altstack_out)
+{
+	size_t off = align16(remote) - remote;
+	uint16_t vl = 0;
+	size_t sve_size = sve_record_size(r, &vl), total = frame_bytes(sve_size);
+	struct a64_rt_sigframe *f;
+	struct a64_fpsimd_context fpsimd;
+	uint8_t *rec, *sve;
+	uint64_t x0 = r->gp.regs[0];
+	int ret;
+
+	if (r->fp_len != sizeof(struct user_fpsimd_struct))
+		return -EOPNOTSUPP;
+	if (off + total > room)
+		return -ENOSPC;
+	ret = apply_restart(r, &x0);
+	if (ret)
+		return ret;
+	memset((char *)buf + off, 0, total);
+	f = (struct a64_rt_sigframe *)((char *)buf + off);
+	memcpy(f->uc.mcontext.regs, r->gp.regs, sizeof(f->uc.mcontext.regs));
+	f->uc.mcontext.regs[0] = x0;
+	f->uc.mcontext.sp = r->gp.sp;
+	f->uc.mcontext.pc = r->gp.pc;
+	f->uc.mcontext.pstate = r->gp.pstate;
+	f->uc.sigmask = mask;
+	f->uc.stack.flags = 2; /* SS_DISABLE until the parasite stores the real one */
+
+	rec = f->uc.mcontext.reserved;
+	memset(&fpsimd, 0, sizeof(fpsimd));
+	fpsimd.magic = FPSIMD_MAGIC;
+	fpsimd.size = sizeof(fpsimd);
+	fpsimd.fpsr = r->fp.fpsr;
+	fpsimd.fpcr = r->fp.fpcr;
+	memcpy(fpsimd.vregs, r->fp.vregs, sizeof(fpsimd.vregs));
+	memcpy(rec, &fpsimd, sizeof(fpsimd));
+	rec += sizeof(fpsimd);
+	if (sve_size) {
+		if (total > sizeof(*f)) { /* behind an extra_context record */
+			unsigned long datap = remote + off + (size_t)(rec - (uint8_t *)f) +
+					      EXTRA_CONTEXT_SIZE + TERMINATOR_SIZE;
+			uint32_t extra_size = (uint32_t)(sve_size + TERMINATOR_SIZE);
+			uint64_t d = datap;
+
+			put_record_head(rec, EXTRA_MAGIC, EXTRA_CONTEXT_SIZE);
+			memcpy(rec + REC_HEAD, &d, sizeof(d));
+			memcpy(rec + REC_HEAD + 8, &extra_size, sizeof(extra_size));
+			rec += EXTRA_CONTEXT_SIZE + TERMINATOR_SIZE; /* the zero record */
+		}
+		sve = rec;
+		put_record_head(sve, SVE_MAGIC, (uint32_t)sve_size);
+		memcpy(sve + REC_HEAD, &vl, sizeof(vl)); /* flags 0: not streaming */
+		memcpy(sve + SVE_CONTEXT_HEAD, r->sve + SVE_PT_HEADER, sve_regs_size(vl));
+		rec += sve_size;
+	}
+	/* rec: the closing zero record, already zero */
+	*sp_out = remote + off;
+	*altstack_out = remote + off + offsetof(struct a64_rt_sigframe, uc.stack);
 	return 0;
 }

@@ -132,8 +132,9 @@ pie_sync_icache:
 
 /*
  * void pie_sigreturn(sp): rt_sigreturn with the stack pointer at sp, the
- * parasite's self-cure (the frame is read at sp, which must be 16-byte aligned).  Through the stub: only the stubs hold
- * syscall instructions.  No return.
+ * parasite's self-cure (the frame is read at sp, which must be 16-byte
+ * aligned).  Through the stub: only the stubs hold syscall instructions.
+ * No return.
  */
 	.section .text.pie_sigreturn, "ax", %progbits
 	.globl	pie_sigreturn

@@ -8,8 +8,10 @@
  * state has trap = 0, "not in a syscall".
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "compel-arch.h"
 #include "compel-regs-ppc64le.h"
@@ -135,15 +137,134 @@ void compel_arch_skip_syscall(struct compel_regs *r)
 	r->gp[PPC_PT_R0] = (unsigned long)-1L;
 }
 
-/* Not written for this arch yet: a parasite here cannot cure itself. */
+/* ---- the self-cure's signal frame ------------------------------------------
+ *
+ * The kernel's ppc64 layout (arch/powerpc/kernel/signal_64.c, uapi
+ * asm/ucontext.h and asm/sigcontext.h): rt_sigreturn reads the ucontext at
+ * r1 (a handler runs with r1 __SIGNAL_FRAMESIZE below it; its trampoline
+ * pops that before the sc).  The sigcontext holds the 48 registers of
+ * pt_regs as ptrace shows them, f0-f31 and fpscr, and v_regs, a pointer to
+ * a 16-byte aligned block inside vmx_reserve: v0-v31, vscr and vrsave (the
+ * NT_PPC_VMX layout), then the low halves of vs0-vs31 (NT_PPC_VSX).  The
+ * MSR in the frame says which are there (MSR_VEC, MSR_VSX; without them
+ * the kernel zeroes those registers); of its other bits only LE is taken.
+ * Its TS bits must be clear: a transactional frame is read differently.
+ */
+#define PT_RESULT 43
+#define PPC_MSR_VSX (1UL << 23)
+#define PPC_MSR_VEC (1UL << 25)
+#define PPC_MSR_TS_MASK (3UL << 33)
+#define ELF_NVRREG 34
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+#define EINTR_ 4
+
+struct ppc_stack {
+	uint64_t sp;
+	int32_t flags;
+	uint32_t pad;
+	uint64_t size;
+};
+
+struct ppc_sigcontext {
+	uint64_t unused[4];
+	int32_t signal;
+	int32_t pad0;
+	uint64_t handler;
+	uint64_t oldmask;
+	uint64_t regs;
+	uint64_t gp_regs[PPC_NGREG];
+	uint64_t fp_regs[33];
+	uint64_t v_regs;
+	int64_t vmx_reserve[ELF_NVRREG + ELF_NVRREG + 1 + 32];
+};
+
+struct ppc_ucontext {
+	uint64_t flags;
+	uint64_t link;
+	struct ppc_stack stack;
+	uint64_t sigmask;
+	uint64_t unused[15];
+	struct ppc_sigcontext mcontext;
+};
+
+_Static_assert(offsetof(struct ppc_ucontext, stack) == 16, "uc_stack at 16");
+_Static_assert(offsetof(struct ppc_ucontext, sigmask) == 40, "uc_sigmask at 40");
+_Static_assert(offsetof(struct ppc_ucontext, mcontext) == 168, "uc_mcontext at 168");
+_Static_assert(offsetof(struct ppc_sigcontext, gp_regs) == 64, "gp_regs at 64");
+_Static_assert(offsetof(struct ppc_sigcontext, v_regs) == 712, "v_regs at 712");
+_Static_assert(sizeof(struct ppc_ucontext) == 1696, "struct ucontext is 1696 bytes");
+
+size_t compel_arch_sigframe_size(const struct compel_regs *r)
+{
+	return 16 + sizeof(struct ppc_ucontext);
+}
+
+/* The registers as the thread resumes them without a handler. */
+static void apply_restart(const struct compel_regs *r, uint64_t *g)
+{
+	bool scv = (r->gp[PPC_PT_TRAP] & ~0xfUL) == TRAP_SCV;
+	long err;
+
+	if (!compel_arch_restart_pending(r))
+		return;
+	err = scv ? -(long)g[PPC_PT_R3] : (long)g[PPC_PT_R3];
+	if (err == ERESTARTSYS || err == ERESTARTNOINTR || err == ERESTARTNOHAND) {
+		g[PPC_PT_R3] = g[PPC_PT_ORIG_R3];
+		g[PPC_PT_NIP] -= INSN_LEN;
+		g[PT_RESULT] = 0;
+	} else if (err == ERESTART_RESTARTBLOCK) {
+		/* sc: a positive errno with CR0.SO; scv: -errno */
+		g[PPC_PT_R3] = scv ? (uint64_t)-EINTR_ : EINTR_;
+		if (!scv)
+			g[PPC_PT_CCR] |= CR0_SO;
+		g[PT_RESULT] = (uint64_t)-EINTR_;
+	}
+}
+
 int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void *buf,
 			       unsigned long remote, size_t room, unsigned long *sp_out,
 			       unsigned long *altstack_out)
 {
-	return -EOPNOTSUPP;
-}
+	size_t off = ((remote + 15) & ~15UL) - remote;
+	unsigned long uc_remote = remote + off;
+	struct ppc_ucontext *uc;
+	struct ppc_sigcontext *sc;
+	unsigned long vregs_remote;
+	unsigned char *vregs;
+	uint64_t msr;
 
-size_t compel_arch_sigframe_size(const struct compel_regs *r)
-{
+	if (r->fp_len != sizeof(r->fp))
+		return -EOPNOTSUPP;
+	if (off + sizeof(*uc) > room)
+		return -ENOSPC;
+	uc = (struct ppc_ucontext *)((char *)buf + off);
+	memset(uc, 0, sizeof(*uc));
+	sc = &uc->mcontext;
+	memcpy(sc->gp_regs, r->gp, sizeof(sc->gp_regs));
+	apply_restart(r, sc->gp_regs);
+	memcpy(sc->fp_regs, r->fp, sizeof(sc->fp_regs));
+	vregs_remote = (uc_remote + offsetof(struct ppc_ucontext, mcontext.vmx_reserve) + 15) &
+		       ~15UL;
+	vregs = (unsigned char *)uc + (vregs_remote - uc_remote);
+	msr = sc->gp_regs[PPC_PT_MSR] & ~(PPC_MSR_VEC | PPC_MSR_VSX | PPC_MSR_TS_MASK);
+	sc->v_regs = vregs_remote;
+	if (r->vmx_len == sizeof(r->vmx)) {
+		memcpy(vregs, r->vmx, sizeof(r->vmx)); /* vrsave: the first word of the last */
+		msr |= PPC_MSR_VEC;
+	}
+	if (r->vsx_len == sizeof(r->vsx)) {
+		memcpy(vregs + ELF_NVRREG * 16, r->vsx, sizeof(r->vsx));
+		msr |= PPC_MSR_VSX;
+	}
+	sc->gp_regs[PPC_PT_MSR] = msr;
+	sc->regs = uc_remote + offsetof(struct ppc_ucontext, mcontext.gp_regs);
+	sc->oldmask = mask;
+	uc->sigmask = mask;
+	uc->stack.flags = 2; /* SS_DISABLE until the parasite stores the real one */
+	*sp_out = uc_remote;
+	*altstack_out = uc_remote + offsetof(struct ppc_ucontext, stack);
 	return 0;
 }

@@ -144,8 +144,9 @@ pie_sync_icache:
 
 /*
  * void pie_sigreturn(sp): rt_sigreturn with the stack pointer at sp, the
- * parasite's self-cure (the ucontext is read at r1 + __SIGNAL_FRAMESIZE (128)).  Through the stub: only the stubs hold
- * syscall instructions.  No return.
+ * parasite's self-cure (the kernel reads the ucontext at r1 itself: a
+ * handler's trampoline pops its 128-byte dummy frame before the sc).
+ * Through the stub: only the stubs hold syscall instructions.  No return.
  */
 	.section .text.pie_sigreturn, "ax", @progbits
 	.globl	pie_sigreturn

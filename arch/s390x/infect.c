@@ -10,8 +10,10 @@
  * a tracer as SIGTRAP (and as SIGILL to anyone else).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "compel-arch.h"
 #include "compel-regs-s390x.h"
@@ -109,15 +111,124 @@ void compel_arch_skip_syscall(struct compel_regs *r)
 	r->gp.gprs[2] = (unsigned long)-1L;
 }
 
-/* Not written for this arch yet: a parasite here cannot cure itself. */
+/* ---- the self-cure's signal frame ------------------------------------------
+ *
+ * The kernel's s390x layout (arch/s390/kernel/signal.c, uapi
+ * asm/sigcontext.h and asm/ucontext.h): rt_sigreturn reads the frame at
+ * r15: a 160-byte save area for the handler's callees, the 2-byte svc of
+ * the old sigreturn trampoline, siginfo, then struct ucontext_extended:
+ * _sigregs (psw, r0-r15, the access registers, fpc and f0-f15, which are
+ * the left halves of v0-v15), the mask, and _sigregs_ext (the right halves
+ * of v0-v15 and v16-v31, read when the machine has the vector facility).
+ * Of the PSW mask the kernel takes only the user bits.
+ */
+#define SIGNAL_FRAMESIZE 160
+#define UC_VXRS 2
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+#define EINTR_ 4
+
+struct s390_stack {
+	uint64_t sp;
+	int32_t flags;
+	uint32_t pad;
+	uint64_t size;
+};
+
+struct s390_sigregs {
+	uint64_t psw_mask, psw_addr;
+	uint64_t gprs[16];
+	uint32_t acrs[16];
+	uint32_t fpc, pad;
+	uint64_t fprs[16];
+};
+
+struct s390_sigregs_ext {
+	uint64_t vxrs_low[16];
+	unsigned char vxrs_high[16 * 16];
+	unsigned char reserved[128];
+};
+
+struct s390_ucontext_extended {
+	uint64_t flags;
+	uint64_t link;
+	struct s390_stack stack;
+	struct s390_sigregs mcontext;
+	uint64_t sigmask;
+	unsigned char unused[128 - 8];
+	struct s390_sigregs_ext mcontext_ext;
+};
+
+struct s390_rt_sigframe {
+	unsigned char callee_used_stack[SIGNAL_FRAMESIZE];
+	uint16_t svc_insn;
+	uint16_t pad[3];
+	unsigned char info[128];
+	struct s390_ucontext_extended uc;
+};
+
+_Static_assert(sizeof(struct s390_sigregs) == 344, "_sigregs is 344 bytes");
+_Static_assert(offsetof(struct s390_rt_sigframe, info) == 168, "info at 168");
+_Static_assert(offsetof(struct s390_rt_sigframe, uc.stack) == 312, "uc_stack at 312");
+_Static_assert(offsetof(struct s390_rt_sigframe, uc.mcontext) == 336, "uc_mcontext at 336");
+_Static_assert(offsetof(struct s390_rt_sigframe, uc.sigmask) == 680, "uc_sigmask at 680");
+_Static_assert(offsetof(struct s390_rt_sigframe, uc.mcontext_ext) == 808,
+	       "uc_mcontext_ext at 808");
+_Static_assert(sizeof(struct s390_rt_sigframe) == 1320, "struct rt_sigframe is 1320 bytes");
+
+size_t compel_arch_sigframe_size(const struct compel_regs *r)
+{
+	return 8 + sizeof(struct s390_rt_sigframe);
+}
+
+/* The registers as the thread resumes them without a handler. */
+static void apply_restart(const struct compel_regs *r, struct s390_sigregs *sr)
+{
+	long ret = (long)sr->gprs[2];
+	unsigned long ilc = r->system_call >> 16; /* the svc's length */
+
+	if (!r->system_call)
+		return;
+	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND) {
+		sr->gprs[2] = r->gp.orig_gpr2;
+		sr->psw_addr -= ilc ? ilc : SVC_LEN;
+	} else if (ret == -ERESTART_RESTARTBLOCK) {
+		sr->gprs[2] = (uint64_t)-EINTR_;
+	}
+}
+
 int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void *buf,
 			       unsigned long remote, size_t room, unsigned long *sp_out,
 			       unsigned long *altstack_out)
 {
-	return -EOPNOTSUPP;
-}
+	size_t off = ((remote + 7) & ~7UL) - remote;
+	struct s390_rt_sigframe *f;
+	struct s390_sigregs *sr;
 
-size_t compel_arch_sigframe_size(const struct compel_regs *r)
-{
+	if (r->fp_len != sizeof(r->fp))
+		return -EOPNOTSUPP;
+	if (off + sizeof(*f) > room)
+		return -ENOSPC;
+	f = (struct s390_rt_sigframe *)((char *)buf + off);
+	memset(f, 0, sizeof(*f));
+	sr = &f->uc.mcontext;
+	sr->psw_mask = r->gp.psw_mask;
+	sr->psw_addr = r->gp.psw_addr;
+	memcpy(sr->gprs, r->gp.gprs, sizeof(sr->gprs));
+	memcpy(sr->acrs, r->gp.acrs, sizeof(sr->acrs));
+	apply_restart(r, sr);
+	sr->fpc = r->fp.fpc;
+	memcpy(sr->fprs, r->fp.fprs, sizeof(sr->fprs));
+	if (r->vxrs_low_len == sizeof(r->vxrs_low) && r->vxrs_high_len == sizeof(r->vxrs_high)) {
+		memcpy(f->uc.mcontext_ext.vxrs_low, r->vxrs_low, sizeof(r->vxrs_low));
+		memcpy(f->uc.mcontext_ext.vxrs_high, r->vxrs_high, sizeof(r->vxrs_high));
+		f->uc.flags = UC_VXRS;
+	}
+	f->uc.sigmask = mask;
+	f->uc.stack.flags = 2; /* SS_DISABLE until the parasite stores the real one */
+	*sp_out = remote + off;
+	*altstack_out = remote + off + offsetof(struct s390_rt_sigframe, uc.stack);
 	return 0;
 }

@@ -123,8 +123,8 @@ pie_sync_icache:
 
 /*
  * void pie_sigreturn(sp): rt_sigreturn with the stack pointer at sp, the
- * parasite's self-cure (the frame is read at %r15).  Through the stub: only the stubs hold
- * syscall instructions.  No return.
+ * parasite's self-cure (the frame, save area first, is read at %r15).
+ * Through the stub: only the stubs hold syscall instructions.  No return.
  */
 	.section .text.pie_sigreturn, "ax", @progbits
 	.globl	pie_sigreturn

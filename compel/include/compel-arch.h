@@ -114,7 +114,8 @@ void compel_arch_skip_syscall(struct compel_regs *r);
  * at remote in the task.  *altstack_out: where in the task the frame's
  * stack_t is (the parasite stores sigaltstack(NULL) there: the sigreturn
  * sets the alternate stack from it).  0, -ENOSPC when room is too small,
- * -EOPNOTSUPP on an arch without a builder yet.
+ * -EOPNOTSUPP when no frame can say what r holds (e.g. an arm64 restart
+ * compel did not settle): the parasite then cannot cure itself.
  */
 int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void *buf,
 			       unsigned long remote, size_t room, unsigned long *sp_out,

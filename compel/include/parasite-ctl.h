@@ -122,6 +122,14 @@ int inject_get_posix_timers(struct infect_ctx *ictx, struct parasite_posix_timer
 			    uint32_t n);
 
 /*
+ * A command without a wrapper of its own here (core/mem-track.c's): size
+ * bytes of args go into the area, the command runs in the daemon, the
+ * area's bytes come back into args.  *result is the parasite's answer (>= 0
+ * or -errno).  0, -E2BIG when args do not fit, or what run_cmd gives.
+ */
+int parasite_run(struct parasite_ctl *ctl, uint32_t cmd, void *args, size_t size, long *result);
+
+/*
  * Writes the bytes of the task's ranges (addresses in the task; any
  * alignment, any size), in order, to criu's out_fd at its file position.
  * Pass all ranges of a task in one call: each call pays about 70 us for

@@ -18,10 +18,13 @@
 #include <unistd.h>
 
 #include "fdkind.h"
+#include "file-locks.h"
 #include "files.h"
 #include "image-desc.h"
 #include "image.h"
+#include "inherit.h"
 #include "log.h"
+#include "options.h"
 #include "proc.h"
 #include "restore-priv.h"
 
@@ -305,6 +308,8 @@ int files_dump_task(pid_t pid, unsigned int files_id, int dirfd)
 		FdinfoEntry fe = FDINFO_ENTRY__INIT;
 
 		ret = dump_one_fd(pid, fds[i], &fe);
+		if (!ret && opts.file_locks)
+			ret = locks_dump_fd(pid, fds[i], fe.id);
 		if (!ret)
 			ret = img_write_pb(img, &fe.base);
 	}
@@ -316,18 +321,24 @@ int files_dump_task(pid_t pid, unsigned int files_id, int dirfd)
 
 int files_write_images(int dirfd)
 {
-	struct cr_img *img = img_open(dirfd, IMG_FILES, O_WRONLY);
+	struct cr_img *img;
 	int ret = 0;
 
+	/* the kinds first: what they write may add files (an external peer) */
+	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
+		if (fd_kinds[k]->write)
+			ret = fd_kinds[k]->write(dirfd);
+	if (ret)
+		return ret;
+	img = img_open(dirfd, IMG_FILES, O_WRONLY);
 	if (!img)
 		return -EIO;
 	for (size_t i = 0; i < nr_dfiles && !ret; i++)
 		ret = img_write_pb(img, &dfiles[i]->df.fe.base);
 	if (img_close(img) && !ret)
 		ret = -EIO;
-	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
-		if (fd_kinds[k]->write)
-			ret = fd_kinds[k]->write(dirfd);
+	if (!ret)
+		ret = locks_write(dirfd);
 	return ret;
 }
 
@@ -342,6 +353,7 @@ void files_dump_fini(void)
 	dfiles = NULL;
 	nr_dfiles = cap_dfiles = 0;
 	next_id = 1;
+	locks_dump_fini();
 }
 
 /* ---- restore: the accessors ------------------------------------------------------ */
@@ -462,7 +474,10 @@ struct rshared_file {
 
 int files_plan(struct restore_ctx *rc)
 {
-	int ret = 0;
+	int ret = inherit_fds_plan(rc);
+
+	if (ret)
+		return ret;
 
 	/* every fd names a file of files.img that a kind restores */
 	for (int i = 0; i < rc->nr_tasks; i++)
@@ -538,6 +553,12 @@ static int open_file(struct restore_ctx *rc, const FileEntry *fe, uint32_t fdnum
 		return -EOPNOTSUPP;
 	}
 	rc->opening_fd = fdnum;
+	{
+		int fd = inherit_fd_open(rc, fe); /* --inherit-fd */
+
+		if (fd != -ENOENT)
+			return fd;
+	}
 	return k->open(rc, fe, idx);
 }
 
@@ -723,6 +744,8 @@ int place_fds(struct restore_ctx *rc, int idx, int *keep, int nkeep)
 		if (!again)
 			close(plan[i].src);
 	}
+	/* last: closing any other fd of a file would drop a POSIX lock on it */
+	ret = locks_restore_task(&rc->locks, t->pe->pid);
 out:
 	free(plan);
 	return ret;

@@ -14,7 +14,8 @@
  *   says yes gets dump(), which fills the kind's sub-message of the
  *   FileEntry (fe->reg, fe->efd, ...: the kind allocates it and frees it in
  *   dump_fini).  After every task, write() writes the kind's own images
- *   (pipes-data.img, tty-info.img, ...); files.img is written by fdcommon.
+ *   (pipes-data.img, tty-info.img, ...) and may add files of no fd
+ *   (dump_file_new); files.img is written by fdcommon after that.
  *   check() runs earlier, in dump-check, while nothing is frozen for long:
  *   it refuses what the kind can't restore, with one message naming the
  *   task, the fd and why.

@@ -13,6 +13,7 @@
 
 #include "fdkind.h"
 #include "files.h"
+#include "inherit.h"
 #include "log.h"
 #include "proto/regfile.pb-c.h"
 #include "regfile.h"
@@ -84,7 +85,10 @@ static const char *why_not_reopenable(const char *link, const struct stat *st)
 
 static int reg_check(const struct fd_parms *p, const char *who)
 {
-	const char *why = why_not_reopenable(p->link, &p->st);
+	char ext[64];
+	const char *why = files_external_key(p, ext, sizeof(ext)) /* --external: not ours */
+				  ? NULL
+				  : why_not_reopenable(p->link, &p->st);
 
 	if (why) {
 		pr_err("%s: fd %d is a file restore could not open again (%s): %s\n", who, p->fd,
@@ -96,16 +100,21 @@ static int reg_check(const struct fd_parms *p, const char *who)
 
 int regfile_dump(struct dump_file *f, const struct fd_parms *p)
 {
+	char ext_buf[64];
+	const char *ext = files_external_key(p, ext_buf, sizeof(ext_buf));
 	struct reg_dump *r;
 
-	if (p->link[0] != '/' || strstr(p->link, " (deleted)")) {
+	if (!ext && (p->link[0] != '/' || strstr(p->link, " (deleted)"))) {
 		pr_err("fd %d of pid %d: %s: unlinked files are not supported yet\n", p->fd, p->pid,
 		       p->link);
 		return -EOPNOTSUPP;
 	}
-	r = new_reg(f, p->link);
+	/* --external file[MNT_ID:INODE]: named so, restore takes it from --inherit-fd */
+	r = new_reg(f, ext ? ext : p->link);
 	if (!r)
 		return -ENOMEM;
+	r->reg.has_ext = ext != NULL;
+	r->reg.ext = ext != NULL;
 	r->reg.flags = p->flags;
 	r->reg.pos = S_ISREG(p->st.st_mode) ? p->pos : 0;
 	r->reg.fown = p->fown;

@@ -6,13 +6,21 @@
 
 #include "fdkind.h"
 
-extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind;
+/* one line each, so that kinds added side by side merge */
+extern const struct fd_kind chrdev_kind;
+extern const struct fd_kind regfile_kind;
+extern const struct fd_kind pipe_kind;
+extern const struct fd_kind memfd_kind;
+extern const struct fd_kind fifo_kind;
+extern const struct fd_kind unix_sk_kind;
 
 const struct fd_kind *const fd_kinds[] = {
 	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
 	&regfile_kind, /* regular files (REG) */
 	&pipe_kind,    /* pipes, pipes-data.img (PIPE) */
+	&fifo_kind,    /* FIFOs, their path in a REG entry, fifo-data.img (FIFO) */
 	&memfd_kind,   /* memfd files of upstream's images (MEMFD) */
+	&unix_sk_kind, /* unix sockets, sk-queues.img (UNIXSK) */
 };
 
 const unsigned int nr_fd_kinds = sizeof(fd_kinds) / sizeof(fd_kinds[0]);

@@ -13,6 +13,8 @@ int cmd_cpuinfo_dump(void);
 int cmd_cpuinfo_check(void);
 int cmd_exec(void);
 int cmd_dump(void);
+int cmd_pre_dump(void);
+int cmd_dedup(void);
 int cmd_restore(void);
 /* the RPC commands (core/rpc.c): a session on opts.swrk_fd, a listening socket */
 int cmd_swrk(void);

@@ -30,6 +30,6 @@ struct dump_check_task {
  * -EOPNOTSUPP after one error naming the first task (pid and comm) and what
  * it holds.  shell_job: --shell-job, which admits the job's own terminal.
  */
-int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job);
+int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job, bool file_locks);
 
 #endif

@@ -52,6 +52,7 @@ struct cr_options {
 	bool show_pages_content;     /* -c */
 	bool show_json;		     /* --json (ours, for scripts) */
 	bool ext_unix_sk;	     /* -x */
+	const char *ext_unix_sk_ids; /* -x=INODE,...: only these peers */
 	bool restore_detached;	     /* -d */
 	bool restore_sibling;	     /* -S */
 	const char *namespaces;	     /* -n, as given */
@@ -81,6 +82,7 @@ struct cr_options {
 	bool manage_cgroups;
 	struct str_list cgroup_roots; /* --cgroup-root */
 	struct str_list inherit_fds; /* fd[N]:existing, see cli_split_inherit_fd() */
+	struct str_list externals;   /* --external TYPE[ID]:VAL; only file[MNT_ID:INODE] works */
 	int status_fd;		     /* --status-fd, -1 if not given */
 	int timeout;		     /* --timeout SEC, 0: none */
 	struct str_list check_features; /* check --feature NAME */
@@ -171,5 +173,7 @@ void cli_set_default_config_paths(const char *global, const char *home);
 
 /* Splits an --inherit-fd value "fd[N]:existing".  0, or -1 if malformed. */
 int cli_split_inherit_fd(const char *arg, int *fd, const char **existing);
+/* whether an --external value is file[MNT_ID:INODE] (hex) */
+bool cli_external_file(const char *v);
 
 #endif

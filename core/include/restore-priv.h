@@ -14,6 +14,7 @@
 #include "proto/pagemap.pb-c.h"
 #include "proto/pstree.pb-c.h"
 #include "proto/seccomp.pb-c.h"
+#include "file-locks.h"
 
 /* core/pie/restorer.h, which the .c files include */
 struct restorer_move;
@@ -28,6 +29,7 @@ struct rtask {
 	PagemapEntry **pm;
 	size_t npm;
 	unsigned int pages_id;
+	int pages_memfd; /* > 0: the pages gathered from a chain of images */
 	TaskKobjIdsEntry *ids; /* ids-PID.img */
 	FdinfoEntry **fds;
 	size_t nfds;
@@ -56,6 +58,11 @@ extern int nr_status;
 extern SeccompEntry *seccomp;
 
 int read_images(int dirfd);
+/* restore-mem.c: --auto-dedup, once the tree runs: the pages images (and
+ * their parents') give up what the tasks now hold */
+void punch_restored_pages(void);
+/* The task's pages image (or the memfd its chain was gathered into), opened anew. */
+int open_task_pages(int dirfd, const struct rtask *t);
 int find_task_index(uint32_t pid);
 int lca(int a, int b);
 const FileEntry *file_by_id(uint32_t id);
@@ -80,6 +87,10 @@ struct restore_ctx {
 	struct rshared_file *shared;
 	size_t nr_shared;
 	uint32_t opening_fd;
+	/* filelocks.img: each task sets its own once its fds are at their numbers */
+	struct lock_set locks;
+	/* --inherit-fd (core/files/inherit.c) */
+	struct inherit_set *inherit;
 };
 
 /* restore-images.c fills it in read_images */

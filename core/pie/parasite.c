@@ -283,6 +283,57 @@ static long parasite_dump_pages(void *args, uint64_t size)
 	return (long)a->spliced;
 }
 
+/* The kernel's struct uffdio_api and uffdio_register (linux/userfaultfd.h). */
+struct pie_uffdio_api {
+	uint64_t api, features, ioctls;
+};
+
+struct pie_uffdio_register {
+	uint64_t start, len, mode, ioctls;
+};
+
+#define PIE_UFFD_API 0xAA
+#define PIE_UFFDIO_REGISTER_MODE_WP 2
+
+static long parasite_memtrack_arm(void *args, uint64_t size)
+{
+	struct parasite_memtrack_args *a = args;
+	struct pie_uffdio_api api = { PIE_UFFD_API, 0, 0 };
+	long fd, ret;
+
+	if (size < sizeof(*a) || a->nr > (size - sizeof(*a)) / sizeof(a->range[0]))
+		return -PIE_E2BIG;
+	fd = sys_userfaultfd(a->flags);
+	if (fd < 0)
+		return fd;
+	api.features = a->features;
+	a->failed = a->nr;
+	ret = sys_ioctl(fd, (long)a->api_ioctl, (long)&api);
+	a->features = api.features;
+	for (uint32_t i = 0; !ret && i < a->nr; i++) {
+		struct pie_uffdio_register reg = { a->range[i].base, a->range[i].len,
+						   PIE_UFFDIO_REGISTER_MODE_WP, 0 };
+
+		ret = sys_ioctl(fd, (long)a->register_ioctl, (long)&reg);
+		if (ret)
+			a->failed = i;
+	}
+	if (ret) {
+		sys_close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static long parasite_close_fd(void *args, uint64_t size)
+{
+	struct parasite_close_fd_args *a = args;
+
+	if (size < sizeof(*a))
+		return -PIE_E2BIG;
+	return sys_close(a->fd);
+}
+
 /*
  * Indexed by enum parasite_cmd.  A table of function pointers: these are the
  * blob's load-time relocations (R_*_RELATIVE words in .data.rel.ro).
@@ -296,6 +347,8 @@ static const parasite_handler_t parasite_handlers[PARASITE_NR_CMDS] = {
 	[PARASITE_CMD_GET_MISC] = parasite_get_misc,
 	[PARASITE_CMD_GET_THREAD_MISC] = parasite_get_thread_misc,
 	[PARASITE_CMD_GET_POSIX_TIMERS] = parasite_get_posix_timers,
+	[PARASITE_CMD_MEMTRACK_ARM] = parasite_memtrack_arm,
+	[PARASITE_CMD_CLOSE_FD] = parasite_close_fd,
 };
 
 static void close_fd(int32_t *fd)
@@ -329,6 +382,7 @@ static long parasite_close(struct parasite_area *area)
 static long parasite_dispatch(struct parasite_area *area)
 {
 	uint32_t cmd = area->cmd;
+	long ret;
 
 	if (cmd == PARASITE_CMD_PAGE_PIPE)
 		return parasite_page_pipe(area);
@@ -336,7 +390,18 @@ static long parasite_dispatch(struct parasite_area *area)
 		return parasite_close(area);
 	if (cmd >= PARASITE_NR_CMDS || !parasite_handlers[cmd])
 		return -PIE_EINVAL;
-	return parasite_handlers[cmd](area->args, area->args_size);
+	ret = parasite_handlers[cmd](area->args, area->args_size);
+	/* the tracker's userfaultfd stays in the area until criu has it
+	 * closed: the cure closes it if criu dies before */
+	if (cmd == PARASITE_CMD_MEMTRACK_ARM && ret >= 0)
+		area->track_fd = (int32_t)ret;
+	if (cmd == PARASITE_CMD_CLOSE_FD) {
+		struct parasite_close_fd_args *c = (void *)area->args;
+
+		if (c->fd == area->track_fd)
+			area->track_fd = -1;
+	}
+	return ret;
 }
 
 static void parasite_set_state(struct parasite_area *area, uint32_t state)
@@ -365,6 +430,7 @@ static void __attribute__((noreturn)) parasite_cure(struct parasite_area *area)
 	close_fd(&area->page_pipe[1]);
 	close_fd(&area->ctl_fds[1]);
 	close_fd(&area->ctl_fds[0]);
+	close_fd(&area->track_fd);
 	/* asked by a live criu (PARASITE_F_CURE), no SIGPIPE can be ours */
 	if (!(area->flags & PARASITE_F_CURE) && !sys_rt_sigpending((long)&pending, sizeof(pending)) && (pending & sigpipe) &&
 	    !(area->pending_at_start & sigpipe))

@@ -78,8 +78,10 @@ enum parasite_cmd {
 	PARASITE_CMD_GET_MISC = 6,	/* struct parasite_misc */
 	PARASITE_CMD_GET_THREAD_MISC = 7, /* struct parasite_thread_misc */
 	PARASITE_CMD_GET_POSIX_TIMERS = 8, /* struct parasite_posix_timers_args */
-	PARASITE_CMD_PAGE_PIPE = 9,	/* none: pipe2(page_pipe, pipe_flags) */
-	PARASITE_CMD_CLOSE = 10,	/* struct parasite_close_args */
+	PARASITE_CMD_MEMTRACK_ARM = 9,	/* struct parasite_memtrack_args */
+	PARASITE_CMD_CLOSE_FD = 10,	/* struct parasite_close_fd_args */
+	PARASITE_CMD_PAGE_PIPE = 11,	/* none: pipe2(page_pipe, pipe_flags) */
+	PARASITE_CMD_CLOSE = 12,	/* struct parasite_close_args */
 	PARASITE_NR_CMDS
 };
 
@@ -98,7 +100,7 @@ struct parasite_area {
 	uint64_t frame_altstack;   /* where in the frame the stack_t goes */
 	uint64_t pending_at_start; /* rt_sigpending() at the daemon's start */
 	int32_t pipe_flags;	   /* pipe2()'s flags (O_CLOEXEC), set by criu */
-	uint32_t pad;
+	int32_t track_fd;	   /* MEMTRACK_ARM's userfaultfd until CLOSE_FD, -1 */
 	/* The command's arguments and results, in place. */
 	uint64_t args[] __attribute__((aligned(16)));
 };
@@ -315,6 +317,35 @@ struct parasite_posix_timers_args {
 	uint32_t nr;
 	uint32_t pad;
 	struct parasite_posix_timer t[];
+};
+
+
+/*
+ * PARASITE_CMD_MEMTRACK_ARM: the memory change tracker of core/mem-track.c.
+ * A userfaultfd is made in the task (its address space is the one it
+ * tracks), its API is asked for `features' (the kernel's answer goes back
+ * there), and each range is registered in write-protect mode.  ret is the
+ * descriptor, which criu takes with pidfd_getfd and then has closed with
+ * PARASITE_CMD_CLOSE_FD; on any error the descriptor is closed here and ret
+ * is -errno, `failed' the range that failed (nr: the API call).  The ioctl
+ * numbers come from criu, built for the same architecture: the blob has
+ * no kernel headers.
+ */
+struct parasite_memtrack_args {
+	uint64_t api_ioctl;	 /* UFFDIO_API */
+	uint64_t register_ioctl; /* UFFDIO_REGISTER */
+	uint64_t features;	 /* in: wanted; out: what the kernel offers */
+	uint32_t flags;		 /* of userfaultfd() */
+	uint32_t nr;
+	uint32_t failed;
+	uint32_t pad;
+	struct parasite_iovec range[];
+};
+
+/* PARASITE_CMD_CLOSE_FD: close(fd) in the task. */
+struct parasite_close_fd_args {
+	int32_t fd;
+	uint32_t pad;
 };
 
 #endif

@@ -126,6 +126,7 @@ static volatile sig_atomic_t interrupted;
 struct description {
 	bool needs_root;
 	char skip[256];  /* why the program cannot run here; empty if it can */
+	char criu_opts[128]; /* options for both dump and restore ("-l"), space-separated */
 	char error[256]; /* why --describe itself failed: every variant fails */
 };
 
@@ -133,6 +134,7 @@ struct description {
 struct test {
 	const char *name;
 	const char *prog; /* the program's real path */
+	const char *criu_opts; /* its description's, for dump and restore */
 	enum variant variant;
 	bool as_nobody;
 	char dir[PATH_MAX];
@@ -720,7 +722,7 @@ static int run_criu(struct test *t, const char *action, const char *const extra[
 {
 	char out[PATH_MAX], log[64], what[64], how[64], said[1024];
 	long started = now_ms();
-	char *argv[16];
+	char *argv[24], opts[128], *save = NULL;
 	int argc = 0, status;
 	enum wait_result r;
 	pid_t pid;
@@ -736,6 +738,9 @@ static int run_criu(struct test *t, const char *action, const char *const extra[
 	argv[argc++] = "-v4";
 	for (int i = 0; extra[i] && argc < 15; i++)
 		argv[argc++] = (char *)extra[i];
+	snprintf(opts, sizeof(opts), "%s", t->criu_opts ? t->criu_opts : "");
+	for (char *w = strtok_r(opts, " ", &save); w && argc < 23; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
 	argv[argc] = NULL;
 
 	pid = spawn(argv, t->dir, out, false);
@@ -1011,6 +1016,8 @@ static void describe(const char *prog, const char *name, struct description *d)
 			d->needs_root = !strcmp(value, "yes");
 		else if (!strcmp(line, "skip"))
 			snprintf(d->skip, sizeof(d->skip), "%s", value);
+		else if (!strcmp(line, "criu-opts"))
+			snprintf(d->criu_opts, sizeof(d->criu_opts), "%s", value);
 	}
 	if (f)
 		fclose(f);
@@ -1084,6 +1091,7 @@ static enum outcome run_test(const char *prog, const char *name, const struct de
 	memset(&t, 0, sizeof(t));
 	t.name = name;
 	t.prog = prog;
+	t.criu_opts = d->criu_opts;
 	t.variant = v;
 	t.as_nobody = v == V_USER;
 	passed = run_variant(&t) == 0;

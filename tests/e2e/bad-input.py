@@ -101,6 +101,43 @@ def test_corrupt_pages(d):
     return err
 
 
+def test_fifo_gone(d):
+    """A FIFO the task held is gone at restore: refused naming it; with the
+    FIFO made again, the same images restore."""
+    fifo = os.path.join(d, 'fifo')
+    os.mkfifo(fifo)
+    pid = spawn([sys.executable, '-c', 'import os, sys, time\n'
+                 'fd = os.open(sys.argv[1], os.O_RDWR); os.write(fd, b"x")\n'
+                 'time.sleep(1000)', fifo])
+    img = os.path.join(d, 'img')
+    os.makedirs(img)
+    end = time.time() + 10
+    while not any(os.readlink(f'/proc/{pid}/fd/{n}') == fifo
+                  for n in os.listdir(f'/proc/{pid}/fd') if os.path.exists(f'/proc/{pid}/fd/{n}')):
+        if time.time() > end:
+            return 'the holder did not open its FIFO'
+        time.sleep(0.05)
+    time.sleep(0.1)
+    r = criu('dump', '-t', str(pid), '-D', img, '-o', 'dump.log')
+    if r.returncode:
+        return f'dump failed: {r.stderr}'
+    wait_gone([pid])
+    os.unlink(fifo)
+    err = one_error(criu('restore', '-D', img, '-d'), fifo, 'does not exist', 'mkfifo')
+    if not err and state(pid) not in (None, 'Z'):
+        err = f'pid {pid} was left after the failed restore'
+    if err:
+        return err
+    os.mkfifo(fifo)
+    r = criu('restore', '-D', img, '-d')
+    if r.returncode:
+        return f'restore with the FIFO made again failed: {r.stderr[-300:]}'
+    started.append(pid)
+    if state(pid) not in ('S', 'R'):
+        return f'the restored holder is in state {state(pid)}'
+    return None
+
+
 def test_pid_taken(d):
     pid, img = dumped_sleep(d)
     # the images say pid; make a process that has it: restore the same
@@ -238,7 +275,7 @@ def test_dies_mid_dump(d):
 def main():
     tests = [('no-such-pid', test_no_such_pid), ('missing-image', test_missing_image),
              ('corrupt-core', test_corrupt_image), ('truncated-pages', test_corrupt_pages),
-             ('pid-taken', test_pid_taken), ('tree-changes', test_tree_changes),
+             ('pid-taken', test_pid_taken), ('fifo-gone', test_fifo_gone), ('tree-changes', test_tree_changes),
              ('dies-mid-dump', test_dies_mid_dump), ('leader-exited', test_leader_exited),
              ('never-stops', test_never_stops)]
     return run_tests('bad-input', tests, SCRATCH)

@@ -335,7 +335,8 @@ class Test:
     def criu(self, action, extra, deadline_cap=None):
         out = os.path.join(self.dir, "criu-%s.out" % action)
         log = "%s.log" % action
-        argv = [self.args.criu, action, "-D", self.images, "-o", log, "-v4"] + extra
+        argv = [self.args.criu, action, "-D", self.images, "-o", log, "-v4"] + extra + \
+            self.desc.get("criu-opts", "").split()
         pid = spawn(argv, self.dir, out)
         self.ours.add(pid)
         try:

@@ -282,8 +282,8 @@ def test_refused_and_irrelevant_options(d):
     pid = start(d, 'mem-anon-private')
     tree = harness.tree_of(pid)
     os.makedirs(os.path.join(d, 'img'))
-    for opt in (['--file-locks'], ['-x'], ['--link-remap'], ['--manage-cgroups'],
-                ['--root', '/'], ['--track-mem']):
+    for opt in (['--lazy-pages'], ['--link-remap'], ['--manage-cgroups'],
+                ['--root', '/']):
         rc, out, err = run(['dump', '--no-default-config', '-t', str(pid), '-D', 'img'] + opt,
                            d)
         if rc != 1 or f'{opt[0]} is not supported by this criu' not in err:

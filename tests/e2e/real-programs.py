@@ -4,7 +4,8 @@
     real-programs.py CRIU SCRATCH
 
 python3 in the middle of a computation, sleep, a shell pipeline with data
-in flight, and a shell job (-j) on a pseudo-terminal.  Each is started by
+in flight, a shell job (-j) on a pseudo-terminal, and util-linux flock
+holding a lock while its command runs (-l).  Each is started by
 us (in its own session unless it is the shell job), dumped, checked to be
 gone, restored, and its result checked against the same computation done
 here.  This process is a child subreaper and reaps everything it started,
@@ -95,6 +96,34 @@ def test_sleep(d):
         return 'the restored sleep did not finish'
     if time.time() - t0 > 15:
         return 'the restored sleep took too long'
+    return None
+
+
+def flock_free(path):
+    """Whether `flock -n` (a process that was not dumped) can take path's lock."""
+    return subprocess.run(['flock', '-n', path, 'true'], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          timeout=10).returncode == 0
+
+
+def test_flock(d):
+    """util-linux flock holding an exclusive lock while its command runs (-l)."""
+    lock = os.path.join(d, 'lock')
+    pid = spawn(['flock', lock, 'sleep', '4'])
+    end = time.time() + 5
+    while flock_free(lock) and time.time() < end:
+        time.sleep(0.05)
+    if flock_free(lock):
+        return 'flock did not take its lock'
+    err = dump_restore(os.path.join(d, 'img'), pid, extra=('--file-locks',))
+    if err:
+        return err
+    if flock_free(lock):
+        return 'the restored flock does not hold its lock'
+    if not wait_gone([pid], 20):
+        return 'the restored flock did not finish'
+    if not flock_free(lock):
+        return 'the lock is still taken after the restored flock ended'
     return None
 
 
@@ -217,7 +246,7 @@ def test_shell_job(d):
 
 def main():
     tests = [('python3', test_python), ('sleep', test_sleep), ('pipeline', test_pipeline),
-             ('shell-job', test_shell_job), ('stopped', test_stopped)]
+             ('shell-job', test_shell_job), ('stopped', test_stopped), ('flock', test_flock)]
     return run_tests('real', tests, SCRATCH, subdirs=('img',), where=' (logs in {dir}/img)')
 
 

@@ -6,7 +6,8 @@
 TOOLS is the directory of the built tests/e2e/tools (share-vm).
 
 Each case starts a tree holding one thing dump does not save (a pty, a
-shared mapping of a deleted file, a namespace of its own, a file lock, a
+shared mapping of a deleted file, a namespace of its own, a file lock (a
+lease also with --file-locks), a
 device, a deleted cwd, a thread with its own fd table, two processes
 sharing memory, guard pages, ...),
 dumps it the default way (which would kill it) and checks that the dump is
@@ -41,6 +42,9 @@ elif kind == 'flock':
     f = open(hb + '.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); keep.append(f)
 elif kind == 'posix-lock':
     f = open(hb + '.lock', 'w'); fcntl.lockf(f, fcntl.LOCK_EX); keep.append(f)
+elif kind == 'lease':
+    open(hb + '.lease', 'w').close()
+    f = open(hb + '.lease'); fcntl.fcntl(f, fcntl.F_SETLEASE, fcntl.F_RDLCK); keep.append(f)
 elif kind in ('deleted-map', 'deleted-private-map'):
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
@@ -154,7 +158,7 @@ def comm(pid):
         return f.read().strip()
 
 
-def check_refused(d, prefix, kind, words, extra=()):
+def check_refused(d, prefix, kind, words, extra=(), criu_args=()):
     """Starts prefix + the holder of kind, dumps it, checks the refusal."""
     hb = os.path.join(d, 'heartbeat')
     if kind == 'share-vm':
@@ -167,7 +171,7 @@ def check_refused(d, prefix, kind, words, extra=()):
     names = {p: comm(p) for p in tree}
     img = os.path.join(d, 'img')
     os.makedirs(img, exist_ok=True)
-    r = criu('dump', '-t', str(root), '-D', img, '-o', 'dump.log', '-v4')
+    r = criu('dump', '-t', str(root), '-D', img, '-o', 'dump.log', '-v4', *criu_args)
     out = r.stdout.decode(errors='replace')
     if r.returncode != 1:
         return f'dump exited {r.returncode}, want 1: {out[-400:]}'
@@ -228,6 +232,8 @@ def main():
         ('deleted-shared-map', case([], 'deleted-map', 'shared mapping', 'deleted')),
         ('flock', case([], 'flock', 'file lock', 'FLOCK')),
         ('posix-lock', case([], 'posix-lock', 'file lock', 'POSIX')),
+        ('lease-with-l', lambda d: check_refused(d, [], 'lease', ('lease', 'LEASE', 'fd 3'),
+                                                 criu_args=('--file-locks',))),
         ('guard-pages', guard_case),
         ('userns', case(['unshare', '--user', '--map-root-user'], 'none', 'namespace', 'user')),
         ('pidns', case(['unshare', '--pid', '--fork'], 'none', 'namespace', 'pid')),

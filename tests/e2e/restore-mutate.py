@@ -30,8 +30,9 @@ from harness import become_subreaper, reap, tree_of, wait_gone  # noqa: E402
 
 # Programs whose images hold a little of everything: threads, children,
 # zombies, pipes and files, shared memory, signals, timers.
-BASES = ['threads', 'tree-children', 'tree-zombie', 'fd-shared', 'fd-pipe', 'mem-anon-shared',
-         'mem-file-private', 'mem-cow', 'sig-pending', 'posix-timers', 'itimer-real', 'rseq']
+BASES = ['threads', 'tree-children', 'tree-zombie', 'fd-shared', 'fd-pipe', 'fd-fifo',
+         'file-locks', 'mem-anon-shared', 'mem-file-private', 'mem-cow', 'sig-pending',
+         'posix-timers', 'itimer-real', 'rseq']
 RESTORE_TIMEOUT = 30
 NOBODY = 65534
 
@@ -97,13 +98,23 @@ def dump_base(args, name, d):
     if not os.path.exists(pidfile):
         raise RuntimeError(f'{name} did not start')
     pids = tree_of(p.pid)
-    r = subprocess.run([args.criu, 'dump', '-t', str(p.pid), '-D', img, '-o', 'dump.log'],
+    r = subprocess.run([args.criu, 'dump', '-t', str(p.pid), '-D', img, '-o', 'dump.log',
+                        *criu_opts(os.path.join(args.progs, name))],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     if r.returncode:
         raise RuntimeError(f'dump of {name} failed: {r.stdout.decode()[-300:]}')
     if not wait_gone(pids):
         raise RuntimeError(f'the dumped {name} is still there')
     return img
+
+
+def criu_opts(prog):
+    """The options the program's --describe asks dump for (file-locks: -l)."""
+    r = subprocess.run([prog, '--describe'], stdout=subprocess.PIPE, text=True, timeout=10)
+    for line in r.stdout.splitlines():
+        if line.startswith('criu-opts:'):
+            return line.split(':', 1)[1].split()
+    return []
 
 
 def images_of(img):

@@ -297,7 +297,8 @@ TEST(images_and_work_dirs)
 	CHECK_OK("restore", "--images-dir=c", "--work-dir=d");
 	CHECK_STR(o.images_dir, "c");
 	CHECK_STR(o.work_dir, "d");
-	CHECK_REFUSED("--prev-images-dir", "pre-dump", "-t", "1", "--prev-images-dir", "../1");
+	CHECK_OK("pre-dump", "-t", "1", "--prev-images-dir", "../1");
+	CHECK_STR(o.prev_images_dir, "../1");
 	CHECK_WARNED("--prev-images-dir means nothing to restore; ignored", "restore",
 		     "--prev-images-dir=../p");
 	/* The last one wins. */
@@ -552,23 +553,16 @@ TEST(leave_stopped_and_running)
 TEST(dump_flags_long_and_short)
 {
 	static const char *const refused[][2] = {
-		{ "-x", "-x" },
-		{ "-l", "-l" },
 		{ "--tcp-established", "--tcp-established" },
 		{ "--link-remap", "--link-remap" },
 		{ "--evasive-devices", "--evasive-devices" },
 		{ "--force-irmap", "--force-irmap" },
 		{ "--manage-cgroups", "--manage-cgroups" },
-		{ "--auto-dedup", "--auto-dedup" },
-		{ "--track-mem", "--track-mem" },
 		{ "--page-server", "--page-server" },
 		{ "--enable-external-sharing", "--enable-external-sharing" },
 		{ "--enable-external-masters", "--enable-external-masters" },
-		{ "--ext-unix-sk", "--ext-unix-sk" },
-		{ "--file-locks", "--file-locks" },
 		{ "--skip-in-flight", "--skip-in-flight" },
 		{ "--ghost-limit=1M", "--ghost-limit" },
-		{ "--ext-unix-sk=123,456", "--ext-unix-sk" },
 		{ "--lazy-pages", "--lazy-pages" },
 		{ "--stream", "--stream" },
 		{ "--manage-cgroups=full", "--manage-cgroups" },
@@ -579,12 +573,20 @@ TEST(dump_flags_long_and_short)
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		CHECK_REFUSED(refused[i][1], "dump", "-t", "1", (char *)refused[i][0]);
+	CHECK_OK("dump", "-t", "1", "--track-mem", "--auto-dedup");
+	CHECK(o.track_mem && o.auto_dedup);
 	CHECK_OK("dump", "-t", "1", "-j");
 	CHECK(o.shell_job);
+	CHECK_OK("dump", "-t", "1", "--ext-unix-sk=123,456");
+	CHECK(o.ext_unix_sk && !strcmp(o.ext_unix_sk_ids, "123,456"));
 	CHECK_OK("dump", "-t", "1", "--display-stats");
 	CHECK(o.display_stats);
 	CHECK_OK("dump", "-t", "1", "--shell-job");
 	CHECK(o.shell_job);
+	CHECK_OK("dump", "-t", "1", "-l");
+	CHECK(o.file_locks);
+	CHECK_OK("restore", "--file-locks");
+	CHECK(o.file_locks);
 	CHECK_OK("dump", "-t", "1");
 	CHECK(!o.ext_unix_sk && !o.shell_job && !o.file_locks && !o.tcp_established);
 }
@@ -675,7 +677,10 @@ TEST(clustered_short_options)
 	CHECK(o.shell_job);
 	CHECK_EQ(o.log_level, 4);
 	/* -x takes an optional value, so what follows it in a cluster is that value. */
-	CHECK_REFUSED("-x", "dump", "-t1", "-xjl");
+	CHECK_ERR("-x: 'jl' is not a comma list of socket inodes", "dump", "-t1", "-xjl");
+	CHECK_ERR("-x: '12,' is not a comma list of socket inodes", "dump", "-t1", "-x12,");
+	CHECK_OK("dump", "-t1", "-x12,34");
+	CHECK(o.ext_unix_sk && !strcmp(o.ext_unix_sk_ids, "12,34"));
 	CHECK_ERR("unknown option '-q' in '-sq'", "dump", "-t", "1", "-sq");
 	CHECK_ERR("-t needs a value", "dump", "-st");
 }
@@ -796,13 +801,28 @@ TEST(veth_pair)
 	CHECK_ERR("--veth-pair needs a value", "restore", "--veth-pair");
 }
 
+TEST(external_files_only)
+{
+	CHECK_OK("dump", "-t", "1", "--external", "file[1a:2b3c]", "--external=file[0:1]");
+	CHECK_EQ(o.externals.n, 2);
+	CHECK(cli_external_file("file[1a:2b3c]"));
+	CHECK(!cli_external_file("file[1a]"));
+	CHECK(!cli_external_file("file[1a:zz]"));
+	CHECK(!cli_external_file("mnt[/a]:b"));
+	CHECK_REFUSED("--external", "dump", "-t", "1", "--external", "file[1:2]", "--external",
+		      "tty[88:5]");
+	CHECK_ERR("--external: 'file' is not of the form TYPE[ID] or TYPE[ID]:VALUE", "dump", "-t",
+		  "1", "--external", "file");
+}
+
 TEST(inherit_fd)
 {
 	int fd = -1;
 	const char *existing = NULL;
 
-	CHECK_REFUSED("--inherit-fd", "restore", "--inherit-fd", "fd[3]:pipe:[12345]",
-		      "--inherit-fd=fd[0]:/a/b");
+	CHECK_OK("restore", "--inherit-fd", "fd[3]:pipe:[12345]", "--inherit-fd=fd[0]:/a/b");
+	CHECK_EQ(o.inherit_fds.n, 2);
+	CHECK_STR(o.inherit_fds.items[1], "fd[0]:/a/b");
 	CHECK_EQ(cli_split_inherit_fd("fd[3]:pipe:[12345]", &fd, &existing), 0);
 	CHECK_EQ(fd, 3);
 	CHECK_STR(existing, "pipe:[12345]");
@@ -1206,13 +1226,13 @@ TEST(config_again_for_each_rpc_request)
 	CHECK(!opts.shell_job);
 	CHECK(opts.log_file == NULL);
 	/* a refused option there refuses the request it would apply to */
-	write_cfg("g.conf", "file-locks\n");
+	write_cfg("g.conf", "lazy-pages\n");
 	CHECK_OK("swrk", "3");
 	opts_free(&opts);
 	opts_init(&opts);
 	opts.command = CMD_RESTORE;
 	CHECK_EQ(opts_reapply_configs(), -1);
-	CHECK(strstr(cli_last_error(), "--file-locks (from a config file) is not supported") != NULL);
+	CHECK(strstr(cli_last_error(), "--lazy-pages (from a config file) is not supported") != NULL);
 	opts.command = CMD_CHECK;
 	CHECK_EQ(opts_reapply_configs(), 0);
 	opts_free(&opts);

@@ -164,6 +164,8 @@ static void describe(void)
 	printf("needs-root: %s\n", (test_desc.flags & TEST_NEEDS_ROOT) ? "yes" : "no");
 	if (why)
 		printf("skip: %s\n", why);
+	if (test_desc.criu_opts)
+		printf("criu-opts: %s\n", test_desc.criu_opts);
 	exit(0);
 }
 

@@ -4,7 +4,8 @@
  * sets up its state, calls test_ready() (which writes F), test_wait() (until
  * SIGTERM), checks its state with fail() for each difference, and ends with
  * test_done(), which writes "PASS" or "FAIL: ..." to O.
- *   prog --describe          prints "doc:", "needs-root:" and maybe "skip:"
+ *   prog --describe          prints "doc:", "needs-root:" and maybe "skip:" and
+ *                            "criu-opts:" (for both dump and restore)
  *   --self-test-break        corrupts the recorded pid, so the test must FAIL
  * See tests/e2e/cr-run.py for the runner.
  */
@@ -29,6 +30,8 @@ struct test_desc {
 	unsigned flags;
 	/* why this machine cannot run the test (e.g. a CPU feature), or NULL */
 	const char *(*skip)(void);
+	/* options the runners give both dump and restore ("--file-locks"), or NULL */
+	const char *criu_opts;
 };
 
 /* Each program states what it checks: TEST("doc", .flags = TEST_NEEDS_ROOT) */

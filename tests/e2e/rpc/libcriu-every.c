@@ -366,7 +366,7 @@ static int dump_global(criu_opts *o)
  * through a local one: the dump is -EBADE, names the option (when criu's
  * stderr is ours), and the process runs on.
  */
-#define NR_REFUSED 34
+#define NR_REFUSED 32
 static const char *apply_refused(int i, criu_opts *o)
 {
 	static char *argv[] = { "true", NULL };
@@ -395,19 +395,17 @@ static const char *apply_refused(int i, criu_opts *o)
 	case 18: r = SET(criu_set_freeze_cgroup("/x"), criu_local_set_freeze_cgroup(o, "/x")); return r ? "" : "freeze_cgroup";
 	case 19: r = SET(criu_add_cg_yard("/x"), criu_local_add_cg_yard(o, "/x")); return r ? "" : "cgroup_yard";
 	case 20: r = SET(criu_set_page_server_address_port("127.0.0.1", 1), criu_local_set_page_server_address_port(o, "127.0.0.1", 1)); return r ? "" : "ps";
-	case 21: r = SET(criu_set_parent_images("../p"), criu_local_set_parent_images(o, "../p")); return r ? "" : "parent_img";
-	case 22: if (o) criu_local_set_track_mem(o, true); else criu_set_track_mem(true); return "track_mem";
-	case 23: if (o) criu_local_set_link_remap(o, true); else criu_set_link_remap(true); return "link_remap";
-	case 24: if (o) criu_local_set_force_irmap(o, true); else criu_set_force_irmap(true); return "force_irmap";
-	case 25: r = SET(criu_set_exec_cmd(1, argv), criu_local_set_exec_cmd(o, 1, argv)); return r ? "" : "exec_cmd";
-	case 26: r = SET(criu_add_inherit_fd(0, "x"), criu_local_add_inherit_fd(o, 0, "x")); return r ? "" : "inherit_fd";
-	case 27: r = SET(criu_add_unix_sk(1), criu_local_add_unix_sk(o, 1)); return r ? "" : "unix_sk_ino";
-	case 28: r = SET(criu_add_irmap_path("/"), criu_local_add_irmap_path(o, "/")); return r ? "" : "irmap_scan_paths";
-	case 29: if (o) criu_local_set_tcp_skip_in_flight(o, true); else criu_set_tcp_skip_in_flight(true); return "tcp_skip_in_flight";
-	case 30: if (o) criu_local_set_weak_sysctls(o, true); else criu_set_weak_sysctls(true); return "weak_sysctls";
-	case 31: if (o) criu_local_set_tcp_close(o, true); else criu_set_tcp_close(true); return "tcp_close";
-	case 32: r = SET(criu_set_lsm_profile("x"), criu_local_set_lsm_profile(o, "x")); return r ? "" : "lsm_profile";
-	case 33: if (o) criu_local_set_pidfd_store_sk(o, 3); else criu_set_pidfd_store_sk(3); return "pidfd_store_sk";
+	case 21: if (o) criu_local_set_link_remap(o, true); else criu_set_link_remap(true); return "link_remap";
+	case 22: if (o) criu_local_set_force_irmap(o, true); else criu_set_force_irmap(true); return "force_irmap";
+	case 23: r = SET(criu_set_exec_cmd(1, argv), criu_local_set_exec_cmd(o, 1, argv)); return r ? "" : "exec_cmd";
+	case 24: r = SET(criu_add_inherit_fd(0, "x"), criu_local_add_inherit_fd(o, 0, "x")); return r ? "" : "inherit_fd";
+	case 25: r = SET(criu_add_unix_sk(1), criu_local_add_unix_sk(o, 1)); return r ? "" : "unix_sk_ino";
+	case 26: r = SET(criu_add_irmap_path("/"), criu_local_add_irmap_path(o, "/")); return r ? "" : "irmap_scan_paths";
+	case 27: if (o) criu_local_set_tcp_skip_in_flight(o, true); else criu_set_tcp_skip_in_flight(true); return "tcp_skip_in_flight";
+	case 28: if (o) criu_local_set_weak_sysctls(o, true); else criu_set_weak_sysctls(true); return "weak_sysctls";
+	case 29: if (o) criu_local_set_tcp_close(o, true); else criu_set_tcp_close(true); return "tcp_close";
+	case 30: r = SET(criu_set_lsm_profile("x"), criu_local_set_lsm_profile(o, "x")); return r ? "" : "lsm_profile";
+	case 31: if (o) criu_local_set_pidfd_store_sk(o, 3); else criu_set_pidfd_store_sk(3); return "pidfd_store_sk";
 	}
 #undef SET
 	return "";
@@ -630,41 +628,95 @@ static void restore_child(void)
 
 static int more_calls;
 
+static char iter_dirs[2][16] = { "pre3", "final" };
+
+/* Between the iterations: the next images go to a new directory, a child of the last. */
 static int more(criu_predump_info pi)
 {
-	more_calls++;
-	return 0;
+	int d;
+
+	(void)pi;
+	d = make_dir(iter_dirs[more_calls]);
+	criu_set_images_dir_fd(d);
+	criu_set_parent_images(more_calls ? "../pre3" : "../pre2");
+	return more_calls++ == 0;
 }
 
-/* PRE_DUMP is not in this criu: the documented -EINVAL, and the process untouched. */
+static void has_image(const char *dir, const char *name, pid_t p)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/%s/%s-%d.img", scratch, dir, name, p);
+	if (access(path, F_OK))
+		die("%s is missing", path);
+}
+
+/*
+ * PRE_DUMP: criu_pre_dump (read mode, track_mem), then criu_dump_iters
+ * with more() moving each iteration to a child directory: two pre-dumps
+ * and the dump, which restores and passes; the local twins too.
+ */
 static void pre_dumps(void)
 {
 	pid_t p = start_prog("pd");
-	int d = make_dir("pre"), ret;
+	int d = make_dir("pre1"), ret, st;
+	char link[64], path[600];
+	ssize_t n;
 	criu_opts *o = local_init();
 
 	global_init();
 	criu_set_images_dir_fd(d);
 	criu_set_pid(p);
-	if ((ret = criu_pre_dump()) != -EINVAL)
-		die("criu_pre_dump: %d, want -EINVAL", ret);
-	if ((ret = criu_dump_iters(more)) != -EINVAL || more_calls)
-		die("criu_dump_iters: %d, want -EINVAL; more() called %d times", ret, more_calls);
+	criu_set_track_mem(true);
+	if (criu_set_pre_dump_mode(CRIU_PRE_DUMP_READ))
+		die("criu_set_pre_dump_mode");
+	criu_set_log_file("pre.log");
+	if ((ret = criu_pre_dump()))
+		die("criu_pre_dump: %d", ret);
+	has_image("pre1", "pagemap", p);
+	if (kill(p, 0))
+		die("pid %d is gone after criu_pre_dump", p);
 	if ((ret = criu_dump_iters(NULL)) != -EINVAL)
 		die("criu_dump_iters(NULL): %d", ret);
-	criu_local_set_images_dir_fd(o, d);
-	criu_local_set_pid(o, p);
-	if ((ret = criu_local_pre_dump(o)) != -EINVAL)
-		die("criu_local_pre_dump: %d, want -EINVAL", ret);
-	if ((ret = criu_local_dump_iters(o, more)) != -EINVAL || more_calls)
-		die("criu_local_dump_iters: %d, want -EINVAL", ret);
-	if (kill(p, 0))
-		die("pid %d gone after refused pre-dumps", p);
-	criu_local_free_opts(o);
+	criu_set_images_dir_fd(make_dir("pre2"));
+	criu_set_parent_images("../pre1");
+	if ((ret = criu_dump_iters(more)) || more_calls != 2)
+		die("criu_dump_iters: %d; more() called %d times", ret, more_calls);
+	has_image("pre2", "pagemap", p);
+	has_image("pre3", "pagemap", p);
+	has_image("final", "core", p);
+	snprintf(path, sizeof(path), "%s/final/parent", scratch);
+	n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	if (strcmp(link, "../pre3"))
+		die("final/parent is '%s', want ../pre3", link);
+	wait_child(p);
+	criu_set_log_file("restore.log");
+	ret = criu_restore_child();
+	if (ret != p)
+		die("criu_restore_child from the chain: %d, want %d", ret, p);
+	kill(p, SIGTERM);
+	if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st))
+		die("the process restored from the chain: status 0x%x", st);
+	expect_pass("pd");
 	criu_free_opts();
+
+	p = start_prog("pl");
+	criu_local_set_images_dir_fd(o, make_dir("local-pre"));
+	criu_local_set_pid(o, p);
+	criu_local_set_pre_dump_mode(o, CRIU_PRE_DUMP_SPLICE);
+	if ((ret = criu_local_pre_dump(o)))
+		die("criu_local_pre_dump: %d", ret);
+	has_image("local-pre", "pagemap", p);
+	if ((ret = criu_local_dump_iters(o, NULL)) != -EINVAL)
+		die("criu_local_dump_iters(NULL): %d", ret);
+	if (kill(p, 0))
+		die("pid %d gone after criu_local_pre_dump", p);
+	criu_local_free_opts(o);
 	kill(p, SIGKILL);
 	wait_child(p);
-	ok("criu_pre_dump, criu_dump_iters and their local twins: -EINVAL, nothing done");
+	ok("criu_pre_dump, criu_dump_iters (a chain of 2 pre-dumps and the dump, restored) and "
+	   "criu_local_pre_dump");
 }
 
 int main(int argc, char **argv)

@@ -520,11 +520,11 @@ int main(int argc, char **argv)
 	ok("dump of a pid that does not exist: -EBADE, errno ESRCH");
 
 	dump_opts(d1, getpid(), 0);
-	criu_set_track_mem(true);
+	criu_set_link_remap(true);
 	ret = criu_dump();
 	if (ret != -EBADE)
-		die("dump with track_mem: %d, want -EBADE", ret);
-	ok("unsupported option track_mem: -EBADE");
+		die("dump with link_remap: %d, want -EBADE", ret);
+	ok("unsupported option link_remap: -EBADE");
 
 	if (!use_sk) {
 		CriuReq req = CRIU_REQ__INIT;
