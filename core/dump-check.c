@@ -337,6 +337,7 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 	} else if (!k) {
 		ret = fd_refuse(&p, who(t, 0));
 	} else if (k->check) {
+		/* the kinds' checks read fdinfo (an eventfd's counter, an epoll's targets) */
 		ret = k->check(&p, who(t, 0));
 	}
 	free(fdinfo);
@@ -571,6 +572,9 @@ int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job, bool w
 		if (!ret)
 			ret = check_mappings(t);
 	}
+	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
+		if (fd_kinds[k]->check_end)
+			ret = fd_kinds[k]->check_end();
 	if (!ret)
 		ret = check_process_sharing(tasks, n);
 	/* with -l each POSIX lock is found with its owner in the fdinfo of the

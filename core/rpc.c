@@ -522,8 +522,8 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	}
 	/* inherit_fd: the fd is the swrk worker's, inherited from its caller */
 	if (o->n_inherit_fd && (kind != SESSION_SWRK || cmd != CMD_RESTORE)) {
-		result_error(res, "inherit_fd is only possible with a swrk restore: the fds are "
-				  "the caller's, inherited by the worker");
+		result_error(res, "option inherit_fd is not supported by this criu but on a swrk "
+				  "restore: the fds are the caller's, inherited by the worker");
 		return -1;
 	}
 	for (size_t i = 0; i < o->n_inherit_fd; i++) {

@@ -744,8 +744,14 @@ int place_fds(struct restore_ctx *rc, int idx, int *keep, int nkeep)
 		if (!again)
 			close(plan[i].src);
 	}
+	/* what needs the task's other fds at their numbers (epoll targets);
+	 * before the locks: it may close an fd of a file for a moment */
+	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
+		if (fd_kinds[k]->post_open)
+			ret = fd_kinds[k]->post_open(rc, idx);
 	/* last: closing any other fd of a file would drop a POSIX lock on it */
-	ret = locks_restore_task(&rc->locks, t->pe->pid);
+	if (!ret)
+		ret = locks_restore_task(&rc->locks, t->pe->pid);
 out:
 	free(plan);
 	return ret;

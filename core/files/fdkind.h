@@ -80,6 +80,9 @@ struct fd_kind {
 	/* dump */
 	bool (*match)(const struct fd_parms *p);
 	int (*check)(const struct fd_parms *p, const char *who);	/* 0 or logged -errno */
+	/* after check() of every fd of every task: what only the whole tree
+	 * tells (a socket's peer outside it); 0 or logged -errno */
+	int (*check_end)(void);
 	int (*dump)(struct dump_file *f, const struct fd_parms *p);
 	int (*write)(int dirfd);
 	void (*dump_fini)(void);

@@ -72,8 +72,9 @@ struct usk {
 	uint32_t rqlen, wqlen, nicons;
 	uint8_t name[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
 	size_t namelen;
-	/* once an fd of the tree holds it */
-	bool dumped;
+	/* once an fd of the tree holds it: seen by dump-check, dumped */
+	bool in_tree, dumped;
+	bool read; /* options and queue (usk_read) */
 	char who[96];
 	UnixSkEntry e;
 	SkOptsEntry opts;
@@ -184,6 +185,97 @@ static bool usk_match(const struct fd_parms *p)
 static bool abstract(const struct usk *u)
 {
 	return u->namelen && u->name[0] == '\0';
+}
+
+/*
+ * dump-check: every unix socket an fd of the tree holds, with who holds it
+ * (its first holder names it in messages); check_end() then refuses the
+ * peers outside the tree before anything is frozen for long.
+ */
+static int usk_refusals(const struct usk *u);
+static int usk_read(struct usk *u, int sk);
+
+static int usk_check(const struct fd_parms *p, const char *who)
+{
+	struct usk *u;
+	int ret = usk_collect_diag();
+
+	if (ret)
+		return ret;
+	u = usk_find((uint32_t)p->st.st_ino);
+	if (!u)
+		return 0;
+	if (!u->in_tree) {
+		int sk;
+
+		u->in_tree = true;
+		snprintf(u->who, sizeof(u->who), "%s: fd %d (unix socket:[%u])", who, p->fd, u->ino);
+		ret = usk_refusals(u);
+		if (ret)
+			return ret;
+		/* options and queue now: what they refuse (a socket filter,
+		 * descriptors in flight) is refused before any image is written */
+		sk = task_fd(p->pid, p->fd);
+		if (sk < 0) {
+			pr_err("%s: can't take it: %s\n", u->who, strerror(-sk));
+			return sk;
+		}
+		ret = usk_read(u, sk);
+		close(sk);
+		return ret;
+	}
+	return 0;
+}
+
+/* What a socket of the tree may not be. */
+static int usk_refusals(const struct usk *u)
+{
+	/* a stream end whose peer closed has both shutdown bits; one with no
+	 * peer and not shut down waits in a listener's queue, unseen */
+	if (u->type != SOCK_DGRAM && u->state == TCP_ESTABLISHED_ && !u->peer &&
+	    (u->shutdown & 3) != 3) {
+		pr_err("%s is connected to a socket a listener has not yet accepted, outside the "
+		       "dumped tree: its peer can't be made again\n",
+		       u->who);
+		return -EOPNOTSUPP;
+	}
+	if (u->namelen && u->name[0] != '\0' && u->name[0] != '/') {
+		pr_err("%s is bound to a name relative to a directory: not dumped yet\n", u->who);
+		return -EOPNOTSUPP;
+	}
+	if (u->state == TCP_LISTEN_ && u->nicons) {
+		pr_err("%s is listening with %u connections not yet accepted: they are not dumped "
+		       "yet\n",
+		       u->who, u->nicons);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static bool ext_allowed(const struct usk *u, const struct usk *peer);
+
+static int usk_check_end(void)
+{
+	for (int i = 0; i < USK_HASH; i++)
+		for (struct usk *u = usk_hash[i]; u; u = u->hnext) {
+			struct usk *peer;
+
+			if (!u->in_tree || !u->peer)
+				continue;
+			peer = usk_find(u->peer);
+			if (peer && peer->in_tree)
+				continue;
+			if (u->type == SOCK_DGRAM && peer && ext_allowed(u, peer) && peer->namelen &&
+			    peer->name[0] != '\0')
+				continue;
+			pr_err("%s is connected to unix socket:[%u]%s outside the dumped tree: %s\n",
+			       u->who, u->peer, peer && peer->namelen ? " (named)" : "",
+			       u->type == SOCK_DGRAM ? "dump with --ext-unix-sk to connect again to "
+						       "its name at restore"
+						     : "its peer can't be made again");
+			return -EOPNOTSUPP;
+		}
+	return 0;
 }
 
 /* "socket:[123] (@name)" for messages */
@@ -304,6 +396,21 @@ static void usk_fill_perms(struct usk *u)
 	u->e.file_perms = &u->perms;
 }
 
+/* Its options and queue, read once from our duplicate sk of the task's socket. */
+static int usk_read(struct usk *u, int sk)
+{
+	int ret;
+
+	if (u->read)
+		return 0;
+	ret = sk_opts_dump(sk, &u->opts, u->dev, sizeof(u->dev), u->who);
+	/* the queue is read whatever the diag said, which may be older */
+	if (!ret && u->state != TCP_LISTEN_)
+		ret = usk_peek_queue(u, sk);
+	u->read = !ret;
+	return ret;
+}
+
 static int usk_dump(struct dump_file *f, const struct fd_parms *p)
 {
 	struct usk *u;
@@ -317,21 +424,15 @@ static int usk_dump(struct dump_file *f, const struct fd_parms *p)
 		       p->pid, (unsigned long)p->st.st_ino);
 		return -EOPNOTSUPP;
 	}
-	describe(u, p);
-	if (u->namelen && !abstract(u) && u->name[0] != '/') {
-		pr_err("%s is bound to a name relative to a directory: not dumped yet\n", u->who);
-		return -EOPNOTSUPP;
-	}
-	if (u->state == TCP_LISTEN_ && u->nicons) {
-		pr_err("%s is listening with %u connections not yet accepted: they are not dumped "
-		       "yet\n",
-		       u->who, u->nicons);
-		return -EOPNOTSUPP;
-	}
-	unix_sk_entry__init(&u->e);
-	ret = sk_opts_dump(p->tfd, &u->opts, u->dev, sizeof(u->dev), u->who);
+	if (!u->in_tree)
+		describe(u, p);
+	ret = usk_refusals(u);
 	if (ret)
 		return ret;
+	ret = usk_read(u, p->tfd);
+	if (ret)
+		return ret;
+	unix_sk_entry__init(&u->e);
 	u->e.id = f->id;
 	u->e.ino = u->ino;
 	u->e.type = u->type;
@@ -348,11 +449,6 @@ static int usk_dump(struct dump_file *f, const struct fd_parms *p)
 		u->e.shutdown = (SkShutdown)(u->shutdown & 3);
 	}
 	usk_fill_perms(u);
-	if (u->state != TCP_LISTEN_ && u->rqlen) {
-		ret = usk_peek_queue(u, p->tfd);
-		if (ret)
-			return ret;
-	}
 	u->dumped = true;
 	f->fe.usk = &u->e;
 	return 0;
@@ -503,7 +599,7 @@ struct rusk {
 	int fd;		/* made by the root task; -1 until then */
 	int other;	/* the far end made only to fill or to close: -1 */
 	struct rqpkt *q, **qtail;
-	char who[64];
+	char who[160];
 };
 
 struct usk_state {
@@ -552,7 +648,14 @@ static int usk_collect(struct restore_ctx *rc, const FileEntry *fe)
 	r->e = fe->usk;
 	r->fd = r->other = -1;
 	r->qtail = &r->q;
-	snprintf(r->who, sizeof(r->who), "unix socket:[%u]", r->e->ino);
+	if (r->e->name.len > 1) {
+		bool abs = r->e->name.data[0] == '\0';
+
+		snprintf(r->who, sizeof(r->who), "unix socket:[%u] (%s%.*s)", r->e->ino,
+			 abs ? "@" : "", (int)(r->e->name.len - abs),
+			 (const char *)r->e->name.data + abs);
+	} else
+		snprintf(r->who, sizeof(r->who), "unix socket:[%u]", r->e->ino);
 	return 0;
 }
 
@@ -1101,6 +1204,8 @@ const struct fd_kind unix_sk_kind = {
 	.name = "unix socket",
 	.type = FD_TYPES__UNIXSK,
 	.match = usk_match,
+	.check = usk_check,
+	.check_end = usk_check_end,
 	.dump = usk_dump,
 	.write = usk_write,
 	.dump_fini = usk_dump_fini,

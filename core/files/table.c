@@ -13,6 +13,10 @@ extern const struct fd_kind pipe_kind;
 extern const struct fd_kind memfd_kind;
 extern const struct fd_kind fifo_kind;
 extern const struct fd_kind unix_sk_kind;
+extern const struct fd_kind eventfd_kind;
+extern const struct fd_kind eventpoll_kind;
+extern const struct fd_kind signalfd_kind;
+extern const struct fd_kind timerfd_kind;
 extern const struct fd_kind inotify_kind;
 extern const struct fd_kind fanotify_kind;
 extern const struct fd_kind pidfd_kind;
@@ -24,6 +28,10 @@ const struct fd_kind *const fd_kinds[] = {
 	&fifo_kind,    /* FIFOs, their path in a REG entry, fifo-data.img (FIFO) */
 	&memfd_kind,   /* memfd files of upstream's images (MEMFD) */
 	&unix_sk_kind, /* unix sockets, sk-queues.img (UNIXSK) */
+	&eventfd_kind,   /* eventfd (EVENTFD) */
+	&eventpoll_kind, /* epoll and its targets (EVENTPOLL) */
+	&signalfd_kind,  /* signalfd (SIGNALFD) */
+	&timerfd_kind,   /* timerfd (TIMERFD) */
 	&inotify_kind,  /* inotify and its watches (INOTIFY) */
 	&fanotify_kind, /* fanotify and its marks (FANOTIFY) */
 	&pidfd_kind,    /* pidfds of the tree's tasks and of dead ones (PIDFD) */

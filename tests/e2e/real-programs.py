@@ -5,8 +5,9 @@
 
 python3 in the middle of a computation, sleep, a shell pipeline with data
 in flight, a shell job (-j) on a pseudo-terminal, util-linux flock
-holding a lock while its command runs (-l), and `tail -f` (an inotify) on
-a file that is appended to after restore.  Each is started by
+holding a lock while its command runs (-l), a python3 asyncio loop
+(epoll, an eventfd, its self-pipe) busy serving requests, and `tail -f`
+(an inotify) on a file that is appended to after restore.  Each is started by
 us (in its own session unless it is the shell job), dumped, checked to be
 gone, restored, and its result checked against the same computation done
 here.  This process is a child subreaper and reaps everything it started,
@@ -245,6 +246,87 @@ def test_shell_job(d):
     return None
 
 
+# asyncio's own event loop (epoll) kept busy: a coroutine counts through
+# eventfd "requests" it reads with add_reader, another posts them every
+# 5 ms, a third computes; SIGUSR1 reaches the loop through its self-pipe
+# (a unix socketpair, signal.set_wakeup_fd), and the handler stops it.
+ASYNCIO_SERVER = r"""
+import asyncio, os, signal, sys
+out_path = sys.argv[1]
+
+sent = got = 0
+work = 0
+pid0 = os.getpid()
+
+async def post(efd):
+    global sent
+    while True:
+        os.eventfd_write(efd, 1)
+        sent += 1
+        await asyncio.sleep(0.005)
+
+async def compute():
+    global work
+    while True:
+        for i in range(2000):
+            work += i * i % 7
+        await asyncio.sleep(0)
+
+def on_request(efd):
+    global got
+    try:
+        got += os.eventfd_read(efd)
+    except BlockingIOError:
+        pass
+
+def on_usr1(loop):
+    loop.stop()
+
+async def progress():
+    while True:
+        with open(out_path + ".tmp", "w") as f:
+            f.write(f"running {sent} {got}\n")
+        os.rename(out_path + ".tmp", out_path)
+        await asyncio.sleep(0.05)
+
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+loop.add_reader(efd, on_request, efd)
+loop.add_signal_handler(signal.SIGUSR1, on_usr1, loop)
+tasks = [loop.create_task(c) for c in (post(efd), compute(), progress())]
+loop.run_forever()
+on_request(efd)
+with open(out_path + ".tmp", "w") as f:
+    f.write(f"done {os.getpid() == pid0} {sent} {got} {work > 0}\n")
+os.rename(out_path + ".tmp", out_path)
+"""
+
+
+def test_asyncio(d):
+    out = os.path.join(d, 'out.txt')
+    pid = spawn([sys.executable, '-c', ASYNCIO_SERVER, out])
+    text = wait_file(out, lambda t: t.startswith('running') and int(t.split()[2]) > 20, 20)
+    if not text:
+        return 'the asyncio loop did not start'
+    before = int(text.split()[2])
+    err = dump_restore(os.path.join(d, 'img'), pid)
+    if err:
+        return err
+    # the restored loop goes on taking requests, then stops on SIGUSR1
+    text = wait_file(out, lambda t: t.startswith('running') and int(t.split()[2]) > before + 20,
+                     20)
+    if not text:
+        return f'the restored loop takes no more requests (it had {before}): {text!r}'
+    os.kill(pid, signal.SIGUSR1)
+    text = wait_file(out, lambda t: t.startswith('done'), 20)
+    if not text:
+        return 'the restored loop did not stop on SIGUSR1 (its self-pipe)'
+    done, same_pid, sent, got, worked = text.split()
+    if same_pid != 'True' or sent != got or worked != 'True':
+        return f'the loop ended with {text.strip()!r}: want the same pid, sent == got, work done'
+    if not wait_gone([pid], 10):
+        return 'the restored python did not exit'
 def holds_inotify(pid):
     fds = f'/proc/{pid}/fd'
     for n in os.listdir(fds):
@@ -292,7 +374,7 @@ def test_tail_f(d):
 def main():
     tests = [('python3', test_python), ('sleep', test_sleep), ('pipeline', test_pipeline),
              ('shell-job', test_shell_job), ('stopped', test_stopped), ('flock', test_flock),
-             ('tail-f', test_tail_f)]
+             ('asyncio', test_asyncio), ('tail-f', test_tail_f)]
     return run_tests('real', tests, SCRATCH, subdirs=('img',), where=' (logs in {dir}/img)')
 
 

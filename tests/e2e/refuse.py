@@ -33,7 +33,7 @@ TOOLS = os.path.abspath(sys.argv[3])
 # argv: KIND HEARTBEAT.  Sets up KIND, then rewrites HEARTBEAT with a
 # growing counter every 50 ms: a task that stopped working stops it.
 HOLDER = r'''
-import ctypes, fcntl, os, sys, time
+import ctypes, fcntl, os, struct, sys, time
 kind, hb = sys.argv[1], sys.argv[2]
 keep = []
 if kind == 'pty':
@@ -59,6 +59,20 @@ elif kind in ('deleted-map', 'deleted-private-map'):
     os.close(fd)
     os.unlink(hb + '.map')
     ctypes.memset(addr, 7, 16)
+elif kind in ('unix-ext-stream', 'unix-ext-dgram', 'unix-ext-accepted'):
+    import socket
+    t = socket.SOCK_DGRAM if kind == 'unix-ext-dgram' else socket.SOCK_STREAM
+    c = socket.socket(socket.AF_UNIX, t); c.connect(sys.argv[3]); keep.append(c)
+elif kind == 'unix-scm-rights':
+    import socket
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    a.sendmsg([b'x'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack('i', a.fileno()))])
+    keep += [a, b]
+elif kind == 'unix-backlog':
+    import socket
+    l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(hb + '.sock'); l.listen(4)
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(hb + '.sock')
+    keep += [l, c]
 elif kind == 'guard':
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
@@ -121,6 +135,19 @@ elif kind == 'exit-signal':
     if pid == 0:
         while True:
             time.sleep(100)
+elif kind == 'epoll-elsewhere':
+    # the epoll's target (a pipe) is held by the child only
+    import select
+    r, w = os.pipe()
+    ep = select.epoll()
+    ep.register(r, select.EPOLLIN)
+    keep.append(ep)
+    if os.fork() == 0:
+        ep.close()
+        while True:
+            time.sleep(100)
+    os.close(r)
+    os.close(w)
 elif kind in ('io_uring', 'userfaultfd', 'perf-event', 'bpf-map', 'bpf-prog', 'fscontext',
               'fanotify-fs', 'pidfd-outside'):
     import platform, struct
@@ -267,6 +294,38 @@ def test_ctty(d):
         os.close(master)
 
 
+def unix_outside(kind, words):
+    """A unix socket of the tree connected to one of ours (outside the tree)."""
+    import socket
+
+    def run(d):
+        path = os.path.join(d, 'outside.sock')
+        t = socket.SOCK_DGRAM if kind == 'unix-ext-dgram' else socket.SOCK_STREAM
+        srv = socket.socket(socket.AF_UNIX, t)
+        srv.bind(path)
+        keep = []
+        if t == socket.SOCK_STREAM:
+            srv.listen(1)
+        if kind == 'unix-ext-accepted':
+            # accept the holder's connection as soon as it comes
+            import threading
+
+            def take():
+                srv.settimeout(10)
+                try:
+                    keep.append(srv.accept()[0])
+                except OSError:
+                    pass
+            threading.Thread(target=take, daemon=True).start()
+        try:
+            return check_refused(d, [], kind, words, (path,))
+        finally:
+            srv.close()
+            for k in keep:
+                k.close()
+    return run
+
+
 def main():
     if not shutil.which('unshare'):
         print('refuse: unshare (util-linux) is missing')
@@ -298,6 +357,15 @@ def main():
         ('mseal', case([], 'mseal', 'sealed', 'mseal')),
         ('exit-signal', case([], 'exit-signal', 'signal 10', 'SIGCHLD')),
         ('shared-vm', case([], 'share-vm', 'shares its memory', 'CLONE_VM')),
+        ('unix-peer-outside-stream', unix_outside('unix-ext-stream',
+                                                  ('unix socket', 'outside the dumped tree'))),
+        ('unix-peer-accepted-outside', unix_outside('unix-ext-accepted',
+                                                    ('unix socket', 'outside the dumped tree'))),
+        ('unix-peer-outside-dgram', unix_outside('unix-ext-dgram',
+                                                 ('unix socket', '--ext-unix-sk'))),
+        ('unix-fd-in-flight', case([], 'unix-scm-rights', 'unix socket', 'SCM_RIGHTS')),
+        ('unix-not-accepted', case([], 'unix-backlog', 'unix socket', 'not yet accepted')),
+        ('epoll-target-elsewhere', case([], 'epoll-elsewhere', 'epoll', 'no longer holds')),
         # kinds the kernel can't give back: the kind and the fd's path in /proc
         ('io_uring', case([], 'io_uring', 'an io_uring', 'anon_inode:[io_uring]', '/proc/')),
         ('userfaultfd', case([], 'userfaultfd', 'a userfaultfd', '/proc/')),

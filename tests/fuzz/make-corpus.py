@@ -22,6 +22,8 @@ of unknown type, recognised by its magic).  Seeds are:
     proto/*.proto and core/image-desc.c by a small proto2 encoder below (no
     protobuf package needed);
   - a small file for every raw type;
+  - files.img with an eventfd, an epoll and its targets, a signalfd and a
+    timerfd;
   - a cgroup image nested deeper than the reader allows.
 """
 import os
@@ -327,6 +329,30 @@ def main():
         if t.enum in ("IMG_IPCNS_MSG", "IMG_GHOST_FILE", "IMG_PAGEMAP", "IMG_CPUINFO",
                       "IMG_TCP_STREAM", "IMG_CORE"):
             add("any-full-" + slug, UNKNOWN_TYPE, header(t) + image_body(t, enc, True))
+
+    # files.img as a dump of the anon-inode kinds writes it: an eventfd, an
+    # epoll with three targets (one held at another number: tfd_now), a
+    # signalfd and a timerfd
+    files = next(t for t in types if t.enum == "IMG_FILES")
+
+    def ld(number, data):
+        return key(number, 2) + varint(len(data)) + data
+
+    def vi(number, value):
+        return key(number, 0) + varint(value)
+
+    fown = enc.message("fown_entry", False)
+    targets = b"".join(ld(4, vi(1, 2) + vi(2, fd) + vi(3, 0x19) + vi(4, data) + vi(5, 0x10) +
+                          vi(6, 0x40E) + vi(7, 0) + (vi(8, now) if now else b""))
+                       for fd, data, now in ((3, 0x1234, 0), (40, 1, 41), (5, 2**64 - 1, 0)))
+    anon = [(6, 8, vi(1, 1) + vi(2, 0o4003) + ld(3, fown) + vi(4, 0x123456789ABC)),
+            (7, 9, vi(1, 2) + vi(2, 2) + ld(3, fown) + targets),
+            (9, 10, vi(1, 3) + vi(2, 0o4002) + ld(3, fown) + vi(4, 0x800000200)),
+            (17, 12, vi(1, 4) + vi(2, 2) + ld(3, fown) + vi(4, 7) + vi(5, 3) + vi(6, 1) +
+             vi(7, 100) + vi(8, 999999999) + vi(9, 1) + vi(10, 5))]
+    add("anon-files", files.index, header(files) + b"".join(
+        entry(vi(1, ftype) + vi(2, i + 1) + ld(sub, body))
+        for i, (ftype, sub, body) in enumerate(anon)))
 
     # cgroup dirs nested past the reader's depth limit (100): refused
     cgroup = next(t for t in types if t.enum == "IMG_CGROUP")
