@@ -35,7 +35,7 @@ from harness import become_subreaper, reap, tree_of, wait_gone  # noqa: E402
 BASES = ['threads', 'tree-children', 'tree-zombie', 'fd-shared', 'fd-pipe', 'fd-fifo',
          'file-locks', 'mem-anon-shared', 'mem-file-private', 'mem-cow', 'sig-pending',
          'posix-timers', 'itimer-real', 'rseq', 'fd-eventfd', 'fd-epoll', 'fd-epoll-moved',
-         'fd-signalfd', 'fd-timerfd']
+         'fd-signalfd', 'fd-timerfd', 'fsnotify-inotify', 'pidfd-child', 'pidfd-dead']
 RESTORE_TIMEOUT = 30
 NOBODY = 65534
 
