@@ -7,7 +7,8 @@
  * opened; any other task of the tree is waited for a bounded moment).  A
  * dead one needs a struct pid whose task is gone: criu forks a stand-in
  * process while it reads the images, takes a pidfd of it, lets it exit
- * and reaps it; every task inherits that pidfd from criu and the holder
+ * and reaps it (it ends as the dumped process did, when PIDFD_GET_INFO
+ * told dump how); every task inherits that pidfd from criu and the holder
  * takes its copy.  Each description of a dead process gets a stand-in of
  * its own, so two pidfds that named one dead process name two after
  * restore (they differ only in their pidfs inode).  A pidfd of a process
@@ -20,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -35,6 +39,16 @@
 #define PIDFD_THREAD_FLAG O_EXCL       /* PIDFD_THREAD */
 /* how long a holder waits for the task its pidfd names to be forked */
 #define TARGET_WAIT_MS 10000
+
+/* PIDFD_GET_INFO (Linux 6.13; the exit status from 6.15): its first 64 bytes */
+struct pidfd_info_v0 {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+};
+#define PIDFD_GET_INFO_V0 _IOWR(0xFF, 11, struct pidfd_info_v0)
+#define PIDFD_INFO_EXIT_BIT (1ULL << 3)
 
 extern const struct fd_kind pidfd_kind;
 
@@ -86,6 +100,7 @@ int pidfd_parse_fdinfo(const char *fdinfo, int *pid, int *nspid)
 struct pidfd_dump {
 	struct pidfd_dump *next;
 	PidfdEntry e;
+	PidfsAttrEntry attr;
 };
 
 static struct pidfd_dump *dumped;
@@ -177,6 +192,17 @@ static int pidfd_dump(struct dump_file *f, const struct fd_parms *p)
 	d->e.flags = p->flags;
 	d->e.nspid = pid == -1 ? -1 : nspid;
 	d->e.fown = p->fown;
+	if (pid == -1 && p->tfd >= 0) {
+		struct pidfd_info_v0 info = { .mask = PIDFD_INFO_EXIT_BIT };
+
+		/* how it ended, where the kernel tells (the stand-in ends so) */
+		if (!ioctl(p->tfd, PIDFD_GET_INFO_V0, &info) && (info.mask & PIDFD_INFO_EXIT_BIT)) {
+			pidfs_attr_entry__init(&d->attr);
+			d->attr.has_exit_code = true;
+			d->attr.exit_code = info.exit_code;
+			d->e.attr = &d->attr;
+		}
+	}
 	f->fe.pidfd = &d->e;
 	f->priv = d;
 	pr_info("fd %d of pid %d: pidfd of %s %d\n", p->fd, p->pid, pid == -1 ? "a dead process" : "pid",
@@ -207,12 +233,27 @@ struct pidfd_state {
 	size_t n, cap;
 };
 
+/* how the stand-in ends: as the dumped process did (a wait status) */
+static _Noreturn void stand_in_exit(int status)
+{
+	if (WIFSIGNALED(status)) {
+		struct rlimit none = { 0, 0 };
+
+		prctl(PR_SET_DUMPABLE, 0);
+		setrlimit(RLIMIT_CORE, &none);
+		signal(WTERMSIG(status), SIG_DFL);
+		kill(getpid(), WTERMSIG(status));
+	}
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 0);
+}
+
 /*
  * A pidfd whose process has exited and been reaped: of a child that waits
  * on a pipe, so that it is surely alive when pidfd_open names it, then
- * exits when the pipe closes and is reaped here.
+ * exits (as the wait status how says) when the pipe closes and is reaped
+ * here.
  */
-static int dead_pidfd(unsigned int flags)
+static int dead_pidfd(unsigned int flags, int how)
 {
 	int p[2], fd, status;
 	pid_t kid;
@@ -230,7 +271,7 @@ static int dead_pidfd(unsigned int flags)
 		close(p[1]);
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;
-		_exit(0);
+		stand_in_exit(how);
 	}
 	close(p[0]);
 	fd = (int)syscall(SYS_pidfd_open, kid, flags);
@@ -268,6 +309,17 @@ static int pidfd_collect(struct restore_ctx *rc, const FileEntry *fe)
 		pr_err("files.img: pidfd %u refers to pid %d\n", fe->id, e->nspid);
 		return -EINVAL;
 	}
+	if (e->attr && e->attr->has_exit_code && WIFSIGNALED(e->attr->exit_code)) {
+		int sig = WTERMSIG(e->attr->exit_code);
+
+		if (sig >= NSIG || sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+		    sig == SIGTTOU) {
+			pr_err("files.img: pidfd %u: its process died of signal %d, which ends no "
+			       "process\n",
+			       fe->id, sig);
+			return -EINVAL;
+		}
+	}
 	s = *sp;
 	if (!s) {
 		s = calloc(1, sizeof(*s));
@@ -283,7 +335,8 @@ static int pidfd_collect(struct restore_ctx *rc, const FileEntry *fe)
 			return -ENOMEM;
 		s->dead = bigger;
 	}
-	fd = dead_pidfd(e->flags & PIDFD_NONBLOCK_FLAG);
+	fd = dead_pidfd(e->flags & PIDFD_NONBLOCK_FLAG,
+			e->attr && e->attr->has_exit_code ? e->attr->exit_code : 0);
 	if (fd < 0) {
 		pr_err("pidfd %u: can't make a pidfd of a dead process: %s\n", fe->id, strerror(-fd));
 		return fd;

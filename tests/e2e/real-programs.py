@@ -343,6 +343,23 @@ def holds_inotify(pid):
     return False
 
 
+def inotify_watches(pid):
+    """(wd, mask) of every watch of pid's inotifies, from fdinfo."""
+    out = []
+    for n in os.listdir(f'/proc/{pid}/fd'):
+        try:
+            if os.readlink(f'/proc/{pid}/fd/{n}') != 'anon_inode:inotify':
+                continue
+            with open(f'/proc/{pid}/fdinfo/{n}') as f:
+                for line in f:
+                    if line.startswith('inotify '):
+                        kv = dict(t.split(':', 1) for t in line.split()[1:])
+                        out.append((int(kv['wd'], 16), int(kv['mask'], 16)))
+        except OSError:
+            pass
+    return sorted(out)
+
+
 def test_tail_f(d):
     """tail -f follows a file through its inotify: lines appended after
     restore come out, reported by the restored inotify (tail does not poll
@@ -359,9 +376,17 @@ def test_tail_f(d):
         return 'tail -f did not follow the file before dump'
     if not holds_inotify(pid):
         return 'this tail follows without an inotify: nothing to check'
+    watches = inotify_watches(pid)
     err = dump_restore(os.path.join(d, 'img'), pid)
     if err:
         return err
+    # the image has every watch, as criu show decodes it
+    r = criu('show', '--json', '-f', os.path.join(d, 'img', 'files.img'))
+    import json
+    ify = [e['ify'] for e in json.loads(r.stdout)['entries'] if e.get('type') == 'INOTIFY']
+    got = sorted((w['wd'], int(w['mask'], 16)) for e in ify for w in e.get('wd', []))
+    if got != watches:
+        return f'criu show gives the watches {got}, tail had {watches}'
     if not holds_inotify(pid):
         return 'the restored tail has no inotify'
     for i in range(3):

@@ -23,7 +23,7 @@ of unknown type, recognised by its magic).  Seeds are:
     protobuf package needed);
   - a small file for every raw type;
   - files.img with an eventfd, an epoll and its targets, a signalfd and a
-    timerfd;
+    timerfd; another with an inotify, a fanotify and pidfds;
   - a cgroup image nested deeper than the reader allows.
 """
 import os
@@ -353,6 +353,29 @@ def main():
     add("anon-files", files.index, header(files) + b"".join(
         entry(vi(1, ftype) + vi(2, i + 1) + ld(sub, body))
         for i, (ftype, sub, body) in enumerate(anon)))
+
+    # files.img with the fsnotify kinds and pidfds: an inotify with two
+    # watches (one by handle, one with an --force-irmap path), a fanotify
+    # with an inode and a mount mark, a pidfd of a live and of a dead task
+    def fh(nbytes, words, path=None):
+        return (vi(1, nbytes) + vi(2, 1) + b"".join(vi(3, w) for w in words) +
+                (ld(4, path) if path else b""))
+
+    wds = (ld(5, vi(1, 1) + vi(2, 0xA7633C) + vi(3, 0xFFF) + vi(4, 0) + vi(5, 0xFE00000) +
+              vi(6, 1) + ld(7, fh(8, [0x3A41CC1800A7633C] + [0] * 15))) +
+           ld(5, vi(1, 1) + vi(2, 0x10) + vi(3, 0x40000002) + vi(4, 0) + vi(5, 0x800) +
+              vi(6, 7) + ld(7, fh(0, [0] * 16, b"/tmp/watched"))))
+    marks = (ld(6, vi(1, 2) + vi(2, 1) + vi(3, 0x40) + vi(4, 0) + vi(5, 0x20) +
+                vi(6, 0xFE00000) + ld(7, vi(1, 0xA7633C) + ld(2, fh(8, [1] + [0] * 15)))) +
+             ld(6, vi(1, 2) + vi(2, 2) + vi(3, 0) + vi(4, 0x1000) + vi(5, 0) + vi(6, 0) +
+                ld(8, vi(1, 26) + ld(2, b"/"))))
+    notify = [(8, 13, vi(1, 1) + vi(2, 0o4000) + ld(4, fown) + wds),
+              (12, 14, vi(1, 2) + vi(2, 0o4002) + ld(3, fown) + vi(4, 3) + vi(5, 0x8000) + marks),
+              (20, 22, vi(1, 3) + vi(2, 647693) + vi(3, 0o4002) + vi(4, 1234) + ld(5, fown)),
+              (20, 22, vi(1, 4) + vi(2, 647734) + vi(3, 2) + vi(4, 2**64 - 1) + ld(5, fown))]
+    add("notify-files", files.index, header(files) + b"".join(
+        entry(vi(1, ftype) + vi(2, i + 1) + ld(sub, body))
+        for i, (ftype, sub, body) in enumerate(notify)))
 
     # cgroup dirs nested past the reader's depth limit (100): refused
     cgroup = next(t for t in types if t.enum == "IMG_CGROUP")

@@ -3,11 +3,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 TEST("a pidfd of a child that exited and was reaped: after restore it still names a dead "
-     "process (Pid -1, ready to poll, ESRCH to signal, ECHILD to wait)");
+     "process (Pid -1, ready to poll, ESRCH to signal, ECHILD to wait, its exit status)");
 
 static int pidfd_pid(int fd)
 {
@@ -17,6 +18,23 @@ static int pidfd_pid(int fd)
 	if (read_text(path, text, sizeof(text)) < 0 || !(p = strstr(text, "\nPid:")))
 		return -100;
 	return atoi(p + 5);
+}
+
+/* PIDFD_GET_INFO's first 64 bytes (Linux 6.13; the exit status from 6.15) */
+struct info {
+	uint64_t mask, cgroupid;
+	uint32_t ids[11];
+	int32_t exit_code;
+};
+#define GET_INFO _IOWR(0xFF, 11, struct info)
+#define INFO_EXIT (1ULL << 3)
+
+/* the wait status the kernel keeps for the pidfd, or -1 when it tells none */
+static int exit_status(int fd)
+{
+	struct info i = { .mask = INFO_EXIT };
+
+	return ioctl(fd, GET_INFO, &i) || !(i.mask & INFO_EXIT) ? -1 : i.exit_code;
 }
 
 int main(int argc, char **argv)
@@ -37,6 +55,7 @@ int main(int argc, char **argv)
 	if (pidfd_pid(fd) != -1)
 		setup_fail("the reaped child's pidfd names pid %d", pidfd_pid(fd));
 	fl = fcntl(fd, F_GETFL);
+	int status_before = exit_status(fd);
 	test_ready();
 	test_wait();
 
@@ -58,5 +77,8 @@ int main(int argc, char **argv)
 	siginfo_t si;
 	if (!waitid(P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG) || errno != ECHILD)
 		fail("waitid(P_PIDFD): %s, want ECHILD", strerror(errno));
+	/* where the kernel kept how it ended, so does the restored pidfd */
+	if (status_before != -1 && exit_status(fd) != status_before)
+		fail("PIDFD_GET_INFO gives exit status %#x, want %#x", exit_status(fd), status_before);
 	test_done();
 }
