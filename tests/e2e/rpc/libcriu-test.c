@@ -593,11 +593,11 @@ int main(int argc, char **argv)
 	ok("dump of a pid that does not exist: -EBADE, errno ESRCH");
 
 	dump_opts(d1, getpid(), 0);
-	criu_set_link_remap(true);
+	criu_set_weak_sysctls(true);
 	ret = criu_dump();
 	if (ret != -EBADE)
-		die("dump with link_remap: %d, want -EBADE", ret);
-	ok("unsupported option link_remap: -EBADE");
+		die("dump with weak_sysctls: %d, want -EBADE", ret);
+	ok("unsupported option weak_sysctls: -EBADE");
 
 	if (!use_sk) {
 		CriuReq req = CRIU_REQ__INIT;
