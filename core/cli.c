@@ -349,6 +349,21 @@ static bool valid_nonempty(const char *v)
 	return v[0] != '\0';
 }
 
+/* "123" or "123,456": socket inodes */
+static bool valid_sk_ids(const char *v)
+{
+	for (;;) {
+		if (*v < '0' || *v > '9')
+			return false;
+		while (*v >= '0' && *v <= '9')
+			v++;
+		if (*v == '\0')
+			return true;
+		if (*v++ != ',')
+			return false;
+	}
+}
+
 static const struct value_rule cg_mode_rule = {
 	"a cgroup mode (none, props, soft, full, strict, ignore)", 0, 0, valid_manage_cgroups
 };
@@ -367,7 +382,7 @@ static const struct value_rule join_ns_rule = { "of the form NS:PATH[,OPTIONS]",
 						valid_join_ns };
 static const struct value_rule any_rule = { "a value", 0, 0, valid_nonempty };
 static const struct value_rule sk_ids_rule = { "a comma list of socket inodes", 0, 0,
-					       valid_nonempty };
+					       valid_sk_ids };
 
 /* ---- storing --------------------------------------------------------------- */
 
@@ -494,6 +509,7 @@ static int store_ext_unix_sk(const struct cli_option *opt, const char *spelled, 
 	if (val && check_value(opt, spelled, val))
 		return -1;
 	o->ext_unix_sk = true;
+	o->ext_unix_sk_ids = val;
 	return 0;
 }
 
@@ -661,8 +677,7 @@ static const struct cli_option options[] = {
 	    &namespaces_rule, GRP_DUMP, "NS[,NS...]", "uts, ipc, mnt, pid, net, user, cgroup",
 	    .cmds = ON_DUMP, .refused = "namespaces are not dumped yet"),
 	OPT("ext-unix-sk", 'x', ARG_OPTIONAL, store_ext_unix_sk, NO_FIELD, &sk_ids_rule,
-	    GRP_DUMP, "INODE,...", "dump external unix sockets", .cmds = ON_DR,
-	    .refused = "external unix sockets are not handled yet"),
+	    GRP_DUMP, "INODE,...", "allow datagram peers outside the tree", .cmds = ON_DR),
 	FLAG("tcp-established", 0, tcp_established, GRP_DUMP,
 	     "dump/restore established TCP connections", .cmds = ON_DR, .negatable = true,
 	     .refused = NO_TCP),
@@ -687,10 +702,10 @@ static const struct cli_option options[] = {
 	     "use any path to an inaccessible device file", .cmds = ON_DR, .negatable = true),
 	FLAG("force-irmap", 0, force_irmap, GRP_DUMP,
 	     "force resolving names of inotify/fsnotify watches", .cmds = ON_DUMP,
-	     .negatable = true, .refused = "inotify and fanotify are not dumped yet"),
+	     .negatable = true),
 	NOVAL("irmap-scan-path", 0, &any_rule, GRP_DUMP, "PATH",
 	      "where to look for inotify watch names", .cmds = ON_DUMP,
-	      .refused = "inotify and fanotify are not dumped yet"),
+	      .refused = "watch names are found through their file handles, never by scanning"),
 	OPT("manage-cgroups", 0, ARG_OPTIONAL, store_cg_mode, FIELD(manage_cgroups_mode, const char *),
 	    &cg_mode_rule, GRP_DUMP, "MODE",
 	    "dump/restore cgroups: none, props, soft (if bare),\nfull, strict, ignore",

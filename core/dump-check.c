@@ -24,6 +24,7 @@
 #include "files.h"
 #include "files/fdkind.h"
 #include "files/regfile.h"
+#include "files/tty.h"
 #include "log.h"
 #include "mem.h"
 #include "proc.h"
@@ -331,29 +332,16 @@ static int check_one_fd(const struct dump_check_task *t, int fd, bool shell_job)
 	p.shell_job = shell_job;
 	p.ctty = t->stat->tty_nr ? makedev(major(t->stat->tty_nr), minor(t->stat->tty_nr)) : 0;
 	k = fd_kind_match(&p);
-	if (!k) {
-		free(fdinfo);
-		if (!strncmp(p.link, "socket:", 7)) {
-			pr_err("%s: fd %d is a socket (%s): sockets are not dumped yet\n", who(t, 0),
-			       fd, p.link);
-			return -EOPNOTSUPP;
-		}
-		if (!strncmp(p.link, "anon_inode:", 11)) {
-			pr_err("%s: fd %d is an %s (%s): this kind of file is not dumped yet\n",
-			       who(t, 0), fd, p.link + 11, p.link);
-			return -EOPNOTSUPP;
-		}
-		pr_err("%s: fd %d is a %s (%s): this kind of file is not dumped yet\n", who(t, 0),
-		       fd,
-		       S_ISDIR(p.st.st_mode)	? "directory"
-		       : S_ISBLK(p.st.st_mode)	? "block device"
-		       : S_ISFIFO(p.st.st_mode) ? "FIFO"
-		       : S_ISLNK(p.st.st_mode)	? "symlink (O_PATH)"
-						: "file of an unknown kind",
+	if (!k && !strncmp(p.link, "socket:", 7)) {
+		pr_err("%s: fd %d is a socket (%s): sockets are not dumped yet\n", who(t, 0), fd,
 		       p.link);
-		return -EOPNOTSUPP;
+		ret = -EOPNOTSUPP;
+	} else if (!k) {
+		ret = fd_refuse(&p, who(t, 0));
+	} else if (k->check) {
+		/* the kinds' checks read fdinfo (an eventfd's counter, an epoll's targets) */
+		ret = k->check(&p, who(t, 0));
 	}
-	ret = k->check ? k->check(&p, who(t, 0)) : 0;
 	free(fdinfo);
 	return ret ? ret : check_fd_locks(t, fd, p.link);
 }
@@ -424,13 +412,8 @@ static int check_task_paths(const struct dump_check_task *t, bool shell_job)
 			return -EOPNOTSUPP;
 		}
 	}
-	if (t->stat->tty_nr && !shell_job) {
-		pr_err("%s has a controlling terminal (%u:%u): terminals are not dumped yet (a "
-		       "shell job's is, with --shell-job)\n",
-		       who(t, 0), major(t->stat->tty_nr), minor(t->stat->tty_nr));
-		return -EOPNOTSUPP;
-	}
-	return 0;
+	/* a pty of the tree, or with --shell-job the job's */
+	return tty_check_ctty(t->pid, who(t, 0), t->stat->tty_nr, shell_job);
 }
 
 /* ---- mappings ------------------------------------------------------------------ */
@@ -594,6 +577,9 @@ int dump_check_tree(struct dump_check_task *tasks, int n, bool shell_job, bool w
 		if (!ret)
 			ret = check_mappings(t);
 	}
+	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
+		if (fd_kinds[k]->check_end)
+			ret = fd_kinds[k]->check_end();
 	if (!ret)
 		ret = check_process_sharing(tasks, n);
 	/* with -l each POSIX lock is found with its owner in the fdinfo of the

@@ -20,7 +20,8 @@ static const char *const hex_names[] = {
 	"sigset", "pending", "fs_base", "gs_base", "tls", "xstate_bv", "xfeatures_mask",
 	"restorer", "handler", "mask", "sa_mask", "cap_inh", "cap_prm", "cap_eff", "cap_bnd",
 	"cap_amb", "rseq_abi_pointer", "rseq_cs_pointer", "ss_sp", "exe_file_id", "flags",
-	"status", "mode", "dev", "rdev", "s_dev", "persona", "hwcap", "hwcap2",
+	"status", "mode", "dev", "rdev", "s_dev", "persona", "hwcap", "hwcap2", "sigmask",
+	"settime_flags", "mflags", "faflags", "evflags",
 };
 
 static bool name_is_hex(const char *msg, const char *field)

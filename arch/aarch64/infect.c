@@ -231,11 +231,20 @@ static size_t frame_bytes(size_t sve_size)
 	       sve_size + TERMINATOR_SIZE;
 }
 
+/*
+ * Room for the largest frame of any thread of the task: the frame is built
+ * again for each thread the parasite moves to, whose SVE registers may be
+ * live when r's are not, at up to the maximum vector length.
+ */
 size_t compel_arch_sigframe_size(const struct compel_regs *r)
 {
-	uint16_t vl;
+	uint16_t max_vl = 0;
 
-	return 16 + frame_bytes(sve_record_size(r, &vl));
+	if (r->sve && r->sve_len >= SVE_PT_HEADER)
+		memcpy(&max_vl, r->sve + 10, sizeof(max_vl));
+	if (!max_vl || max_vl % 16)
+		return 16 + frame_bytes(0);
+	return 16 + frame_bytes(align16(SVE_CONTEXT_HEAD + sve_regs_size(max_vl)));
 }
 
 static void put_record_head(uint8_t *at, uint32_t magic, uint32_t size)

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "arch-image.h"
 #include "compel-regs-ppc64le.h"
@@ -42,6 +43,7 @@
 #define TRAP_SC 0xc00
 #define TRAP_SCV 0x3000
 #define ERESTART_RESTARTBLOCK 516
+#define ERESTARTNOHAND 514
 
 int arch_core_mtype(void)
 {
@@ -50,18 +52,22 @@ int arch_core_mtype(void)
 
 /*
  * restart_syscall() would run the restart block, which stays behind in the
- * dumped kernel: report EINTR instead.  sc reports an error as a positive
- * errno in r3 with CR0.SO set, scv as -errno in r3.
+ * dumped kernel: report EINTR instead, except for a poll() without a
+ * timeout (r5 negative), whose restart is the same call again: it restarts
+ * as ERESTARTNOHAND does.  sc reports an error as a positive errno in r3
+ * with CR0.SO set, scv as -errno in r3; r0 holds the syscall number.
  */
 void arch_regs_dump_fixup(struct compel_regs *r)
 {
 	unsigned long trap = r->gp[PPC_PT_TRAP] & ~0xfUL;
 	long r3 = (long)r->gp[PPC_PT_R3];
+	bool again = r->gp[PPC_PT_R0] == SYS_poll && (int)r->gp[5] < 0;
+	long code = again ? ERESTARTNOHAND : EINTR;
 
 	if (trap == TRAP_SC && (r->gp[PPC_PT_CCR] & CR0_SO) && r3 == ERESTART_RESTARTBLOCK)
-		r->gp[PPC_PT_R3] = EINTR;
+		r->gp[PPC_PT_R3] = (unsigned long)code;
 	else if (trap == TRAP_SCV && r3 == -ERESTART_RESTARTBLOCK)
-		r->gp[PPC_PT_R3] = (unsigned long)-EINTR;
+		r->gp[PPC_PT_R3] = (unsigned long)-code;
 }
 
 static uint64_t *copy_words(const void *src, size_t n)

@@ -14,12 +14,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "arch-image.h"
 #include "compel-regs-s390x.h"
 #include "log.h"
 
 #define ERESTART_RESTARTBLOCK 516
+#define ERESTARTNOHAND 514
 #define NR_GPRS 16
 #define NR_ACRS 16
 #define NR_FPRS 16
@@ -36,11 +38,17 @@ int arch_core_mtype(void)
 
 /*
  * The kernel would restart such a syscall through restart_syscall and the
- * thread's restart block, which does not survive a restore.
+ * thread's restart block, which does not survive a restore: EINTR, except
+ * for a poll() without a timeout (r4 negative), whose restart is the same
+ * call again: it restarts as ERESTARTNOHAND does.
  */
 void arch_regs_dump_fixup(struct compel_regs *r)
 {
-	if (r->system_call && (long)r->gp.gprs[2] == -ERESTART_RESTARTBLOCK)
+	if (!r->system_call || (long)r->gp.gprs[2] != -ERESTART_RESTARTBLOCK)
+		return;
+	if (r->system_call == SYS_poll && (int)r->gp.gprs[4] < 0)
+		r->gp.gprs[2] = (unsigned long)-ERESTARTNOHAND;
+	else
 		r->gp.gprs[2] = (unsigned long)-EINTR;
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "arch-image.h"
 #include "compel-regs-x86_64.h"
@@ -21,6 +22,7 @@
 #define FXSAVE_SIZE 512
 #define XSAVE_HDR_OFF 512
 #define ERESTART_RESTARTBLOCK 516
+#define ERESTARTNOHAND 514
 
 /* xsave components kept in the image: number, size in 32-bit words */
 enum { XC_YMM = 2, XC_BNDREGS = 3, XC_BNDCSR = 4, XC_OPMASK = 5, XC_ZMM_H = 6, XC_HI16_ZMM = 7,
@@ -55,9 +57,20 @@ int arch_core_mtype(void)
 	return CORE_ENTRY__MARCH__X86_64;
 }
 
+/*
+ * -ERESTART_RESTARTBLOCK: the kernel would restart through the thread's
+ * restart block, which does not survive a restore: -EINTR instead.  But a
+ * poll() without a timeout (its third argument negative) restarts as the
+ * same call again, so it restarts as -ERESTARTNOHAND does (GNU tail -f
+ * sleeps there, and an EINTR would end it).
+ */
 void arch_regs_dump_fixup(struct compel_regs *r)
 {
-	if ((long)r->gp.orig_rax >= 0 && (long)r->gp.rax == -ERESTART_RESTARTBLOCK)
+	if ((long)r->gp.orig_rax < 0 || (long)r->gp.rax != -ERESTART_RESTARTBLOCK)
+		return;
+	if (r->gp.orig_rax == SYS_poll && (int)r->gp.rdx < 0)
+		r->gp.rax = (unsigned long)-ERESTARTNOHAND;
+	else
 		r->gp.rax = (unsigned long)-EINTR;
 }
 

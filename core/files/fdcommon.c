@@ -322,18 +322,22 @@ int files_dump_task(pid_t pid, unsigned int files_id, int dirfd)
 
 int files_write_images(int dirfd)
 {
-	struct cr_img *img = img_open(dirfd, IMG_FILES, O_WRONLY);
+	struct cr_img *img;
 	int ret = 0;
 
+	/* the kinds first: what they write may add files (an external peer) */
+	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
+		if (fd_kinds[k]->write)
+			ret = fd_kinds[k]->write(dirfd);
+	if (ret)
+		return ret;
+	img = img_open(dirfd, IMG_FILES, O_WRONLY);
 	if (!img)
 		return -EIO;
 	for (size_t i = 0; i < nr_dfiles && !ret; i++)
 		ret = img_write_pb(img, &dfiles[i]->df.fe.base);
 	if (img_close(img) && !ret)
 		ret = -EIO;
-	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
-		if (fd_kinds[k]->write)
-			ret = fd_kinds[k]->write(dirfd);
 	if (!ret)
 		ret = locks_write(dirfd);
 	return ret;
@@ -741,8 +745,16 @@ int place_fds(struct restore_ctx *rc, int idx, int *keep, int nkeep)
 		if (!again)
 			close(plan[i].src);
 	}
+	/* what needs the task's other fds at their numbers (epoll targets);
+	 * before the locks: it may close an fd of a file for a moment */
+	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
+		if (fd_kinds[k]->post_open)
+			ret = fd_kinds[k]->post_open(rc, idx);
+	if (ret)
+		goto out;
 	/* last: closing any other fd of a file would drop a POSIX lock on it */
-	ret = locks_restore_task(&rc->locks, t->pe->pid);
+	if (!ret)
+		ret = locks_restore_task(&rc->locks, t->pe->pid);
 out:
 	free(plan);
 	return ret;

@@ -14,7 +14,8 @@
  *   says yes gets dump(), which fills the kind's sub-message of the
  *   FileEntry (fe->reg, fe->efd, ...: the kind allocates it and frees it in
  *   dump_fini).  After every task, write() writes the kind's own images
- *   (pipes-data.img, tty-info.img, ...); files.img is written by fdcommon.
+ *   (pipes-data.img, tty-info.img, ...) and may add files of no fd
+ *   (dump_file_new); files.img is written by fdcommon after that.
  *   check() runs earlier, in dump-check, while nothing is frozen for long:
  *   it refuses what the kind can't restore, with one message naming the
  *   task, the fd and why.
@@ -79,6 +80,9 @@ struct fd_kind {
 	/* dump */
 	bool (*match)(const struct fd_parms *p);
 	int (*check)(const struct fd_parms *p, const char *who);	/* 0 or logged -errno */
+	/* after check() of every fd of every task: what only the whole tree
+	 * tells (a socket's peer outside it); 0 or logged -errno */
+	int (*check_end)(void);
 	int (*dump)(struct dump_file *f, const struct fd_parms *p);
 	int (*write)(int dirfd);
 	void (*dump_fini)(void);
@@ -111,6 +115,9 @@ const struct fd_kind *fd_kind_of_type(FdTypes type);
 const struct fd_kind *fd_kind_match(const struct fd_parms *p);
 /* the kind restoring file fe (its type, then owns()), or NULL */
 const struct fd_kind *fd_kind_of_file(const FileEntry *fe);
+/* refused.c: for an fd no kind matches (io_uring, bpf, ..., or unknown),
+ * its one message naming who, the fd, the kind and its /proc path */
+int fd_refuse(const struct fd_parms *p, const char *who);
 
 /* fdcommon.c, for the kinds */
 

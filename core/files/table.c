@@ -6,14 +6,37 @@
 
 #include "fdkind.h"
 
-extern const struct fd_kind chrdev_kind, regfile_kind, pipe_kind, memfd_kind, fifo_kind;
+/* one line each, so that kinds added side by side merge */
+extern const struct fd_kind chrdev_kind;
+extern const struct fd_kind regfile_kind;
+extern const struct fd_kind pipe_kind;
+extern const struct fd_kind memfd_kind;
+extern const struct fd_kind fifo_kind;
+extern const struct fd_kind unix_sk_kind;
+extern const struct fd_kind eventfd_kind;
+extern const struct fd_kind eventpoll_kind;
+extern const struct fd_kind signalfd_kind;
+extern const struct fd_kind timerfd_kind;
+extern const struct fd_kind inotify_kind;
+extern const struct fd_kind fanotify_kind;
+extern const struct fd_kind pidfd_kind;
+extern const struct fd_kind tty_kind;
 
 const struct fd_kind *const fd_kinds[] = {
+	&tty_kind,     /* terminals: ptys, /dev/tty, /dev/console, -j's terminal (TTY) */
 	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
 	&regfile_kind, /* regular files (REG) */
 	&pipe_kind,    /* pipes, pipes-data.img (PIPE) */
 	&fifo_kind,    /* FIFOs, their path in a REG entry, fifo-data.img (FIFO) */
 	&memfd_kind,   /* memfd files of upstream's images (MEMFD) */
+	&unix_sk_kind, /* unix sockets, sk-queues.img (UNIXSK) */
+	&eventfd_kind,   /* eventfd (EVENTFD) */
+	&eventpoll_kind, /* epoll and its targets (EVENTPOLL) */
+	&signalfd_kind,  /* signalfd (SIGNALFD) */
+	&timerfd_kind,   /* timerfd (TIMERFD) */
+	&inotify_kind,  /* inotify and its watches (INOTIFY) */
+	&fanotify_kind, /* fanotify and its marks (FANOTIFY) */
+	&pidfd_kind,    /* pidfds of the tree's tasks and of dead ones (PIDFD) */
 };
 
 const unsigned int nr_fd_kinds = sizeof(fd_kinds) / sizeof(fd_kinds[0]);

@@ -53,6 +53,7 @@ struct cr_options {
 	bool show_pages_content;     /* -c */
 	bool show_json;		     /* --json (ours, for scripts) */
 	bool ext_unix_sk;	     /* -x */
+	const char *ext_unix_sk_ids; /* -x=INODE,...: only these peers */
 	bool restore_detached;	     /* -d */
 	bool restore_sibling;	     /* -S */
 	const char *namespaces;	     /* -n, as given */

@@ -5,7 +5,8 @@
 
 TOOLS is the directory of the built tests/e2e/tools (share-vm).
 
-Each case starts a tree holding one thing dump does not save (a pty, a
+Each case starts a tree holding one thing dump does not save (a pty with
+bytes queued in it, a pty slave whose master is not in the tree, a
 deleted file over --ghost-limit, a namespace of its own, a file lock (a
 lease also with --file-locks), a
 device, a deleted cwd, a thread with its own fd table, two processes
@@ -33,11 +34,16 @@ TOOLS = os.path.abspath(sys.argv[3])
 # argv: KIND HEARTBEAT.  Sets up KIND, then rewrites HEARTBEAT with a
 # growing counter every 50 ms: a task that stopped working stops it.
 HOLDER = r'''
-import ctypes, fcntl, os, sys, time
+import ctypes, fcntl, os, struct, sys, time
 kind, hb = sys.argv[1], sys.argv[2]
 keep = []
-if kind == 'pty':
-    keep.append(os.openpty())
+if kind == 'pty-data':
+    m, s = os.openpty()
+    keep.append((m, s))
+    os.write(m, b'queued\n')  # unread by the slave (and its echo by the master)
+elif kind == 'pts':
+    # a slave of a pty whose master is the runner's
+    keep.append(os.open(sys.argv[3], os.O_RDWR | os.O_NOCTTY))
 elif kind == 'flock':
     f = open(hb + '.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); keep.append(f)
 elif kind == 'posix-lock':
@@ -45,6 +51,20 @@ elif kind == 'posix-lock':
 elif kind == 'lease':
     open(hb + '.lease', 'w').close()
     f = open(hb + '.lease'); fcntl.fcntl(f, fcntl.F_SETLEASE, fcntl.F_RDLCK); keep.append(f)
+elif kind in ('unix-ext-stream', 'unix-ext-dgram', 'unix-ext-accepted'):
+    import socket
+    t = socket.SOCK_DGRAM if kind == 'unix-ext-dgram' else socket.SOCK_STREAM
+    c = socket.socket(socket.AF_UNIX, t); c.connect(sys.argv[3]); keep.append(c)
+elif kind == 'unix-scm-rights':
+    import socket
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    a.sendmsg([b'x'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack('i', a.fileno()))])
+    keep += [a, b]
+elif kind == 'unix-backlog':
+    import socket
+    l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(hb + '.sock'); l.listen(4)
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(hb + '.sock')
+    keep += [l, c]
 elif kind == 'guard':
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
@@ -107,6 +127,63 @@ elif kind == 'exit-signal':
     if pid == 0:
         while True:
             time.sleep(100)
+elif kind == 'epoll-elsewhere':
+    # the epoll's target (a pipe) is held by the child only
+    import select
+    r, w = os.pipe()
+    ep = select.epoll()
+    ep.register(r, select.EPOLLIN)
+    keep.append(ep)
+    if os.fork() == 0:
+        ep.close()
+        while True:
+            time.sleep(100)
+    os.close(r)
+    os.close(w)
+elif kind in ('io_uring', 'userfaultfd', 'perf-event', 'bpf-map', 'bpf-prog', 'fscontext',
+              'fanotify-fs', 'pidfd-outside'):
+    import platform, struct
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    # userfaultfd, perf_event_open, bpf; the rest (425 io_uring_setup,
+    # 430 fsopen, 434 pidfd_open) have one number everywhere
+    nr = {'x86_64': (323, 298, 321), 'aarch64': (282, 241, 280),
+          'ppc64le': (364, 319, 361), 's390x': (355, 331, 351)}[platform.machine()]
+    if kind == 'io_uring':
+        params = ctypes.create_string_buffer(120)
+        fd = libc.syscall(425, 4, params)
+    elif kind == 'userfaultfd':
+        fd = libc.syscall(nr[0], os.O_CLOEXEC)
+        if fd < 0:
+            fd = libc.syscall(nr[0], os.O_CLOEXEC | 1)  # UFFD_USER_MODE_ONLY
+    elif kind == 'perf-event':
+        # PERF_TYPE_SOFTWARE, size PERF_ATTR_SIZE_VER0, PERF_COUNT_SW_CPU_CLOCK
+        attr = ctypes.create_string_buffer(struct.pack('IIQ', 1, 64, 0), 128)
+        fd = libc.syscall(nr[1], attr, 0, -1, -1, 8)  # this task, any cpu, FD_CLOEXEC
+    elif kind == 'bpf-map':
+        # BPF_MAP_CREATE of a one-entry BPF_MAP_TYPE_ARRAY
+        attr = ctypes.create_string_buffer(struct.pack('IIII', 2, 4, 4, 1), 128)
+        fd = libc.syscall(nr[2], 0, attr, 128)
+    elif kind == 'bpf-prog':
+        # BPF_PROG_LOAD of a socket filter: r0 = 0; exit
+        insns = ctypes.create_string_buffer(bytes([0xb7] + [0] * 7 + [0x95] + [0] * 7))
+        lic = ctypes.create_string_buffer(b'GPL')
+        attr = ctypes.create_string_buffer(struct.pack('IIQQ', 1, 2, ctypes.addressof(insns),
+                                                       ctypes.addressof(lic)), 128)
+        fd = libc.syscall(nr[2], 5, attr, 128)
+    elif kind == 'fscontext':
+        fd = libc.syscall(430, b'tmpfs', 1)  # FSOPEN_CLOEXEC
+    elif kind == 'fanotify-fs':
+        fd = libc.fanotify_init(0, 0)
+        # FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN
+        libc.fanotify_mark.argtypes = [ctypes.c_int, ctypes.c_uint, ctypes.c_uint64,
+                                       ctypes.c_int, ctypes.c_char_p]
+        if fd >= 0 and libc.fanotify_mark(fd, 0x101, 0x20, -100, os.path.dirname(hb).encode()):
+            sys.exit('fanotify_mark: %d' % ctypes.get_errno())
+    else:
+        fd = libc.syscall(434, os.getppid(), 0)  # the runner: not in the tree
+    if fd < 0:
+        sys.exit('%s: errno %d' % (kind, ctypes.get_errno()))
 elif kind == 'ctty':
     # a session leader that opens a terminal gets it as its controlling one
     os.close(os.open(sys.argv[3], os.O_RDWR))
@@ -209,12 +286,54 @@ def test_ctty(d):
         os.close(master)
 
 
+def unix_outside(kind, words):
+    """A unix socket of the tree connected to one of ours (outside the tree)."""
+    import socket
+
+    def run(d):
+        path = os.path.join(d, 'outside.sock')
+        t = socket.SOCK_DGRAM if kind == 'unix-ext-dgram' else socket.SOCK_STREAM
+        srv = socket.socket(socket.AF_UNIX, t)
+        srv.bind(path)
+        keep = []
+        if t == socket.SOCK_STREAM:
+            srv.listen(1)
+        if kind == 'unix-ext-accepted':
+            # accept the holder's connection as soon as it comes
+            import threading
+
+            def take():
+                srv.settimeout(10)
+                try:
+                    keep.append(srv.accept()[0])
+                except OSError:
+                    pass
+            threading.Thread(target=take, daemon=True).start()
+        try:
+            return check_refused(d, [], kind, words, (path,))
+        finally:
+            srv.close()
+            for k in keep:
+                k.close()
+    return run
+def test_pts(d):
+    """A pty slave whose master is ours, not the tree's."""
+    master, slave = os.openpty()
+    try:
+        return check_refused(d, [], 'pts', ('pty slave', 'master is not in the tree'),
+                             (os.ttyname(slave),))
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
 def main():
     if not shutil.which('unshare'):
         print('refuse: unshare (util-linux) is missing')
         return 1
     tests = [
-        ('pty', case([], 'pty', 'pty', 'fd ')),
+        ('pty-queued-data', case([], 'pty-data', 'pty', 'fd ', 'queued')),
+        ('pty-slave-outside', test_pts),
         ('flock', case([], 'flock', 'file lock', 'FLOCK')),
         ('posix-lock', case([], 'posix-lock', 'file lock', 'POSIX')),
         ('lease-with-l', lambda d: check_refused(d, [], 'lease', ('lease', 'LEASE', 'fd 3'),
@@ -238,6 +357,25 @@ def main():
         ('mseal', case([], 'mseal', 'sealed', 'mseal')),
         ('exit-signal', case([], 'exit-signal', 'signal 10', 'SIGCHLD')),
         ('shared-vm', case([], 'share-vm', 'shares its memory', 'CLONE_VM')),
+        ('unix-peer-outside-stream', unix_outside('unix-ext-stream',
+                                                  ('unix socket', 'outside the dumped tree'))),
+        ('unix-peer-accepted-outside', unix_outside('unix-ext-accepted',
+                                                    ('unix socket', 'outside the dumped tree'))),
+        ('unix-peer-outside-dgram', unix_outside('unix-ext-dgram',
+                                                 ('unix socket', '--ext-unix-sk'))),
+        ('unix-fd-in-flight', case([], 'unix-scm-rights', 'unix socket', 'SCM_RIGHTS')),
+        ('unix-not-accepted', case([], 'unix-backlog', 'unix socket', 'not yet accepted')),
+        ('epoll-target-elsewhere', case([], 'epoll-elsewhere', 'epoll', 'no longer holds')),
+        # kinds the kernel can't give back: the kind and the fd's path in /proc
+        ('io_uring', case([], 'io_uring', 'an io_uring', 'anon_inode:[io_uring]', '/proc/')),
+        ('userfaultfd', case([], 'userfaultfd', 'a userfaultfd', '/proc/')),
+        ('perf-event', case([], 'perf-event', 'a perf event', '/proc/')),
+        ('bpf-map', case([], 'bpf-map', 'a bpf map', 'anon_inode:bpf-map', '/proc/')),
+        ('bpf-prog', case([], 'bpf-prog', 'a bpf program', 'anon_inode:bpf-prog', '/proc/')),
+        ('unknown-kind', case([], 'fscontext', 'does not know', 'anon_inode:[fscontext]',
+                              '/proc/')),
+        ('fanotify-filesystem-mark', case([], 'fanotify-fs', 'fanotify', 'sdev:', 'fdinfo')),
+        ('pidfd-outside', case([], 'pidfd-outside', 'pidfd of pid', 'not in the dumped tree')),
     ]
     return run_tests('refuse', tests, SCRATCH, where=' (logs in {dir}/img)')
 

@@ -4,6 +4,8 @@
 # tests/e2e/cr-run.py, which checks each verdict and the preserved PIDs.
 #   CR_MODE=full    dump and restore every program
 #   CR_MODE=native  no dump/restore: checks that the programs themselves pass
+# Every program in four variants, one at a time: more than the runner's 300 s.
+# timeout: 1200
 . "$TOP/tests/e2e/lib.sh"
 
 CR_MODE=${CR_MODE:-full}

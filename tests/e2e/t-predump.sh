@@ -21,6 +21,9 @@ if ! "$CRIU" check --feature mem_dirty_track >check.txt 2>&1; then
 	exit 0
 fi
 cat check.txt
+# the soft-dirty tracker has no keeper process: its checks are for userfaultfd's
+uffd=true
+grep -q soft-dirty check.txt && uffd=false
 
 pid=""
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; }
@@ -58,7 +61,7 @@ expect_rc 0 "$CRIU" pre-dump -t "$pid" -D p1 -o pd.log -v4
 running "pre-dump 1"
 t=$(track)
 case "$t" in "uffd 0 uw "*" maps SAME") ;; *) fail "after pre-dump 1 the writer sees: $t" ;; esac
-[ "$(keeper_sock)" = 1 ] || fail "no keeper of the tracker after pre-dump 1"
+! $uffd || [ "$(keeper_sock)" = 1 ] || fail "no keeper of the tracker after pre-dump 1"
 sleep 0.3
 expect_rc 0 "$CRIU" pre-dump -t "$pid" -D p2 --prev-images-dir ../p1 -o pd.log -v4
 running "pre-dump 2"
@@ -139,7 +142,7 @@ pid=$!
 wait_file w3/ready
 expect_rc 0 "$CRIU" dump -t "$pid" -D t1 --track-mem -R -o dump.log -v4
 running "dump --track-mem"
-[ "$(keeper_sock)" = 1 ] || fail "dump --track-mem -R left no tracker"
+! $uffd || [ "$(keeper_sock)" = 1 ] || fail "dump --track-mem -R left no tracker"
 expect_rc 0 "$CRIU" dump -t "$pid" -D t2 --prev-images-dir ../t1 --track-mem -R -o dump.log -v4
 running "dump --track-mem with a parent"
 [ "$(kb t2)" -lt $(( $(kb t1) / 2 )) ] || fail "dump --track-mem with a parent holds $(kb t2) kB, its parent $(kb t1) kB"

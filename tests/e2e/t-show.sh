@@ -39,6 +39,28 @@ grep -q '|hello|' out.txt || fail "pipes-data payload not shown"
 "$CRIU" show -c -f "$FIXTURES/pagemap-16517.img" >out.txt || fail "show -c pagemap"
 grep -qE '^[0-9a-f]{16}: ' out.txt || fail "pagemap pages not dumped"
 
+# the anon-inode kinds in files.img (the fuzz seed, after its selector
+# byte): an eventfd, an epoll with its targets, a signalfd, a timerfd
+tail -c +2 "$TOP/tests/fuzz/corpus/anon-files" >files.img
+"$CRIU" show -f files.img >out.txt || fail "show files.img of the anon-inode kinds"
+for want in 'type: EVENTFD' 'counter: 20015998343868' 'type: EVENTPOLL' 'tfd: 40' \
+	'tfd_now: 41' 'data: 18446744073709551615' 'type: SIGNALFD' 'sigmask: 0x800000200' \
+	'type: TIMERFD' 'clockid: 7' 'ticks: 3' 'settime_flags: 0x1' 'vnsec: 999999999'; do
+	grep -q "$want" out.txt || { cat out.txt; fail "show files.img: no '$want'"; }
+done
+"$CRIU" show --json -f files.img >out.txt || fail "show --json files.img of the anon-inode kinds"
+python3 - <<'PY' || fail "anon-inode files JSON content"
+import json
+e = json.load(open("out.txt"))["entries"]
+assert [x["type"] for x in e] == ["EVENTFD", "EVENTPOLL", "SIGNALFD", "TIMERFD"], e
+assert e[0]["efd"]["counter"] == 0x123456789ABC, e[0]
+t = e[1]["epfd"]["tfd"]
+assert [x["tfd"] for x in t] == [3, 40, 5] and t[1]["tfd_now"] == 41, t
+assert "tfd_now" not in t[0], t
+assert e[2]["sgfd"]["sigmask"] in (0x800000200, "0x800000200"), e[2]
+assert e[3]["tfd"]["clockid"] == 7 and e[3]["tfd"]["isec"] == 1, e[3]
+PY
+
 # corrupt and truncated images: one error line, exit 1, no crash
 head -c 30 "$FIXTURES/core-16517.img" >core-1.img
 expect_rc 1 "$CRIU" show -f core-1.img

@@ -22,6 +22,8 @@ of unknown type, recognised by its magic).  Seeds are:
     proto/*.proto and core/image-desc.c by a small proto2 encoder below (no
     protobuf package needed);
   - a small file for every raw type;
+  - files.img with an eventfd, an epoll and its targets, a signalfd and a
+    timerfd; another with an inotify, a fanotify and pidfds;
   - a cgroup image nested deeper than the reader allows.
 """
 import os
@@ -327,6 +329,53 @@ def main():
         if t.enum in ("IMG_IPCNS_MSG", "IMG_GHOST_FILE", "IMG_PAGEMAP", "IMG_CPUINFO",
                       "IMG_TCP_STREAM", "IMG_CORE"):
             add("any-full-" + slug, UNKNOWN_TYPE, header(t) + image_body(t, enc, True))
+
+    # files.img as a dump of the anon-inode kinds writes it: an eventfd, an
+    # epoll with three targets (one held at another number: tfd_now), a
+    # signalfd and a timerfd
+    files = next(t for t in types if t.enum == "IMG_FILES")
+
+    def ld(number, data):
+        return key(number, 2) + varint(len(data)) + data
+
+    def vi(number, value):
+        return key(number, 0) + varint(value)
+
+    fown = enc.message("fown_entry", False)
+    targets = b"".join(ld(4, vi(1, 2) + vi(2, fd) + vi(3, 0x19) + vi(4, data) + vi(5, 0x10) +
+                          vi(6, 0x40E) + vi(7, 0) + (vi(8, now) if now else b""))
+                       for fd, data, now in ((3, 0x1234, 0), (40, 1, 41), (5, 2**64 - 1, 0)))
+    anon = [(6, 8, vi(1, 1) + vi(2, 0o4003) + ld(3, fown) + vi(4, 0x123456789ABC)),
+            (7, 9, vi(1, 2) + vi(2, 2) + ld(3, fown) + targets),
+            (9, 10, vi(1, 3) + vi(2, 0o4002) + ld(3, fown) + vi(4, 0x800000200)),
+            (17, 12, vi(1, 4) + vi(2, 2) + ld(3, fown) + vi(4, 7) + vi(5, 3) + vi(6, 1) +
+             vi(7, 100) + vi(8, 999999999) + vi(9, 1) + vi(10, 5))]
+    add("anon-files", files.index, header(files) + b"".join(
+        entry(vi(1, ftype) + vi(2, i + 1) + ld(sub, body))
+        for i, (ftype, sub, body) in enumerate(anon)))
+
+    # files.img with the fsnotify kinds and pidfds: an inotify with two
+    # watches (one by handle, one with an --force-irmap path), a fanotify
+    # with an inode and a mount mark, a pidfd of a live and of a dead task
+    def fh(nbytes, words, path=None):
+        return (vi(1, nbytes) + vi(2, 1) + b"".join(vi(3, w) for w in words) +
+                (ld(4, path) if path else b""))
+
+    wds = (ld(5, vi(1, 1) + vi(2, 0xA7633C) + vi(3, 0xFFF) + vi(4, 0) + vi(5, 0xFE00000) +
+              vi(6, 1) + ld(7, fh(8, [0x3A41CC1800A7633C] + [0] * 15))) +
+           ld(5, vi(1, 1) + vi(2, 0x10) + vi(3, 0x40000002) + vi(4, 0) + vi(5, 0x800) +
+              vi(6, 7) + ld(7, fh(0, [0] * 16, b"/tmp/watched"))))
+    marks = (ld(6, vi(1, 2) + vi(2, 1) + vi(3, 0x40) + vi(4, 0) + vi(5, 0x20) +
+                vi(6, 0xFE00000) + ld(7, vi(1, 0xA7633C) + ld(2, fh(8, [1] + [0] * 15)))) +
+             ld(6, vi(1, 2) + vi(2, 2) + vi(3, 0) + vi(4, 0x1000) + vi(5, 0) + vi(6, 0) +
+                ld(8, vi(1, 26) + ld(2, b"/"))))
+    notify = [(8, 13, vi(1, 1) + vi(2, 0o4000) + ld(4, fown) + wds),
+              (12, 14, vi(1, 2) + vi(2, 0o4002) + ld(3, fown) + vi(4, 3) + vi(5, 0x8000) + marks),
+              (20, 22, vi(1, 3) + vi(2, 647693) + vi(3, 0o4002) + vi(4, 1234) + ld(5, fown)),
+              (20, 22, vi(1, 4) + vi(2, 647734) + vi(3, 2) + vi(4, 2**64 - 1) + ld(5, fown))]
+    add("notify-files", files.index, header(files) + b"".join(
+        entry(vi(1, ftype) + vi(2, i + 1) + ld(sub, body))
+        for i, (ftype, sub, body) in enumerate(notify)))
 
     # cgroup dirs nested past the reader's depth limit (100): refused
     cgroup = next(t for t in types if t.enum == "IMG_CGROUP")

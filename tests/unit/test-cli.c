@@ -553,16 +553,12 @@ TEST(leave_stopped_and_running)
 TEST(dump_flags_long_and_short)
 {
 	static const char *const refused[][2] = {
-		{ "-x", "-x" },
 		{ "--tcp-established", "--tcp-established" },
-		{ "--force-irmap", "--force-irmap" },
 		{ "--manage-cgroups", "--manage-cgroups" },
 		{ "--page-server", "--page-server" },
 		{ "--enable-external-sharing", "--enable-external-sharing" },
 		{ "--enable-external-masters", "--enable-external-masters" },
-		{ "--ext-unix-sk", "--ext-unix-sk" },
 		{ "--skip-in-flight", "--skip-in-flight" },
-		{ "--ext-unix-sk=123,456", "--ext-unix-sk" },
 		{ "--lazy-pages", "--lazy-pages" },
 		{ "--stream", "--stream" },
 		{ "--manage-cgroups=full", "--manage-cgroups" },
@@ -577,6 +573,8 @@ TEST(dump_flags_long_and_short)
 	CHECK(o.track_mem && o.auto_dedup);
 	CHECK_OK("dump", "-t", "1", "-j");
 	CHECK(o.shell_job);
+	CHECK_OK("dump", "-t", "1", "--ext-unix-sk=123,456");
+	CHECK(o.ext_unix_sk && !strcmp(o.ext_unix_sk_ids, "123,456"));
 	CHECK_OK("dump", "-t", "1", "--display-stats");
 	CHECK(o.display_stats);
 	CHECK_OK("dump", "-t", "1", "--shell-job");
@@ -585,6 +583,9 @@ TEST(dump_flags_long_and_short)
 	CHECK(o.file_locks);
 	CHECK_OK("restore", "--file-locks");
 	CHECK(o.file_locks);
+	CHECK_OK("dump", "-t", "1", "--force-irmap");
+	CHECK(o.force_irmap);
+	CHECK_REFUSED("--irmap-scan-path", "dump", "-t", "1", "--irmap-scan-path", "/");
 	CHECK_OK("dump", "-t", "1");
 	CHECK(!o.ext_unix_sk && !o.shell_job && !o.file_locks && !o.tcp_established);
 	CHECK(!o.link_remap && o.ghost_limit == 1u << 20);
@@ -682,7 +683,10 @@ TEST(clustered_short_options)
 	CHECK(o.shell_job);
 	CHECK_EQ(o.log_level, 4);
 	/* -x takes an optional value, so what follows it in a cluster is that value. */
-	CHECK_REFUSED("-x", "dump", "-t1", "-xjl");
+	CHECK_ERR("-x: 'jl' is not a comma list of socket inodes", "dump", "-t1", "-xjl");
+	CHECK_ERR("-x: '12,' is not a comma list of socket inodes", "dump", "-t1", "-x12,");
+	CHECK_OK("dump", "-t1", "-x12,34");
+	CHECK(o.ext_unix_sk && !strcmp(o.ext_unix_sk_ids, "12,34"));
 	CHECK_ERR("unknown option '-q' in '-sq'", "dump", "-t", "1", "-sq");
 	CHECK_ERR("-t needs a value", "dump", "-st");
 }

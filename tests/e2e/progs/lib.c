@@ -670,3 +670,32 @@ void sleep_ms(int ms)
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int epoll_targets(int ep, char *out, size_t size)
+{
+	char path[64], text[8192], *lines[128];
+	size_t used = 0, n = 0;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
+	if (read_text(path, text, sizeof(text)) < 0)
+		return -1;
+	for (char *l = strtok(text, "\n"); l && n < ARRAY_SIZE(lines); l = strtok(NULL, "\n")) {
+		char *pos = strstr(l, " pos:");
+
+		if (strncmp(l, "tfd:", 4))
+			continue;
+		if (pos)
+			*pos = '\0';
+		lines[n++] = l;
+	}
+	qsort(lines, n, sizeof(lines[0]), cmp_line);
+	for (size_t i = 0; i < n && used < size; i++)
+		used += snprintf(out + used, size - used, "%s\n", lines[i]);
+	return (int)n;
+}

@@ -103,6 +103,10 @@ void fill_pattern(void *p, size_t len, uint64_t seed);
 long check_pattern(const void *p, size_t len, uint64_t seed);
 uint64_t now_ns(int clock);
 void sleep_ms(int ms);
+/* the "tfd:" lines of epoll ep's fdinfo (fd number, events, data; not the
+ * file's pos, inode and device, new after restore), sorted: the kernel lists
+ * them in an order of its own */
+int epoll_targets(int ep, char *out, size_t size);
 /* writes all of buf to path (creating it, mode 0644) */
 int write_file(const char *path, const void *buf, size_t len);
 

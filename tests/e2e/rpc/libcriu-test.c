@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -418,6 +419,76 @@ static void non_root_client(int dirfd)
 	wait_child(target);
 }
 
+/*
+ * inherit_fd (swrk): a child writing into a pipe to us is dumped; its
+ * restore gets a new pipe of ours for that one, by key "pipe:[INODE]".
+ */
+static void inherit_fd(void)
+{
+	int p[2], q[2], d, ret;
+	struct stat sb;
+	char key[64], buf[64];
+	pid_t c;
+	ssize_t n = 0;
+
+	if (pipe(p) || fstat(p[1], &sb))
+		die("pipe: %s", strerror(errno));
+	c = fork();
+	if (c < 0)
+		die("fork: %s", strerror(errno));
+	if (c == 0) {
+		int nul = open("/dev/null", O_RDWR);
+
+		setsid();
+		dup2(nul, 0);
+		dup2(p[1], 1);
+		dup2(nul, 2);
+		for (int i = 3; i < 1024; i++)
+			close(i);
+		for (;;) {
+			if (write(1, "tick\n", 5) < 0)
+				_exit(1);
+			usleep(50000);
+		}
+	}
+	started[nr_started++] = c;
+	close(p[1]);
+	if (read(p[0], buf, 5) != 5)
+		die("the writer does not write");
+	d = make_dir("inh");
+	dump_opts(d, c, 0);
+	ret = criu_dump();
+	if (ret)
+		die("criu_dump of the pipe writer %d: %d (errno %d)", c, ret, errno);
+	wait_child(c);
+	close(p[0]);
+	if (pipe(q))
+		die("pipe: %s", strerror(errno));
+	snprintf(key, sizeof(key), "pipe:[%lu]", (unsigned long)sb.st_ino);
+	init_opts();
+	criu_set_images_dir_fd(d);
+	criu_set_log_file("restore-inh.log");
+	criu_set_log_level(4);
+	if (criu_add_inherit_fd(q[1], key))
+		die("criu_add_inherit_fd");
+	ret = criu_restore();
+	close(q[1]);
+	if (ret != c)
+		die("criu_restore with inherit_fd %s: %d, want pid %d (errno %d)", key, ret, c, errno);
+	{
+		struct pollfd pf = { q[0], POLLIN, 0 };
+
+		if (poll(&pf, 1, 5000) == 1)
+			n = read(q[0], buf, sizeof(buf));
+	}
+	kill(c, SIGKILL);
+	close(q[0]);
+	close(d);
+	if (n < 5 || strncmp(buf, "tick\n", 5))
+		die("the restored writer wrote %zd bytes into the pipe given by inherit_fd", n);
+	ok("inherit_fd: the restored writer writes into the pipe given for pipe:[INODE]");
+}
+
 int main(int argc, char **argv)
 {
 	int ret, d1, d2, st;
@@ -481,6 +552,8 @@ int main(int argc, char **argv)
 	kill(p2, SIGTERM);
 	expect_pass("p2");
 	ok("criu_restore: the pid came back and the process works");
+	if (!use_sk)
+		inherit_fd();
 
 	/* criu_restore_child: the restored root is our child */
 	init_opts();
@@ -520,11 +593,11 @@ int main(int argc, char **argv)
 	ok("dump of a pid that does not exist: -EBADE, errno ESRCH");
 
 	dump_opts(d1, getpid(), 0);
-	criu_set_link_remap(true);
+	criu_set_weak_sysctls(true);
 	ret = criu_dump();
 	if (ret != -EBADE)
-		die("dump with link_remap: %d, want -EBADE", ret);
-	ok("unsupported option link_remap: -EBADE");
+		die("dump with weak_sysctls: %d, want -EBADE", ret);
+	ok("unsupported option weak_sysctls: -EBADE");
 
 	if (!use_sk) {
 		CriuReq req = CRIU_REQ__INIT;
