@@ -327,7 +327,7 @@ fuzz: deps
 RESTORE_MUTATE_CASES ?= 3000
 # kill -9 of criu at random moments: FUZZ_KILL_CASES restores (and dumps,
 # with tests/e2e/kill-dump.sh) of fault-tree's tree; the fault walk with
-# every point of a dump killed (it needs the parasite's self-cure)
+# every point of a dump killed (not in make test yet: docs/faults.md)
 N ?= 200
 FUZZ_KILL_CASES ?= $(N)
 fuzz-kill: deps all $(E2E_TOOLS)

@@ -15,9 +15,12 @@
  * control pipe.  The victim is parked at the daemon's start (compel_park())
  * from the first start to the unload: whenever criu stops being there, the
  * daemon runs, reads end of file and cures itself (see
- * core/pie/parasite.h).  An injected syscall stops the daemon
- * (PTRACE_INTERRUPT; the victim rests parked meanwhile), the next command
- * starts it again.  The commands after which criu reads the victim through
+ * core/pie/parasite.h).  The daemon makes every descriptor of ours in the
+ * task itself, so that its cure closes them whatever the moment: the
+ * control pipe at its first start in a thread (start_with_pipe()), the
+ * page pipe by a command.  Unload and the move to another thread let it
+ * cure itself with syscall stops (daemon_retire()), so that no moment
+ * exists where descriptors are open and no thread is parked.  The commands after which criu reads the victim through
  * ptrace (ECHO, GET_MISC, GET_THREAD_MISC, GET_POSIX_TIMERS) stop it after
  * their answer.  No trap instruction is ever reached.
  */
@@ -66,6 +69,8 @@ static const char *const cmd_names[PARASITE_NR_CMDS] = {
 	[PARASITE_CMD_GET_POSIX_TIMERS] = "GET_POSIX_TIMERS",
 	[PARASITE_CMD_MEMTRACK_ARM] = "MEMTRACK_ARM",
 	[PARASITE_CMD_CLOSE_FD] = "CLOSE_FD",
+	[PARASITE_CMD_PAGE_PIPE] = "PAGE_PIPE",
+	[PARASITE_CMD_CLOSE] = "CLOSE",
 };
 
 static pid_t ctl_pid(const struct parasite_ctl *ctl)
@@ -164,16 +169,59 @@ static int build_frame(struct parasite_ctl *ctl)
 	return 0;
 }
 
+static int fetch_task_fd(struct parasite_ctl *ctl, int fd, int flags);
+
+/*
+ * The daemon's first start in a thread: it makes the control pipe itself
+ * (see core/pie/parasite.h), and criu takes the write end at the exit of
+ * that pipe2, while the task still holds its own copy.  A criu killed at
+ * any moment of this leaves a daemon that goes on by itself: it closes the
+ * task's write end, reads end of file and cures itself.
+ */
+static int start_with_pipe(struct parasite_ctl *ctl, unsigned long arg)
+{
+	struct infect_ctx *ictx = ctl->ictx;
+	long result = 0;
+	int ret;
+
+	ret = compel_start_code_traced(ictx, ctl->entry, ctl->stack_top, &arg, 1);
+	if (!ret)
+		ret = compel_code_to_syscall(ictx, SYS_pipe2, &result);
+	if (ret)
+		return ret;
+	if (result < 0) {
+		pr_err("the parasite in pid %d can't make its control pipe: %s\n", ctl_pid(ctl),
+		       strerror((int)-result));
+		ret = (int)result;
+	}
+	if (!ret)
+		ret = compel_fault("parasite: control pipe made");
+	if (!ret) {
+		ctl->ctl_wfd = fetch_task_fd(ctl, ctl->area->ctl_fds[1], O_WRONLY);
+		ret = ctl->ctl_wfd < 0 ? ctl->ctl_wfd : 0;
+	}
+	if (!ret)
+		ret = compel_fault("parasite: control pipe taken");
+	if (!ret)
+		return compel_continue_code(ictx);
+	/* the daemon cures itself once let go: stop it before that */
+	compel_stop_code(ictx);
+	return ret;
+}
+
 static int daemon_start(struct parasite_ctl *ctl)
 {
 	unsigned long arg = ctl->area_remote;
 	int ret;
 
 	ctl->area->state = PARASITE_ST_IDLE;
+	ctl->area->flags &= ~PARASITE_F_CURE;
 	ret = build_frame(ctl);
 	if (!ret && !ctl->ictx->park_regs)
 		ret = compel_park(ctl->ictx, ctl->entry, ctl->stack_top, &arg, 1);
-	if (!ret)
+	if (!ret && ctl->ctl_wfd < 0)
+		ret = start_with_pipe(ctl, arg);
+	else if (!ret)
 		ret = compel_start_code(ctl->ictx, ctl->entry, ctl->stack_top, &arg, 1);
 	if (!ret)
 		ret = compel_futex_wait(ctl->ictx, &ctl->area->state, PARASITE_ST_IDLE,
@@ -200,6 +248,42 @@ static int daemon_stop(struct parasite_ctl *ctl)
 	if (ret)
 		ctl->broken = true;
 	return ret;
+}
+
+/*
+ * The daemon leaves the victim as its self-cure does, under our eyes: it
+ * starts with PARASITE_F_CURE (straight to its cure) and syscall stops,
+ * and is followed to the exit of its rt_sigreturn.  It closes every descriptor of ours in the task on
+ * the way, and the thread stops there with its own registers and mask, in
+ * a ptrace stop (at rest: compel_unpark() then sets the same state).  A
+ * criu killed meanwhile leaves the same cure to finish by itself.
+ * -EOPNOTSUPP without a cure frame (the daemon could not give the thread
+ * back): the caller does it the old way.
+ */
+static int daemon_retire(struct parasite_ctl *ctl)
+{
+	struct infect_ctx *ictx = ctl->ictx;
+	unsigned long arg = ctl->area_remote;
+	long result = 0;
+	int ret;
+
+	if (!ctl->area->frame_sp || ctl->frame_tid != ictx->victim->tid || ctl->ctl_wfd < 0)
+		return -EOPNOTSUPP;
+	ret = daemon_stop(ctl);
+	if (ret)
+		return ret;
+	ctl->area->flags |= PARASITE_F_CURE;
+	ret = compel_start_code_traced(ictx, ctl->entry, ctl->stack_top, &arg, 1);
+	if (!ret)
+		ret = compel_code_to_syscall(ictx, SYS_rt_sigreturn, &result);
+	if (ret) {
+		ctl->broken = true;
+		return ret;
+	}
+	compel_code_left(ictx);
+	close(ctl->ctl_wfd);
+	ctl->ctl_wfd = -1;
+	return compel_fault("parasite: cured");
 }
 
 static int check_usable(struct parasite_ctl *ctl, const char *what)
@@ -244,16 +328,6 @@ static int run_oneshot(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 	return ret;
 }
 
-/* An injected syscall: the daemon must not run meanwhile. */
-static int inject(struct parasite_ctl *ctl, long nr, unsigned long a0, unsigned long a1,
-		  long *result)
-{
-	unsigned long args[2] = { a0, a1 };
-	int ret = daemon_stop(ctl);
-
-	return ret ? ret : compel_syscall(ctl->ictx, nr, args, 2, result);
-}
-
 /* ---- load and unload ---------------------------------------------------- */
 
 static size_t round_up(size_t v, size_t to)
@@ -285,34 +359,13 @@ static int install_blob(struct parasite_ctl *ctl)
 	area->args_size = ctl->frame_off - area_off - sizeof(*area);
 	area->ctl_fds[0] = area->ctl_fds[1] = -1;
 	area->page_pipe[0] = area->page_pipe[1] = -1;
+	area->pipe_flags = O_CLOEXEC;
+	area->track_fd = -1;
 	ctl->area = area;
 	ctl->area_remote = ctl->remote + area_off;
 	ctl->entry = ctl->remote + PARASITE_BLOB_ENTRY_HEAD;
 	ctl->stack_top = ctl->remote + blob_size;
 	return 0;
-}
-
-static int fetch_task_fd(struct parasite_ctl *ctl, int fd, int flags);
-
-/*
- * The control pipe: made in the task (both ends there, close-on-exec), its
- * write end fetched into criu; the daemon closes the task's copy when it
- * starts, so that criu's is the last one.
- */
-static int open_ctl_pipe(struct parasite_ctl *ctl)
-{
-	unsigned long remote = ctl->area_remote + offsetof(struct parasite_area, ctl_fds);
-	long result = 0;
-	int ret = inject(ctl, SYS_pipe2, remote, O_CLOEXEC, &result);
-
-	if (ret)
-		return ret;
-	if (result < 0) {
-		pr_err("pipe2 in pid %d failed: %s\n", ctl_pid(ctl), strerror((int)-result));
-		return (int)result;
-	}
-	ctl->ctl_wfd = fetch_task_fd(ctl, ctl->area->ctl_fds[1], O_WRONLY);
-	return ctl->ctl_wfd < 0 ? ctl->ctl_wfd : 0;
 }
 
 /*
@@ -372,7 +425,7 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 	}
 	ret = install_blob(ctl);
 	if (!ret)
-		ret = open_ctl_pipe(ctl);
+		ret = compel_fault("parasite: area mapped");
 	if (!ret)
 		ret = check_echo(ctl);
 	if (ret) {
@@ -412,11 +465,14 @@ static int close_task_fd(struct parasite_ctl *ctl, int32_t *fd)
  */
 int parasite_unload(struct parasite_ctl *ctl)
 {
-	int ret, r;
+	int ret = -EOPNOTSUPP, r;
 
 	if (!ctl)
 		return 0;
-	ret = daemon_stop(ctl);
+	if (!ctl->broken && !ctl->ictx->dead)
+		ret = daemon_retire(ctl);
+	if (ret == -EOPNOTSUPP)
+		ret = daemon_stop(ctl);
 	for (int i = 0; i < 2; i++) {
 		r = close_task_fd(ctl, &ctl->area->page_pipe[i]);
 		if (r && !ret)
@@ -427,9 +483,14 @@ int parasite_unload(struct parasite_ctl *ctl)
 		if (r && !ret)
 			ret = r;
 	}
+	r = close_task_fd(ctl, &ctl->area->track_fd);
+	if (r && !ret)
+		ret = r;
 	r = compel_unpark(ctl->ictx);
 	if (r && !ret && !ctl->ictx->dead)
 		ret = r;
+	if (!ret)
+		ret = compel_fault("parasite: unparked");
 	/* also unmaps criu's view, and forgets the area when the task is gone */
 	r = compel_remote_munmap(ctl->ictx, ctl->remote, ctl->size);
 	if (r && !ret)
@@ -550,9 +611,21 @@ int parasite_get_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasit
 
 	if (ret)
 		return ret;
-	ret = daemon_stop(ctl);
-	if (!ret && tid != ctl->ictx->victim->tid)
-		ret = compel_unpark(ctl->ictx); /* parked again in tid at the start */
+	if (tid != ctl->ictx->victim->tid) {
+		/*
+		 * Cured first, with its descriptors closed: no thread is parked
+		 * between the unpark and tid's start, and a parasite whose criu
+		 * died then would have left them open.  The daemon's first start
+		 * in tid makes a new control pipe.
+		 */
+		ret = daemon_retire(ctl);
+		if (ret == -EOPNOTSUPP)
+			ret = daemon_stop(ctl);
+		if (!ret)
+			ret = compel_unpark(ctl->ictx); /* parked again in tid at the start */
+	} else {
+		ret = daemon_stop(ctl);
+	}
 	if (!ret)
 		ret = compel_switch_victim(ctl->ictx, tid);
 	if (ret) {
@@ -693,27 +766,46 @@ static void size_pipe(struct parasite_ctl *ctl, int fd)
 	ctl->pipe_size_got = got > 0 ? (size_t)got : (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static int open_task_pipe(struct parasite_ctl *ctl, struct dump_pipe *p)
+/* PARASITE_CMD_CLOSE of the page pipe's ends in mask. */
+static int close_page_ends(struct parasite_ctl *ctl, uint32_t mask)
 {
-	int32_t *fds = ctl->area->page_pipe;
-	unsigned long fds_remote = ctl->area_remote + offsetof(struct parasite_area, page_pipe);
+	struct parasite_close_args *a = (void *)ctl->area->args;
 	long result = 0;
 	int ret;
 
-	ret = inject(ctl, SYS_pipe2, fds_remote, O_CLOEXEC, &result);
+	a->mask = mask;
+	a->pad = 0;
+	ret = run_cmd(ctl, PARASITE_CMD_CLOSE, &result);
+	return ret ? ret : (int)result;
+}
+
+/*
+ * The parasite makes the pipe (its ends in the area, closed by its cure if
+ * criu dies), criu takes the read end, the parasite closes its copy.
+ */
+static int open_task_pipe(struct parasite_ctl *ctl, struct dump_pipe *p)
+{
+	int32_t *fds = ctl->area->page_pipe;
+	long result = 0;
+	int ret;
+
+	ret = run_cmd(ctl, PARASITE_CMD_PAGE_PIPE, &result);
 	if (ret)
 		return ret;
 	if (result < 0) {
 		pr_err("pipe2 in pid %d failed: %s\n", ctl_pid(ctl), strerror((int)-result));
 		return (int)result;
 	}
+	ret = compel_fault("parasite: page pipe made");
+	if (ret)
+		return ret;
 	p->task_r = fds[0];
 	p->task_w = fds[1];
 	p->local = fetch_task_fd(ctl, p->task_r, O_RDONLY);
 	if (p->local < 0)
 		return p->local;
 	/* criu's copy is the only read end the pipe needs */
-	ret = close_task_fd(ctl, &fds[0]);
+	ret = close_page_ends(ctl, PARASITE_CLOSE_PAGE_R);
 	if (ret)
 		return ret;
 	p->task_r = -1;
@@ -721,13 +813,19 @@ static int open_task_pipe(struct parasite_ctl *ctl, struct dump_pipe *p)
 	return 0;
 }
 
-/* Closes what is open, on both sides, whatever happened before. */
+/*
+ * Closes what is open, on both sides, whatever happened before: through
+ * the parasite while it answers, by injected closes when it can't.
+ */
 static int close_task_pipe(struct parasite_ctl *ctl, struct dump_pipe *p)
 {
+	int32_t *fds = ctl->area->page_pipe;
 	int ret = 0;
 
+	if ((fds[0] >= 0 || fds[1] >= 0) && !ctl->broken && !ctl->ictx->dead)
+		ret = close_page_ends(ctl, PARASITE_CLOSE_PAGE_R | PARASITE_CLOSE_PAGE_W);
 	for (int i = 0; i < 2; i++) {
-		int r = close_task_fd(ctl, &ctl->area->page_pipe[i]);
+		int r = close_task_fd(ctl, &fds[i]);
 
 		if (r && !ret)
 			ret = r;

@@ -56,6 +56,18 @@ int compel_block_signals(struct infect_ctx *ctx)
 	return 0;
 }
 
+static int (*fault_hook)(const char *name);
+
+void compel_set_fault_hook(int (*hook)(const char *name))
+{
+	fault_hook = hook;
+}
+
+int compel_fault(const char *name)
+{
+	return fault_hook ? fault_hook(name) : 0;
+}
+
 static volatile int *abort_flag;
 
 void compel_set_abort_flag(volatile int *flag)
@@ -317,8 +329,8 @@ int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, i
 	return 0;
 }
 
-int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
-		      const unsigned long *args, int nargs)
+static int start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		      const unsigned long *args, int nargs, int request)
 {
 	int ret = check_runnable(ctx);
 
@@ -335,7 +347,7 @@ int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp
 	if (!ret)
 		ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
 	if (!ret)
-		ret = compel_resume(ctx->victim, PTRACE_CONT, 0);
+		ret = compel_resume(ctx->victim, request, 0);
 	if (ret) {
 		pr_err("can't start code in pid %d: %s\n", ctx->pid, strerror(-ret));
 		if (ctx->victim->stopped)
@@ -344,6 +356,96 @@ int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp
 	}
 	ctx->code_running = true;
 	return 0;
+}
+
+int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		      const unsigned long *args, int nargs)
+{
+	return start_code(ctx, ip, sp, args, nargs, PTRACE_CONT);
+}
+
+int compel_start_code_traced(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+			     const unsigned long *args, int nargs)
+{
+	return start_code(ctx, ip, sp, args, nargs, PTRACE_SYSCALL);
+}
+
+/* More syscall stops than any code of ours makes on its way. */
+#define CODE_SYSCALL_STOPS_MAX 512
+
+/*
+ * Syscall stops come in pairs, entry then exit, from the first stop after
+ * a resume from a non-syscall stop or a syscall's exit (where compel
+ * always leaves the victim).  Whatever else stops the code meanwhile is
+ * handled as compel_wait_code() does.
+ */
+int compel_code_to_syscall(struct infect_ctx *ctx, long nr, long *result)
+{
+	bool in_syscall = false, target = false;
+	int status, ret, stops = 0;
+
+	if (!ctx->code_running)
+		return -EINVAL;
+	for (;;) {
+		ret = wait_victim(ctx, &status);
+		if (ret)
+			break;
+		if (compel_stop_kind(status) != STOP_SYSCALL) {
+			ret = pass_stop(ctx, status, PTRACE_SYSCALL);
+			if (ret == -EFAULT) {
+				ctx->code_running = false; /* stopped at its fault */
+				compel_rest_victim(ctx);
+			}
+			if (ret)
+				break;
+			continue;
+		}
+		if (++stops > CODE_SYSCALL_STOPS_MAX) {
+			pr_err("code in pid %d made %d syscalls without reaching syscall %ld\n",
+			       ctx->pid, stops / 2, nr);
+			ret = -ELOOP;
+			break;
+		}
+		ret = compel_arch_get_gregs(ctx->victim->tid, ctx->work_regs);
+		if (ret)
+			break;
+		if (in_syscall && target) {
+			*result = compel_arch_syscall_ret(ctx->work_regs);
+			return 0; /* stopped at its exit, the code still ours */
+		}
+		if (!in_syscall)
+			target = compel_arch_syscall_nr(ctx->work_regs) == nr;
+		in_syscall = !in_syscall;
+		ret = compel_resume(ctx->victim, PTRACE_SYSCALL, 0);
+		if (ret)
+			break;
+	}
+	if (ret == -ETIMEDOUT)
+		pr_err("code in pid %d did not reach syscall %ld within %d ms\n", ctx->pid, nr,
+		       ctx->timeout_ms);
+	if (ret < 0 && ret != -ESRCH && ctx->code_running)
+		compel_stop_code(ctx);
+	return ret;
+}
+
+int compel_continue_code(struct infect_ctx *ctx)
+{
+	int ret;
+
+	if (!ctx->code_running || !ctx->victim->stopped)
+		return -EINVAL;
+	ret = compel_resume(ctx->victim, PTRACE_CONT, 0);
+	if (ret) {
+		pr_err("can't resume the code in pid %d: %s\n", ctx->pid, strerror(-ret));
+		ctx->code_running = false;
+		compel_rest_victim(ctx);
+	}
+	return ret;
+}
+
+void compel_code_left(struct infect_ctx *ctx)
+{
+	ctx->code_running = false;
 }
 
 /*
@@ -413,6 +515,11 @@ int compel_stop_code(struct infect_ctx *ctx)
 		ctx->code_running = false;
 	if (!ctx->code_running)
 		return 0;
+	if (ctx->victim->stopped) {
+		/* at a stop of compel_code_to_syscall(): stopped already */
+		ctx->code_running = false;
+		return compel_rest_victim(ctx);
+	}
 	if (ptrace(PTRACE_INTERRUPT, ctx->victim->tid, NULL, NULL))
 		return -errno;
 	for (;;) {

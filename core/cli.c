@@ -449,6 +449,26 @@ static int store_int(const struct cli_option *opt, const char *spelled, const ch
  * by one from where it is (the default 2 gives 3), each extra v by one more
  * ("-vvv": 5, which is everything); digits set it (-v0 .. -v4).
  */
+/* 100, 64K, 10M, 1G (size_rule) as a number of bytes */
+static int store_size(const struct cli_option *opt, const char *spelled, const char *val,
+		      struct cr_options *o)
+{
+	unsigned long long v;
+	char *end;
+
+	if (check_value(opt, spelled, val))
+		return -1;
+	v = strtoull(val, &end, 10);
+	if (*end == 'K')
+		v <<= 10;
+	else if (*end == 'M')
+		v <<= 20;
+	else if (*end == 'G')
+		v <<= 30;
+	*(uint64_t *)field_of(o, opt) = v;
+	return 0;
+}
+
 static int store_verbosity(const struct cli_option *opt, const char *spelled, const char *val,
 			   struct cr_options *o)
 {
@@ -672,17 +692,14 @@ static const struct cli_option options[] = {
 	FLAG("file-locks", 'l', file_locks, GRP_DUMP, "dump/restore file locks", .cmds = ON_DR,
 	     .negatable = true),
 	FLAG("link-remap", 0, link_remap, GRP_DUMP, "link unlinked files back when possible",
-	     .cmds = ON_DR, .negatable = true,
-	     .refused = "unlinked (deleted) files are not dumped yet"),
-	NOVAL("ghost-limit", 0, &size_rule, GRP_DUMP, "SIZE",
-	      "largest deleted file to keep in the images", .cmds = ON_DUMP,
-	      .refused = "unlinked (deleted) files are not dumped yet"),
+	     .cmds = ON_DR, .negatable = true),
+	OPT("ghost-limit", 0, ARG_REQUIRED, store_size, FIELD(ghost_limit, uint64_t), &size_rule,
+	    GRP_DUMP, "SIZE", "most of a deleted file kept in the images (1M)",
+	    .cmds = ON_DUMP),
 	NOFLAG("ghost-fiemap", 0, GRP_DUMP, "dump sparse deleted files by extents",
-	       .cmds = ON_DUMP, .negatable = true,
-	       .refused = "unlinked (deleted) files are not dumped yet"),
+	       .cmds = ON_DUMP, .negatable = true),
 	FLAG("evasive-devices", 0, evasive_devices, GRP_DUMP,
-	     "use any path to an inaccessible device file", .cmds = ON_DR, .negatable = true,
-	     .refused = "device files are only reopened by their own path"),
+	     "use any path to an inaccessible device file", .cmds = ON_DR, .negatable = true),
 	FLAG("force-irmap", 0, force_irmap, GRP_DUMP,
 	     "force resolving names of inotify/fsnotify watches", .cmds = ON_DUMP,
 	     .negatable = true),
@@ -1452,6 +1469,7 @@ void opts_init(struct cr_options *o)
 	o->log_level = DEFAULT_LOGLEVEL;
 	o->status_fd = -1;
 	o->swrk_fd = -1;
+	o->ghost_limit = 1 << 20;
 }
 
 void opts_free(struct cr_options *o)

@@ -23,6 +23,8 @@
 #include "file-locks.h"
 #include "files.h"
 #include "files/fdkind.h"
+#include "files/regfile.h"
+#include "files/tty.h"
 #include "log.h"
 #include "mem.h"
 #include "proc.h"
@@ -410,13 +412,8 @@ static int check_task_paths(const struct dump_check_task *t, bool shell_job)
 			return -EOPNOTSUPP;
 		}
 	}
-	if (t->stat->tty_nr && !shell_job) {
-		pr_err("%s has a controlling terminal (%u:%u): terminals are not dumped yet (a "
-		       "shell job's is, with --shell-job)\n",
-		       who(t, 0), major(t->stat->tty_nr), minor(t->stat->tty_nr));
-		return -EOPNOTSUPP;
-	}
-	return 0;
+	/* a pty of the tree, or with --shell-job the job's */
+	return tty_check_ctty(t->pid, who(t, 0), t->stat->tty_nr, shell_job);
 }
 
 /* ---- mappings ------------------------------------------------------------------ */
@@ -431,10 +428,18 @@ static int check_file_mapping(const struct dump_check_task *t, const struct proc
 	struct stat now;
 
 	if (is_deleted(pv->path)) {
-		pr_err("%s: its %s mapping %lx-%lx is of a deleted file (%s): restore could not "
-		       "map it again\n",
-		       who(t, 0), kind, pv->start, pv->end, pv->path);
-		return -EOPNOTSUPP;
+		/* kept as a ghost or a link remap, as an fd of it would be */
+		char mf[64], what[96];
+
+		snprintf(mf, sizeof(mf), "/proc/%d/map_files/%lx-%lx", t->pid, pv->start, pv->end);
+		snprintf(what, sizeof(what), "its %s mapping %lx-%lx", kind, pv->start, pv->end);
+		if (stat(mf, &now)) {
+			pr_err("%s: its %s mapping %lx-%lx is of a deleted file (%s) that can't be "
+			       "read: restore could not map it again\n",
+			       who(t, 0), kind, pv->start, pv->end, pv->path);
+			return -EOPNOTSUPP;
+		}
+		return regfile_check_deleted(&now, who(t, 0), what, pv->path);
 	}
 	if (stat(pv->path, &now) || now.st_ino != pv->ino ||
 	    now.st_dev != makedev(pv->dev_major, pv->dev_minor)) {

@@ -305,16 +305,19 @@ struct task_source {
 	struct parasite_ctl *ctl; /* NULL: injected syscalls */
 };
 
-static void load_parasite(struct dtask *t, struct task_source *src)
+static int load_parasite(struct dtask *t, struct task_source *src)
 {
 	src->ctx = t->ctx;
 	src->ctl = NULL;
 	if (parasite_load(t->ctx, &src->ctl)) {
+		if (fault_hit())
+			return -EIO; /* an injected failure: no fallback */
 		pr_warn("pid %d: no parasite: its state comes from injected syscalls and its "
 			"pages from /proc/%d/mem\n",
 			t->pid, t->pid);
 		src->ctl = NULL;
 	}
+	return 0;
 }
 
 static int unload_parasite(struct task_source *src)
@@ -1468,8 +1471,9 @@ static int dump_task(int dirfd, struct dtask *t, struct mem_dump_stats *stats)
 	ret = dump_step(t, "parasite");
 	if (ret)
 		goto out;
-	load_parasite(t, &src);
-	ret = dump_step(t, "task state");
+	ret = load_parasite(t, &src);
+	if (!ret)
+		ret = dump_step(t, "task state");
 	if (!ret)
 		ret = dump_task_state(&src, t, tc, &misc);
 	if (!ret)

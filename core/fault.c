@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "compel.h"
 #include "fault.h"
 #include "log.h"
 
@@ -47,12 +48,18 @@ int fault_init(void)
 		return -1;
 	}
 	*counter = 0;
+	compel_set_fault_hook(fault_point); /* the steps inside compel count too */
 	return 0;
 }
 
 bool fault_enabled(void)
 {
 	return mode != FAULT_OFF;
+}
+
+bool fault_hit(void)
+{
+	return mode == FAULT_FAIL && fault_points_reached() >= target;
 }
 
 unsigned int fault_points_reached(void)

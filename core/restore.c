@@ -912,7 +912,7 @@ static void restore_cleanup(struct sigaction saved[3])
 	lifeline_rd = lifeline_wr = -1;
 }
 
-int cmd_restore(void)
+static int restore_run(void)
 {
 	struct timespec t0;
 	uint32_t forking = 0;
@@ -990,6 +990,8 @@ int cmd_restore(void)
 	}
 
 	ret = wait_tasks(root, &t0, &forking);
+	/* every task holds its files: the ghosts made for them go */
+	files_restore_fini(&rctx, !ret);
 	if (!ret) {
 		pr_step("restore: every task is ready\n");
 		ret = fault_point("restore: tasks ready");
@@ -1038,4 +1040,13 @@ int cmd_restore(void)
 			return WEXITSTATUS(wst);
 		return 128 + WTERMSIG(wst);
 	}
+}
+
+int cmd_restore(void)
+{
+	int ret = restore_run();
+
+	/* a restore that failed before its tasks were ready: its ghosts go */
+	files_restore_fini(&rctx, false);
+	return ret;
 }

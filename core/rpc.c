@@ -84,7 +84,7 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * with everything else, and they are what stops it.  Accepted without
  * effect, as nothing they act on can be in what this criu dumps or
  * restores: tcp_established (dump refuses inet sockets),
- * evasive_devices, orphan_pts_master (no ptys), ghost_limit, network_lock,
+ * orphan_pts_master (no ptys), network_lock,
  * pre_dump_mode of a dump; manage_cgroups is checked further in
  * tree_refusal(); file_locks is carried out; config_file is read by opts_init_from_config().
  */
@@ -127,7 +127,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	*why = "";
 	/* the rest */
 	CHECK(o->ps, "ps (page server)");
-	CHECK(FLAG_ON(link_remap), "link_remap");
 	CHECK(o->n_exec_cmd, "exec_cmd");
 	CHECK(o->n_unix_sk_ino, "unix_sk_ino");
 	CHECK(o->n_irmap_scan_paths, "irmap_scan_paths");
@@ -144,7 +143,6 @@ static const char *unsupported_option(const CriuOpts *o, enum cr_command cmd, co
 	CHECK(FLAG_ON(skip_file_rwx_check), "skip_file_rwx_check");
 	CHECK(FLAG_ON(unprivileged), "unprivileged");
 	CHECK(FLAG_ON(allow_uprobes), "allow_uprobes");
-	CHECK(FLAG_ON(ghost_fiemap), "ghost_fiemap");
 #undef CHECK
 #undef FLAG_ON
 	return NULL;
@@ -493,6 +491,10 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	opts.leave_stopped = o->has_leave_stopped && o->leave_stopped;
 	opts.shell_job = o->has_shell_job && o->shell_job;
 	opts.force_irmap = o->has_force_irmap && o->force_irmap;
+	opts.link_remap = o->has_link_remap && o->link_remap;
+	opts.evasive_devices = o->has_evasive_devices && o->evasive_devices;
+	if (o->has_ghost_limit)
+		opts.ghost_limit = o->ghost_limit;
 	opts.file_locks = o->has_file_locks && o->file_locks;
 	opts.ext_unix_sk = o->has_ext_unix_sk && o->ext_unix_sk;
 	opts.display_stats = o->has_display_stats && o->display_stats; /* to the log */

@@ -258,6 +258,35 @@ int compel_wait_code(struct infect_ctx *ctx, long *ret);
 int compel_stop_code(struct infect_ctx *ctx);
 
 /*
+ * compel_start_code() with syscall stops: compel_code_to_syscall() then
+ * follows the code, syscall by syscall, up to the exit of its next
+ * syscall nr and leaves it stopped there (*ret: what that syscall
+ * returned), still running our code as far as compel knows;
+ * compel_continue_code() lets it go on without syscall stops (its end is
+ * then waited for as after compel_start_code()), compel_stop_code() stops
+ * it.  When that syscall ended our code (the parasite's rt_sigreturn into
+ * the thread's own state), compel_code_left() says so: the victim is at
+ * rest where it is.  Other stops on the way are handled as
+ * compel_wait_code() does; on an error the code is stopped (-ESRCH: the
+ * task is gone).
+ */
+/*
+ * Fault injection (core/fault.c, CRIU_FAULT): hook(name) is called at the
+ * steps inside compel where a criu killed at that moment tests what the
+ * task is left with (a pipe made, a descriptor taken, the parasite cured,
+ * ...); it may kill criu, or return -errno, which compel takes as a
+ * failure there.  compel_fault() is 0 without a hook.
+ */
+void compel_set_fault_hook(int (*hook)(const char *name));
+int compel_fault(const char *name);
+
+int compel_start_code_traced(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+			     const unsigned long *args, int nargs);
+int compel_code_to_syscall(struct infect_ctx *ctx, long nr, long *ret);
+int compel_continue_code(struct infect_ctx *ctx);
+void compel_code_left(struct infect_ctx *ctx);
+
+/*
  * The command channel: a 32-bit word in a shared area.  compel_futex_wait()
  * sleeps until *word != old, watching the task meanwhile: returns 0, or
  * -ETIMEDOUT, -ESRCH (died), -EFAULT (the code crashed or trapped without

@@ -6,15 +6,18 @@
  *   parasite_load(ictx, &ctl);          area mapped, blob installed, ECHO ok
  *   parasite_get_misc(ctl, &misc);      ... any commands, in any order
  *   parasite_dump_pages(ctl, iov, n, fd);
- *   parasite_unload(ctl);               FINI, trap, area unmapped; frees ctl
+ *   parasite_unload(ctl);               its cure, area unmapped; frees ctl
  *   compel_cure(ictx, COMPEL_LEAVE_AS_FOUND);
  *
  * The parasite runs in the victim thread, on its own stack in the shared
  * area, with every signal blocked, as a daemon: criu posts a command in the
  * area, writes a byte into the control pipe and waits on a futex word there
- * (see core/pie/parasite.h).  Injected syscalls cannot run while it does:
- * the few that are needed (dump_pages' pipe) stop the daemon for a moment
- * (PTRACE_INTERRUPT), and the next command starts it again.  ECHO at load
+ * (see core/pie/parasite.h).  Every descriptor it holds in the task it
+ * makes itself (the control pipe at its first start in a thread,
+ * dump_pages' pipe by a command) and its cure closes them all, so that a
+ * criu killed at any moment leaves none; unloading and moving to another
+ * thread run that cure under criu's eyes (syscall stops up to its
+ * rt_sigreturn) instead of injected closes.  ECHO at load
  * and the GET_*MISC and GET_POSIX_TIMERS commands stop it after their
  * answer and leave the task in a ptrace stop.  If criu dies at any moment
  * while the parasite is loaded, the parasite cures itself (x86_64 today;
@@ -132,12 +135,13 @@ int parasite_run(struct parasite_ctl *ctl, uint32_t cmd, void *args, size_t size
  * Pass all ranges of a task in one call: each call pays about 70 us for
  * its pipe (see below) besides the pages.
  *
- * A pipe is made in the task (injected pipe2), its read end fetched into
- * criu (pidfd_getfd, or /proc/PID/fd/N on kernels without it) and made
- * pipe_size big; the parasite vmsplices ranges into the task's write end
- * until the pipe is full, criu splices that out to out_fd, and so on.  The
- * task's pipe descriptors are closed by injected closes before returning,
- * on success and on error.  On error out_fd holds a prefix of the bytes and
+ * The parasite makes a pipe in the task (PARASITE_CMD_PAGE_PIPE), its read
+ * end is fetched into criu (pidfd_getfd, or /proc/PID/fd/N on kernels
+ * without it) and made pipe_size big, and the parasite closes its own;
+ * the parasite vmsplices ranges into the task's write end until the pipe
+ * is full, criu splices that out to out_fd, and so on.  The task's pipe
+ * descriptors are closed by the parasite before returning (by injected
+ * closes when it no longer answers), on success and on error.  On error out_fd holds a prefix of the bytes and
  * the log names the range that failed.
  */
 int parasite_dump_pages(struct parasite_ctl *ctl, const struct iovec *remote_ranges, int n,
@@ -156,8 +160,10 @@ void parasite_set_pipe_size(struct parasite_ctl *ctl, size_t bytes);
 int parasite_orphan(struct parasite_ctl *ctl);
 
 /*
- * Stops the daemon, closes its pipes in the task, unmaps the area on both sides and
- * frees ctl.  Goes on past errors; returns the first one.  After a crash or
+ * The daemon cures itself under criu's eyes (its descriptors closed, the
+ * thread back in its own state, in a ptrace stop; without a cure frame:
+ * stopped, and its pipes closed by injected closes), then the area is
+ * unmapped on both sides and ctl freed.  Goes on past errors; returns the first one.  After a crash or
  * the task's death it only releases what is left (compel_cure() too).
  */
 int parasite_unload(struct parasite_ctl *ctl);

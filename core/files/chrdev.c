@@ -2,8 +2,10 @@
  * Character devices, reopened by path (REG entries of files.img, as
  * upstream has them): the devices that hold no state (/dev/null, zero,
  * full, random, urandom) and, with --shell-job, the job's terminal, which
- * becomes the one criu restores on.
+ * becomes the one criu restores on.  With --evasive-devices, a device
+ * whose own path is gone is dumped by another path under /dev.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -41,15 +43,56 @@ static bool is_job_terminal(const struct fd_parms *p)
 	return (p->ctty && p->st.st_rdev == p->ctty) || p->st.st_rdev == makedev(5, 0);
 }
 
+/*
+ * --evasive-devices: a path under /dev (two levels deep) of the character
+ * device rdev, for a device whose own path is gone (deleted, renamed, or
+ * made outside /dev); false when there is none.
+ */
+static bool find_dev_path(dev_t rdev, const char *dir, int depth, char *out, size_t size)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st))
+			continue;
+		if (S_ISCHR(st.st_mode) && st.st_rdev == rdev) {
+			snprintf(out, size, "%s", path);
+			found = true;
+		} else if (S_ISDIR(st.st_mode) && depth > 0) {
+			found = find_dev_path(rdev, path, depth - 1, out, size);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Whether restore can open the device by its own path. */
+static bool path_names_it(const struct fd_parms *p)
+{
+	struct stat now;
+
+	return p->link[0] == '/' && !stat(p->link, &now) && S_ISCHR(now.st_mode) &&
+	       now.st_rdev == p->st.st_rdev;
+}
+
 static bool chr_match(const struct fd_parms *p)
 {
-	return S_ISCHR(p->st.st_mode);
+	return S_ISCHR(p->st.st_mode) && !(p->flags & O_PATH);
 }
 
 static int chr_check(const struct fd_parms *p, const char *who)
 {
 	unsigned int maj = major(p->st.st_rdev), min = minor(p->st.st_rdev);
-	struct stat now;
 
 	if (is_tty(maj, min) && !is_job_terminal(p)) {
 		const char *what = maj == 5 && min == 2 ? "a pty master"
@@ -67,14 +110,39 @@ static int chr_check(const struct fd_parms *p, const char *who)
 		       who, p->fd, p->link, maj, min);
 		return -EOPNOTSUPP;
 	}
-	if (p->link[0] != '/' || stat(p->link, &now) || !S_ISCHR(now.st_mode) ||
-	    now.st_rdev != p->st.st_rdev) {
+	if (!path_names_it(p)) {
+		char other[PATH_MAX];
+
+		if (opts.evasive_devices && find_dev_path(p->st.st_rdev, "/dev", 2, other,
+							  sizeof(other)))
+			return 0;
 		pr_err("%s: fd %d is a device restore could not open again (%s): its path "
-		       "does not name it\n",
-		       who, p->fd, p->link);
+		       "does not name it%s\n",
+		       who, p->fd, p->link,
+		       opts.evasive_devices ? ", nor does any under /dev"
+					    : " (--evasive-devices would look for another)");
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+/* A device's entry: by its own path, or (--evasive-devices) by another one
+ * under /dev when its own is gone. */
+static int chr_dump(struct dump_file *f, const struct fd_parms *p)
+{
+	static struct fd_parms other;
+
+	if (path_names_it(p) || !opts.evasive_devices)
+		return regfile_dump(f, p);
+	other = *p;
+	if (!find_dev_path(p->st.st_rdev, "/dev", 2, other.link, sizeof(other.link))) {
+		pr_err("fd %d of pid %d: no path under /dev names the device %s\n", p->fd, p->pid,
+		       p->link);
+		return -ENOENT;
+	}
+	pr_info("fd %d of pid %d: the device %s is dumped as %s (--evasive-devices)\n", p->fd,
+		p->pid, p->link, other.link);
+	return regfile_dump(f, &other);
 }
 
 static bool chr_owns(const FileEntry *fe)
@@ -105,7 +173,7 @@ const struct fd_kind chrdev_kind = {
 	.type = FD_TYPES__REG,
 	.match = chr_match,
 	.check = chr_check,
-	.dump = regfile_dump,
+	.dump = chr_dump,
 	.owns = chr_owns,
 	.open = chr_open,
 	.open_id = regfile_open_id,

@@ -244,7 +244,8 @@ static int dump_one_fd(pid_t pid, int fd, FdinfoEntry *fe)
 		pr_err("can't take fd %d of pid %d: %s\n", fd, pid, strerror(-ret));
 		goto out;
 	}
-	ret = dump_fown(&p, &f->fown);
+	/* an O_PATH fd has no owner: fcntl refuses F_GETOWN_EX on it */
+	ret = (p.flags & O_PATH) ? 0 : dump_fown(&p, &f->fown);
 	if (ret)
 		goto out;
 	p.fown = &f->fown;
@@ -749,12 +750,25 @@ int place_fds(struct restore_ctx *rc, int idx, int *keep, int nkeep)
 	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
 		if (fd_kinds[k]->post_open)
 			ret = fd_kinds[k]->post_open(rc, idx);
+	if (ret)
+		goto out;
 	/* last: closing any other fd of a file would drop a POSIX lock on it */
 	if (!ret)
 		ret = locks_restore_task(&rc->locks, t->pe->pid);
 out:
 	free(plan);
 	return ret;
+}
+
+void files_restore_fini(struct restore_ctx *rc, bool restored)
+{
+	rc->restored = restored;
+	for (unsigned int k = 0; k < nr_fd_kinds; k++)
+		if (fd_kinds[k]->fini)
+			fd_kinds[k]->fini(rc);
+	free(rc->shared);
+	rc->shared = NULL;
+	rc->nr_shared = 0;
 }
 
 int open_file_id(struct restore_ctx *rc, uint32_t id, int flags)

@@ -298,7 +298,10 @@ static int usk_peek_queue(struct usk *u, int sk)
 {
 	int old = -1, zero = 0, ret = 0;
 	socklen_t olen = sizeof(old);
-	size_t cap = u->opts.so_rcvbuf + 4096 > 65536 ? u->opts.so_rcvbuf + 4096 : 65536;
+	/* a stream's queue is rqlen bytes, read in pieces if need be; a
+	 * datagram's messages each fit its receive buffer */
+	size_t cap = u->type == SOCK_STREAM ? u->rqlen + 1
+			: u->opts.so_rcvbuf + 4096 > 65536 ? u->opts.so_rcvbuf + 4096 : 65536;
 	uint8_t *buf = malloc(cap);
 	union {
 		char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 253)];
@@ -404,8 +407,8 @@ static int usk_read(struct usk *u, int sk)
 	if (u->read)
 		return 0;
 	ret = sk_opts_dump(sk, &u->opts, u->dev, sizeof(u->dev), u->who);
-	/* the queue is read whatever the diag said, which may be older */
-	if (!ret && u->state != TCP_LISTEN_)
+	/* the diag was taken on the frozen tree, just before */
+	if (!ret && u->state != TCP_LISTEN_ && u->rqlen)
 		ret = usk_peek_queue(u, sk);
 	u->read = !ret;
 	return ret;
@@ -646,8 +649,7 @@ static int usk_collect(struct restore_ctx *rc, const FileEntry *fe)
 	memset(r, 0, sizeof(*r));
 	r->fe = fe;
 	r->e = fe->usk;
-	r->fd = r->other = -1;
-	r->qtail = &r->q;
+	r->fd = r->other = -1; /* qtail is set by read_queues: st->s still moves */
 	if (r->e->name.len > 1) {
 		bool abs = r->e->name.data[0] == '\0';
 
@@ -692,6 +694,8 @@ static int read_queues(struct restore_ctx *rc, struct usk_state *st)
 	size_t left, used = 0;
 	int ret = 0;
 
+	for (size_t i = 0; i < st->n; i++)
+		st->s[i].qtail = &st->s[i].q;
 	if (!img)
 		return 0; /* no queued data */
 	left = (size_t)img_bytes_left(img);

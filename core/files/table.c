@@ -20,8 +20,10 @@ extern const struct fd_kind timerfd_kind;
 extern const struct fd_kind inotify_kind;
 extern const struct fd_kind fanotify_kind;
 extern const struct fd_kind pidfd_kind;
+extern const struct fd_kind tty_kind;
 
 const struct fd_kind *const fd_kinds[] = {
+	&tty_kind,     /* terminals: ptys, /dev/tty, /dev/console, -j's terminal (TTY) */
 	&chrdev_kind,  /* character devices by path, -j's terminal (REG entries) */
 	&regfile_kind, /* regular files (REG) */
 	&pipe_kind,    /* pipes, pipes-data.img (PIPE) */

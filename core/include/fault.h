@@ -29,5 +29,8 @@ unsigned int fault_points_reached(void);
 /* Logs "fault points: N" (at the end of a command). */
 void fault_report(void);
 bool fault_enabled(void);
+/* The failing point (CRIU_FAULT=N) was reached: a fallback that would hide
+ * the injected failure must not be taken. */
+bool fault_hit(void);
 
 #endif

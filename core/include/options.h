@@ -3,6 +3,7 @@
 #define CRIU_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum cr_command {
@@ -67,6 +68,7 @@ struct cr_options {
 	bool enable_external_masters;
 	struct str_list action_scripts;
 	bool link_remap;
+	uint64_t ghost_limit;	     /* --ghost-limit, bytes (default 1 MiB) */
 	struct str_list close_fds;   /* --close N */
 	bool tcp_established;
 	bool shell_job;		     /* -j */

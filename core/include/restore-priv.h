@@ -87,6 +87,7 @@ struct restore_ctx {
 	struct rshared_file *shared;
 	size_t nr_shared;
 	uint32_t opening_fd;
+	bool restored; /* every task is ready: what the kinds' fini may now remove */
 	/* filelocks.img: each task sets its own once its fds are at their numbers */
 	struct lock_set locks;
 	/* --inherit-fd (core/files/inherit.c) */
@@ -106,6 +107,9 @@ int files_create(struct restore_ctx *rc, int idx);
 int files_open_shared(struct restore_ctx *rc, int idx);
 int place_fds(struct restore_ctx *rc, int idx, int *keep, int nkeep);
 int open_file_id(struct restore_ctx *rc, uint32_t id, int flags);
+/* every kind's fini (once; again is a no-op): after every task is ready
+ * (restored true) or on failure */
+void files_restore_fini(struct restore_ctx *rc, bool restored);
 
 /* restore-mem.c: shared anonymous memory, holes in address spaces, the
  * premapped private memory */

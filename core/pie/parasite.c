@@ -351,13 +351,57 @@ static const parasite_handler_t parasite_handlers[PARASITE_NR_CMDS] = {
 	[PARASITE_CMD_CLOSE_FD] = parasite_close_fd,
 };
 
+static void close_fd(int32_t *fd)
+{
+	if (*fd >= 0)
+		sys_close(*fd);
+	*fd = -1;
+}
+
+/* DUMP_PAGES' pipe, made here: its ends are in the area for the cure. */
+static long parasite_page_pipe(struct parasite_area *area)
+{
+	if (area->page_pipe[0] >= 0 || area->page_pipe[1] >= 0)
+		return -PIE_EBUSY;
+	return sys_pipe2((long)area->page_pipe, area->pipe_flags);
+}
+
+static long parasite_close(struct parasite_area *area)
+{
+	struct parasite_close_args *a = (void *)area->args;
+
+	if (area->args_size < sizeof(*a))
+		return -PIE_E2BIG;
+	if (a->mask & PARASITE_CLOSE_PAGE_R)
+		close_fd(&area->page_pipe[0]);
+	if (a->mask & PARASITE_CLOSE_PAGE_W)
+		close_fd(&area->page_pipe[1]);
+	return 0;
+}
+
 static long parasite_dispatch(struct parasite_area *area)
 {
 	uint32_t cmd = area->cmd;
+	long ret;
 
+	if (cmd == PARASITE_CMD_PAGE_PIPE)
+		return parasite_page_pipe(area);
+	if (cmd == PARASITE_CMD_CLOSE)
+		return parasite_close(area);
 	if (cmd >= PARASITE_NR_CMDS || !parasite_handlers[cmd])
 		return -PIE_EINVAL;
-	return parasite_handlers[cmd](area->args, area->args_size);
+	ret = parasite_handlers[cmd](area->args, area->args_size);
+	/* the tracker's userfaultfd stays in the area until criu has it
+	 * closed: the cure closes it if criu dies before */
+	if (cmd == PARASITE_CMD_MEMTRACK_ARM && ret >= 0)
+		area->track_fd = (int32_t)ret;
+	if (cmd == PARASITE_CMD_CLOSE_FD) {
+		struct parasite_close_fd_args *c = (void *)area->args;
+
+		if (c->fd == area->track_fd)
+			area->track_fd = -1;
+	}
+	return ret;
 }
 
 static void parasite_set_state(struct parasite_area *area, uint32_t state)
@@ -368,18 +412,12 @@ static void parasite_set_state(struct parasite_area *area, uint32_t state)
 
 #define PIE_SIGPIPE 13
 
-static void close_fd(int32_t *fd)
-{
-	if (*fd >= 0)
-		sys_close(*fd);
-	*fd = -1;
-}
-
 /*
  * Back to the thread's own state, with nothing of ours left but the area
  * (code cannot unmap the memory it runs from).  A SIGPIPE that vmsplice
  * raised once criu's read end was gone is ours: dropped, unless it was
- * pending already when the daemon started.
+ * pending already when the daemon started.  Three syscalls when criu asks
+ * for it, which it follows stop by stop: close, close, rt_sigreturn.
  */
 static void __attribute__((noreturn)) parasite_cure(struct parasite_area *area)
 {
@@ -392,7 +430,9 @@ static void __attribute__((noreturn)) parasite_cure(struct parasite_area *area)
 	close_fd(&area->page_pipe[1]);
 	close_fd(&area->ctl_fds[1]);
 	close_fd(&area->ctl_fds[0]);
-	if (!sys_rt_sigpending((long)&pending, sizeof(pending)) && (pending & sigpipe) &&
+	close_fd(&area->track_fd);
+	/* asked by a live criu (PARASITE_F_CURE), no SIGPIPE can be ours */
+	if (!(area->flags & PARASITE_F_CURE) && !sys_rt_sigpending((long)&pending, sizeof(pending)) && (pending & sigpipe) &&
 	    !(area->pending_at_start & sigpipe))
 		sys_rt_sigtimedwait((long)&sigpipe, 0, (long)&zero, sizeof(sigpipe));
 	if (area->frame_sp)
@@ -415,6 +455,16 @@ static int parasite_wait_cmd(struct parasite_area *area)
 
 static void __attribute__((noreturn)) parasite_daemon(struct parasite_area *area)
 {
+	if (area->flags & PARASITE_F_CURE)
+		parasite_cure(area);
+	/*
+	 * The first start in a thread makes the control pipe; criu takes its
+	 * write end at this pipe2's exit stop, before the task's copy goes.
+	 */
+	if (area->ctl_fds[0] < 0 && sys_pipe2((long)area->ctl_fds, area->pipe_flags) < 0) {
+		area->ctl_fds[0] = area->ctl_fds[1] = -1;
+		parasite_cure(area);
+	}
 	close_fd(&area->ctl_fds[1]);
 	if (area->frame_altstack)
 		sys_sigaltstack(0, (long)area->frame_altstack);

@@ -17,24 +17,38 @@
  *    for running the blob in-process (tests): a trap reached in a task whose
  *    tracer is gone would kill it.
  *  - daemon (what compel uses): the parasite blocks in read() on ctl_fds[0],
- *    the read end of a pipe made in the task whose only write end criu
- *    holds.  criu writes cmd and args, state = PARASITE_ST_CMD, then one
- *    byte into the pipe; the parasite runs the command, writes ret, sets
- *    state = PARASITE_ST_DONE and FUTEX_WAKEs (criu waits on that futex
- *    word, a shared one: the two sides are different processes mapping the
- *    same object).  The daemon never returns: criu stops it with
+ *    the read end of a pipe whose only write end criu holds.  criu writes
+ *    cmd and args, state = PARASITE_ST_CMD, then one byte into the pipe;
+ *    the parasite runs the command, writes ret, sets state =
+ *    PARASITE_ST_DONE and FUTEX_WAKEs (criu waits on that futex word, a
+ *    shared one: the two sides are different processes mapping the same
+ *    object).  The daemon never returns: criu stops it with
  *    PTRACE_INTERRUPT.
  *
- * Self-cure.  End of file on the pipe means criu is gone (killed: the
- * kernel closed its write end), and PARASITE_CMD_FINI asks for the same:
- * the parasite closes its descriptors (ctl_fds[0], page_pipe[]), drops a
+ * Every descriptor the parasite holds in the task is made by the parasite
+ * itself, into the area, so that its cure can always close it: whatever
+ * the moment criu dies at, the daemon either runs or starts again from
+ * its head (the thread is parked there), and reaches its cure.
+ *  - The control pipe: at a start with ctl_fds[0] < 0 the daemon makes it
+ *    (pipe2 into ctl_fds, pipe_flags); criu, which started it with syscall
+ *    stops, takes its write end (pidfd_getfd) at that pipe2's exit stop,
+ *    then lets it go on: the daemon closes the task's write end at once, so
+ *    criu's is the last one.
+ *  - DUMP_PAGES' pipe: PARASITE_CMD_PAGE_PIPE makes it into page_pipe,
+ *    criu takes the read end, PARASITE_CMD_CLOSE closes ends of it.
+ *
+ * Self-cure.  End of file on the control pipe means criu is gone (killed:
+ * the kernel closed its write end), and PARASITE_CMD_FINI asks for the
+ * same: the parasite closes its descriptors (ctl_fds, page_pipe), drops a
  * SIGPIPE it caused itself, and rt_sigreturns through the frame criu built
  * at frame_sp (arch/<arch>/infect.c), which holds the thread's own
- * registers and signal mask: the thread goes on where it was stopped.  At
- * each start the daemon closes ctl_fds[1] (the task's copy of the write
- * end) and stores its sigaltstack into the frame (frame_altstack), so that
- * the sigreturn leaves it as it is.  With frame_sp 0 (no frame builder) it
- * can only wait forever in pause().
+ * registers and signal mask: the thread goes on where it was stopped.
+ * criu unloads (and moves the parasite to another thread) the same way: it
+ * starts the daemon with PARASITE_F_CURE, which goes straight to the cure,
+ * and follows it with syscall stops up to the exit of its rt_sigreturn, where the thread is itself again with nothing of ours
+ * open.  At each start the daemon stores its sigaltstack into the frame
+ * (frame_altstack), so that the sigreturn leaves it as it is.  With
+ * frame_sp 0 (no frame builder) it can only wait forever in ppoll().
  */
 #ifndef CRIU_PIE_PARASITE_H
 #define CRIU_PIE_PARASITE_H
@@ -42,9 +56,10 @@
 #include <stdint.h>
 
 #define PARASITE_MAGIC 0x50415241u /* "PARA" */
-#define PARASITE_VERSION 2
+#define PARASITE_VERSION 3
 
 #define PARASITE_F_ONESHOT 0x1u
+#define PARASITE_F_CURE 0x2u /* the daemon cures itself at its start */
 
 enum parasite_state {
 	PARASITE_ST_IDLE = 0,  /* set by criu before the start */
@@ -65,6 +80,8 @@ enum parasite_cmd {
 	PARASITE_CMD_GET_POSIX_TIMERS = 8, /* struct parasite_posix_timers_args */
 	PARASITE_CMD_MEMTRACK_ARM = 9,	/* struct parasite_memtrack_args */
 	PARASITE_CMD_CLOSE_FD = 10,	/* struct parasite_close_fd_args */
+	PARASITE_CMD_PAGE_PIPE = 11,	/* none: pipe2(page_pipe, pipe_flags) */
+	PARASITE_CMD_CLOSE = 12,	/* struct parasite_close_args */
 	PARASITE_NR_CMDS
 };
 
@@ -82,9 +99,18 @@ struct parasite_area {
 	uint64_t frame_sp;	   /* the stack pointer of the cure's sigreturn */
 	uint64_t frame_altstack;   /* where in the frame the stack_t goes */
 	uint64_t pending_at_start; /* rt_sigpending() at the daemon's start */
-	uint64_t reserved;
+	int32_t pipe_flags;	   /* pipe2()'s flags (O_CLOEXEC), set by criu */
+	int32_t track_fd;	   /* MEMTRACK_ARM's userfaultfd until CLOSE_FD, -1 */
 	/* The command's arguments and results, in place. */
 	uint64_t args[] __attribute__((aligned(16)));
+};
+
+/* PARASITE_CMD_CLOSE: which of the page pipe's ends to close. */
+#define PARASITE_CLOSE_PAGE_R 0x1u
+#define PARASITE_CLOSE_PAGE_W 0x2u
+struct parasite_close_args {
+	uint32_t mask;
+	uint32_t pad;
 };
 
 /* PARASITE_CMD_ECHO: proves the round trip; ret is the pid. */

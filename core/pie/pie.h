@@ -27,6 +27,7 @@
 #define PIE_E2BIG 7
 #define PIE_EAGAIN 11
 #define PIE_EINTR 4
+#define PIE_EBUSY 16
 
 #define PIE_FUTEX_WAIT 0
 #define PIE_FUTEX_WAKE 1

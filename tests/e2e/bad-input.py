@@ -272,12 +272,43 @@ def test_dies_mid_dump(d):
     return one_error(r)
 
 
+def test_file_changed(d):
+    """A file the task holds that grows, changes mode or goes away between
+    dump and restore: restore refuses it naming the file, and leaves nothing."""
+    for change, word in (('grow', 'size'), ('chmod', 'mode'), ('remove', 'found')):
+        sub = os.path.join(d, change)
+        img = os.path.join(sub, 'img')
+        os.makedirs(img, exist_ok=True)
+        held = os.path.join(sub, 'held')
+        with open(held, 'w') as f:
+            f.write('data')
+        pid = spawn(['sh', '-c', f'exec sleep 1000 3<{held}'])
+        time.sleep(0.3)
+        r = criu('dump', '-t', str(pid), '-D', img, '-o', 'dump.log')
+        if r.returncode:
+            return f'dump of sleep holding {held} failed: {r.stderr}'
+        wait_gone([pid])
+        if change == 'grow':
+            with open(held, 'a') as f:
+                f.write('more')
+        elif change == 'chmod':
+            os.chmod(held, 0o600)
+        else:
+            os.unlink(held)
+        err = one_error(criu('restore', '-D', img, '-d'), held, word)
+        if not err and state(pid):
+            err = f'pid {pid} was left after the failed restore'
+        if err:
+            return f'{change}: {err}'
+    return None
+
+
 def main():
     tests = [('no-such-pid', test_no_such_pid), ('missing-image', test_missing_image),
              ('corrupt-core', test_corrupt_image), ('truncated-pages', test_corrupt_pages),
              ('pid-taken', test_pid_taken), ('fifo-gone', test_fifo_gone), ('tree-changes', test_tree_changes),
              ('dies-mid-dump', test_dies_mid_dump), ('leader-exited', test_leader_exited),
-             ('never-stops', test_never_stops)]
+             ('never-stops', test_never_stops), ('file-changed', test_file_changed)]
     return run_tests('bad-input', tests, SCRATCH)
 
 

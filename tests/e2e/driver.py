@@ -282,7 +282,7 @@ def test_refused_and_irrelevant_options(d):
     pid = start(d, 'mem-anon-private')
     tree = harness.tree_of(pid)
     os.makedirs(os.path.join(d, 'img'))
-    for opt in (['--lazy-pages'], ['--link-remap'], ['--manage-cgroups'],
+    for opt in (['--lazy-pages'], ['--tcp-established'], ['--manage-cgroups'],
                 ['--root', '/']):
         rc, out, err = run(['dump', '--no-default-config', '-t', str(pid), '-D', 'img'] + opt,
                            d)

@@ -5,8 +5,9 @@
 
 TOOLS is the directory of the built tests/e2e/tools (share-vm).
 
-Each case starts a tree holding one thing dump does not save (a pty, a
-shared mapping of a deleted file, a namespace of its own, a file lock (a
+Each case starts a tree holding one thing dump does not save (a pty with
+bytes queued in it, a pty slave whose master is not in the tree, a
+deleted file over --ghost-limit, a namespace of its own, a file lock (a
 lease also with --file-locks), a
 device, a deleted cwd, a thread with its own fd table, two processes
 sharing memory, guard pages, ...),
@@ -36,8 +37,13 @@ HOLDER = r'''
 import ctypes, fcntl, os, struct, sys, time
 kind, hb = sys.argv[1], sys.argv[2]
 keep = []
-if kind == 'pty':
-    keep.append(os.openpty())
+if kind == 'pty-data':
+    m, s = os.openpty()
+    keep.append((m, s))
+    os.write(m, b'queued\n')  # unread by the slave (and its echo by the master)
+elif kind == 'pts':
+    # a slave of a pty whose master is the runner's
+    keep.append(os.open(sys.argv[3], os.O_RDWR | os.O_NOCTTY))
 elif kind == 'flock':
     f = open(hb + '.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); keep.append(f)
 elif kind == 'posix-lock':
@@ -45,20 +51,6 @@ elif kind == 'posix-lock':
 elif kind == 'lease':
     open(hb + '.lease', 'w').close()
     f = open(hb + '.lease'); fcntl.fcntl(f, fcntl.F_SETLEASE, fcntl.F_RDLCK); keep.append(f)
-elif kind in ('deleted-map', 'deleted-private-map'):
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mmap.restype = ctypes.c_void_p
-    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                          ctypes.c_int, ctypes.c_long]
-    fd = os.open(hb + '.map', os.O_RDWR | os.O_CREAT, 0o600)
-    os.ftruncate(fd, 4096)
-    # PROT_READ|PROT_WRITE, MAP_SHARED or MAP_PRIVATE
-    addr = libc.mmap(None, 4096, 3, 1 if kind == 'deleted-map' else 2, fd, 0)
-    if addr in (None, ctypes.c_void_p(-1).value):
-        sys.exit('mmap failed')
-    os.close(fd)
-    os.unlink(hb + '.map')
-    ctypes.memset(addr, 7, 16)
 elif kind in ('unix-ext-stream', 'unix-ext-dgram', 'unix-ext-accepted'):
     import socket
     t = socket.SOCK_DGRAM if kind == 'unix-ext-dgram' else socket.SOCK_STREAM
@@ -107,11 +99,11 @@ elif kind == 'deleted-cwd':
     os.mkdir(hb + '.dir')
     os.chdir(hb + '.dir')
     os.rmdir(hb + '.dir')
-elif kind == 'replaced-file':
-    f = open(hb + '.a', 'w'); keep.append(f)
-    with open(hb + '.b', 'w') as g:
-        g.write('another file')
-    os.rename(hb + '.b', hb + '.a')
+elif kind == 'big-ghost':
+    # opened, 2 MiB written, unlinked: more than the default --ghost-limit
+    f = open(hb + '.big', 'wb'); keep.append(f)
+    f.write(b'x' * (2 << 20)); f.flush(); os.fsync(f.fileno())
+    os.unlink(hb + '.big')
 elif kind == 'device':
     keep.append(open('/dev/kmsg', 'rb'))
 elif kind == 'mseal':
@@ -324,6 +316,15 @@ def unix_outside(kind, words):
             for k in keep:
                 k.close()
     return run
+def test_pts(d):
+    """A pty slave whose master is ours, not the tree's."""
+    master, slave = os.openpty()
+    try:
+        return check_refused(d, [], 'pts', ('pty slave', 'master is not in the tree'),
+                             (os.ttyname(slave),))
+    finally:
+        os.close(slave)
+        os.close(master)
 
 
 def main():
@@ -331,8 +332,8 @@ def main():
         print('refuse: unshare (util-linux) is missing')
         return 1
     tests = [
-        ('pty', case([], 'pty', 'pty', 'fd ')),
-        ('deleted-shared-map', case([], 'deleted-map', 'shared mapping', 'deleted')),
+        ('pty-queued-data', case([], 'pty-data', 'pty', 'fd ', 'queued')),
+        ('pty-slave-outside', test_pts),
         ('flock', case([], 'flock', 'file lock', 'FLOCK')),
         ('posix-lock', case([], 'posix-lock', 'file lock', 'POSIX')),
         ('lease-with-l', lambda d: check_refused(d, [], 'lease', ('lease', 'LEASE', 'fd 3'),
@@ -346,12 +347,11 @@ def main():
         ('ipcns', case(['unshare', '--ipc'], 'none', 'namespace', 'ipc')),
         ('cgroupns', case(['unshare', '--cgroup'], 'none', 'namespace', 'cgroup')),
         ('timens', case(['unshare', '--time'], 'none', 'namespace', 'time_for_children')),
-        ('deleted-private-map', case([], 'deleted-private-map', 'private mapping', 'deleted')),
         ('mlock', case([], 'mlock', 'locked', 'mlock')),
         ('thread-own-fd-table', case([], 'thread-files', 'thread', 'fd table')),
         ('thread-own-fs', case([], 'thread-fs', 'thread', 'CLONE_FS')),
         ('deleted-cwd', case([], 'deleted-cwd', 'cwd', 'deleted')),
-        ('replaced-file', case([], 'replaced-file', 'fd 3', 'deleted')),
+        ('big-ghost', case([], 'big-ghost', 'deleted', '--ghost-limit', '--link-remap')),
         ('device', case([], 'device', 'character device', '/dev/kmsg')),
         ('ctty', test_ctty),
         ('mseal', case([], 'mseal', 'sealed', 'mseal')),

@@ -1,4 +1,5 @@
-# What dump refuses because restore could not rebuild it: a pty, a shared
+# What dump refuses because restore could not rebuild it: a pty with data
+# queued in it or whose master is outside the tree, a shared
 # mapping of a deleted file, file locks, namespaces of its own, devices,
 # deleted or replaced files, threads with their own fd table, processes
 # sharing memory, ...; each refused by name with the tree left running

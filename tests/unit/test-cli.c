@@ -554,14 +554,11 @@ TEST(dump_flags_long_and_short)
 {
 	static const char *const refused[][2] = {
 		{ "--tcp-established", "--tcp-established" },
-		{ "--link-remap", "--link-remap" },
-		{ "--evasive-devices", "--evasive-devices" },
 		{ "--manage-cgroups", "--manage-cgroups" },
 		{ "--page-server", "--page-server" },
 		{ "--enable-external-sharing", "--enable-external-sharing" },
 		{ "--enable-external-masters", "--enable-external-masters" },
 		{ "--skip-in-flight", "--skip-in-flight" },
-		{ "--ghost-limit=1M", "--ghost-limit" },
 		{ "--lazy-pages", "--lazy-pages" },
 		{ "--stream", "--stream" },
 		{ "--manage-cgroups=full", "--manage-cgroups" },
@@ -591,6 +588,13 @@ TEST(dump_flags_long_and_short)
 	CHECK_REFUSED("--irmap-scan-path", "dump", "-t", "1", "--irmap-scan-path", "/");
 	CHECK_OK("dump", "-t", "1");
 	CHECK(!o.ext_unix_sk && !o.shell_job && !o.file_locks && !o.tcp_established);
+	CHECK(!o.link_remap && o.ghost_limit == 1u << 20);
+	CHECK_OK("dump", "-t", "1", "--link-remap", "--ghost-limit=64K");
+	CHECK(o.link_remap && o.ghost_limit == 64u << 10);
+	CHECK_OK("dump", "-t", "1", "--ghost-limit", "2G");
+	CHECK(o.ghost_limit == 2ull << 30);
+	CHECK_OK("dump", "-t", "1", "--ghost-limit=100");
+	CHECK(o.ghost_limit == 100);
 }
 
 TEST(no_prefix_turns_a_flag_off)

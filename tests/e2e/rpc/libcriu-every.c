@@ -366,7 +366,7 @@ static int dump_global(criu_opts *o)
  * through a local one: the dump is -EBADE, names the option (when criu's
  * stderr is ours), and the process runs on.
  */
-#define NR_REFUSED 31
+#define NR_REFUSED 30
 static const char *apply_refused(int i, criu_opts *o)
 {
 	static char *argv[] = { "true", NULL };
@@ -395,16 +395,15 @@ static const char *apply_refused(int i, criu_opts *o)
 	case 18: r = SET(criu_set_freeze_cgroup("/x"), criu_local_set_freeze_cgroup(o, "/x")); return r ? "" : "freeze_cgroup";
 	case 19: r = SET(criu_add_cg_yard("/x"), criu_local_add_cg_yard(o, "/x")); return r ? "" : "cgroup_yard";
 	case 20: r = SET(criu_set_page_server_address_port("127.0.0.1", 1), criu_local_set_page_server_address_port(o, "127.0.0.1", 1)); return r ? "" : "ps";
-	case 21: if (o) criu_local_set_link_remap(o, true); else criu_set_link_remap(true); return "link_remap";
-	case 22: if (o) criu_local_set_pidfd_store_sk(o, 3); else criu_set_pidfd_store_sk(3); return "pidfd_store_sk";
-	case 23: r = SET(criu_set_exec_cmd(1, argv), criu_local_set_exec_cmd(o, 1, argv)); return r ? "" : "exec_cmd";
-	case 24: r = SET(criu_add_inherit_fd(0, "x"), criu_local_add_inherit_fd(o, 0, "x")); return r ? "" : "inherit_fd";
-	case 25: r = SET(criu_add_unix_sk(1), criu_local_add_unix_sk(o, 1)); return r ? "" : "unix_sk_ino";
-	case 26: r = SET(criu_add_irmap_path("/"), criu_local_add_irmap_path(o, "/")); return r ? "" : "irmap_scan_paths";
-	case 27: if (o) criu_local_set_tcp_skip_in_flight(o, true); else criu_set_tcp_skip_in_flight(true); return "tcp_skip_in_flight";
-	case 28: if (o) criu_local_set_weak_sysctls(o, true); else criu_set_weak_sysctls(true); return "weak_sysctls";
-	case 29: if (o) criu_local_set_tcp_close(o, true); else criu_set_tcp_close(true); return "tcp_close";
-	case 30: r = SET(criu_set_lsm_profile("x"), criu_local_set_lsm_profile(o, "x")); return r ? "" : "lsm_profile";
+	case 21: r = SET(criu_set_exec_cmd(1, argv), criu_local_set_exec_cmd(o, 1, argv)); return r ? "" : "exec_cmd";
+	case 22: r = SET(criu_add_inherit_fd(0, "x"), criu_local_add_inherit_fd(o, 0, "x")); return r ? "" : "inherit_fd";
+	case 23: r = SET(criu_add_unix_sk(1), criu_local_add_unix_sk(o, 1)); return r ? "" : "unix_sk_ino";
+	case 24: r = SET(criu_add_irmap_path("/"), criu_local_add_irmap_path(o, "/")); return r ? "" : "irmap_scan_paths";
+	case 25: if (o) criu_local_set_tcp_skip_in_flight(o, true); else criu_set_tcp_skip_in_flight(true); return "tcp_skip_in_flight";
+	case 26: if (o) criu_local_set_weak_sysctls(o, true); else criu_set_weak_sysctls(true); return "weak_sysctls";
+	case 27: if (o) criu_local_set_tcp_close(o, true); else criu_set_tcp_close(true); return "tcp_close";
+	case 28: r = SET(criu_set_lsm_profile("x"), criu_local_set_lsm_profile(o, "x")); return r ? "" : "lsm_profile";
+	case 29: if (o) criu_local_set_pidfd_store_sk(o, 3); else criu_set_pidfd_store_sk(3); return "pidfd_store_sk";
 	}
 #undef SET
 	return "";

@@ -1,5 +1,5 @@
 /*
- * The tree t-kill-dump.sh dumps and kills criu in the middle of:
+ * The tree kill-dump.py (make fuzz-kill) dumps and kills criu in the middle of:
  *
  *   kill-target --out FILE [--mem MIB] [--threads N] [--children N]
  *               [--child-threads N]
