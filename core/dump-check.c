@@ -273,6 +273,12 @@ static int check_fd_locks(const struct dump_check_task *t, int fd, const char *l
 			       "locks are dumped\n",
 			       who(t, 0), strstr(kind, "LEASE") ? "lease" : "file lock", kind, fd, link);
 			ret = -EOPNOTSUPP;
+		} else if (l.flag == FL_POSIX && !l.waiter && locks_file_mapped(t->pid, fd)) {
+			pr_err("%s holds a POSIX lock through fd %d on %s, which it also maps: restore "
+			       "maps files through descriptors it closes, which would drop the lock; "
+			       "not dumped yet\n",
+			       who(t, 0), fd, link);
+			ret = -EOPNOTSUPP;
 		}
 	}
 	free(buf);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "image-desc.h"
@@ -123,6 +125,38 @@ static int note_lock(const struct lock_line *l, pid_t pid, int fd, uint32_t file
 	return 0;
 }
 
+/*
+ * Whether pid maps the file of its fd: the restorer maps files through fds
+ * it closes afterwards, and closing any fd of a file drops the process's
+ * POSIX locks on it, so such a lock would be lost after restore.
+ */
+bool locks_file_mapped(pid_t pid, int fd)
+{
+	char path[64], line[512];
+	struct stat st;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	if (stat(path, &st))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned int maj, min;
+		unsigned long ino;
+
+		if (sscanf(line, "%*x-%*x %*s %*x %x:%x %lu", &maj, &min, &ino) == 3 && ino &&
+		    ino == (unsigned long)st.st_ino && maj == major(st.st_dev) &&
+		    min == minor(st.st_dev))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
 int locks_dump_fd(pid_t pid, int fd, uint32_t file_id)
 {
 	char path[64], *buf, *p;
@@ -148,6 +182,12 @@ int locks_dump_fd(pid_t pid, int fd, uint32_t file_id)
 			pr_err("pid %d holds a %s (%s %s) through fd %d: it can't be restored\n", pid,
 			       !strcmp(l.kind, "LEASE") ? "lease" : "file lock", l.kind, l.type_name,
 			       fd);
+			ret = -EOPNOTSUPP;
+		} else if (!l.waiter && l.flag == FL_POSIX && locks_file_mapped(pid, fd)) {
+			pr_err("pid %d holds a POSIX lock (%s) through fd %d on a file it also maps: "
+			       "restore maps files through descriptors it closes, which would drop "
+			       "the lock; not dumped yet\n",
+			       pid, l.type_name, fd);
 			ret = -EOPNOTSUPP;
 		} else if (!l.waiter)
 			ret = note_lock(&l, pid, fd, file_id);

@@ -70,4 +70,7 @@ int locks_validate(const struct lock_set *set, bool (*has_fd)(uint32_t pid, uint
 int locks_restore_task(const struct lock_set *set, uint32_t pid);
 void locks_free(struct lock_set *set);
 
+/* Whether pid maps the file of its fd (a POSIX lock on it can't be kept). */
+bool locks_file_mapped(pid_t pid, int fd);
+
 #endif

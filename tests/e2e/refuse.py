@@ -48,6 +48,10 @@ elif kind == 'flock':
     f = open(hb + '.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); keep.append(f)
 elif kind == 'posix-lock':
     f = open(hb + '.lock', 'w'); fcntl.lockf(f, fcntl.LOCK_EX); keep.append(f)
+elif kind == 'posix-lock-mapped':
+    import mmap
+    f = open(hb + '.lock', 'w+'); f.write('x' * 4096); f.flush()
+    fcntl.lockf(f, fcntl.LOCK_EX); keep += [f, mmap.mmap(f.fileno(), 4096)]
 elif kind == 'lease':
     open(hb + '.lease', 'w').close()
     f = open(hb + '.lease'); fcntl.fcntl(f, fcntl.F_SETLEASE, fcntl.F_RDLCK); keep.append(f)
@@ -338,6 +342,9 @@ def main():
         ('posix-lock', case([], 'posix-lock', 'file lock', 'POSIX')),
         ('lease-with-l', lambda d: check_refused(d, [], 'lease', ('lease', 'LEASE', 'fd 3'),
                                                  criu_args=('--file-locks',))),
+        ('posix-lock-mapped-with-l',
+         lambda d: check_refused(d, [], 'posix-lock-mapped', ('POSIX lock', 'also maps'),
+                                 criu_args=('--file-locks',))),
         ('guard-pages', guard_case),
         ('userns', case(['unshare', '--user', '--map-root-user'], 'none', 'namespace', 'user')),
         ('pidns', case(['unshare', '--pid', '--fork'], 'none', 'namespace', 'pid')),
