@@ -25,8 +25,10 @@ int main(int argc, char **argv)
 		if (!getrlimit(RLIMIT_NOFILE, &rl)) {
 			rl.rlim_cur = rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);
-			if (rl.rlim_cur < 2 * MAX + 64)
-				N = (int)(rl.rlim_cur - 64) / 2;
+			/* restore holds each socket up to three times for a moment
+			 * (made, dup'ed for the task, moved to its number) */
+			if (rl.rlim_cur < 8 * MAX)
+				N = (int)(rl.rlim_cur / 8);
 		}
 	}
 	for (int i = 0; i < N; i++) {
