@@ -254,6 +254,23 @@ static int usk_refusals(const struct usk *u)
 
 static bool ext_allowed(const struct usk *u, const struct usk *peer);
 
+/* -x lets a datagram socket keep a peer outside the tree that has a path name. */
+static bool ext_peer(const struct usk *u, const struct usk *peer)
+{
+	return u->type == SOCK_DGRAM && peer && ext_allowed(u, peer) && peer->namelen &&
+	       peer->name[0] != '\0';
+}
+
+static int refuse_peer(const struct usk *u, const struct usk *peer)
+{
+	pr_err("%s is connected to unix socket:[%u]%s outside the dumped tree: %s\n", u->who,
+	       u->peer, peer && peer->namelen ? " (named)" : "",
+	       u->type == SOCK_DGRAM ? "dump with --ext-unix-sk to connect again to its name at "
+				       "restore"
+				     : "its peer can't be made again");
+	return -EOPNOTSUPP;
+}
+
 static int usk_check_end(void)
 {
 	for (int i = 0; i < USK_HASH; i++)
@@ -265,15 +282,8 @@ static int usk_check_end(void)
 			peer = usk_find(u->peer);
 			if (peer && peer->in_tree)
 				continue;
-			if (u->type == SOCK_DGRAM && peer && ext_allowed(u, peer) && peer->namelen &&
-			    peer->name[0] != '\0')
-				continue;
-			pr_err("%s is connected to unix socket:[%u]%s outside the dumped tree: %s\n",
-			       u->who, u->peer, peer && peer->namelen ? " (named)" : "",
-			       u->type == SOCK_DGRAM ? "dump with --ext-unix-sk to connect again to "
-						       "its name at restore"
-						     : "its peer can't be made again");
-			return -EOPNOTSUPP;
+			if (!ext_peer(u, peer))
+				return refuse_peer(u, peer);
 		}
 	return 0;
 }
@@ -521,26 +531,18 @@ static int usk_check_peers(void)
 	for (int i = 0; i < USK_HASH; i++)
 		for (struct usk *u = usk_hash[i]; u; u = u->hnext) {
 			struct usk *peer;
+			int ret;
 
 			if (!u->dumped || !u->peer || (u->e.uflags & USK_EXTERN))
 				continue;
 			peer = usk_find(u->peer);
 			if (peer && peer->dumped)
 				continue;
-			if (u->type == SOCK_DGRAM && peer && ext_allowed(u, peer) && peer->namelen &&
-			    !abstract(peer)) {
-				int ret = usk_add_external(peer);
-
-				if (ret)
-					return ret;
-				continue;
-			}
-			pr_err("%s is connected to unix socket:[%u]%s outside the dumped tree: %s\n",
-			       u->who, u->peer, peer && peer->namelen ? " (named)" : "",
-			       u->type == SOCK_DGRAM ? "dump with --ext-unix-sk to connect again to "
-						       "its name at restore"
-						     : "its peer can't be made again");
-			return -EOPNOTSUPP;
+			if (!ext_peer(u, peer))
+				return refuse_peer(u, peer); /* check_end said so already */
+			ret = usk_add_external(peer);
+			if (ret)
+				return ret;
 		}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "netlink.h"
 #include "sockets.h"
 
 #ifndef SO_BUF_LOCK
@@ -23,58 +24,16 @@
 
 int sk_diag_dump(const void *req, size_t len, int (*fn)(struct nlmsghdr *h, void *arg), void *arg)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct {
-		struct nlmsghdr h;
-		char body[256];
-	} msg;
-	struct timeval tv = { 5, 0 };
-	static char buf[32768];
-	int sk, ret = -EIO;
+	struct nl_req r;
 
-	if (len > sizeof(msg.body))
+	if (len > sizeof(r.buf))
 		return -EINVAL;
-	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (sk < 0)
-		return -errno;
-	setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&msg, 0, sizeof(msg));
-	msg.h.nlmsg_len = NLMSG_LENGTH(len);
-	msg.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.h.nlmsg_seq = 1;
-	memcpy(msg.body, req, len);
-	if (sendto(sk, &msg, msg.h.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = recv(sk, buf, sizeof(buf), 0);
-		struct nlmsghdr *h;
-
-		if (n < 0) {
-			ret = -errno;
-			goto out;
-		}
-		if (n == 0)
-			goto out;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE) {
-				ret = 0;
-				goto out;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				ret = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-				goto out;
-			}
-			ret = fn(h, arg);
-			if (ret)
-				goto out;
-		}
-	}
-out:
-	close(sk);
-	return ret;
+	memset(&r, 0, sizeof(r));
+	r.h.nlmsg_len = NLMSG_LENGTH(len);
+	r.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	r.h.nlmsg_flags = NLM_F_DUMP;
+	memcpy(r.buf, req, len);
+	return nl_talk(NETLINK_SOCK_DIAG, &r, fn, arg);
 }
 
 static int get_int(int sk, int level, int name, int *v)
