@@ -283,6 +283,22 @@ static int daemon_retire(struct parasite_ctl *ctl)
 	compel_code_left(ictx);
 	close(ctl->ctl_wfd);
 	ctl->ctl_wfd = -1;
+	/*
+	 * The thread is itself again, as its frame says: an interrupted
+	 * syscall already rewound for its restart (or -EINTR).  That is its
+	 * resting state from now on.  Writing the saved registers back
+	 * instead would ask the kernel for the restart a second time, after a
+	 * sigreturn, which ppc64 then refuses for good (its trap keeps a
+	 * no-restart flag that ptrace cannot clear): the -ERESTART* code
+	 * would reach the program.
+	 */
+	ret = compel_arch_get_regs(ictx->victim->tid, ictx->orig_regs);
+	if (ret) {
+		pr_err("can't read the registers of thread %d of pid %d after its cure: %s\n",
+		       ictx->victim->tid, ctl_pid(ctl), strerror(-ret));
+		ctl->broken = true;
+		return ret;
+	}
 	return compel_fault("parasite: cured");
 }
 

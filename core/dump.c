@@ -1071,8 +1071,24 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 	ret = thread_regs(t, tid, &regs, &sigmask);
 	if (ret)
 		goto out;
-	arch_regs_dump_fixup(regs);
-	ret = arch_regs_to_core(regs, &core);
+	if (regs == t->ctx->orig_regs) {
+		/* the cure writes these back: the fixup (general registers only)
+		 * is for the image alone */
+		struct compel_regs *keep = compel_arch_regs_new();
+
+		if (!keep) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		compel_arch_regs_copy(keep, regs);
+		arch_regs_dump_fixup(regs);
+		ret = arch_regs_to_core(regs, &core);
+		compel_arch_regs_copy(regs, keep);
+		compel_arch_regs_free(keep);
+	} else {
+		arch_regs_dump_fixup(regs);
+		ret = arch_regs_to_core(regs, &core);
+	}
 	if (ret)
 		goto out;
 	th->has_blk_sigset = true;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "compel-arch.h"
 #include "compel-regs-ppc64le.h"
@@ -211,10 +212,16 @@ static void apply_restart(const struct compel_regs *r, uint64_t *g)
 	if (!compel_arch_restart_pending(r))
 		return;
 	err = scv ? -(long)g[PPC_PT_R3] : (long)g[PPC_PT_R3];
-	if (err == ERESTARTSYS || err == ERESTARTNOINTR || err == ERESTARTNOHAND) {
+	/* ... and a poll() without a timeout, whose restart block is the same
+	 * call again (as the dump's registers say) */
+	if (err == ERESTARTSYS || err == ERESTARTNOINTR || err == ERESTARTNOHAND ||
+	    (err == ERESTART_RESTARTBLOCK && g[PPC_PT_R0] == SYS_poll && (int)g[5] < 0)) {
 		g[PPC_PT_R3] = g[PPC_PT_ORIG_R3];
 		g[PPC_PT_NIP] -= INSN_LEN;
 		g[PT_RESULT] = 0;
+		/* no error any more: nothing the kernel could take for a
+		 * restart code if these registers are written back later */
+		g[PPC_PT_CCR] &= ~CR0_SO;
 	} else if (err == ERESTART_RESTARTBLOCK) {
 		/* sc: a positive errno with CR0.SO; scv: -errno */
 		g[PPC_PT_R3] = scv ? (uint64_t)-EINTR_ : EINTR_;

@@ -46,7 +46,7 @@ void arch_regs_dump_fixup(struct compel_regs *r)
 {
 	if (!r->system_call || (long)r->gp.gprs[2] != -ERESTART_RESTARTBLOCK)
 		return;
-	if (r->system_call == SYS_poll && (int)r->gp.gprs[4] < 0)
+	if ((r->system_call & 0xffff) == SYS_poll && (int)r->gp.gprs[4] < 0)
 		r->gp.gprs[2] = (unsigned long)-ERESTARTNOHAND;
 	else
 		r->gp.gprs[2] = (unsigned long)-EINTR;

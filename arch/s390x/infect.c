@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "compel-arch.h"
 #include "compel-regs-s390x.h"
@@ -191,7 +192,11 @@ static void apply_restart(const struct compel_regs *r, struct s390_sigregs *sr)
 
 	if (!r->system_call)
 		return;
-	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND) {
+	/* ... and a poll() without a timeout, whose restart block is the same
+	 * call again (as the dump's registers say) */
+	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
+	    (ret == -ERESTART_RESTARTBLOCK && (r->system_call & 0xffff) == SYS_poll &&
+	     (int)r->gp.gprs[4] < 0)) {
 		sr->gprs[2] = r->gp.orig_gpr2;
 		sr->psw_addr -= ilc ? ilc : SVC_LEN;
 	} else if (ret == -ERESTART_RESTARTBLOCK) {

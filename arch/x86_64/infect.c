@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <elf.h>
 
 #include "compel-arch.h"
@@ -199,7 +200,10 @@ static void apply_restart(struct user_regs_struct *g)
 
 	if ((long)g->orig_rax < 0)
 		return;
-	if (ret == -512 || ret == -513 || ret == -514) { /* ERESTARTSYS, NOINTR, NOHAND */
+	/* ERESTARTSYS, NOINTR, NOHAND; and a poll() without a timeout, whose
+	 * restart block is the same call again (as the dump's registers say) */
+	if (ret == -512 || ret == -513 || ret == -514 ||
+	    (ret == -516 && g->orig_rax == SYS_poll && (int)g->rdx < 0)) {
 		g->rax = g->orig_rax;
 		g->rip -= SYSCALL_INSN_LEN;
 	} else if (ret == -516) { /* ERESTART_RESTARTBLOCK */

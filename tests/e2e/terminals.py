@@ -80,10 +80,11 @@ def test_index_taken(d):
         return 'tty-pty did not start'
     img = os.path.join(d, 'img')
     os.makedirs(img)
+    tree = tree_of(pid)  # tty-pty forks: wait for every process, not just the root
     r = criu('dump', '-t', str(pid), '-D', img, '-o', 'dump.log', '-v4')
     if r.returncode:
         return f'dump failed: {r.stdout.decode()[-300:]}'
-    if not wait_gone([pid]):
+    if not wait_gone(tree):
         return 'the dumped program is still there'
     (index,) = dumped_indexes(img)
     # take that index: new ptys get the lowest free one
@@ -164,10 +165,11 @@ def test_tty_data(d):
         return 'tty-pty did not start'
     img = os.path.join(d, 'img')
     os.makedirs(img)
+    tree = tree_of(pid)  # tty-pty forks: wait for every process, not just the root
     r = criu('dump', '-t', str(pid), '-D', img, '-o', 'dump.log', '-v4')
     if r.returncode:
         return f'dump failed: {r.stdout.decode()[-300:]}'
-    if not wait_gone([pid]):
+    if not wait_gone(tree):
         return 'the dumped program is still there'
     (index,) = dumped_indexes(img)
     # one tty_data_entry as upstream writes it: tty_id, data (magic TTY_DATA)
