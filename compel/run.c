@@ -414,7 +414,7 @@ int compel_code_to_syscall(struct infect_ctx *ctx, long nr, long *result)
 			return 0; /* stopped at its exit, the code still ours */
 		}
 		if (!in_syscall)
-			target = compel_arch_syscall_nr(ctx->work_regs) == nr;
+			target = compel_arch_entry_syscall_nr(ctx->work_regs) == nr;
 		in_syscall = !in_syscall;
 		ret = compel_resume(ctx->victim, PTRACE_SYSCALL, 0);
 		if (ret)

@@ -92,6 +92,11 @@ long compel_arch_syscall_nr(const struct compel_regs *r)
 	return r->syscallno;
 }
 
+long compel_arch_entry_syscall_nr(const struct compel_regs *r)
+{
+	return r->syscallno;
+}
+
 bool compel_arch_restart_pending(const struct compel_regs *r)
 {
 	long ret = (long)r->gp.regs[0];

@@ -109,6 +109,11 @@ long compel_arch_syscall_nr(const struct compel_regs *r)
 	return in_syscall(r) ? (long)r->gp[PPC_PT_R0] : -1;
 }
 
+long compel_arch_entry_syscall_nr(const struct compel_regs *r)
+{
+	return (long)r->gp[PPC_PT_R0];
+}
+
 bool compel_arch_restart_pending(const struct compel_regs *r)
 {
 	long err;

@@ -89,6 +89,11 @@ long compel_arch_syscall_nr(const struct compel_regs *r)
 	return r->system_call ? (long)(r->system_call & 0xffff) : -1;
 }
 
+long compel_arch_entry_syscall_nr(const struct compel_regs *r)
+{
+	return (long)r->gp.gprs[2];
+}
+
 bool compel_arch_restart_pending(const struct compel_regs *r)
 {
 	long ret = (long)r->gp.gprs[2];

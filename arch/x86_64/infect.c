@@ -99,6 +99,11 @@ long compel_arch_syscall_nr(const struct compel_regs *r)
 	return (long)r->gp.orig_rax;
 }
 
+long compel_arch_entry_syscall_nr(const struct compel_regs *r)
+{
+	return (long)r->gp.orig_rax;
+}
+
 bool compel_arch_restart_pending(const struct compel_regs *r)
 {
 	long ret = (long)r->gp.rax;

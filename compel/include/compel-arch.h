@@ -89,6 +89,14 @@ long compel_arch_call_ret(const struct compel_regs *r);
  * codes (the kernel will restart it when it resumes without a handler).
  */
 long compel_arch_syscall_nr(const struct compel_regs *r);
+
+/*
+ * The syscall a thread at a syscall-entry stop is about to make.  Not
+ * always where compel_arch_syscall_nr() looks: s390x tells an interrupted
+ * syscall in system_call, which the kernel fills in only on its way to a
+ * signal, while at an entry stop the number is in r2.
+ */
+long compel_arch_entry_syscall_nr(const struct compel_regs *r);
 bool compel_arch_restart_pending(const struct compel_regs *r);
 
 /*
