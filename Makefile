@@ -399,15 +399,16 @@ clean:
 # ---- Debian packages ----------------------------------------------------------
 # Installs only what is missing; does nothing when everything is there.
 
+# make deb: dpkg-buildpackage, debhelper, lintian and each cross architecture's
+# crossbuild-essential (what dpkg-buildpackage -a checks for).  Defined
+# before HOST_PKGS, which takes it in at once (:=).
+PACKAGING_PKGS := dpkg-dev debhelper fakeroot lintian \
+	$(foreach a,$(CROSS_ARCHS),crossbuild-essential-$(debarch_$(a)))
 HOST_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libcap-dev libnl-3-dev libnl-route-3-dev libcapstone-dev python3 \
 	python3-capstone clang libclang-rt-14-dev llvm qemu-user-static \
 	golang-go golang-github-checkpoint-restore-go-criu-dev runc \
 	$(PACKAGING_PKGS)
-# make deb: dpkg-buildpackage, debhelper, lintian and each cross architecture's
-# crossbuild-essential (what dpkg-buildpackage -a checks for).
-PACKAGING_PKGS := dpkg-dev debhelper fakeroot lintian \
-	$(foreach a,$(CROSS_ARCHS),crossbuild-essential-$(debarch_$(a)))
 CROSS_PKGS := $(foreach a,$(CROSS_ARCHS),gcc-$(triplet_$(a)) \
 	libc6-dev-$(debarch_$(a))-cross libprotobuf-c-dev:$(debarch_$(a)) \
 	libcap-dev:$(debarch_$(a)) libnl-3-dev:$(debarch_$(a)) \
