@@ -288,9 +288,9 @@ static int daemon_retire(struct parasite_ctl *ctl)
 	 * syscall already rewound for its restart (or -EINTR).  That is its
 	 * resting state from now on.  Writing the saved registers back
 	 * instead would ask the kernel for the restart a second time, after a
-	 * sigreturn, which ppc64 then refuses for good (its trap keeps a
-	 * no-restart flag that ptrace cannot clear): the -ERESTART* code
-	 * would reach the program.
+	 * sigreturn, which ppc64 then does not do (most likely the trap's
+	 * no-restart flag, which ptrace's write of trap keeps): the
+	 * -ERESTART* code reached the program.
 	 */
 	ret = compel_arch_get_regs(ictx->victim->tid, ictx->orig_regs);
 	if (ret) {

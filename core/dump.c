@@ -1071,9 +1071,9 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 	ret = thread_regs(t, tid, &regs, &sigmask);
 	if (ret)
 		goto out;
-	if (regs == t->ctx->orig_regs) {
-		/* the cure writes these back: the fixup (general registers only)
-		 * is for the image alone */
+	{
+		/* the victim's are compel's, which the cure writes back: the
+		 * fixup (general registers only) is for the image alone */
 		struct compel_regs *keep = compel_arch_regs_new();
 
 		if (!keep) {
@@ -1085,9 +1085,6 @@ static int write_thread_core(int dirfd, struct dtask *t, pid_t tid, TaskCoreEntr
 		ret = arch_regs_to_core(regs, &core);
 		compel_arch_regs_copy(regs, keep);
 		compel_arch_regs_free(keep);
-	} else {
-		arch_regs_dump_fixup(regs);
-		ret = arch_regs_to_core(regs, &core);
 	}
 	if (ret)
 		goto out;
