@@ -74,7 +74,8 @@ def pty_index(fd):
     raise RuntimeError('no tty-index in fdinfo')
 
 
-def test_index_taken(d):
+def dump_tty_pty(d):
+    """Starts tty-pty and dumps it to d/img: (pid, img, pty index), or a reason."""
     pid = start_prog(d, 'tty-pty')
     if not pid:
         return 'tty-pty did not start'
@@ -87,6 +88,14 @@ def test_index_taken(d):
     if not wait_gone(tree):
         return 'the dumped program is still there'
     (index,) = dumped_indexes(img)
+    return pid, img, index
+
+
+def test_index_taken(d):
+    dumped = dump_tty_pty(d)
+    if isinstance(dumped, str):
+        return dumped
+    pid, img, index = dumped
     # take that index: new ptys get the lowest free one
     held, mine = [], None
     for _ in range(index + 2):
@@ -160,18 +169,10 @@ def test_unpaired_needs_j(d):
 
 
 def test_tty_data(d):
-    pid = start_prog(d, 'tty-pty')
-    if not pid:
-        return 'tty-pty did not start'
-    img = os.path.join(d, 'img')
-    os.makedirs(img)
-    tree = tree_of(pid)  # tty-pty forks: wait for every process, not just the root
-    r = criu('dump', '-t', str(pid), '-D', img, '-o', 'dump.log', '-v4')
-    if r.returncode:
-        return f'dump failed: {r.stdout.decode()[-300:]}'
-    if not wait_gone(tree):
-        return 'the dumped program is still there'
-    (index,) = dumped_indexes(img)
+    dumped = dump_tty_pty(d)
+    if isinstance(dumped, str):
+        return dumped
+    _, img, index = dumped
     # one tty_data_entry as upstream writes it: tty_id, data (magic TTY_DATA)
     body = bytes([0x08, 2 * index + 1, 0x12, 3]) + b'abc'
     with open(os.path.join(img, 'tty-data.img'), 'wb') as f:
