@@ -86,7 +86,7 @@ $(PIE_BUILD)/syscalls.o: $(PIE_SYSCALLS)/syscalls.S pie.mk
 	$(call say,PIEAS,$@)$(CC) $(PIE_ASFLAGS) -c -o $@ $<
 
 $(PIE_BUILD)/parasite.elf: $(PIE_OBJS_parasite) arch/$(ARCH)/blob.lds
-	$(call say,PIELD,$@)$(LD) $(PIE_LDFLAGS) -e __export_parasite_head -o $@ $(PIE_OBJS_parasite)
+	$(call say,PIELD,$@)$(LD) $(PIE_LDFLAGS) -e __export_parasite_head -u __export_parasite_visit -o $@ $(PIE_OBJS_parasite)
 
 $(PIE_BUILD)/restorer.elf: $(PIE_OBJS_restorer) arch/$(ARCH)/blob.lds
 	$(call say,PIELD,$@)$(LD) $(PIE_LDFLAGS) -e __export_restorer_head -o $@ $(PIE_OBJS_restorer)

@@ -246,6 +246,77 @@ int compel_switch_victim(struct infect_ctx *ctx, pid_t tid)
 	return ret;
 }
 
+/*
+ * A visit: thread tid runs code of ours while the victim stays stopped as
+ * it is (parked or in its code).  compel's victim state is lent to tid and
+ * given back by compel_visit_end(): the victim's registers, mask and park
+ * are not touched.  tid's own registers and mask are read (its interrupted
+ * syscall settled where the arch needs it, as for a victim); the visit's
+ * code must give them back itself (the parasite's visit does, through its
+ * frame); compel_visit_end() sends tid again what it held of its signals.
+ */
+int compel_visit_begin(struct infect_ctx *ctx, pid_t tid, struct compel_visit *save)
+{
+	struct compel_thread *t = NULL;
+	int ret;
+
+	for (int i = 0; i < ctx->nr_threads; i++)
+		if (ctx->threads[i].tid == tid)
+			t = &ctx->threads[i];
+	if (!t) {
+		pr_err("thread %d of pid %d was not seized\n", tid, ctx->pid);
+		return -ESRCH;
+	}
+	if (t == ctx->victim)
+		return -EINVAL;
+	if (ctx->code_running)
+		return -EBUSY;
+	*save = (struct compel_visit){
+		.victim = ctx->victim, .orig = ctx->orig_regs, .work = ctx->work_regs,
+		.park = ctx->park_regs, .regs_saved = ctx->regs_saved,
+		.sigmask_saved = ctx->sigmask_saved, .sigmask = ctx->orig_sigmask,
+		.held = ctx->held_signals, .syscall_ip = ctx->syscall_ip,
+		.never_traps = ctx->code_never_traps,
+	};
+	ctx->victim = t;
+	ctx->orig_regs = ctx->work_regs = NULL;
+	ctx->park_regs = NULL;
+	ctx->regs_saved = ctx->sigmask_saved = false;
+	ctx->held_signals = 0;
+	ctx->code_never_traps = true;
+	ret = save_victim(ctx);
+	if (!ret)
+		ret = compel_settle_restart(ctx);
+	if (!ret)
+		ret = save_sigmask(ctx);
+	if (ret)
+		compel_visit_end(ctx, save);
+	return ret;
+}
+
+int compel_visit_end(struct infect_ctx *ctx, struct compel_visit *save)
+{
+	pid_t tid = ctx->victim->tid;
+
+	for (int sig = 1; sig <= 64; sig++)
+		if (ctx->held_signals & (1ULL << (sig - 1)))
+			syscall(SYS_tgkill, ctx->pid, tid, sig);
+	compel_arch_regs_free(ctx->orig_regs);
+	compel_arch_regs_free(ctx->work_regs);
+	ctx->victim = save->victim;
+	ctx->orig_regs = save->orig;
+	ctx->work_regs = save->work;
+	ctx->park_regs = save->park;
+	ctx->regs_saved = save->regs_saved;
+	ctx->sigmask_saved = save->sigmask_saved;
+	ctx->orig_sigmask = save->sigmask;
+	ctx->held_signals = save->held;
+	ctx->syscall_ip = save->syscall_ip;
+	ctx->code_never_traps = save->never_traps;
+	ctx->code_running = false;
+	return 0;
+}
+
 static void free_ctx(struct infect_ctx *ctx)
 {
 	compel_arch_regs_free(ctx->orig_regs);

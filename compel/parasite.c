@@ -32,12 +32,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "blob.h"
 #include "compel-arch.h"
+#include "compel-priv.h"
 #include "log.h"
 #include "parasite-blob.h"
 #include "parasite-ctl.h"
@@ -140,31 +142,59 @@ static int post_and_wait(struct parasite_ctl *ctl, uint32_t cmd, long *result)
 
 /*
  * The frame the daemon cures itself through, for the victim of now (its
- * registers and mask as compel saved them).  Without a frame builder for
- * this arch the daemon can only wait forever when criu dies (a debug line).
+ * registers and mask as compel saved them).  With an exit chain in the
+ * task (compel/exit-chain.c) and room on the victim's stack, the frame is
+ * built for that stack and the cure copies it there: a cure without criu
+ * can then unmap the area.  Otherwise it is built where it is kept, in
+ * the area.  Without a frame builder for this arch the daemon can only
+ * wait forever when criu dies (a debug line).
  */
 static int build_frame(struct parasite_ctl *ctl)
 {
 	struct infect_ctx *ictx = ctl->ictx;
-	unsigned long sp = 0, altstack = 0;
+	struct parasite_area *area = ctl->area;
+	unsigned long sp = 0, altstack = 0, dst = 0;
+	unsigned long here = ctl->remote + ctl->frame_off;
+	size_t room = ctl->frame_room;
 	int ret;
 
 	if (ctl->frame_tid == ictx->victim->tid)
 		return 0;
+	if (!ctl->chain_looked) {
+		ret = compel_find_exit_chain(ictx, ctl->remote, ctl->size, &ctl->chain);
+		ctl->chain_looked = true;
+		if (ret)
+			pr_debug("pid %d: no exit chain (%s): a criu killed now leaves the parasite's area\n",
+				 ctl_pid(ctl), strerror(-ret));
+		else
+			pr_debug("pid %d: exit chain at %#lx (%u), %#lx\n", ctl_pid(ctl), ctl->chain.g1,
+				 ctl->chain.g1_arg, ctl->chain.g2);
+	}
+	if (ctl->chain.g1)
+		dst = compel_exit_frame_dst(ictx, compel_arch_get_sp(ictx->orig_regs), room);
 	ret = compel_arch_build_sigframe(ictx->orig_regs, ictx->orig_sigmask,
-					 (char *)ctl->local + ctl->frame_off,
-					 ctl->remote + ctl->frame_off, ctl->size - ctl->frame_off,
+					 (char *)ctl->local + ctl->frame_off, dst ? dst : here, room,
 					 &sp, &altstack);
 	if (ret == -EOPNOTSUPP) {
 		pr_debug("pid %d: no self-cure frame on %s\n", ctl_pid(ctl), compel_arch.name);
-		sp = altstack = 0;
+		sp = altstack = dst = 0;
 	} else if (ret) {
 		pr_err("can't build the cure frame for thread %d of pid %d: %s\n",
 		       ictx->victim->tid, ctl_pid(ctl), strerror(-ret));
 		return ret;
 	}
-	ctl->area->frame_sp = sp;
-	ctl->area->frame_altstack = altstack;
+	if (dst)
+		altstack = altstack - dst + here; /* stored into the area's copy */
+	area->frame_sp = sp;
+	area->frame_altstack = altstack;
+	area->frame_src = here;
+	area->frame_dst = dst;
+	area->frame_len = dst ? room : 0;
+	area->exit_g1 = dst ? ctl->chain.g1 : 0;
+	area->exit_g2 = dst ? ctl->chain.g2 : 0;
+	area->exit_arg = ctl->chain.g1_arg;
+	area->self_start = ctl->remote;
+	area->self_len = ctl->size;
 	ctl->frame_tid = ictx->victim->tid;
 	return 0;
 }
@@ -209,13 +239,26 @@ static int start_with_pipe(struct parasite_ctl *ctl, unsigned long arg)
 	return ret;
 }
 
+/* The victim parked at the daemon's head with its frame, not started. */
+static int daemon_park(struct parasite_ctl *ctl)
+{
+	unsigned long arg = ctl->area_remote;
+	int ret;
+
+	ctl->area->flags &= ~(PARASITE_F_CURE | PARASITE_F_EXIT);
+	ret = build_frame(ctl);
+	if (!ret && !ctl->ictx->park_regs)
+		ret = compel_park(ctl->ictx, ctl->entry, ctl->stack_top, &arg, 1);
+	return ret;
+}
+
 static int daemon_start(struct parasite_ctl *ctl)
 {
 	unsigned long arg = ctl->area_remote;
 	int ret;
 
 	ctl->area->state = PARASITE_ST_IDLE;
-	ctl->area->flags &= ~PARASITE_F_CURE;
+	ctl->area->flags &= ~(PARASITE_F_CURE | PARASITE_F_EXIT);
 	ret = build_frame(ctl);
 	if (!ret && !ctl->ictx->park_regs)
 		ret = compel_park(ctl->ictx, ctl->entry, ctl->stack_top, &arg, 1);
@@ -260,7 +303,7 @@ static int daemon_stop(struct parasite_ctl *ctl)
  * -EOPNOTSUPP without a cure frame (the daemon could not give the thread
  * back): the caller does it the old way.
  */
-static int daemon_retire(struct parasite_ctl *ctl)
+static int daemon_retire(struct parasite_ctl *ctl, bool leave)
 {
 	struct infect_ctx *ictx = ctl->ictx;
 	unsigned long arg = ctl->area_remote;
@@ -272,7 +315,8 @@ static int daemon_retire(struct parasite_ctl *ctl)
 	ret = daemon_stop(ctl);
 	if (ret)
 		return ret;
-	ctl->area->flags |= PARASITE_F_CURE;
+	leave = leave && ctl->area->exit_g1;
+	ctl->area->flags |= PARASITE_F_CURE | (leave ? PARASITE_F_EXIT : 0);
 	ret = compel_start_code_traced(ictx, ctl->entry, ctl->stack_top, &arg, 1);
 	if (!ret)
 		ret = compel_code_to_syscall(ictx, SYS_rt_sigreturn, &result);
@@ -283,6 +327,8 @@ static int daemon_retire(struct parasite_ctl *ctl)
 	compel_code_left(ictx);
 	close(ctl->ctl_wfd);
 	ctl->ctl_wfd = -1;
+	ctl->frame_tid = 0; /* its resting state changes below: a new frame next time */
+	ctl->area_gone = leave; /* it unmapped the area on its way: criu's view is left */
 	/*
 	 * The thread is itself again, as its frame says: an interrupted
 	 * syscall already rewound for its restart (or -EINTR).  That is its
@@ -299,7 +345,7 @@ static int daemon_retire(struct parasite_ctl *ctl)
 		ctl->broken = true;
 		return ret;
 	}
-	return compel_fault("parasite: cured");
+	return 0;
 }
 
 static int check_usable(struct parasite_ctl *ctl, const char *what)
@@ -373,6 +419,7 @@ static int install_blob(struct parasite_ctl *ctl)
 	area->flags = 0; /* the daemon */
 	area->state = PARASITE_ST_IDLE;
 	area->args_size = ctl->frame_off - area_off - sizeof(*area);
+	area->visit_at = ctl->remote + ctl->visit_off;
 	area->ctl_fds[0] = area->ctl_fds[1] = -1;
 	area->page_pipe[0] = area->page_pipe[1] = -1;
 	area->pipe_flags = O_CLOEXEC;
@@ -380,6 +427,7 @@ static int install_blob(struct parasite_ctl *ctl)
 	ctl->area = area;
 	ctl->area_remote = ctl->remote + area_off;
 	ctl->entry = ctl->remote + PARASITE_BLOB_ENTRY_HEAD;
+	ctl->entry_visit = ctl->remote + PARASITE_BLOB_ENTRY_VISIT;
 	ctl->stack_top = ctl->remote + blob_size;
 	return 0;
 }
@@ -431,8 +479,17 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 	ctl->ictx = ictx;
 	ctl->ctl_wfd = -1;
 	ictx->code_never_traps = true; /* the daemon ends by PTRACE_INTERRUPT */
+	/*
+	 * [blob, its stack][area, args][frame][visit][visit stack][visit frame]:
+	 * a frame slot for the daemon's thread and one for a visiting thread.
+	 */
 	ctl->frame_off = round_up(need, 64);
-	ctl->size = round_up(ctl->frame_off + compel_arch_sigframe_size(ictx->orig_regs), page);
+	ctl->frame_room = round_up(compel_arch_sigframe_size(ictx->orig_regs), 64);
+	ctl->visit_off = ctl->frame_off + ctl->frame_room;
+	ctl->vstack_top = round_up(ctl->visit_off + sizeof(struct parasite_visit), 64) +
+			  parasite_blob.stack_size;
+	ctl->vframe_off = ctl->vstack_top;
+	ctl->size = round_up(ctl->vframe_off + ctl->frame_room, page);
 	ctl->pipe_size = PARASITE_PIPE_SIZE;
 	ret = compel_map_shared(ictx, ctl->size, &ctl->local, &ctl->remote);
 	if (ret) {
@@ -440,6 +497,13 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 		return ret;
 	}
 	ret = install_blob(ctl);
+	/*
+	 * Parked at the daemon's head from the start, with its frame: a criu
+	 * killed from here on leaves a daemon that starts by itself, finds
+	 * no criu at its control pipe and cures itself, area and all.
+	 */
+	if (!ret)
+		ret = daemon_park(ctl);
 	if (!ret)
 		ret = compel_fault("parasite: area mapped");
 	if (!ret)
@@ -486,9 +550,26 @@ int parasite_unload(struct parasite_ctl *ctl)
 	if (!ctl)
 		return 0;
 	if (!ctl->broken && !ctl->ictx->dead)
-		ret = daemon_retire(ctl);
+		ret = daemon_retire(ctl, true);
+	if (!ret)
+		ret = compel_fault("parasite: cured");
 	if (ret == -EOPNOTSUPP)
 		ret = daemon_stop(ctl);
+	if (ctl->area_gone) {
+		struct compel_map *m = compel_take_map(ctl->ictx, ctl->remote, ctl->size);
+
+		r = compel_unpark(ctl->ictx);
+		if (!ret)
+			ret = r;
+		if (!ret)
+			ret = compel_fault("parasite: unparked");
+		if (m && m->local)
+			munmap(m->local, m->len);
+		free(m);
+		ctl->ictx->code_never_traps = false;
+		free(ctl);
+		return ret;
+	}
 	for (int i = 0; i < 2; i++) {
 		r = close_task_fd(ctl, &ctl->area->page_pipe[i]);
 		if (r && !ret)
@@ -620,6 +701,79 @@ int parasite_get_misc(struct parasite_ctl *ctl, struct parasite_misc *m)
 	return 0;
 }
 
+/*
+ * GET_THREAD_MISC of a thread that is not the daemon's, as a visit (see
+ * struct parasite_visit): the daemon's thread stays stopped where it is,
+ * so that whatever the moment criu dies at, one thread cures itself with
+ * the area unmapped after any visitor has left.  -EOPNOTSUPP when a visit
+ * can't be made (no exit chain, no room on tid's stack, no frame for its
+ * registers): the caller moves the daemon instead.
+ */
+static int visit_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasite_thread_misc *t)
+{
+	struct infect_ctx *ictx = ctl->ictx;
+	struct parasite_area *area = ctl->area;
+	struct parasite_visit *v = (void *)((char *)ctl->local + ctl->visit_off);
+	unsigned long here = ctl->remote + ctl->vframe_off, dst, sp = 0, altstack = 0;
+	unsigned long arg = ctl->area_remote;
+	struct compel_visit save;
+	long result = 0;
+	int ret;
+
+	if (!area->exit_g1 || !area->exit_g2 || !area->frame_dst)
+		return -EOPNOTSUPP;
+	ret = daemon_stop(ctl);
+	if (ret)
+		return ret;
+	ret = compel_visit_begin(ictx, tid, &save);
+	if (ret)
+		return ret;
+	dst = compel_exit_frame_dst(ictx, compel_arch_get_sp(ictx->orig_regs), ctl->frame_room);
+	ret = dst ? compel_arch_build_sigframe(ictx->orig_regs, ictx->orig_sigmask,
+						(char *)ctl->local + ctl->vframe_off, dst,
+						ctl->frame_room, &sp, &altstack)
+		  : -EOPNOTSUPP;
+	if (ret) {
+		compel_visit_end(ictx, &save);
+		return ret == -ENOSPC ? -EOPNOTSUPP : ret;
+	}
+	memset(v, 0, sizeof(*v));
+	v->frame_altstack = altstack - dst + here; /* the visit stores its own there */
+	v->frame_sp = sp;
+	v->frame_src = here;
+	v->frame_dst = dst;
+	v->frame_len = ctl->frame_room;
+	/*
+	 * Counted before the thread can enter the area: a daemon curing itself
+	 * without criu waits for the count to go down before it unmaps (up
+	 * to 2 s: a criu killed between this store and the start below, a
+	 * window of one ptrace call, leaves the area rather than a thread
+	 * that would run into it unmapped).
+	 */
+	__atomic_store_n(&area->visitors, 1, __ATOMIC_SEQ_CST);
+	ret = compel_start_visit(ictx, ctl->entry_visit, ctl->remote + ctl->vstack_top, &arg, 1);
+	if (ret) /* it never entered */
+		__atomic_store_n(&area->visitors, 0, __ATOMIC_SEQ_CST);
+	if (!ret)
+		ret = compel_fault("parasite: visit started");
+	if (!ret)
+		ret = compel_code_to_syscall(ictx, SYS_rt_sigreturn, &result);
+	if (!ret)
+		compel_code_left(ictx);
+	else
+		ctl->broken = true;
+	compel_visit_end(ictx, &save);
+	if (ret)
+		return ret;
+	if (__atomic_load_n(&area->visitors, __ATOMIC_SEQ_CST)) {
+		pr_err("the visit of thread %d of pid %d left its count up\n", tid, ctl_pid(ctl));
+		ctl->broken = true;
+		return -EPROTO;
+	}
+	memcpy(t, &v->misc, sizeof(*t));
+	return 0;
+}
+
 int parasite_get_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasite_thread_misc *t)
 {
 	long result = 0;
@@ -628,22 +782,31 @@ int parasite_get_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasit
 	if (ret)
 		return ret;
 	if (tid != ctl->ictx->victim->tid) {
+		ret = visit_thread_misc(ctl, tid, t);
+		if (ret != -EOPNOTSUPP)
+			return ret;
+	}
+	if (tid != ctl->ictx->victim->tid) {
 		/*
 		 * Cured first, with its descriptors closed: no thread is parked
 		 * between the unpark and tid's start, and a parasite whose criu
 		 * died then would have left them open.  The daemon's first start
 		 * in tid makes a new control pipe.
 		 */
-		ret = daemon_retire(ctl);
+		ret = daemon_retire(ctl, false);
 		if (ret == -EOPNOTSUPP)
 			ret = daemon_stop(ctl);
 		if (!ret)
-			ret = compel_unpark(ctl->ictx); /* parked again in tid at the start */
+			ret = compel_unpark(ctl->ictx);
+		if (!ret)
+			ret = compel_switch_victim(ctl->ictx, tid);
+		if (!ret)
+			ret = daemon_park(ctl); /* at once: a kill from here on is cured */
+		if (!ret)
+			ret = compel_fault("parasite: moved");
 	} else {
 		ret = daemon_stop(ctl);
 	}
-	if (!ret)
-		ret = compel_switch_victim(ctl->ictx, tid);
 	if (ret) {
 		pr_err("can't move the parasite of pid %d to thread %d: %s\n", ctl_pid(ctl), tid,
 		       strerror(-ret));

@@ -358,6 +358,31 @@ static int start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp
 	return 0;
 }
 
+int compel_start_visit(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		       const unsigned long *args, int nargs)
+{
+	int ret = check_runnable(ctx);
+
+	if (ret)
+		return ret;
+	if (nargs < 0 || nargs > 6)
+		return -EINVAL;
+	compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);
+	compel_arch_prep_call(ctx->work_regs, ip, sp, args, nargs);
+	ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
+	if (!ret)
+		ret = compel_resume(ctx->victim, PTRACE_SYSCALL, 0);
+	if (ret) {
+		pr_err("can't start a visit of thread %d of pid %d: %s\n", ctx->victim->tid,
+		       ctx->pid, strerror(-ret));
+		if (ctx->victim->stopped)
+			compel_arch_set_gregs(ctx->victim->tid, ctx->orig_regs);
+		return ret;
+	}
+	ctx->code_running = true;
+	return 0;
+}
+
 int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
 		      const unsigned long *args, int nargs)
 {

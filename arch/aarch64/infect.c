@@ -340,3 +340,40 @@ int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void 
 	*altstack_out = remote + off + offsetof(struct a64_rt_sigframe, uc.stack);
 	return 0;
 }
+
+static uint32_t word_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * svc #0, then nops and at most one autiasp, then ret: the vDSO's
+ * fallbacks (Debian 12's 6.1: svc #0; autiasp; ret).  With autiasp the
+ * chain signs its link register first (paciasp, the same key and sp).
+ */
+bool compel_arch_exit_g1(const unsigned char *p, size_t avail, unsigned int *arg)
+{
+	unsigned int auth = 0;
+
+	if (avail < 8 || word_at(p) != 0xd4000001)
+		return false;
+	for (size_t i = 4; i + 4 <= avail && i < 24; i += 4) {
+		uint32_t w = word_at(p + i);
+
+		if (w == 0xd65f03c0) { /* ret */
+			*arg = auth;
+			return true;
+		}
+		if (w == 0xd50323bf && !auth) /* autiasp */
+			auth = 1;
+		else if (w != 0xd503201f) /* nop */
+			return false;
+	}
+	return false;
+}
+
+/* mov x8, #139; svc #0: the vDSO's __kernel_rt_sigreturn (and libc's) */
+bool compel_arch_exit_g2(const unsigned char *p, size_t avail)
+{
+	return avail >= 8 && word_at(p) == 0xd2801168 && word_at(p + 4) == 0xd4000001;
+}

@@ -145,3 +145,49 @@ pie_sigreturn:
 	mov	sp, x0
 	b	sys_rt_sigreturn
 	.size	pie_sigreturn, . - pie_sigreturn
+
+
+/* A visit (core/pie/parasite.h): the area in x0, sp in the visit stack. */
+	.section .head.text.parasite_visit, "ax", %progbits
+	.globl	__export_parasite_visit
+	.type	__export_parasite_visit, %function
+	.p2align 2
+__export_parasite_visit:
+	mov	x9, sp
+	and	x9, x9, #~15
+	mov	sp, x9
+	mov	x29, #0
+	mov	x30, #0
+	bl	parasite_visit
+	brk	#0
+	.size	__export_parasite_visit, . - __export_parasite_visit
+
+/*
+ * void pie_chain_call(const struct pie_chain *c): the exit chain
+ * (core/pie/parasite.c): syscall c->nr with c->a[] from the task's own code
+ * at g1 (svc #0, [autiasp,] ret), whose ret goes to g2 (mov x8, #139;
+ * svc #0), which rt_sigreturns with the frame at sp.  g1 is entered by
+ * ret, not br: a BTI-guarded vDSO takes that without a landing pad.  With
+ * autiasp in g1 (g1_arg 1), x30 is signed here with the same sp (a no-op
+ * where pointer authentication is off, as autiasp is then).
+ */
+	.section .text.pie_chain_call, "ax", %progbits
+	.globl	pie_chain_call
+	.hidden	pie_chain_call
+	.type	pie_chain_call, %function
+	.p2align 2
+pie_chain_call:
+	ldr	x9, [x0, #0]
+	mov	sp, x9
+	ldr	x30, [x0, #16]
+	ldr	x10, [x0, #24]
+	cbz	x10, 1f
+	hint	#25			/* paciasp */
+1:	ldr	x17, [x0, #8]
+	ldr	x8, [x0, #32]
+	ldp	x2, x3, [x0, #56]
+	ldp	x4, x5, [x0, #72]
+	ldr	x1, [x0, #48]
+	ldr	x0, [x0, #40]
+	ret	x17
+	.size	pie_chain_call, . - pie_chain_call

@@ -280,3 +280,36 @@ int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void 
 	*altstack_out = uc_remote + offsetof(struct ppc_ucontext, stack);
 	return 0;
 }
+
+static uint32_t word_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * sc, then what the vDSO's fallbacks do with r3 (bns+ over a neg r3,r3;
+ * extsw r3,r3; nops), then blr (Debian 12's 6.1: sc; bns+ 8; neg r3,r3;
+ * extsw r3,r3; blr).  None touches memory, LR or r1.
+ */
+bool compel_arch_exit_g1(const unsigned char *p, size_t avail, unsigned int *arg)
+{
+	if (avail < 8 || word_at(p) != 0x44000002)
+		return false;
+	for (size_t i = 4; i + 4 <= avail && i < 28; i += 4) {
+		uint32_t w = word_at(p + i);
+
+		if (w == 0x4e800020) { /* blr */
+			*arg = 0;
+			return true;
+		}
+		if (w != 0x40e30008 && w != 0x7c6300d0 && w != 0x7c6307b4 && w != 0x60000000)
+			return false; /* bns+ .+8, neg r3,r3, extsw r3,r3, nop */
+	}
+	return false;
+}
+
+/* li r0, 172; sc: the vDSO's __kernel_sigtramp_rt64 after its addi */
+bool compel_arch_exit_g2(const unsigned char *p, size_t avail)
+{
+	return avail >= 8 && word_at(p) == 0x380000ac && word_at(p + 4) == 0x44000002;
+}

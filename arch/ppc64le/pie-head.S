@@ -157,3 +157,40 @@ pie_sigreturn:
 	mr	1, 3
 	b	sys_rt_sigreturn
 	.size	pie_sigreturn, . - pie_sigreturn
+
+
+/* A visit (core/pie/parasite.h): the area in r3, r1 in the visit stack. */
+	.section .head.text.parasite_visit, "ax", @progbits
+	.globl	__export_parasite_visit
+	.type	__export_parasite_visit, @function
+	.p2align 2
+__export_parasite_visit:
+	ENTER_C(parasite_visit)
+	.size	__export_parasite_visit, . - __export_parasite_visit
+
+/*
+ * void pie_chain_call(const struct pie_chain *c): the exit chain
+ * (core/pie/parasite.c): syscall c->nr with c->a[] from the task's own code
+ * at g1 (sc, work on r3, blr), whose blr goes to g2 (li r0, 172; sc), which
+ * rt_sigreturns with r1 = sp as pie_sigreturn does.
+ */
+	.section .text.pie_chain_call, "ax", @progbits
+	.globl	pie_chain_call
+	.hidden	pie_chain_call
+	.type	pie_chain_call, @function
+	.p2align 2
+pie_chain_call:
+	ld	9, 16(3)
+	mtlr	9
+	ld	9, 8(3)
+	mtctr	9
+	ld	1, 0(3)
+	ld	0, 32(3)
+	ld	4, 48(3)
+	ld	5, 56(3)
+	ld	6, 64(3)
+	ld	7, 72(3)
+	ld	8, 80(3)
+	ld	3, 40(3)
+	bctr
+	.size	pie_chain_call, . - pie_chain_call

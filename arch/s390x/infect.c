@@ -242,3 +242,29 @@ int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void 
 	*altstack_out = remote + off + offsetof(struct s390_rt_sigframe, uc.stack);
 	return 0;
 }
+
+/*
+ * svc 0 (the number in r1), an optional lgfr %r2,%r2, then br %r14: the
+ * vDSO's fallbacks (Debian 12's 6.1: svc 0; lgfr %r2,%r2; br %r14).
+ */
+bool compel_arch_exit_g1(const unsigned char *p, size_t avail, unsigned int *arg)
+{
+	static const unsigned char lgfr[] = { 0xb9, 0x14, 0x00, 0x22 };
+	size_t i = 2;
+
+	if (avail < 4 || p[0] != 0x0a || p[1] != 0x00)
+		return false;
+	if (avail >= i + 4 && !memcmp(p + i, lgfr, sizeof(lgfr)))
+		i += 4;
+	if (avail >= i + 2 && p[i] == 0x07 && p[i + 1] == 0xfe) {
+		*arg = 0;
+		return true;
+	}
+	return false;
+}
+
+/* svc 173: the vDSO's __kernel_rt_sigreturn */
+bool compel_arch_exit_g2(const unsigned char *p, size_t avail)
+{
+	return avail >= 2 && p[0] == 0x0a && p[1] == 0xad;
+}

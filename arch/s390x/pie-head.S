@@ -135,3 +135,38 @@ pie_sigreturn:
 	lgr	%r15, %r2
 	jg	sys_rt_sigreturn
 	.size	pie_sigreturn, . - pie_sigreturn
+
+
+/* A visit (core/pie/parasite.h): the area in r2, r15 in the visit stack. */
+	.section .head.text.parasite_visit, "ax", @progbits
+	.globl	__export_parasite_visit
+	.type	__export_parasite_visit, @function
+	.p2align 2
+__export_parasite_visit:
+	ENTER_C(parasite_visit)
+	.size	__export_parasite_visit, . - __export_parasite_visit
+
+/*
+ * void pie_chain_call(const struct pie_chain *c): the exit chain
+ * (core/pie/parasite.c): syscall c->nr with c->a[] from the task's own code
+ * at g1 (svc 0 with the number in r1, work on r2, br %r14), which goes to
+ * g2 (svc 173), which rt_sigreturns with r15 = sp as pie_sigreturn does.
+ */
+	.section .text.pie_chain_call, "ax", @progbits
+	.globl	pie_chain_call
+	.hidden	pie_chain_call
+	.type	pie_chain_call, @function
+	.p2align 2
+pie_chain_call:
+	lg	%r14, 16(%r2)
+	lg	%r13, 8(%r2)
+	lg	%r15, 0(%r2)
+	lg	%r1, 32(%r2)
+	lg	%r3, 48(%r2)
+	lg	%r4, 56(%r2)
+	lg	%r5, 64(%r2)
+	lg	%r6, 72(%r2)
+	lg	%r7, 80(%r2)
+	lg	%r2, 40(%r2)
+	br	%r13
+	.size	pie_chain_call, . - pie_chain_call

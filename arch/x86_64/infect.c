@@ -290,3 +290,52 @@ int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void 
 	*altstack_out = remote + frame_off + offsetof(struct x86_rt_sigframe, uc.stack);
 	return 0;
 }
+
+/*
+ * syscall, then xor reg32, reg32 (with or without a REX prefix) and pop
+ * reg64 (not %rsp) in any order, then ret: the shape of the vDSO's
+ * fallbacks (6.18: syscall, five xors, ret; Debian 12's 6.1: syscall, ret).
+ */
+bool compel_arch_exit_g1(const unsigned char *p, size_t avail, unsigned int *arg)
+{
+	unsigned int pops = 0;
+	size_t i = 2;
+
+	if (avail < 3 || p[0] != 0x0f || p[1] != 0x05)
+		return false;
+	while (i < avail && i < 40) {
+		size_t rex = (p[i] & 0xf0) == 0x40 ? 1 : 0;
+
+		if (p[i] == 0xc3) {
+			*arg = pops;
+			return true;
+		}
+		if (i + rex + 1 < avail && p[i + rex] == 0x31 && p[i + rex + 1] >= 0xc0 &&
+		    (p[i + rex + 1] & 7) != 4) {
+			i += rex + 2; /* xor reg, reg; never into %esp (nor %r12d) */
+			continue;
+		}
+		if (!rex && p[i] >= 0x58 && p[i] <= 0x5f && p[i] != 0x5c) {
+			pops++; /* pop reg64, not pop %rsp */
+			i++;
+			continue;
+		}
+		if (p[i] == 0x41 && i + 1 < avail && p[i + 1] >= 0x58 && p[i + 1] <= 0x5f) {
+			pops++; /* pop %r8..%r15 */
+			i += 2;
+			continue;
+		}
+		return false;
+	}
+	return false;
+}
+
+/* mov $15, %rax; syscall (libc's and Go's restorers) or mov $15, %eax; syscall */
+bool compel_arch_exit_g2(const unsigned char *p, size_t avail)
+{
+	static const unsigned char a[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	static const unsigned char b[] = { 0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+
+	return (avail >= sizeof(a) && !memcmp(p, a, sizeof(a))) ||
+	       (avail >= sizeof(b) && !memcmp(p, b, sizeof(b)));
+}

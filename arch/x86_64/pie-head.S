@@ -103,3 +103,46 @@ pie_sigreturn:
 	movq	%rdi, %rsp
 	jmp	sys_rt_sigreturn
 	.size	pie_sigreturn, . - pie_sigreturn
+
+
+/* A visit (core/pie/parasite.h): the area in %rdi, %rsp in the visit stack. */
+	.section .head.text.parasite_visit, "ax", @progbits
+	.globl	__export_parasite_visit
+	.type	__export_parasite_visit, @function
+__export_parasite_visit:
+	andq	$-16, %rsp
+	xorl	%ebp, %ebp
+	call	parasite_visit
+	int3
+	.size	__export_parasite_visit, . - __export_parasite_visit
+
+/*
+ * void pie_chain_call(const struct pie_chain *c): the exit chain
+ * (core/pie/parasite.c): syscall c->nr with c->a[] from the task's own code
+ * at g1 (syscall, register-only work, pops c->g1_arg stack words, ret),
+ * whose ret takes g2 (the task's restorer: mov $15, %rax; syscall) from the
+ * frame's pretcode, and rt_sigreturn reads the frame at %rsp - 8 as it
+ * always does.  The words g1 pops lie below the frame: only read.
+ */
+	.section .text.pie_chain_call, "ax", @progbits
+	.globl	pie_chain_call
+	.hidden	pie_chain_call
+	.type	pie_chain_call, @function
+pie_chain_call:
+	movq	16(%rdi), %rax		/* g2 */
+	movq	0(%rdi), %rcx		/* sp */
+	movq	%rax, -8(%rcx)		/* the pretcode: where g1's ret goes */
+	leaq	-8(%rcx), %rsp
+	movq	24(%rdi), %rax
+	shlq	$3, %rax
+	subq	%rax, %rsp
+	movq	8(%rdi), %r11		/* g1 (the syscall clobbers %r11 anyway) */
+	movq	48(%rdi), %rsi
+	movq	56(%rdi), %rdx
+	movq	64(%rdi), %r10
+	movq	72(%rdi), %r8
+	movq	80(%rdi), %r9
+	movq	32(%rdi), %rax		/* nr */
+	movq	40(%rdi), %rdi
+	jmp	*%r11
+	.size	pie_chain_call, . - pie_chain_call

@@ -131,6 +131,22 @@ int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void 
 /* The room compel_arch_build_sigframe() needs for r, alignment included. */
 size_t compel_arch_sigframe_size(const struct compel_regs *r);
 
+/*
+ * The exit chain (compel/exit-chain.c): code the task has mapped already,
+ * through which a parasite whose criu is gone unmaps its own area and then
+ * rt_sigreturns, neither from the area.  Both take the bytes at p (avail
+ * of them readable, at an address aligned for an instruction).
+ *  - compel_arch_exit_g1: the syscall instruction, then only instructions
+ *    that touch no memory and do not branch, then a return to the link
+ *    register or to the word on the stack.  *arg: what pie_exit_chain()
+ *    must know of it (x86_64: the stack words it pops before the return;
+ *    aarch64: 1 when it authenticates the link register with autiasp).
+ *  - compel_arch_exit_g2: an rt_sigreturn stub: the syscall number set,
+ *    then the syscall instruction.
+ */
+bool compel_arch_exit_g1(const unsigned char *p, size_t avail, unsigned int *arg);
+bool compel_arch_exit_g2(const unsigned char *p, size_t avail);
+
 /* ---- helpers for the arch code (compel/regset.c) --------------------- */
 
 /* PTRACE_GETREGSET: *len in = buffer size, out = bytes the kernel gave. */

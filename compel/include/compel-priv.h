@@ -59,4 +59,23 @@ int compel_sigtrap_prepare(struct infect_ctx *ctx);
 int compel_sigtrap_finish_victim(struct infect_ctx *ctx);
 int compel_sigtrap_finish(struct infect_ctx *ctx);
 
+/* ---- exit-chain.c ---------------------------------------------------- */
+
+/* 0 with both found, -ENOENT (none), -EOPNOTSUPP (ruled out), -errno.
+ * [skip, skip + skip_len): the parasite's area, never a place for them. */
+int compel_find_exit_chain(struct infect_ctx *ctx, unsigned long skip, size_t skip_len,
+			   struct compel_exit_chain *c);
+
+/* Bytes kept free below a thread's sp (more than any arch's red zone), and
+ * below the frame (what x86_64's g1 may pop). */
+#define EXIT_FRAME_GAP 512
+#define EXIT_FRAME_BELOW 256
+/*
+ * Where a frame of len bytes goes on the stack of a thread whose sp is sp:
+ * 64-aligned, EXIT_FRAME_GAP below sp, and all of it (with
+ * EXIT_FRAME_BELOW more) inside the writable mapping that holds sp; 0 when
+ * there is no such room.
+ */
+unsigned long compel_exit_frame_dst(struct infect_ctx *ctx, unsigned long sp, size_t len);
+
 #endif

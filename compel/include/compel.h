@@ -85,6 +85,12 @@ struct compel_regs; /* arch-defined: see compel-arch.h */
 /*
  * One infected task.  Callers read the fields; only compel writes them.
  */
+/* The exit chain of a task (see compel/exit-chain.c); g1 == 0: none. */
+struct compel_exit_chain {
+	unsigned long g1, g2;
+	unsigned int g1_arg;
+};
+
 struct infect_ctx {
 	pid_t pid;
 	enum compel_task_state found;	/* RUNNING or STOPPED: as we found it */
@@ -124,6 +130,15 @@ struct infect_ctx {
 	uint8_t trap_action[32];	/* the kernel's struct sigaction */
 };
 
+/* compel_visit_begin(): the victim's state while another thread visits. */
+struct compel_visit {
+	struct compel_thread *victim;
+	struct compel_regs *orig, *work, *park;
+	bool regs_saved, sigmask_saved, never_traps;
+	uint64_t sigmask, held;
+	unsigned long syscall_ip;
+};
+
 #define COMPEL_DEFAULT_TIMEOUT_MS 10000
 
 /*
@@ -149,6 +164,23 @@ void compel_set_timeout(struct infect_ctx *ctx, int timeout_ms);
  * (-EBUSY); compel's mappings (a loaded parasite) stay, shared by every
  * thread.  0 or -errno.
  */
+/*
+ * A visit of thread tid (not the victim) while the victim stays stopped:
+ * from begin to end, compel's victim is tid (its registers and mask read,
+ * its interrupted syscall settled), for compel_start_visit() and
+ * compel_code_to_syscall().  end gives the victim back untouched; tid keeps
+ * the registers and mask it has then.
+ */
+int compel_visit_begin(struct infect_ctx *ctx, pid_t tid, struct compel_visit *save);
+int compel_visit_end(struct infect_ctx *ctx, struct compel_visit *save);
+/*
+ * Starts code at ip with stack sp and args in the visiting thread, traced
+ * for its syscalls, with its own signal mask: no signal is blocked from
+ * outside first (a criu killed in between would leave the thread running
+ * its own code with every signal blocked); the code blocks them itself.
+ */
+int compel_start_visit(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		       const unsigned long *args, int nargs);
 int compel_switch_victim(struct infect_ctx *ctx, pid_t tid);
 
 /*

@@ -59,11 +59,19 @@ struct parasite_ctl {
 	struct parasite_area *area; /* the command area, inside local */
 	unsigned long area_remote;
 	unsigned long entry;	    /* the blob's head in the task */
+	unsigned long entry_visit;  /* its visit head */
 	unsigned long stack_top;
 	bool running;		    /* the daemon loop waits for commands */
 	int ctl_wfd;		    /* criu's (the only) write end of the control pipe */
 	size_t frame_off;	    /* the cure frame's room in the area */
+	size_t frame_room;	    /* its size, and the visit frame's */
+	size_t visit_off;	    /* the struct parasite_visit */
+	size_t vstack_top;	    /* the top of the visit stack */
+	size_t vframe_off;	    /* the visit frame's room */
 	pid_t frame_tid;	    /* the thread the frame was built for */
+	bool chain_looked;	    /* compel_find_exit_chain() ran */
+	bool area_gone;		    /* the last cure unmapped it in the task */
+	struct compel_exit_chain chain; /* g1 0: none */
 	bool broken;		    /* it crashed or timed out: no more commands */
 	int32_t task_pid;	    /* getpid() inside the task (its pid namespace) */
 	size_t pipe_size;	    /* asked of F_SETPIPE_SZ by dump_pages */

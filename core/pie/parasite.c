@@ -3,6 +3,8 @@
  * arguments set up by compel (see parasite.h for the protocol).  Entered
  * from arch/<arch>/pie-head.S (__export_parasite_head).
  */
+#include <stdbool.h>
+
 #include "pie.h"
 
 #include "parasite.h"
@@ -413,11 +415,57 @@ static void parasite_set_state(struct parasite_area *area, uint32_t state)
 #define PIE_SIGPIPE 13
 
 /*
- * Back to the thread's own state, with nothing of ours left but the area
- * (code cannot unmap the memory it runs from).  A SIGPIPE that vmsplice
- * raised once criu's read end was gone is ours: dropped, unless it was
- * pending already when the daemon started.  Three syscalls when criu asks
- * for it, which it follows stop by stop: close, close, rt_sigreturn.
+ * The exit chain (compel/exit-chain.c) taken from here: syscall nr with
+ * args a[] run at g1 (the task's own code), whose return goes to g2, which
+ * rt_sigreturns with the stack pointer at sp (arch/<arch>/pie-head.S).
+ * The struct is read whole before the jump.  No return.
+ */
+struct pie_chain {
+	uint64_t sp, g1, g2, g1_arg, nr;
+	uint64_t a[6];
+};
+void pie_chain_call(const struct pie_chain *c) __attribute__((noreturn));
+
+static bool chain_ok(const struct parasite_area *area)
+{
+	return area->exit_g1 && area->exit_g2;
+}
+
+static void chain_from(struct pie_chain *c, const struct parasite_area *area, uint64_t sp)
+{
+	memset(c, 0, sizeof(*c));
+	c->sp = sp;
+	c->g1 = area->exit_g1;
+	c->g2 = area->exit_g2;
+	c->g1_arg = area->exit_arg;
+}
+
+/* Visitors gone, or 2 s of waiting for one: its criu died before it started. */
+static bool visitors_gone(struct parasite_area *area)
+{
+	struct {
+		int64_t sec, nsec;
+	} step = { 0, 100000000 };
+	uint32_t v;
+
+	for (int i = 0; i < 20; i++) {
+		v = pie_load_acquire(&area->visitors);
+		if (!v)
+			return true;
+		sys_futex((long)&area->visitors, PIE_FUTEX_WAIT, v, (long)&step, 0, 0);
+	}
+	return !pie_load_acquire(&area->visitors);
+}
+
+/*
+ * Back to the thread's own state.  A SIGPIPE that vmsplice raised once
+ * criu's read end was gone is ours: dropped, unless it was pending already
+ * when the daemon started.  Three syscalls when criu asks for it, which it
+ * follows stop by stop: close, close, rt_sigreturn (criu unmaps the area
+ * after), or close, close, munmap, rt_sigreturn when it asks for the exit
+ * chain too (PARASITE_F_EXIT, the last cure of a dump).  Without criu, the
+ * exit chain unmaps the area on the way out when compel found one;
+ * otherwise the area stays (code cannot unmap the memory it runs from).
  */
 static void __attribute__((noreturn)) parasite_cure(struct parasite_area *area)
 {
@@ -435,10 +483,50 @@ static void __attribute__((noreturn)) parasite_cure(struct parasite_area *area)
 	if (!(area->flags & PARASITE_F_CURE) && !sys_rt_sigpending((long)&pending, sizeof(pending)) && (pending & sigpipe) &&
 	    !(area->pending_at_start & sigpipe))
 		sys_rt_sigtimedwait((long)&sigpipe, 0, (long)&zero, sizeof(sigpipe));
+	if (area->frame_sp && area->frame_dst)
+		memcpy((void *)area->frame_dst, (const void *)area->frame_src, area->frame_len);
+	if (area->frame_sp && area->frame_dst && chain_ok(area) &&
+	    (!(area->flags & PARASITE_F_CURE) || (area->flags & PARASITE_F_EXIT)) &&
+	    visitors_gone(area)) {
+		struct pie_chain c;
+
+		chain_from(&c, area, area->frame_sp);
+		c.nr = __NR_munmap;
+		c.a[0] = area->self_start;
+		c.a[1] = area->self_len;
+		pie_chain_call(&c);
+	}
 	if (area->frame_sp)
 		pie_sigreturn(area->frame_sp);
 	for (;;) /* no frame: nothing better than waiting, signals blocked */
 		sys_ppoll(0, 0, 0, 0, 0);
+}
+
+#define PIE_SIG_SETMASK 2
+#define PIE_FUTEX_WAKE_OP 5
+/* FUTEX_OP(FUTEX_OP_ADD, -1, FUTEX_OP_CMP_EQ, 1): *uaddr2 -= 1 */
+#define PIE_FUTEX_OP_DEC ((1u << 28) | (0u << 24) | (0xfffu << 12) | 1u)
+
+/* A visit (see struct parasite_visit); entered from the head on the visit stack. */
+void __attribute__((noreturn)) parasite_visit(struct parasite_area *area)
+{
+	struct parasite_visit *v = (struct parasite_visit *)area->visit_at;
+	uint64_t all = ~0ULL;
+	struct pie_chain c;
+
+	sys_rt_sigprocmask(PIE_SIG_SETMASK, (long)&all, 0, sizeof(all));
+	read_thread_misc(&v->misc);
+	sys_sigaltstack(0, (long)v->frame_altstack);
+	memcpy((void *)v->frame_dst, (const void *)v->frame_src, v->frame_len);
+	chain_from(&c, area, v->frame_sp);
+	c.nr = __NR_futex;
+	c.a[0] = (uint64_t)&area->visitors;
+	c.a[1] = PIE_FUTEX_WAKE_OP;
+	c.a[2] = 1; /* wake the daemon, if it waits */
+	c.a[3] = 1; /* nr_wake2, in the timeout's place */
+	c.a[4] = (uint64_t)&area->visitors;
+	c.a[5] = PIE_FUTEX_OP_DEC;
+	pie_chain_call(&c);
 }
 
 /* One byte from criu per command; anything else is its end. */

@@ -56,10 +56,11 @@
 #include <stdint.h>
 
 #define PARASITE_MAGIC 0x50415241u /* "PARA" */
-#define PARASITE_VERSION 3
+#define PARASITE_VERSION 4
 
 #define PARASITE_F_ONESHOT 0x1u
 #define PARASITE_F_CURE 0x2u /* the daemon cures itself at its start */
+#define PARASITE_F_EXIT 0x4u /* with F_CURE: and leaves by the exit chain */
 
 enum parasite_state {
 	PARASITE_ST_IDLE = 0,  /* set by criu before the start */
@@ -101,6 +102,27 @@ struct parasite_area {
 	uint64_t pending_at_start; /* rt_sigpending() at the daemon's start */
 	int32_t pipe_flags;	   /* pipe2()'s flags (O_CLOEXEC), set by criu */
 	int32_t track_fd;	   /* MEMTRACK_ARM's userfaultfd until CLOSE_FD, -1 */
+	/*
+	 * frame_dst != 0: the frame is built for the thread's own stack, below
+	 * what its code may use there, and kept at frame_src in the area
+	 * until the cure copies it (frame_len bytes) to frame_dst; frame_sp
+	 * points into that copy, frame_altstack into the area's.
+	 * exit_g1 != 0: the exit chain (compel/exit-chain.c), through which a
+	 * cure without criu unmaps [self_start, self_start + self_len) on its
+	 * way out, leaving nothing of ours in the task.
+	 */
+	uint64_t frame_src;
+	uint64_t frame_dst;
+	uint64_t frame_len;
+	uint64_t exit_g1;
+	uint64_t exit_g2;
+	uint64_t exit_arg;
+	uint64_t self_start;
+	uint64_t self_len;
+	/* Visits (PARASITE_BLOB_ENTRY_VISIT, below): threads in one now. */
+	uint32_t visitors;
+	uint32_t pad2;
+	uint64_t visit_at; /* the struct parasite_visit, in the area */
 	/* The command's arguments and results, in place. */
 	uint64_t args[] __attribute__((aligned(16)));
 };
@@ -246,6 +268,29 @@ struct parasite_thread_misc {
 	int32_t altstack_ret;
 	int32_t tid_address_ret;
 	int32_t pdeath_sig_ret;
+};
+
+/*
+ * A visit: a thread that is not the daemon's runs PARASITE_BLOB_ENTRY_VISIT
+ * on the visit stack, started by criu with the area as its argument while
+ * the daemon's thread stays stopped.  It blocks every signal, reads its
+ * own struct parasite_thread_misc into misc, stores its sigaltstack into
+ * its frame (at frame_altstack), copies the frame (built by
+ * criu for its own stack, kept at frame_src) to frame_dst, and leaves by
+ * the exit chain with a FUTEX_WAKE_OP that takes one from area->visitors
+ * (criu added it before starting the visit): the kernel counts it down
+ * once the thread runs code of its own, never in the area, so that a
+ * daemon curing itself without criu can wait for visitors to be 0 before
+ * it unmaps the area.  The rt_sigreturn through its frame gives the thread
+ * back its registers and mask.
+ */
+struct parasite_visit {
+	uint64_t frame_altstack; /* the frame's stack_t, in the area's copy */
+	uint64_t frame_sp;
+	uint64_t frame_src;
+	uint64_t frame_dst;
+	uint64_t frame_len;
+	struct parasite_thread_misc misc;
 };
 
 /*
