@@ -718,7 +718,7 @@ static int visit_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasit
 	unsigned long arg = ctl->area_remote;
 	struct compel_visit save;
 	long result = 0;
-	int ret;
+	int ret, fault;
 
 	if (!area->exit_g1 || !area->exit_g2 || !area->frame_dst)
 		return -EOPNOTSUPP;
@@ -752,17 +752,21 @@ static int visit_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasit
 	 */
 	__atomic_store_n(&area->visitors, 1, __ATOMIC_SEQ_CST);
 	ret = compel_start_visit(ictx, ctl->entry_visit, ctl->remote + ctl->vstack_top, &arg, 1);
-	if (ret) /* it never entered */
+	if (ret) { /* it never entered */
 		__atomic_store_n(&area->visitors, 0, __ATOMIC_SEQ_CST);
-	if (!ret)
-		ret = compel_fault("parasite: visit started");
-	if (!ret)
-		ret = compel_code_to_syscall(ictx, SYS_rt_sigreturn, &result);
+		compel_visit_end(ictx, &save);
+		return ret;
+	}
+	/* a failure now still lets the visit end: the thread leaves the area */
+	fault = compel_fault("parasite: visit started");
+	ret = compel_code_to_syscall(ictx, SYS_rt_sigreturn, &result);
 	if (!ret)
 		compel_code_left(ictx);
 	else
 		ctl->broken = true;
 	compel_visit_end(ictx, &save);
+	if (!ret)
+		ret = fault;
 	if (ret)
 		return ret;
 	if (__atomic_load_n(&area->visitors, __ATOMIC_SEQ_CST)) {
