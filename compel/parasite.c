@@ -307,6 +307,8 @@ static int daemon_retire(struct parasite_ctl *ctl, bool leave)
 {
 	struct infect_ctx *ictx = ctl->ictx;
 	unsigned long arg = ctl->area_remote;
+	/* a restart block to keep: no sigreturn under criu's eyes (compel/run.c) */
+	bool by_ptrace = compel_arch_restart_block(ictx->orig_regs);
 	long result = 0;
 	int ret;
 
@@ -318,7 +320,10 @@ static int daemon_retire(struct parasite_ctl *ctl, bool leave)
 	leave = leave && ctl->area->exit_g1;
 	ctl->area->flags |= PARASITE_F_CURE | (leave ? PARASITE_F_EXIT : 0);
 	ret = compel_start_code_traced(ictx, ctl->entry, ctl->stack_top, &arg, 1);
-	if (!ret)
+	if (!ret && by_ptrace)
+		ret = compel_code_leave_by_ptrace(ictx, SYS_rt_sigreturn, ictx->orig_regs,
+						  ictx->orig_sigmask);
+	else if (!ret)
 		ret = compel_code_to_syscall(ictx, SYS_rt_sigreturn, &result);
 	if (ret) {
 		ctl->broken = true;
@@ -329,6 +334,8 @@ static int daemon_retire(struct parasite_ctl *ctl, bool leave)
 	ctl->ctl_wfd = -1;
 	ctl->frame_tid = 0; /* its resting state changes below: a new frame next time */
 	ctl->area_gone = leave; /* it unmapped the area on its way: criu's view is left */
+	if (by_ptrace)
+		return 0; /* at rest with the registers it was seized with */
 	/*
 	 * The thread is itself again, as its frame says: an interrupted
 	 * syscall already rewound for its restart (or -EINTR).  That is its
@@ -759,7 +766,14 @@ static int visit_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasit
 	}
 	/* a failure now still lets the visit end: the thread leaves the area */
 	fault = compel_fault("parasite: visit started");
-	ret = compel_code_to_syscall(ictx, SYS_rt_sigreturn, &result);
+	if (compel_arch_restart_block(ictx->orig_regs)) {
+		ret = compel_code_leave_by_ptrace(ictx, SYS_rt_sigreturn, ictx->orig_regs,
+						  ictx->orig_sigmask);
+	} else {
+		ret = compel_code_to_syscall(ictx, SYS_rt_sigreturn, &result);
+		if (!ret) /* at rest where its registers read whole (arm64's x7) */
+			ret = compel_code_rest(ictx);
+	}
 	if (!ret)
 		compel_code_left(ictx);
 	else

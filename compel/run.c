@@ -404,7 +404,104 @@ int compel_start_code_traced(struct infect_ctx *ctx, unsigned long ip, unsigned 
  * always leaves the victim).  Whatever else stops the code meanwhile is
  * handled as compel_wait_code() does.
  */
+static int code_to_syscall(struct infect_ctx *ctx, long nr, bool at_entry, long *result);
+
 int compel_code_to_syscall(struct infect_ctx *ctx, long nr, long *result)
+{
+	return code_to_syscall(ctx, nr, false, result);
+}
+
+/*
+ * From a syscall stop of the victim to an interrupt stop, before any code
+ * of the thread's runs: there every register reads as it is (arm64 hides
+ * x7 at syscall stops) and the kernel's restart of an interrupted syscall
+ * follows a resume, as at seize.  A criu killed meanwhile leaves the
+ * thread to go on from where it is.
+ */
+static int to_interrupt_stop(struct infect_ctx *ctx, int request)
+{
+	int status, ret;
+
+	ret = ptrace(PTRACE_INTERRUPT, ctx->victim->tid, NULL, NULL) ? -errno : 0;
+	if (!ret)
+		ret = compel_resume(ctx->victim, request, 0);
+	while (!ret) {
+		ret = wait_victim(ctx, &status);
+		if (ret || compel_stop_kind(status) == STOP_EVENT)
+			break;
+		ret = pass_stop(ctx, status, PTRACE_CONT);
+	}
+	return ret;
+}
+
+int compel_code_rest(struct infect_ctx *ctx)
+{
+	int ret;
+
+	if (!ctx->victim->stopped || compel_stop_kind(ctx->victim->status) != STOP_SYSCALL)
+		return 0;
+	ret = to_interrupt_stop(ctx, PTRACE_CONT);
+	if (ret)
+		pr_err("can't bring thread %d of pid %d to rest: %s\n", ctx->victim->tid, ctx->pid,
+		       strerror(-ret));
+	return ret;
+}
+
+/*
+ * The code's last syscall is an rt_sigreturn that would give the thread
+ * rest (registers) and mask; rt_sigreturn also resets the thread's
+ * restart block, so an interrupted nanosleep, clock_nanosleep, timed poll
+ * or futex wait (-ERESTART_RESTARTBLOCK) would end with -EINTR.  Instead,
+ * at its entry: mask first, then the registers of the interrupted syscall
+ * about to be made afresh with the rt_sigreturn skipped (what a criu
+ * killed from there on leaves: the call made again in full, never a
+ * thread running with our registers or mask); then, from an interrupt
+ * stop, rest itself, from which the kernel restarts the call with its
+ * restart block intact.
+ */
+int compel_code_leave_by_ptrace(struct infect_ctx *ctx, long sigreturn_nr,
+				const struct compel_regs *rest, uint64_t mask)
+{
+	pid_t tid = ctx->victim->tid;
+	struct compel_regs *again = compel_arch_regs_new();
+	int status, ret;
+	long dummy;
+
+	if (!again)
+		return -ENOMEM;
+	ret = code_to_syscall(ctx, sigreturn_nr, true, &dummy);
+	if (!ret && ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(mask), &mask))
+		ret = -errno;
+	if (!ret) {
+		compel_arch_regs_copy(again, rest);
+		compel_arch_rewind_syscall(again, rest);
+		ret = compel_arch_set_regs(tid, again);
+	}
+	compel_arch_regs_free(again);
+	if (!ret)
+		ret = compel_resume(ctx->victim, PTRACE_SYSCALL, 0);
+	while (!ret) { /* to the skipped call's exit */
+		ret = wait_victim(ctx, &status);
+		if (ret || compel_stop_kind(status) == STOP_SYSCALL)
+			break;
+		ret = pass_stop(ctx, status, PTRACE_SYSCALL);
+	}
+	if (!ret)
+		ret = to_interrupt_stop(ctx, PTRACE_CONT);
+	if (!ret)
+		ret = compel_arch_set_regs(tid, rest);
+	if (!ret && ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(mask), &mask))
+		ret = -errno;
+	if (ret) {
+		pr_err("can't give thread %d of pid %d its registers back: %s\n", tid, ctx->pid,
+		       strerror(-ret));
+		return ret;
+	}
+	ctx->code_running = false;
+	return 0;
+}
+
+static int code_to_syscall(struct infect_ctx *ctx, long nr, bool at_entry, long *result)
 {
 	bool in_syscall = false, target = false;
 	int status, ret, stops = 0;
@@ -440,6 +537,10 @@ int compel_code_to_syscall(struct infect_ctx *ctx, long nr, long *result)
 		}
 		if (!in_syscall)
 			target = compel_arch_entry_syscall_nr(ctx->work_regs) == nr;
+		if (!in_syscall && target && at_entry) {
+			*result = 0;
+			return 0; /* stopped at its entry */
+		}
 		in_syscall = !in_syscall;
 		ret = compel_resume(ctx->victim, PTRACE_SYSCALL, 0);
 		if (ret)

@@ -313,3 +313,14 @@ bool compel_arch_exit_g2(const unsigned char *p, size_t avail)
 {
 	return avail >= 8 && word_at(p) == 0x380000ac && word_at(p + 4) == 0x44000002;
 }
+
+/*
+ * Not used here yet: compel_code_leave_by_ptrace() is checked on x86_64
+ * only, so on this arch a sleep the dump interrupted still ends with
+ * -EINTR in a thread the parasite left through its sigreturn
+ * (docs/dump-restore.md).
+ */
+bool compel_arch_restart_block(const struct compel_regs *r)
+{
+	return false;
+}

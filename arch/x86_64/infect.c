@@ -339,3 +339,9 @@ bool compel_arch_exit_g2(const unsigned char *p, size_t avail)
 	return (avail >= sizeof(a) && !memcmp(p, a, sizeof(a))) ||
 	       (avail >= sizeof(b) && !memcmp(p, b, sizeof(b)));
 }
+
+/* An interrupted syscall that continues through its restart block. */
+bool compel_arch_restart_block(const struct compel_regs *r)
+{
+	return (long)r->gp.orig_rax >= 0 && (long)r->gp.rax == -516;
+}

@@ -98,6 +98,13 @@ long compel_arch_syscall_nr(const struct compel_regs *r);
  */
 long compel_arch_entry_syscall_nr(const struct compel_regs *r);
 bool compel_arch_restart_pending(const struct compel_regs *r);
+/*
+ * r (as seized, or as settled where restart_precise is false) is a
+ * syscall interrupted with -ERESTART_RESTARTBLOCK, which goes on only
+ * through the thread's restart block: nanosleep, clock_nanosleep, a timed
+ * poll or futex wait.  An rt_sigreturn would reset that block.
+ */
+bool compel_arch_restart_block(const struct compel_regs *r);
 
 /*
  * r was read at a syscall-entry stop: turns it into "about to execute the

@@ -315,6 +315,16 @@ int compel_fault(const char *name);
 int compel_start_code_traced(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
 			     const unsigned long *args, int nargs);
 int compel_code_to_syscall(struct infect_ctx *ctx, long nr, long *ret);
+/*
+ * Follows the code to the entry of its rt_sigreturn (sigreturn_nr), skips
+ * it, and gives the thread rest and mask with ptrace at an interrupt stop
+ * instead, with its restart block intact (see compel/run.c).
+ */
+int compel_code_leave_by_ptrace(struct infect_ctx *ctx, long sigreturn_nr,
+				const struct compel_regs *rest, uint64_t mask);
+/* A victim left at a syscall stop (its code ended by a syscall) brought to
+ * an interrupt stop, where its registers read whole (arm64's x7). */
+int compel_code_rest(struct infect_ctx *ctx);
 int compel_continue_code(struct infect_ctx *ctx);
 void compel_code_left(struct infect_ctx *ctx);
 
