@@ -23,6 +23,7 @@
  * stack pointer outside a writable mapping with room for the frame.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,9 +63,12 @@ static void scan_range(struct infect_ctx *ctx, unsigned long start, unsigned lon
 {
 	size_t align = compel_arch.insn_align;
 	unsigned char *buf = malloc(CHUNK);
+	bool first[256] = { false };
 
 	if (!buf)
 		return;
+	for (size_t i = 0; i < compel_arch.exit_first_len; i++)
+		first[compel_arch.exit_first[i]] = true;
 	for (unsigned long at = start; at < end && *budget && (!c->g1 || !c->g2);
 	     at += CHUNK - OVERLAP) {
 		size_t n = end - at < CHUNK ? end - at : CHUNK;
@@ -74,15 +78,27 @@ static void scan_range(struct infect_ctx *ctx, unsigned long start, unsigned lon
 		if (compel_read_mem(ctx, at, buf, n))
 			break;
 		*budget -= n;
-		for (size_t off = 0; off < n; off += align) {
+		for (size_t off = 0; !c->g1 && off < n; off += align) {
 			unsigned int arg = 0;
 
-			if (!c->g1 && compel_arch_exit_g1(buf + off, n - off, &arg)) {
+			if (first[buf[off]] && compel_arch_exit_g1(buf + off, n - off, &arg)) {
 				c->g1 = at + off;
 				c->g1_arg = arg;
 			}
-			if (!c->g2 && compel_arch_exit_g2(buf + off, n - off))
-				c->g2 = at + off;
+		}
+		for (size_t from = 0; !c->g2 && from < n;) {
+			const unsigned char *hit = memmem(buf + from, n - from, compel_arch.exit_g2_seed,
+							  compel_arch.exit_g2_seed_len);
+			size_t pos;
+
+			if (!hit)
+				break;
+			pos = (size_t)(hit - buf);
+			for (size_t k = 0; k <= compel_arch.exit_g2_back && k <= pos && !c->g2; k++)
+				if (!((pos - k) % align) &&
+				    compel_arch_exit_g2(buf + pos - k, n - (pos - k)))
+					c->g2 = at + pos - k;
+			from = pos + 1;
 		}
 		if (n < CHUNK)
 			break;
@@ -90,37 +106,110 @@ static void scan_range(struct infect_ctx *ctx, unsigned long start, unsigned lon
 	free(buf);
 }
 
+/* One executable mapping of the task, as /proc/PID/maps gives it. */
+struct xmap {
+	unsigned long start, end, pgoff, ino;
+	unsigned int dev_major, dev_minor;
+	bool vdso;
+};
+
+/*
+ * Where a gadget was found last, in file terms (or in the vDSO's), so that
+ * the next task of the same dump, which maps the same vDSO and libc,
+ * costs one small read to check instead of a scan.
+ */
+struct place {
+	bool valid, vdso;
+	unsigned long ino, off; /* off: from the start of the file, or the vDSO */
+	unsigned int dev_major, dev_minor;
+	unsigned int arg;
+};
+static struct place cached_g1, cached_g2;
+
+static void remember(struct place *p, const struct xmap *m, unsigned long addr, unsigned int arg)
+{
+	*p = (struct place){ .valid = true, .vdso = m->vdso, .ino = m->ino,
+			     .dev_major = m->dev_major, .dev_minor = m->dev_minor,
+			     .off = addr - m->start + (m->vdso ? 0 : m->pgoff), .arg = arg };
+}
+
+/* The cached place in this task, checked against its bytes; 0 if not there. */
+static unsigned long recall(struct infect_ctx *ctx, const struct place *p, const struct xmap *maps,
+			    int n, bool g1, unsigned int *arg)
+{
+	unsigned char buf[48];
+
+	if (!p->valid)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const struct xmap *m = &maps[i];
+		unsigned long addr;
+
+		if (m->vdso != p->vdso || (!m->vdso && (m->ino != p->ino || m->dev_major != p->dev_major ||
+							m->dev_minor != p->dev_minor)))
+			continue;
+		addr = m->start + p->off - (m->vdso ? 0 : m->pgoff);
+		if (addr < m->start || addr >= m->end)
+			continue;
+		size_t len = m->end - addr < sizeof(buf) ? m->end - addr : sizeof(buf);
+
+		if (compel_read_mem(ctx, addr, buf, len))
+			return 0;
+		if (g1 ? compel_arch_exit_g1(buf, len, arg) : compel_arch_exit_g2(buf, len))
+			return addr;
+	}
+	return 0;
+}
+
 int compel_find_exit_chain(struct infect_ctx *ctx, unsigned long skip, size_t skip_len,
 			   struct compel_exit_chain *c)
 {
 	char path[64], line[512], perms[8], name[256];
-	unsigned long start, end, budget = SCAN_LIMIT;
+	unsigned long budget = SCAN_LIMIT;
+	struct xmap maps[256];
+	int n = 0;
+	FILE *f;
 
 	memset(c, 0, sizeof(*c));
 	if (!status_allows(ctx->pid))
 		return -EOPNOTSUPP;
-	for (int pass = 0; pass < 2 && (!c->g1 || !c->g2); pass++) {
-		FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/maps", ctx->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (n < (int)(sizeof(maps) / sizeof(maps[0])) && fgets(line, sizeof(line), f)) {
+		struct xmap m = { 0 };
 
-		snprintf(path, sizeof(path), "/proc/%d/maps", ctx->pid);
-		f = fopen(path, "re");
-		if (!f)
-			return -errno;
-		while ((!c->g1 || !c->g2) && budget && fgets(line, sizeof(line), f)) {
-			name[0] = 0;
-			if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &start, &end, perms, name) < 3)
-				continue;
-			if (perms[0] != 'r' || perms[2] != 'x')
-				continue;
-			/* pass 0: the vDSO; pass 1: mapped files (not [vsyscall], no anon code) */
-			if (pass == 0 ? strcmp(name, "[vdso]") != 0 : name[0] != '/')
-				continue;
-			if (start < skip + skip_len && skip < end)
-				continue; /* the area itself: it holds stubs of ours */
-			scan_range(ctx, start, end, c, &budget);
-		}
-		fclose(f);
+		name[0] = 0;
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %255s", &m.start, &m.end, perms, &m.pgoff,
+			   &m.dev_major, &m.dev_minor, &m.ino, name) < 7)
+			continue;
+		if (perms[0] != 'r' || perms[2] != 'x')
+			continue;
+		m.vdso = !strcmp(name, "[vdso]");
+		/* the vDSO and mapped files (not [vsyscall], no anonymous code) */
+		if (!m.vdso && name[0] != '/')
+			continue;
+		if (m.start < skip + skip_len && skip < m.end)
+			continue; /* the area itself: it holds stubs of ours */
+		maps[n++] = m;
 	}
+	fclose(f);
+	c->g1 = recall(ctx, &cached_g1, maps, n, true, &c->g1_arg);
+	c->g2 = recall(ctx, &cached_g2, maps, n, false, NULL);
+	/* the vDSO first, then the files in their order */
+	for (int pass = 0; pass < 2 && (!c->g1 || !c->g2); pass++)
+		for (int i = 0; i < n && (!c->g1 || !c->g2) && budget; i++) {
+			bool had1 = c->g1, had2 = c->g2;
+
+			if (maps[i].vdso != (pass == 0))
+				continue;
+			scan_range(ctx, maps[i].start, maps[i].end, c, &budget);
+			if (!had1 && c->g1)
+				remember(&cached_g1, &maps[i], c->g1, c->g1_arg);
+			if (!had2 && c->g2)
+				remember(&cached_g2, &maps[i], c->g2, 0);
+		}
 	if (!c->g1 || !c->g2) {
 		memset(c, 0, sizeof(*c));
 		return -ENOENT;
@@ -128,27 +217,48 @@ int compel_find_exit_chain(struct infect_ctx *ctx, unsigned long skip, size_t sk
 	return 0;
 }
 
-unsigned long compel_exit_frame_dst(struct infect_ctx *ctx, unsigned long sp, size_t len)
+/* The task's writable mappings, read once per infection: the task is stopped. */
+static int load_rw_spans(struct infect_ctx *ctx)
 {
 	char path[64], line[512], perms[8];
-	unsigned long start, end, dst, found = 0;
+	unsigned long start, end;
 	FILE *f;
 
-	if (sp < EXIT_FRAME_GAP + len + EXIT_FRAME_BELOW)
-		return 0;
-	dst = (sp - EXIT_FRAME_GAP - len) & ~63UL;
 	snprintf(path, sizeof(path), "/proc/%d/maps", ctx->pid);
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) < 3)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct compel_span *s;
+
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) < 3 || perms[0] != 'r' ||
+		    perms[1] != 'w')
 			continue;
-		/* the whole of [dst - below, sp) in the mapping sp is in */
-		if (start < sp && sp <= end && perms[0] == 'r' && perms[1] == 'w' &&
-		    dst - EXIT_FRAME_BELOW >= start)
-			found = dst;
+		s = realloc(ctx->rw_spans, (ctx->nr_rw_spans + 1) * sizeof(*s));
+		if (!s) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		ctx->rw_spans = s;
+		s[ctx->nr_rw_spans++] = (struct compel_span){ start, end };
 	}
 	fclose(f);
-	return found;
+	ctx->rw_spans_loaded = true;
+	return 0;
+}
+
+unsigned long compel_exit_frame_dst(struct infect_ctx *ctx, unsigned long sp, size_t len)
+{
+	unsigned long dst;
+
+	if (sp < EXIT_FRAME_GAP + len + EXIT_FRAME_BELOW)
+		return 0;
+	if (!ctx->rw_spans_loaded && load_rw_spans(ctx))
+		return 0;
+	dst = (sp - EXIT_FRAME_GAP - len) & ~63UL;
+	/* the whole of [dst - below, sp) in the writable mapping sp is in */
+	for (int i = 0; i < ctx->nr_rw_spans; i++)
+		if (ctx->rw_spans[i].start < sp && sp <= ctx->rw_spans[i].end)
+			return dst - EXIT_FRAME_BELOW >= ctx->rw_spans[i].start ? dst : 0;
+	return 0;
 }

@@ -322,6 +322,7 @@ static void free_ctx(struct infect_ctx *ctx)
 	compel_arch_regs_free(ctx->orig_regs);
 	compel_arch_regs_free(ctx->work_regs);
 	compel_arch_regs_free(ctx->park_regs);
+	free(ctx->rw_spans);
 	free(ctx->threads);
 	free(ctx);
 }

@@ -25,6 +25,9 @@
 static const unsigned char syscall_insn[] = { 0x01, 0x00, 0x00, 0xd4 }; /* svc #0 */
 static const unsigned char trap_insn[] = { 0x00, 0x00, 0x20, 0xd4 };	 /* brk #0 */
 
+static const unsigned char exit_first[] = { 0x01 }; /* the syscall instruction */
+static const unsigned char exit_g2_seed[] = { 0x68, 0x11, 0x80, 0xd2 }; /* mov x8, #139 */
+
 const struct compel_arch_desc compel_arch = {
 	.name = "aarch64",
 	.syscall_insn = syscall_insn,
@@ -35,6 +38,11 @@ const struct compel_arch_desc compel_arch = {
 	.red_zone = 0,
 	.mmap_args_in_memory = false,
 	.restart_precise = false,
+	.exit_first = exit_first,
+	.exit_first_len = sizeof(exit_first),
+	.exit_g2_seed = exit_g2_seed,
+	.exit_g2_seed_len = sizeof(exit_g2_seed),
+	.exit_g2_back = 0,
 };
 
 unsigned long compel_arch_get_ip(const struct compel_regs *r)

@@ -27,6 +27,9 @@
 static const unsigned char syscall_insn[] = { 0x02, 0x00, 0x00, 0x44 }; /* sc */
 static const unsigned char trap_insn[] = { 0x08, 0x00, 0xe0, 0x7f };	 /* trap */
 
+static const unsigned char exit_first[] = { 0x02 }; /* the syscall instruction */
+static const unsigned char exit_g2_seed[] = { 0xac, 0x00, 0x00, 0x38 }; /* li r0, 172 */
+
 const struct compel_arch_desc compel_arch = {
 	.name = "ppc64le",
 	.syscall_insn = syscall_insn,
@@ -37,6 +40,11 @@ const struct compel_arch_desc compel_arch = {
 	.red_zone = 288, /* the ELFv2 protected zone below r1 */
 	.mmap_args_in_memory = false,
 	.restart_precise = true,
+	.exit_first = exit_first,
+	.exit_first_len = sizeof(exit_first),
+	.exit_g2_seed = exit_g2_seed,
+	.exit_g2_seed_len = sizeof(exit_g2_seed),
+	.exit_g2_back = 0,
 };
 
 unsigned long compel_arch_get_ip(const struct compel_regs *r)

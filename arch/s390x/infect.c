@@ -25,6 +25,9 @@
 static const unsigned char syscall_insn[] = { 0x0a, 0x00 }; /* svc 0 */
 static const unsigned char trap_insn[] = { 0x00, 0x01 };    /* breakpoint */
 
+static const unsigned char exit_first[] = { 0x0a }; /* the syscall instruction */
+static const unsigned char exit_g2_seed[] = { 0x0a, 0xad }; /* svc 173 */
+
 const struct compel_arch_desc compel_arch = {
 	.name = "s390x",
 	.syscall_insn = syscall_insn,
@@ -35,6 +38,11 @@ const struct compel_arch_desc compel_arch = {
 	.red_zone = 0,
 	.mmap_args_in_memory = true,
 	.restart_precise = true,
+	.exit_first = exit_first,
+	.exit_first_len = sizeof(exit_first),
+	.exit_g2_seed = exit_g2_seed,
+	.exit_g2_seed_len = sizeof(exit_g2_seed),
+	.exit_g2_back = 0,
 };
 
 unsigned long compel_arch_get_ip(const struct compel_regs *r)

@@ -17,6 +17,9 @@
 static const unsigned char syscall_insn[] = { 0x0f, 0x05 }; /* syscall */
 static const unsigned char trap_insn[] = { 0xcc };	     /* int3 */
 
+static const unsigned char exit_first[] = { 0x0f }; /* the syscall instruction */
+static const unsigned char exit_g2_seed[] = { 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 }; /* the $15 and the syscall */
+
 const struct compel_arch_desc compel_arch = {
 	.name = "x86_64",
 	.syscall_insn = syscall_insn,
@@ -28,6 +31,11 @@ const struct compel_arch_desc compel_arch = {
 	.mmap_args_in_memory = false,
 	/* orig_ax and ax are both in user_regs_struct */
 	.restart_precise = true,
+	.exit_first = exit_first,
+	.exit_first_len = sizeof(exit_first),
+	.exit_g2_seed = exit_g2_seed,
+	.exit_g2_seed_len = sizeof(exit_g2_seed),
+	.exit_g2_back = 3,
 };
 
 unsigned long compel_arch_get_ip(const struct compel_regs *r)

@@ -56,6 +56,14 @@ struct compel_arch_desc {
 	 * and catches it at its entry (see restart.c).
 	 */
 	bool restart_precise;
+	/* the bytes a g1 of the exit chain can start with (exit-chain.c) */
+	const unsigned char *exit_first;
+	size_t exit_first_len;
+	/* bytes every g2 holds, at most exit_g2_back bytes from its start:
+	 * what memmem() looks for before compel_arch_exit_g2() checks */
+	const unsigned char *exit_g2_seed;
+	size_t exit_g2_seed_len;
+	size_t exit_g2_back;
 };
 
 extern const struct compel_arch_desc compel_arch;

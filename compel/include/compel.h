@@ -85,6 +85,11 @@ struct compel_regs; /* arch-defined: see compel-arch.h */
 /*
  * One infected task.  Callers read the fields; only compel writes them.
  */
+/* An address range of the task. */
+struct compel_span {
+	unsigned long start, end;
+};
+
 /* The exit chain of a task (see compel/exit-chain.c); g1 == 0: none. */
 struct compel_exit_chain {
 	unsigned long g1, g2;
@@ -119,6 +124,9 @@ struct infect_ctx {
 					 * SIGSTOP, which cannot be blocked):
 					 * sent again at cure */
 	bool dead;			/* the task is gone */
+	struct compel_span *rw_spans;	/* its writable mappings (exit-chain.c) */
+	int nr_rw_spans;
+	bool rw_spans_loaded;
 	struct compel_map *maps;	/* unmapped at cure */
 
 	/* SIGTRAP kept from our traps (sigtrap.c) */
