@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,4 +262,57 @@ unsigned long compel_exit_frame_dst(struct infect_ctx *ctx, unsigned long sp, si
 		if (ctx->rw_spans[i].start < sp && sp <= ctx->rw_spans[i].end)
 			return dst - EXIT_FRAME_BELOW >= ctx->rw_spans[i].start ? dst : 0;
 	return 0;
+}
+
+/*
+ * The frame of compel_make_safe(): the victim's registers and mask as
+ * compel_arch_build_sigframe() makes them, but a stack_t that
+ * do_sigaltstack() refuses (flags SS_ONSTACK | SS_DISABLE), which
+ * rt_sigreturn then ignores: the thread's sigaltstack, which criu can't
+ * read from outside, stays as it is.
+ */
+int compel_make_safe(struct infect_ctx *ctx)
+{
+	struct compel_exit_chain c;
+	size_t len = (compel_arch_sigframe_size(ctx->orig_regs) + 63) & ~63UL;
+	unsigned long dst, sp = 0, alt = 0;
+	unsigned char *buf;
+	int ret;
+
+	if (!ctx->regs_saved || !ctx->sigmask_saved)
+		return -EOPNOTSUPP;
+	ret = compel_find_exit_chain(ctx, 0, 0, &c);
+	if (ret)
+		return ret;
+	dst = compel_exit_frame_dst(ctx, compel_arch_get_sp(ctx->orig_regs), len);
+	if (!dst)
+		return -EOPNOTSUPP;
+	buf = calloc(1, len);
+	if (!buf)
+		return -ENOMEM;
+	ret = compel_arch_build_sigframe(ctx->orig_regs, ctx->orig_sigmask, buf, dst, len, &sp, &alt);
+	if (!ret && (alt < dst || alt + 24 > dst + len))
+		ret = -EOPNOTSUPP;
+	if (!ret) {
+		uint32_t refused = 3; /* SS_ONSTACK | SS_DISABLE */
+
+		memcpy(buf + (alt - dst) + 8, &refused, sizeof(refused)); /* ss_flags */
+		ret = compel_write_mem(ctx, dst, buf, len);
+	}
+	/* x86_64's g1 returns to the word below the frame: its pretcode */
+	if (!ret && !strcmp(compel_arch.name, "x86_64"))
+		ret = compel_write_mem(ctx, sp - 8, &c.g2, sizeof(c.g2));
+	free(buf);
+	if (ret)
+		return ret == -ENOSPC ? -EOPNOTSUPP : ret;
+	ctx->safe_g1 = c.g1;
+	ctx->safe_g2 = c.g2;
+	ctx->safe_arg = c.g1_arg;
+	ctx->safe_sp = sp;
+	return 0;
+}
+
+void compel_unmake_safe(struct infect_ctx *ctx)
+{
+	ctx->safe_g1 = ctx->safe_g2 = ctx->safe_sp = 0;
 }

@@ -498,7 +498,13 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 	ctl->vframe_off = ctl->vstack_top;
 	ctl->size = round_up(ctl->vframe_off + ctl->frame_room, page);
 	ctl->pipe_size = PARASITE_PIPE_SIZE;
+	/* the area's mmap kill-safe: a criu killed in it leaves no thread with our registers */
+	ret = compel_make_safe(ictx);
+	if (ret)
+		pr_debug("pid %d: the area's mmap is not kill-safe (%s)\n", ctl_pid(ctl),
+			 strerror(-ret));
 	ret = compel_map_shared(ictx, ctl->size, &ctl->local, &ctl->remote);
+	compel_unmake_safe(ictx);
 	if (ret) {
 		free(ctl);
 		return ret;

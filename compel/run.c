@@ -301,6 +301,7 @@ static int check_runnable(struct infect_ctx *ctx)
 int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, int nargs,
 		   long *result)
 {
+	bool safe = false;
 	long r = 0;
 	int ret = check_runnable(ctx);
 
@@ -309,14 +310,41 @@ int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, i
 	if (nargs < 0 || nargs > 6)
 		return -EINVAL;
 	compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);
-	compel_arch_prep_syscall(ctx->work_regs, ctx->syscall_ip, nr, args, nargs);
-	ret = ctx->park_regs ? 0 : compel_block_signals(ctx);
-	if (!ret)
+	if (ctx->safe_g1) {
+		/*
+		 * Kill-safe (compel_make_safe()): at g1, returning to g2 and the
+		 * victim's own frame should criu die now; the registers before
+		 * the mask, so that a thread let go in between runs our syscall
+		 * with its own mask rather than its own code with all blocked.
+		 */
+		compel_arch_prep_syscall(ctx->work_regs, ctx->safe_g1, nr, args, nargs);
+		safe = compel_arch_chain_regs(ctx->work_regs, ctx->safe_sp, ctx->safe_g2,
+					      ctx->safe_arg);
+		if (!safe)
+			compel_arch_prep_syscall(ctx->work_regs, ctx->syscall_ip, nr, args, nargs);
+	} else {
+		compel_arch_prep_syscall(ctx->work_regs, ctx->syscall_ip, nr, args, nargs);
+	}
+	if (safe) {
 		ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
+		if (!ret && !ctx->park_regs)
+			ret = compel_block_signals(ctx);
+	} else {
+		ret = ctx->park_regs ? 0 : compel_block_signals(ctx);
+		if (!ret)
+			ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
+	}
 	if (ret) {
 		pr_err("can't set registers of pid %d: %s\n", ctx->pid, strerror(-ret));
 		compel_rest_victim(ctx);
 		return ret;
+	}
+	if (safe) { /* the walk of kills: a criu killed with our registers set */
+		ret = compel_fault("compel: kill-safe syscall");
+		if (ret) {
+			compel_rest_victim(ctx);
+			return ret;
+		}
 	}
 	ret = run_syscall(ctx, &r);
 	if (!ret || (ret != -ESRCH && ctx->victim->stopped))

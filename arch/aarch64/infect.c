@@ -396,3 +396,17 @@ bool compel_arch_restart_block(const struct compel_regs *r)
 {
 	return false;
 }
+
+/*
+ * The exit chain's return for an injected syscall at g1 (compel/syscall.c):
+ * not with an autiasp in g1, which wants x30 signed with the task's key.
+ */
+bool compel_arch_chain_regs(struct compel_regs *r, unsigned long frame_sp, unsigned long g2,
+			    unsigned int g1_arg)
+{
+	if (g1_arg)
+		return false;
+	r->gp.sp = frame_sp;
+	r->gp.regs[30] = g2;
+	return true;
+}

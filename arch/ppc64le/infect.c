@@ -332,3 +332,14 @@ bool compel_arch_restart_block(const struct compel_regs *r)
 {
 	return false;
 }
+
+#define PPC_PT_LNK 36
+
+/* The exit chain's return for an injected syscall at g1 (compel/syscall.c). */
+bool compel_arch_chain_regs(struct compel_regs *r, unsigned long frame_sp, unsigned long g2,
+			    unsigned int g1_arg)
+{
+	r->gp[PPC_PT_R1] = frame_sp;
+	r->gp[PPC_PT_LNK] = g2;
+	return true;
+}

@@ -287,3 +287,12 @@ bool compel_arch_restart_block(const struct compel_regs *r)
 {
 	return false;
 }
+
+/* The exit chain's return for an injected syscall at g1 (compel/syscall.c). */
+bool compel_arch_chain_regs(struct compel_regs *r, unsigned long frame_sp, unsigned long g2,
+			    unsigned int g1_arg)
+{
+	r->gp.gprs[15] = frame_sp;
+	r->gp.gprs[14] = g2;
+	return true;
+}

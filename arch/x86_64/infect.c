@@ -353,3 +353,11 @@ bool compel_arch_restart_block(const struct compel_regs *r)
 {
 	return (long)r->gp.orig_rax >= 0 && (long)r->gp.rax == -516;
 }
+
+/* The exit chain's return for an injected syscall at g1 (compel/syscall.c). */
+bool compel_arch_chain_regs(struct compel_regs *r, unsigned long frame_sp, unsigned long g2,
+			    unsigned int g1_arg)
+{
+	r->gp.rsp = frame_sp - 8 - 8UL * g1_arg; /* g2 is the frame's pretcode */
+	return true;
+}

@@ -161,6 +161,14 @@ size_t compel_arch_sigframe_size(const struct compel_regs *r);
  */
 bool compel_arch_exit_g1(const unsigned char *p, size_t avail, unsigned int *arg);
 bool compel_arch_exit_g2(const unsigned char *p, size_t avail);
+/*
+ * r prepared for a syscall at g1: the stack and link register that make
+ * g1's return go to g2, which rt_sigreturns with the frame at frame_sp
+ * (x86_64: g2 in the frame's pretcode word already).  false when the arch
+ * can't for this g1 (aarch64's autiasp: criu can't sign the link register).
+ */
+bool compel_arch_chain_regs(struct compel_regs *r, unsigned long frame_sp, unsigned long g2,
+			    unsigned int g1_arg);
 
 /* ---- helpers for the arch code (compel/regset.c) --------------------- */
 

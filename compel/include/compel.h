@@ -125,6 +125,10 @@ struct infect_ctx {
 					 * sent again at cure */
 	bool dead;			/* the task is gone */
 	struct compel_span *rw_spans;	/* its writable mappings (exit-chain.c) */
+	/* safe_g1 != 0: injected syscalls run at g1 and return through the
+	 * exit chain into the victim's frame at safe_sp (compel_make_safe()) */
+	unsigned long safe_g1, safe_g2, safe_sp;
+	unsigned int safe_arg;
 	int nr_rw_spans;
 	bool rw_spans_loaded;
 	struct compel_map *maps;	/* unmapped at cure */
@@ -248,6 +252,17 @@ int compel_cure(struct infect_ctx *ctx, enum compel_leave leave);
  * errno when it could not be run (the task died: -ESRCH; timeout:
  * -ETIMEDOUT).
  */
+/*
+ * Makes the injected syscalls of the victim kill-safe until
+ * compel_unmake_safe(): a frame of its own registers and mask is written
+ * on its stack, and each syscall runs at the task's own g1 of the exit
+ * chain (compel/exit-chain.c) with the registers set so that, should criu
+ * die before it puts the victim's registers back, g1 returns to g2 and
+ * rt_sigreturn gives the thread its own state.  -EOPNOTSUPP and nothing
+ * changed when the task has no exit chain or its stack no room.
+ */
+int compel_make_safe(struct infect_ctx *ctx);
+void compel_unmake_safe(struct infect_ctx *ctx);
 int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, int nargs,
 		   long *ret);
 
