@@ -60,7 +60,7 @@ static bool status_allows(pid_t pid)
 }
 
 static void scan_range(struct infect_ctx *ctx, unsigned long start, unsigned long end,
-		       struct compel_exit_chain *c, unsigned long *budget)
+		       struct compel_exit_chain *c, bool plain, unsigned long *budget)
 {
 	size_t align = compel_arch.insn_align;
 	unsigned char *buf = malloc(CHUNK);
@@ -82,7 +82,8 @@ static void scan_range(struct infect_ctx *ctx, unsigned long start, unsigned lon
 		for (size_t off = 0; !c->g1 && off < n; off += align) {
 			unsigned int arg = 0;
 
-			if (first[buf[off]] && compel_arch_exit_g1(buf + off, n - off, &arg)) {
+			if (first[buf[off]] && compel_arch_exit_g1(buf + off, n - off, &arg) &&
+			    (!plain || !arg)) {
 				c->g1 = at + off;
 				c->g1_arg = arg;
 			}
@@ -125,7 +126,7 @@ struct place {
 	unsigned int dev_major, dev_minor;
 	unsigned int arg;
 };
-static struct place cached_g1, cached_g2;
+static struct place cached_g1, cached_g1_plain, cached_g2;
 
 static void remember(struct place *p, const struct xmap *m, unsigned long addr, unsigned int arg)
 {
@@ -156,15 +157,17 @@ static unsigned long recall(struct infect_ctx *ctx, const struct place *p, const
 
 		if (compel_read_mem(ctx, addr, buf, len))
 			return 0;
-		if (g1 ? compel_arch_exit_g1(buf, len, arg) : compel_arch_exit_g2(buf, len))
+		if (g1 ? compel_arch_exit_g1(buf, len, arg) && *arg == p->arg
+		       : compel_arch_exit_g2(buf, len))
 			return addr;
 	}
 	return 0;
 }
 
-int compel_find_exit_chain(struct infect_ctx *ctx, unsigned long skip, size_t skip_len,
-			   struct compel_exit_chain *c)
+static int find_chain(struct infect_ctx *ctx, unsigned long skip, size_t skip_len,
+		      struct compel_exit_chain *c, bool plain)
 {
+	struct place *g1_cache = plain ? &cached_g1_plain : &cached_g1;
 	char path[64], line[512], perms[8], name[256];
 	unsigned long budget = SCAN_LIMIT;
 	struct xmap maps[256];
@@ -196,7 +199,7 @@ int compel_find_exit_chain(struct infect_ctx *ctx, unsigned long skip, size_t sk
 		maps[n++] = m;
 	}
 	fclose(f);
-	c->g1 = recall(ctx, &cached_g1, maps, n, true, &c->g1_arg);
+	c->g1 = recall(ctx, g1_cache, maps, n, true, &c->g1_arg);
 	c->g2 = recall(ctx, &cached_g2, maps, n, false, NULL);
 	/* the vDSO first, then the files in their order */
 	for (int pass = 0; pass < 2 && (!c->g1 || !c->g2); pass++)
@@ -205,9 +208,9 @@ int compel_find_exit_chain(struct infect_ctx *ctx, unsigned long skip, size_t sk
 
 			if (maps[i].vdso != (pass == 0))
 				continue;
-			scan_range(ctx, maps[i].start, maps[i].end, c, &budget);
+			scan_range(ctx, maps[i].start, maps[i].end, c, plain, &budget);
 			if (!had1 && c->g1)
-				remember(&cached_g1, &maps[i], c->g1, c->g1_arg);
+				remember(g1_cache, &maps[i], c->g1, c->g1_arg);
 			if (!had2 && c->g2)
 				remember(&cached_g2, &maps[i], c->g2, 0);
 		}
@@ -216,6 +219,12 @@ int compel_find_exit_chain(struct infect_ctx *ctx, unsigned long skip, size_t sk
 		return -ENOENT;
 	}
 	return 0;
+}
+
+int compel_find_exit_chain(struct infect_ctx *ctx, unsigned long skip, size_t skip_len,
+			   struct compel_exit_chain *c)
+{
+	return find_chain(ctx, skip, skip_len, c, false);
 }
 
 /* The task's writable mappings, read once per infection: the task is stopped. */
@@ -281,7 +290,12 @@ int compel_make_safe(struct infect_ctx *ctx)
 
 	if (!ctx->regs_saved || !ctx->sigmask_saved)
 		return -EOPNOTSUPP;
-	ret = compel_find_exit_chain(ctx, 0, 0, &c);
+	/*
+	 * A plain g1 (arg 0): criu sets the registers here, and can't sign
+	 * aarch64's link register for a g1 with autiasp (the vDSO's have it;
+	 * libc's syscall wrappers that can't fail, getpid's, have not).
+	 */
+	ret = find_chain(ctx, 0, 0, &c, true);
 	if (ret)
 		return ret;
 	dst = compel_exit_frame_dst(ctx, compel_arch_get_sp(ctx->orig_regs), len);

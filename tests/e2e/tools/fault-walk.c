@@ -458,6 +458,8 @@ static bool killed_in_area_mmap(int n)
 	path_in(p, img_dir, "dump.log");
 	hit = buf && read_file(p, buf, 1 << 22) && strstr(buf, want);
 	free(buf);
+	if (hit)
+		printf("point %d: criu killed inside the area's kill-safe mmap\n", n);
 	if (!hit || area_allowed)
 		return false;
 	path_in(p, tree_dir, "allow-area");
