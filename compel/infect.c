@@ -107,6 +107,36 @@ static int save_sigmask(struct infect_ctx *ctx)
 	return 0;
 }
 
+/* The seized thread tid, or NULL (said). */
+static struct compel_thread *seized_thread(struct infect_ctx *ctx, pid_t tid)
+{
+	for (int i = 0; i < ctx->nr_threads; i++)
+		if (ctx->threads[i].tid == tid)
+			return &ctx->threads[i];
+	pr_err("thread %d of pid %d was not seized\n", tid, ctx->pid);
+	return NULL;
+}
+
+/* ctx->victim, just set: its registers, its settled restart, its mask. */
+static int take_victim(struct infect_ctx *ctx)
+{
+	int ret = save_victim(ctx);
+
+	if (!ret)
+		ret = compel_settle_restart(ctx);
+	if (!ret)
+		ret = save_sigmask(ctx);
+	return ret;
+}
+
+/* Signals held while our code ran, sent again to tid. */
+static void resend_held(struct infect_ctx *ctx, pid_t tid)
+{
+	for (int sig = 1; sig <= 64; sig++)
+		if (ctx->held_signals & (1ULL << (sig - 1)))
+			syscall(SYS_tgkill, ctx->pid, tid, sig);
+}
+
 /* Everything that makes the victim ready to run our code. */
 static int prepare_victim(struct infect_ctx *ctx)
 {
@@ -116,11 +146,7 @@ static int prepare_victim(struct infect_ctx *ctx)
 	if (!ctx->victim)
 		return -ESRCH;
 	note_found_state(ctx);
-	ret = save_victim(ctx);
-	if (!ret)
-		ret = compel_settle_restart(ctx);
-	if (!ret)
-		ret = save_sigmask(ctx);
+	ret = take_victim(ctx);
 	if (!ret)
 		ret = compel_find_syscall_ip(ctx);
 	return ret;
@@ -202,24 +228,17 @@ static int restore_victim(struct infect_ctx *ctx)
 		if (!ret)
 			ret = -errno;
 	}
-	for (int sig = 1; sig <= 64; sig++)
-		if (ctx->held_signals & (1ULL << (sig - 1)))
-			syscall(SYS_tgkill, ctx->pid, tid, sig);
+	resend_held(ctx, tid);
 	return ret;
 }
 
 int compel_switch_victim(struct infect_ctx *ctx, pid_t tid)
 {
-	struct compel_thread *t = NULL;
+	struct compel_thread *t = seized_thread(ctx, tid);
 	int ret;
 
-	for (int i = 0; i < ctx->nr_threads; i++)
-		if (ctx->threads[i].tid == tid)
-			t = &ctx->threads[i];
-	if (!t) {
-		pr_err("thread %d of pid %d was not seized\n", tid, ctx->pid);
+	if (!t)
 		return -ESRCH;
-	}
 	if (t == ctx->victim)
 		return 0;
 	/* compel's mappings stay: every thread of the process shares them */
@@ -236,11 +255,7 @@ int compel_switch_victim(struct infect_ctx *ctx, pid_t tid)
 	ctx->regs_saved = ctx->sigmask_saved = false;
 	ctx->held_signals = 0;
 	ctx->victim = t;
-	ret = save_victim(ctx);
-	if (!ret)
-		ret = compel_settle_restart(ctx);
-	if (!ret)
-		ret = save_sigmask(ctx);
+	ret = take_victim(ctx);
 	if (!ret)
 		ret = compel_find_syscall_ip(ctx);
 	return ret;
@@ -257,16 +272,11 @@ int compel_switch_victim(struct infect_ctx *ctx, pid_t tid)
  */
 int compel_visit_begin(struct infect_ctx *ctx, pid_t tid, struct compel_visit *save)
 {
-	struct compel_thread *t = NULL;
+	struct compel_thread *t = seized_thread(ctx, tid);
 	int ret;
 
-	for (int i = 0; i < ctx->nr_threads; i++)
-		if (ctx->threads[i].tid == tid)
-			t = &ctx->threads[i];
-	if (!t) {
-		pr_err("thread %d of pid %d was not seized\n", tid, ctx->pid);
+	if (!t)
 		return -ESRCH;
-	}
 	if (t == ctx->victim)
 		return -EINVAL;
 	if (ctx->code_running)
@@ -284,11 +294,7 @@ int compel_visit_begin(struct infect_ctx *ctx, pid_t tid, struct compel_visit *s
 	ctx->regs_saved = ctx->sigmask_saved = false;
 	ctx->held_signals = 0;
 	ctx->code_never_traps = true;
-	ret = save_victim(ctx);
-	if (!ret)
-		ret = compel_settle_restart(ctx);
-	if (!ret)
-		ret = save_sigmask(ctx);
+	ret = take_victim(ctx);
 	if (ret)
 		compel_visit_end(ctx, save);
 	return ret;
@@ -296,11 +302,7 @@ int compel_visit_begin(struct infect_ctx *ctx, pid_t tid, struct compel_visit *s
 
 int compel_visit_end(struct infect_ctx *ctx, struct compel_visit *save)
 {
-	pid_t tid = ctx->victim->tid;
-
-	for (int sig = 1; sig <= 64; sig++)
-		if (ctx->held_signals & (1ULL << (sig - 1)))
-			syscall(SYS_tgkill, ctx->pid, tid, sig);
+	resend_held(ctx, ctx->victim->tid);
 	compel_arch_regs_free(ctx->orig_regs);
 	compel_arch_regs_free(ctx->work_regs);
 	ctx->victim = save->victim;

@@ -357,8 +357,12 @@ int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, i
 	return 0;
 }
 
+/*
+ * block: the victim's signals blocked from outside before its registers
+ * are set (a visit blocks them itself: see compel_start_visit()).
+ */
 static int start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
-		      const unsigned long *args, int nargs, int request)
+		      const unsigned long *args, int nargs, int request, bool block)
 {
 	int ret = check_runnable(ctx);
 
@@ -371,7 +375,7 @@ static int start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp
 		return ret;
 	compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);
 	compel_arch_prep_call(ctx->work_regs, ip, sp, args, nargs);
-	ret = compel_block_signals(ctx);
+	ret = block ? compel_block_signals(ctx) : 0;
 	if (!ret)
 		ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
 	if (!ret)
@@ -386,41 +390,22 @@ static int start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp
 	return 0;
 }
 
-int compel_start_visit(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
-		       const unsigned long *args, int nargs)
-{
-	int ret = check_runnable(ctx);
-
-	if (ret)
-		return ret;
-	if (nargs < 0 || nargs > 6)
-		return -EINVAL;
-	compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);
-	compel_arch_prep_call(ctx->work_regs, ip, sp, args, nargs);
-	ret = compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs);
-	if (!ret)
-		ret = compel_resume(ctx->victim, PTRACE_SYSCALL, 0);
-	if (ret) {
-		pr_err("can't start a visit of thread %d of pid %d: %s\n", ctx->victim->tid,
-		       ctx->pid, strerror(-ret));
-		if (ctx->victim->stopped)
-			compel_arch_set_gregs(ctx->victim->tid, ctx->orig_regs);
-		return ret;
-	}
-	ctx->code_running = true;
-	return 0;
-}
-
 int compel_start_code(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
 		      const unsigned long *args, int nargs)
 {
-	return start_code(ctx, ip, sp, args, nargs, PTRACE_CONT);
+	return start_code(ctx, ip, sp, args, nargs, PTRACE_CONT, true);
 }
 
 int compel_start_code_traced(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
 			     const unsigned long *args, int nargs)
 {
-	return start_code(ctx, ip, sp, args, nargs, PTRACE_SYSCALL);
+	return start_code(ctx, ip, sp, args, nargs, PTRACE_SYSCALL, true);
+}
+
+int compel_start_visit(struct infect_ctx *ctx, unsigned long ip, unsigned long sp,
+		       const unsigned long *args, int nargs)
+{
+	return start_code(ctx, ip, sp, args, nargs, PTRACE_SYSCALL, false);
 }
 
 /* More syscall stops than any code of ours makes on its way. */
