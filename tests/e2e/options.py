@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import criu, reap, run_tests, setup, spawn, started, wait_gone  # noqa: E402
+from harness import criu, reap, run_tests, setup, spawn, started, tree_of, wait_gone  # noqa: E402
 
 SCRATCH = setup(sys.argv)
 from harness import CRIU  # noqa: E402  (set by setup)
@@ -183,10 +183,11 @@ def test_waits_for_root(d):
     """Without -d criu waits for the root and exits with its status."""
     pid = spawn(['sh', '-c', 'sleep 1; exit 7'])
     time.sleep(0.3)
+    tree = tree_of(pid)  # sh and its sleep: both must be reaped before the restore
     r = criu('dump', '-t', str(pid), '-D', os.path.join(d, 'img'), '-o', 'dump.log')
     if r.returncode:
         return f'dump failed ({r.returncode}): {r.stdout.decode()[-300:]}'
-    if not wait_gone([pid]):
+    if not wait_gone(tree):
         return 'the dumped tree is still there'
     t0 = time.time()
     r = criu('restore', '-D', os.path.join(d, 'img'), '-o', 'restore.log')
