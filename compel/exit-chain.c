@@ -313,8 +313,8 @@ int compel_make_safe(struct infect_ctx *ctx)
 		memcpy(buf + (alt - dst) + 8, &refused, sizeof(refused)); /* ss_flags */
 		ret = compel_write_mem(ctx, dst, buf, len);
 	}
-	/* x86_64's g1 returns to the word below the frame: its pretcode */
-	if (!ret && !strcmp(compel_arch.name, "x86_64"))
+	/* a g1 that returns to the stack finds g2 in the word below the frame */
+	if (!ret && compel_arch.exit_ret_on_stack)
 		ret = compel_write_mem(ctx, sp - 8, &c.g2, sizeof(c.g2));
 	free(buf);
 	if (ret)

@@ -36,6 +36,7 @@ const struct compel_arch_desc compel_arch = {
 	.exit_g2_seed = exit_g2_seed,
 	.exit_g2_seed_len = sizeof(exit_g2_seed),
 	.exit_g2_back = 3,
+	.exit_ret_on_stack = true,
 };
 
 unsigned long compel_arch_get_ip(const struct compel_regs *r)

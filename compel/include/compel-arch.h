@@ -64,6 +64,9 @@ struct compel_arch_desc {
 	const unsigned char *exit_g2_seed;
 	size_t exit_g2_seed_len;
 	size_t exit_g2_back;
+	/* g1 returns to the word on the stack (x86_64: the frame's pretcode),
+	 * not to a link register */
+	bool exit_ret_on_stack;
 };
 
 extern const struct compel_arch_desc compel_arch;
