@@ -9,7 +9,9 @@
  *
  *   [frame_off, size)      the self-cure's signal frame (built for the
  *                          victim each time the daemon starts in another
- *                          thread)
+ *                          thread), the frame of the -EINTR outcome of the
+ *                          victim's interrupted syscall, and the same two
+ *                          for a visit
  *
  * Every command goes through the daemon, which waits in read() on the
  * control pipe.  The victim is parked at the daemon's start (compel_park())
@@ -149,6 +151,32 @@ static int post_and_wait(struct parasite_ctl *ctl, uint32_t cmd, long *result)
  * the area.  Without a frame builder for this arch the daemon can only
  * wait forever when criu dies (a debug line).
  */
+/*
+ * The second frame of a thread stopped in a syscall the next signal
+ * decides (compel_arch_restart_choice()): its -EINTR outcome, built in
+ * buf for the same place as the first (whose stack pointer is sp).  The
+ * code, or 0 when there is no choice to make.
+ */
+static uint32_t build_eintr_frame(struct infect_ctx *ictx, void *buf, unsigned long remote,
+				  size_t room, unsigned long sp)
+{
+	struct compel_regs *saved = compel_arch_regs_new();
+	unsigned long sp2 = 0, altstack2 = 0;
+	int code;
+
+	if (!saved)
+		return 0;
+	compel_arch_regs_copy(saved, ictx->orig_regs);
+	code = compel_arch_restart_choice(ictx->orig_regs);
+	if (code && (compel_arch_build_sigframe(ictx->orig_regs, ictx->orig_sigmask, buf, remote,
+						 room, &sp2, &altstack2) ||
+		     sp2 != sp))
+		code = 0; /* the frame that makes the call again, whatever comes */
+	compel_arch_regs_copy(ictx->orig_regs, saved); /* the general registers as seized */
+	compel_arch_regs_free(saved);
+	return (uint32_t)code;
+}
+
 static int build_frame(struct parasite_ctl *ctl)
 {
 	struct infect_ctx *ictx = ctl->ictx;
@@ -183,13 +211,22 @@ static int build_frame(struct parasite_ctl *ctl)
 		       ictx->victim->tid, ctl_pid(ctl), strerror(-ret));
 		return ret;
 	}
+	area->restart_code = sp ? build_eintr_frame(ictx, (char *)ctl->local + ctl->frame_eintr_off,
+						    dst ? dst : here, room, sp)
+				: 0;
+	if (area->restart_code)
+		pr_debug("pid %d: thread %d in a syscall the next signal ends (-ERESTART %u): two cure frames\n",
+			 ctl_pid(ctl), ictx->victim->tid, area->restart_code);
 	if (dst)
 		altstack = altstack - dst + here; /* stored into the area's copy */
 	area->frame_sp = sp;
 	area->frame_altstack = altstack;
 	area->frame_src = here;
 	area->frame_dst = dst;
-	area->frame_len = dst ? room : 0;
+	area->frame_len = room;
+	area->frame_eintr_src = area->restart_code ? ctl->remote + ctl->frame_eintr_off : 0;
+	area->frame_mask = ictx->orig_sigmask;
+	area->held = 0;
 	area->exit_g1 = dst ? ctl->chain.g1 : 0;
 	area->exit_g2 = dst ? ctl->chain.g2 : 0;
 	area->exit_arg = ctl->chain.g1_arg;
@@ -308,7 +345,7 @@ static int daemon_retire(struct parasite_ctl *ctl, bool leave)
 	struct infect_ctx *ictx = ctl->ictx;
 	unsigned long arg = ctl->area_remote;
 	/* a restart block to keep: no sigreturn under criu's eyes (compel/run.c) */
-	bool by_ptrace = compel_arch_restart_block(ictx->orig_regs);
+	bool by_ptrace = compel_arch_rest_by_ptrace(ictx->orig_regs);
 	long result = 0;
 	int ret;
 
@@ -319,6 +356,7 @@ static int daemon_retire(struct parasite_ctl *ctl, bool leave)
 		return ret;
 	leave = leave && ctl->area->exit_g1;
 	ctl->area->flags |= PARASITE_F_CURE | (leave ? PARASITE_F_EXIT : 0);
+	ctl->area->held = ictx->held_signals; /* sent again at the release */
 	ret = compel_start_code_traced(ictx, ctl->entry, ctl->stack_top, &arg, 1);
 	if (!ret && by_ptrace)
 		ret = compel_code_leave_by_ptrace(ictx, SYS_rt_sigreturn, ictx->orig_regs,
@@ -487,16 +525,19 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 	ctl->ctl_wfd = -1;
 	ictx->code_never_traps = true; /* the daemon ends by PTRACE_INTERRUPT */
 	/*
-	 * [blob, its stack][area, args][frame][visit][visit stack][visit frame]:
-	 * a frame slot for the daemon's thread and one for a visiting thread.
+	 * [blob, its stack][area, args][frame][its -EINTR frame][visit]
+	 * [visit stack][visit frame][its -EINTR frame]: two frame slots for the
+	 * daemon's thread and two for a visiting thread.
 	 */
 	ctl->frame_off = round_up(need, 64);
 	ctl->frame_room = round_up(compel_arch_sigframe_size(ictx->orig_regs), 64);
-	ctl->visit_off = ctl->frame_off + ctl->frame_room;
+	ctl->frame_eintr_off = ctl->frame_off + ctl->frame_room;
+	ctl->visit_off = ctl->frame_eintr_off + ctl->frame_room;
 	ctl->vstack_top = round_up(ctl->visit_off + sizeof(struct parasite_visit), 64) +
 			  parasite_blob.stack_size;
 	ctl->vframe_off = ctl->vstack_top;
-	ctl->size = round_up(ctl->vframe_off + ctl->frame_room, page);
+	ctl->vframe_eintr_off = ctl->vframe_off + ctl->frame_room;
+	ctl->size = round_up(ctl->vframe_eintr_off + ctl->frame_room, page);
 	ctl->pipe_size = PARASITE_PIPE_SIZE;
 	/* the area's mmap kill-safe: a criu killed in it leaves no thread with our registers */
 	ret = compel_make_safe(ictx);
@@ -756,6 +797,11 @@ static int visit_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasit
 	v->frame_src = here;
 	v->frame_dst = dst;
 	v->frame_len = ctl->frame_room;
+	v->restart_code = build_eintr_frame(ictx, (char *)ctl->local + ctl->vframe_eintr_off, dst,
+					    ctl->frame_room, sp);
+	v->frame_eintr_src = v->restart_code ? ctl->remote + ctl->vframe_eintr_off : 0;
+	v->frame_mask = ictx->orig_sigmask;
+	v->held = ictx->held_signals;
 	/*
 	 * Counted before the thread can enter the area: a daemon curing itself
 	 * without criu waits for the count to go down before it unmaps (up
@@ -772,7 +818,7 @@ static int visit_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasit
 	}
 	/* a failure now still lets the visit end: the thread leaves the area */
 	fault = compel_fault("parasite: visit started");
-	if (compel_arch_restart_block(ictx->orig_regs)) {
+	if (compel_arch_rest_by_ptrace(ictx->orig_regs)) {
 		ret = compel_code_leave_by_ptrace(ictx, SYS_rt_sigreturn, ictx->orig_regs,
 						  ictx->orig_sigmask);
 	} else {

@@ -11,7 +11,7 @@
 #include "fault.h"
 #include "log.h"
 
-enum fault_mode { FAULT_OFF, FAULT_FAIL, FAULT_KILL, FAULT_LIST };
+enum fault_mode { FAULT_OFF, FAULT_FAIL, FAULT_KILL, FAULT_PAUSE, FAULT_LIST };
 
 static enum fault_mode mode = FAULT_OFF;
 static unsigned long target;
@@ -32,12 +32,15 @@ int fault_init(void)
 	} else {
 		errno = 0;
 		target = strtoul(v, &end, 10);
-		if (errno || end == v || !target || (*end && strcmp(end, ":kill") &&
-						     strcmp(end, ":fail"))) {
-			pr_err("CRIU_FAULT=%s: expected N, N:kill, N:fail or list (N from 1)\n", v);
+		if (errno || end == v || !target ||
+		    (*end && strcmp(end, ":kill") && strcmp(end, ":fail") && strcmp(end, ":pause"))) {
+			pr_err("CRIU_FAULT=%s: expected N, N:kill, N:fail, N:pause or list (N from 1)\n",
+			       v);
 			return -1;
 		}
-		mode = !strcmp(end, ":kill") ? FAULT_KILL : FAULT_FAIL;
+		mode = !strcmp(end, ":kill")  ? FAULT_KILL :
+		       !strcmp(end, ":pause") ? FAULT_PAUSE :
+						FAULT_FAIL;
 	}
 	counter = mmap(NULL, sizeof(*counter), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		       -1, 0);
@@ -101,6 +104,12 @@ int fault_point(const char *name)
 		if (getpid() == owner)
 			for (;;)
 				pause();
+		return 0;
+	}
+	if (mode == FAULT_PAUSE) {
+		/* the test does what it wants done in this window, then SIGCONT */
+		pr_info("CRIU_FAULT: stopping (pid %d) at point %u\n", getpid(), n);
+		kill(getpid(), SIGSTOP);
 		return 0;
 	}
 	pr_err("CRIU_FAULT: injected failure at point %u: %s\n", n, name);

@@ -392,9 +392,19 @@ bool compel_arch_exit_g2(const unsigned char *p, size_t avail)
  * -EINTR in a thread the parasite left through its sigreturn
  * (docs/dump-restore.md).
  */
-bool compel_arch_restart_block(const struct compel_regs *r)
+bool compel_arch_rest_by_ptrace(const struct compel_regs *r)
 {
 	return false;
+}
+
+/*
+ * None: an interrupted syscall was settled before (restart_precise is
+ * false), and its state, about to make the call again, says no more which
+ * code the kernel gave (compel-arch.h).
+ */
+int compel_arch_restart_choice(struct compel_regs *r)
+{
+	return 0;
 }
 
 /*

@@ -328,9 +328,32 @@ bool compel_arch_exit_g2(const unsigned char *p, size_t avail)
  * -EINTR in a thread the parasite left through its sigreturn
  * (docs/dump-restore.md).
  */
-bool compel_arch_restart_block(const struct compel_regs *r)
+bool compel_arch_rest_by_ptrace(const struct compel_regs *r)
 {
 	return false;
+}
+
+/* The code, and -EINTR as sc or scv reports it in r (compel-arch.h). */
+int compel_arch_restart_choice(struct compel_regs *r)
+{
+	bool scv = (r->gp[PPC_PT_TRAP] & ~0xfUL) == TRAP_SCV;
+	long err;
+	int code;
+
+	if (!compel_arch_restart_pending(r))
+		return 0;
+	err = scv ? -(long)r->gp[PPC_PT_R3] : (long)r->gp[PPC_PT_R3];
+	if (err == ERESTARTSYS || err == ERESTARTNOHAND)
+		code = (int)err;
+	else if (err == ERESTART_RESTARTBLOCK && r->gp[PPC_PT_R0] == SYS_poll && (int)r->gp[5] < 0)
+		code = ERESTART_RESTARTBLOCK;
+	else
+		return 0;
+	r->gp[PPC_PT_R3] = scv ? (uint64_t)-EINTR_ : EINTR_;
+	if (!scv)
+		r->gp[PPC_PT_CCR] |= CR0_SO;
+	r->gp[PT_RESULT] = (uint64_t)-EINTR_;
+	return code;
 }
 
 #define PPC_PT_LNK 36

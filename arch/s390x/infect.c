@@ -283,9 +283,28 @@ bool compel_arch_exit_g2(const unsigned char *p, size_t avail)
  * -EINTR in a thread the parasite left through its sigreturn
  * (docs/dump-restore.md).
  */
-bool compel_arch_restart_block(const struct compel_regs *r)
+bool compel_arch_rest_by_ptrace(const struct compel_regs *r)
 {
 	return false;
+}
+
+/* The code, and r2 = -EINTR in r (compel-arch.h). */
+int compel_arch_restart_choice(struct compel_regs *r)
+{
+	long ret = (long)r->gp.gprs[2];
+	int code;
+
+	if (!r->system_call)
+		return 0;
+	if (ret == -ERESTARTSYS || ret == -ERESTARTNOHAND)
+		code = (int)-ret;
+	else if (ret == -ERESTART_RESTARTBLOCK && (r->system_call & 0xffff) == SYS_poll &&
+		 (int)r->gp.gprs[4] < 0)
+		code = ERESTART_RESTARTBLOCK;
+	else
+		return 0;
+	r->gp.gprs[2] = (uint64_t)-EINTR_;
+	return code;
 }
 
 /* The exit chain's return for an injected syscall at g1 (compel/syscall.c). */

@@ -349,10 +349,28 @@ bool compel_arch_exit_g2(const unsigned char *p, size_t avail)
 	       (avail >= sizeof(b) && !memcmp(p, b, sizeof(b)));
 }
 
-/* An interrupted syscall that continues through its restart block. */
-bool compel_arch_restart_block(const struct compel_regs *r)
+/* Every interrupted syscall: orig_ax and ax say all the kernel needs. */
+bool compel_arch_rest_by_ptrace(const struct compel_regs *r)
 {
-	return (long)r->gp.orig_rax >= 0 && (long)r->gp.rax == -516;
+	return compel_arch_restart_pending(r);
+}
+
+/* The code, and rax = -EINTR in r (compel-arch.h). */
+int compel_arch_restart_choice(struct compel_regs *r)
+{
+	long ret = (long)r->gp.rax;
+	int code;
+
+	if ((long)r->gp.orig_rax < 0)
+		return 0;
+	if (ret == -512 || ret == -514)
+		code = (int)-ret;
+	else if (ret == -516 && r->gp.orig_rax == SYS_poll && (int)r->gp.rdx < 0)
+		code = 516;
+	else
+		return 0;
+	r->gp.rax = (unsigned long)-4L; /* -EINTR */
+	return code;
 }
 
 /* The exit chain's return for an injected syscall at g1 (compel/syscall.c). */

@@ -111,11 +111,32 @@ long compel_arch_entry_syscall_nr(const struct compel_regs *r);
 bool compel_arch_restart_pending(const struct compel_regs *r);
 /*
  * r (as seized, or as settled where restart_precise is false) is a
- * syscall interrupted with -ERESTART_RESTARTBLOCK, which goes on only
- * through the thread's restart block: nanosleep, clock_nanosleep, a timed
- * poll or futex wait.  An rt_sigreturn would reset that block.
+ * syscall the kernel itself must restart or end with -EINTR when the
+ * thread resumes: the thread goes back to rest from an interrupt stop
+ * with r written back (compel_code_leave_by_ptrace()), never through the
+ * cure's rt_sigreturn.  That rt_sigreturn resets the restart block
+ * (nanosleep, clock_nanosleep, a timed poll or futex wait would end with
+ * -EINTR), and it leaves the thread at the syscall instruction already
+ * rewound, so that a signal arriving before the thread runs again (one
+ * held during the dump and sent back at the release, or one sent just
+ * then) would have its handler return into a fresh call instead of
+ * ending the interrupted one with -EINTR.
  */
-bool compel_arch_restart_block(const struct compel_regs *r);
+bool compel_arch_rest_by_ptrace(const struct compel_regs *r);
+/*
+ * r, a syscall interrupted with a code whose outcome the next signal
+ * decides: that code (512 ERESTARTSYS: -EINTR for a handler without
+ * SA_RESTART; 514 ERESTARTNOHAND, and 516 for a poll() without a timeout,
+ * whose restart block is the same call again: -EINTR for any handler), with
+ * r's general registers turned into what they are had the call returned
+ * -EINTR (the caller keeps a copy).  0, r untouched, for anything else:
+ * not interrupted, ERESTARTNOINTR (always made again), another
+ * ERESTART_RESTARTBLOCK (a cure frame ends it with -EINTR anyway), or a
+ * state that no longer tells (arm64's settled restart).  The parasite's
+ * cure picks between the two frames with the signals waiting for the
+ * thread (core/pie/parasite.c), as the kernel would have.
+ */
+int compel_arch_restart_choice(struct compel_regs *r);
 
 /*
  * r was read at a syscall-entry stop: turns it into "about to execute the

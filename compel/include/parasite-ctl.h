@@ -65,9 +65,11 @@ struct parasite_ctl {
 	int ctl_wfd;		    /* criu's (the only) write end of the control pipe */
 	size_t frame_off;	    /* the cure frame's room in the area */
 	size_t frame_room;	    /* its size, and the visit frame's */
+	size_t frame_eintr_off;	    /* the cure frame of the -EINTR outcome */
 	size_t visit_off;	    /* the struct parasite_visit */
 	size_t vstack_top;	    /* the top of the visit stack */
 	size_t vframe_off;	    /* the visit frame's room */
+	size_t vframe_eintr_off;    /* and its -EINTR outcome's */
 	pid_t frame_tid;	    /* the thread the frame was built for */
 	bool chain_looked;	    /* compel_find_exit_chain() ran */
 	bool area_gone;		    /* the last cure unmapped it in the task */

@@ -8,6 +8,9 @@
  *   CRIU_FAULT=N:kill  the Nth fault point reached SIGKILLs criu (the
  *                      process that ran fault_init(); a restored task still
  *                      running criu's code kills that one and goes on)
+ *   CRIU_FAULT=N:pause the Nth fault point reached stops the process that
+ *                      reaches it (SIGSTOP) and goes on after SIGCONT: a
+ *                      test acts on the tree in exactly that window
  *   CRIU_FAULT=list    nothing fails; every point reached is also printed
  *                      on stderr, so that a test learns how many there are
  *

@@ -457,6 +457,59 @@ static bool visitors_gone(struct parasite_area *area)
 	return !pie_load_acquire(&area->visitors);
 }
 
+#define PIE_SA_RESTART 0x10000000ULL
+#define PIE_SIG_DFL 0
+#define PIE_SIG_IGN 1
+
+/* A signal whose default action is to do nothing, or to stop (SIGCONT goes on). */
+static bool default_goes_on(int sig)
+{
+	return sig == 17 /* SIGCHLD */ || sig == 18 /* SIGCONT */ || sig == 19 /* SIGSTOP */ ||
+	       sig == 20 /* SIGTSTP */ || sig == 21 /* SIGTTIN */ || sig == 22 /* SIGTTOU */ ||
+	       sig == 23 /* SIGURG */ || sig == 28 /* SIGWINCH */;
+}
+
+/*
+ * What the kernel does with a syscall interrupted with code when the
+ * thread goes back with these signals waiting (those its mask lets
+ * through): the first one that is not ignored decides, -EINTR for a
+ * handler (ERESTARTSYS: one without SA_RESTART), the call made again for
+ * none.  One whose default kills the process ends everything anyway.
+ */
+static bool parasite_ends_eintr(uint32_t code, uint64_t waiting)
+{
+	for (int sig = 1; sig <= PARASITE_NSIG; sig++) {
+		struct parasite_ksigaction sa;
+
+		if (!(waiting & (1ULL << (sig - 1))))
+			continue;
+		if (sys_rt_sigaction(sig, 0, (long)&sa, sizeof(sa.mask)))
+			continue;
+		if (sa.handler == PIE_SIG_IGN || (sa.handler == PIE_SIG_DFL && default_goes_on(sig)))
+			continue;
+		if (sa.handler == PIE_SIG_DFL)
+			return false;
+		return code != 512 || !(sa.flags & PIE_SA_RESTART);
+	}
+	return false;
+}
+
+/*
+ * The frame of the -EINTR outcome over the one at dst, when the signals
+ * waiting now (and those criu holds) say so: see struct parasite_area.
+ */
+static void pick_frame(uint32_t code, uint64_t eintr_src, uint64_t dst, uint64_t len,
+		       uint64_t mask, uint64_t held)
+{
+	uint64_t pending = 0;
+
+	if (!code || !eintr_src || !len)
+		return;
+	sys_rt_sigpending((long)&pending, sizeof(pending));
+	if (parasite_ends_eintr(code, (pending | held) & ~mask))
+		memcpy((void *)dst, (const void *)eintr_src, len);
+}
+
 /*
  * Back to the thread's own state.  A SIGPIPE that vmsplice raised once
  * criu's read end was gone is ours: dropped, unless it was pending already
@@ -485,6 +538,10 @@ static void __attribute__((noreturn)) parasite_cure(struct parasite_area *area)
 		sys_rt_sigtimedwait((long)&sigpipe, 0, (long)&zero, sizeof(sigpipe));
 	if (area->frame_sp && area->frame_dst)
 		memcpy((void *)area->frame_dst, (const void *)area->frame_src, area->frame_len);
+	if (area->frame_sp)
+		pick_frame(area->restart_code, area->frame_eintr_src,
+			   area->frame_dst ? area->frame_dst : area->frame_src, area->frame_len,
+			   area->frame_mask, area->held);
 	if (area->frame_sp && area->frame_dst && chain_ok(area) &&
 	    (!(area->flags & PARASITE_F_CURE) || (area->flags & PARASITE_F_EXIT)) &&
 	    visitors_gone(area)) {
@@ -517,7 +574,11 @@ void __attribute__((noreturn)) parasite_visit(struct parasite_area *area)
 	sys_rt_sigprocmask(PIE_SIG_SETMASK, (long)&all, 0, sizeof(all));
 	read_thread_misc(&v->misc);
 	sys_sigaltstack(0, (long)v->frame_altstack);
+	if (v->frame_eintr_src)
+		sys_sigaltstack(0, (long)(v->frame_altstack - v->frame_src + v->frame_eintr_src));
 	memcpy((void *)v->frame_dst, (const void *)v->frame_src, v->frame_len);
+	pick_frame(v->restart_code, v->frame_eintr_src, v->frame_dst, v->frame_len, v->frame_mask,
+		   v->held);
 	chain_from(&c, area, v->frame_sp);
 	c.nr = __NR_futex;
 	c.a[0] = (uint64_t)&area->visitors;
@@ -556,6 +617,9 @@ static void __attribute__((noreturn)) parasite_daemon(struct parasite_area *area
 	close_fd(&area->ctl_fds[1]);
 	if (area->frame_altstack)
 		sys_sigaltstack(0, (long)area->frame_altstack);
+	if (area->frame_altstack && area->frame_eintr_src)
+		sys_sigaltstack(0, (long)(area->frame_altstack - area->frame_src +
+					  area->frame_eintr_src));
 	area->pending_at_start = 0;
 	sys_rt_sigpending((long)&area->pending_at_start, sizeof(area->pending_at_start));
 	parasite_set_state(area, PARASITE_ST_READY);

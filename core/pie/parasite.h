@@ -56,7 +56,7 @@
 #include <stdint.h>
 
 #define PARASITE_MAGIC 0x50415241u /* "PARA" */
-#define PARASITE_VERSION 4
+#define PARASITE_VERSION 5
 
 #define PARASITE_F_ONESHOT 0x1u
 #define PARASITE_F_CURE 0x2u /* the daemon cures itself at its start */
@@ -123,6 +123,24 @@ struct parasite_area {
 	uint32_t visitors;
 	uint32_t pad2;
 	uint64_t visit_at; /* the struct parasite_visit, in the area */
+	/*
+	 * restart_code != 0 (compel_arch_restart_choice()): the thread was
+	 * stopped in a syscall whose end the next signal decides.  The frame
+	 * at frame_src makes the call again; the one at frame_eintr_src,
+	 * built for the same place, ends it with -EINTR, and the cure copies
+	 * that one instead when the kernel would have: a signal waits that
+	 * the thread's own mask (frame_mask) lets through, pending now or
+	 * held by criu (held: criu sends it again at the release), and the
+	 * first of them that is not ignored has a handler the code says
+	 * -EINTR for (parasite_ends_eintr()).  Without that choice a
+	 * handler would return into a fresh call (a read() that sleeps on
+	 * instead of its -EINTR: the program's wakeup lost).
+	 */
+	uint64_t frame_eintr_src;
+	uint64_t frame_mask;
+	uint64_t held;
+	uint32_t restart_code;
+	uint32_t pad3;
 	/* The command's arguments and results, in place. */
 	uint64_t args[] __attribute__((aligned(16)));
 };
@@ -290,6 +308,12 @@ struct parasite_visit {
 	uint64_t frame_src;
 	uint64_t frame_dst;
 	uint64_t frame_len;
+	/* the visiting thread's own, as in struct parasite_area */
+	uint64_t frame_eintr_src;
+	uint64_t frame_mask;
+	uint64_t held;
+	uint32_t restart_code;
+	uint32_t pad;
 	struct parasite_thread_misc misc;
 };
 

@@ -7,7 +7,12 @@ Starts tools/kill-target (a root with big memory and a few threads, a child
 with 200 threads, a small child), dumps it with `criu dump -R` (and some
 cases without -R), and sends criu SIGKILL, SIGTERM, SIGINT or SIGHUP at a
 random moment of the dump (the first, uninterrupted dump measures how long
-one takes).  Then, for every case:
+one takes).  Before that, two dumps -R are stopped (CRIU_FAULT=N:pause), one
+after the last parasite is gone and one with the root's parasite in place,
+the root is sent SIGTERM there, criu goes on (the first) or is killed (the
+second), and the tree must answer that SIGTERM (the interrupted read() ends
+with EINTR, as it would have without criu).
+Then, for every case:
   - criu exits (bounded), non-zero unless the dump had finished; a criu that
     got SIGTERM, SIGINT or SIGHUP says why it stopped in its log;
   - every thread of every task is neither stopped nor traced (bounded wait:
@@ -90,8 +95,9 @@ class Tree:
                 bad.append(f'{p}/{t} state {state} tracer {tracer}')
         return '; '.join(bad[:5]) + (f' (+{len(bad) - 5})' if len(bad) > 5 else '')
 
-    def verdicts(self, timeout=60):
-        os.kill(self.pids[0], signal.SIGTERM)
+    def verdicts(self, timeout=60, send=True):
+        if send:
+            os.kill(self.pids[0], signal.SIGTERM)
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -127,13 +133,17 @@ class Tree:
                 os.kill(p, signal.SIGKILL)
             except OSError:
                 pass
+        try:  # children not in the list yet (the tree never got ready)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
 
 
-def dump(criu, workdir, tree, leave_running, n):
+def dump(criu, workdir, tree, leave_running, n, env=None, stderr=subprocess.DEVNULL):
     img = os.path.join(workdir, f'img-{n}')
     os.makedirs(img, exist_ok=True)
     log = os.path.join(img, 'dump.log')
@@ -141,7 +151,62 @@ def dump(criu, workdir, tree, leave_running, n):
            '--shell-job']
     if leave_running:
         cmd.append('-R')
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), log
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr,
+                            env=dict(os.environ, **(env or {}))), log
+
+
+def signal_window(args, which):
+    """A SIGTERM that comes while criu holds the tree must end the root's
+    read() with EINTR (its handler has no SA_RESTART), as it would without
+    criu: the tree then answers it.  criu is stopped (CRIU_FAULT=N:pause)
+    while the test sends it: which='release' at the last "parasite:
+    unparked" point, after which criu goes on (SIGCONT) and lets the tree
+    go; which='killed' at the root's memory dump, with its parasite in
+    place, after which criu is killed (SIGKILL) and the parasite cures
+    itself with the signal waiting."""
+    tree = Tree(args.target, args.workdir, 4)
+    try:
+        c, log = dump(args.criu, args.workdir, tree, True, 'points', {'CRIU_FAULT': 'list'},
+                      subprocess.PIPE)
+        _, err = c.communicate(timeout=240)
+        v = tree.verdicts()
+        root = tree.pids[0]
+    finally:
+        tree.kill()
+    want = ': parasite: unparked ' if which == 'release' else f': dump pid {root}: memory '
+    points = [int(l.split()[2].rstrip(':')) for l in err.decode().splitlines()
+              if l.startswith('fault point ') and want in l]
+    if c.returncode != 0 or not points or not v or any(l.startswith('FAIL') for l in v):
+        return f'the listing dump: exit {c.returncode}, points {points}, verdicts {v}'
+    tree = Tree(args.target, args.workdir, 4)
+    try:
+        # the same point in a tree with other PIDs: points count steps, not PIDs
+        c, log = dump(args.criu, args.workdir, tree, True, which,
+                      {'CRIU_FAULT': f'{max(points)}:pause'})
+        if not wait_for(lambda: c.poll() is not None or
+                        read(f'/proc/{c.pid}/stat').split(') ')[-1][:1] == 'T', 120):
+            c.kill()
+            c.wait()
+            return 'criu did not stop at the point'
+        if c.poll() is not None:
+            return f'criu exited {c.returncode} before the point'
+        os.kill(tree.pids[0], signal.SIGTERM)
+        if which == 'release':
+            os.kill(c.pid, signal.SIGCONT)
+            rc = c.wait(timeout=120)
+            if rc != 0:
+                return f'the paused dump -R exited {rc}'
+        else:
+            c.kill()
+            c.wait()
+        v = tree.verdicts(send=False)
+        if v is None:
+            return 'the SIGTERM was lost (the root slept on in read())'
+        if any(l.startswith('FAIL') for l in v) or len(v) != len(tree.pids):
+            return f'verdicts {v}'
+        return ''
+    finally:
+        tree.kill()
 
 
 def one_case(args, n, sig, delay, leave_running):
@@ -198,6 +263,13 @@ def main():
     args = ap.parse_args()
     rnd = random.Random(args.seed)
     print(f'kill-dump: seed {args.seed}, {args.cases} cases, {args.mem} MiB')
+
+    for which in ('release', 'killed'):
+        what = signal_window(args, which)
+        if what:
+            print(f'FAIL: a signal sent while criu holds the tree ({which}): {what}')
+            return 1
+        print(f'ok   a signal sent while criu holds the tree ({which}) ends the read()')
 
     took = None
     for _ in range(2):  # the shorter of two: the first one warms caches up

@@ -100,7 +100,7 @@ static void *futex_thread(void *arg)
 
 /*
  * compel keeps the restart block of the threads the parasite ran in on
- * x86_64 only (compel_arch_restart_block(); docs/dump-restore.md): the
+ * x86_64 only (compel_arch_rest_by_ptrace(); docs/dump-restore.md): the
  * other arches' originals still see the one EINTR.
  */
 #if defined(__x86_64__)
