@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "compel-arch.h"
@@ -322,11 +323,104 @@ int compel_make_safe(struct infect_ctx *ctx)
 	ctx->safe_g1 = c.g1;
 	ctx->safe_g2 = c.g2;
 	ctx->safe_arg = c.g1_arg;
-	ctx->safe_sp = sp;
+	ctx->safe_sp = ctx->safe_sp_base = sp;
 	return 0;
 }
 
 void compel_unmake_safe(struct infect_ctx *ctx)
 {
-	ctx->safe_g1 = ctx->safe_g2 = ctx->safe_sp = 0;
+	ctx->safe_g1 = ctx->safe_g2 = ctx->safe_sp = ctx->safe_sp_base = 0;
+}
+
+/*
+ * The highest hole of /proc/PID/maps below the main stack's mapping that
+ * takes len bytes with 1 MiB free on each side, and whose upper neighbour
+ * is not that stack (its room to grow): where the kernel itself would
+ * put an mmap, near enough.  0 when there is none.
+ */
+static unsigned long free_hole(struct infect_ctx *ctx, size_t len)
+{
+	const unsigned long margin = 1UL << 20;
+	unsigned long start, end, prev_end = 0, best = 0, stack = 0;
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", ctx->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* the main stack first: the holes above it are not all user space */
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &start, &end) == 2)
+			stack = start;
+	rewind(f);
+	while (stack && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx", &start, &end) != 2)
+			continue;
+		if (start > stack)
+			break;
+		if (prev_end && start != stack && start - prev_end >= len + 2 * margin)
+			best = start - margin - len;
+		prev_end = end;
+	}
+	fclose(f);
+	return best;
+}
+
+/*
+ * The mmap that makes the parasite's area kill-safe even while it runs:
+ * below the frame of compel_make_safe() a second one, whose registers
+ * are munmap(addr, len) at g1 returning to g2 and the first frame, with
+ * every signal blocked.  The next syscall's chain goes through it, so a
+ * criu killed while the mmap runs leaves a thread that makes the area,
+ * unmaps it and returns to its own state.  *addr: where the caller must
+ * map it (MAP_FIXED_NOREPLACE: the tree is frozen, so the hole stays
+ * free).  -EOPNOTSUPP (and nothing changed) when there is no hole or room.
+ */
+int compel_make_safe_undo(struct infect_ctx *ctx, size_t len, unsigned long *addr)
+{
+	size_t room = (compel_arch_sigframe_size(ctx->orig_regs) + 63) & ~63UL;
+	unsigned long args[2], dst, sp = 0, alt = 0, hole;
+	struct compel_regs *r;
+	unsigned char *buf;
+	int ret = -EOPNOTSUPP;
+
+	if (!ctx->safe_g1 || ctx->safe_sp != ctx->safe_sp_base)
+		return -EOPNOTSUPP;
+	hole = free_hole(ctx, len);
+	dst = hole ? compel_exit_frame_dst(ctx, ctx->safe_sp - 64, room) : 0;
+	if (!dst)
+		return -EOPNOTSUPP;
+	r = compel_arch_regs_new(); /* the general registers kept while the frame's are made */
+	buf = calloc(1, room);
+	if (r && buf) {
+		struct compel_regs *o = ctx->orig_regs; /* its other registers go in the frame too */
+
+		args[0] = hole;
+		args[1] = len;
+		compel_arch_regs_copy(r, o);
+		compel_arch_prep_syscall(o, ctx->safe_g1, SYS_munmap, args, 2);
+		if (compel_arch_chain_regs(o, ctx->safe_sp_base, ctx->safe_g2, ctx->safe_arg))
+			ret = compel_arch_build_sigframe(o, ~0ULL, buf, dst, room, &sp, &alt);
+		compel_arch_regs_copy(o, r);
+	} else {
+		ret = -ENOMEM;
+	}
+	if (!ret && (alt < dst || alt + 24 > dst + room))
+		ret = -EOPNOTSUPP;
+	if (!ret) {
+		uint32_t refused = 3; /* SS_ONSTACK | SS_DISABLE, as compel_make_safe()'s */
+
+		memcpy(buf + (alt - dst) + 8, &refused, sizeof(refused));
+		ret = compel_write_mem(ctx, dst, buf, room);
+	}
+	if (!ret && compel_arch.exit_ret_on_stack)
+		ret = compel_write_mem(ctx, sp - 8, &ctx->safe_g2, sizeof(ctx->safe_g2));
+	free(buf);
+	compel_arch_regs_free(r);
+	if (ret)
+		return ret == -ENOSPC ? -EOPNOTSUPP : ret;
+	ctx->safe_sp = sp;
+	*addr = hole;
+	return 0;
 }

@@ -539,7 +539,11 @@ int parasite_load(struct infect_ctx *ictx, struct parasite_ctl **out)
 	ctl->vframe_eintr_off = ctl->vframe_off + ctl->frame_room;
 	ctl->size = round_up(ctl->vframe_eintr_off + ctl->frame_room, page);
 	ctl->pipe_size = PARASITE_PIPE_SIZE;
-	/* the area's mmap kill-safe: a criu killed in it leaves no thread with our registers */
+	/*
+	 * The area's mmap kill-safe: a criu killed in it leaves no thread with
+	 * our registers, and one killed after it, before the park, leaves the
+	 * thread set to unmap the area and return (compel_syscall()'s undo).
+	 */
 	ret = compel_make_safe(ictx);
 	if (ret)
 		pr_debug("pid %d: the area's mmap is not kill-safe (%s)\n", ctl_pid(ctl),

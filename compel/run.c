@@ -301,10 +301,12 @@ static int check_runnable(struct infect_ctx *ctx)
 int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, int nargs,
 		   long *result)
 {
+	size_t undo = ctx->undo_unmap;
 	bool safe = false;
 	long r = 0;
 	int ret = check_runnable(ctx);
 
+	ctx->undo_unmap = 0;
 	if (ret)
 		return ret;
 	if (nargs < 0 || nargs > 6)
@@ -347,6 +349,23 @@ int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, i
 		}
 	}
 	ret = run_syscall(ctx, &r);
+	if (!ret && safe && undo && !(r < 0 && r > -4096)) {
+		/*
+		 * The new area unmapped again should criu die before it takes
+		 * it over; the mask stays all blocked until the chain's
+		 * sigreturn gives the thread its own.
+		 */
+		unsigned long uargs[2] = { (unsigned long)r, undo };
+
+		compel_arch_regs_copy(ctx->work_regs, ctx->orig_regs);
+		compel_arch_prep_syscall(ctx->work_regs, ctx->safe_g1, SYS_munmap, uargs, 2);
+		if (compel_arch_chain_regs(ctx->work_regs, ctx->safe_sp_base, ctx->safe_g2,
+					   ctx->safe_arg) &&
+		    !compel_arch_set_gregs(ctx->victim->tid, ctx->work_regs)) {
+			*result = r;
+			return 0;
+		}
+	}
 	if (!ret || (ret != -ESRCH && ctx->victim->stopped))
 		ret = compel_rest_victim(ctx) ?: ret;
 	if (ret)

@@ -60,20 +60,41 @@ int compel_map_shared(struct infect_ctx *ctx, size_t size, void **local, unsigne
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned long addr;
 	struct compel_map *m;
+	int ret, fixed = 0;
 	void *here;
-	int ret;
 
 	if (!size)
 		return -EINVAL;
 	size = (size + page - 1) & ~(page - 1);
-	ret = compel_remote_mmap(ctx, 0, size, PROT_READ | PROT_WRITE | PROT_EXEC,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0, &addr);
+	/*
+	 * Kill-safe (parasite_load()): where the thread unmaps the area by
+	 * itself should criu die while the mmap runs (a fixed hole), and in
+	 * any case from its end until criu sets the registers again.
+	 */
+	if (ctx->safe_g1 && !compel_make_safe_undo(ctx, size, &addr)) {
+		fixed = MAP_FIXED_NOREPLACE;
+		pr_debug("pid %d: the area goes at %lx, and unmaps itself should criu die in its mmap\n",
+			 ctx->pid, addr);
+	} else {
+		addr = 0;
+	}
+	ctx->undo_unmap = ctx->safe_g1 ? size : 0;
+	ret = compel_remote_mmap(ctx, addr, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+				 MAP_SHARED | MAP_ANONYMOUS | fixed, -1, 0, &addr);
+	ctx->safe_sp = ctx->safe_sp_base;
+	if (ret == -EEXIST && fixed) { /* the hole was not one after all */
+		ctx->undo_unmap = ctx->safe_g1 ? size : 0;
+		ret = compel_remote_mmap(ctx, 0, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, 0, &addr);
+	}
 	if (ret)
 		return ret;
-	here = map_local(ctx, addr, size);
+	/* the walk of kills: a criu killed here leaves the munmap set to run */
+	ret = compel_fault("compel: area mapped");
+	here = ret ? NULL : map_local(ctx, addr, size);
 	if (!here) {
 		compel_remote_munmap(ctx, addr, size);
-		return -EACCES;
+		return ret ?: -EACCES;
 	}
 	for (m = ctx->maps; m; m = m->next)
 		if (m->remote == addr && m->len == size)

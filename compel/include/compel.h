@@ -128,7 +128,15 @@ struct infect_ctx {
 	/* safe_g1 != 0: injected syscalls run at g1 and return through the
 	 * exit chain into the victim's frame at safe_sp (compel_make_safe()) */
 	unsigned long safe_g1, safe_g2, safe_sp;
+	unsigned long safe_sp_base;	/* compel_make_safe()'s own frame
+					 * (safe_sp: compel_make_safe_undo()'s
+					 * below it, when there is one) */
 	unsigned int safe_arg;
+	/* != 0: the next kill-safe syscall is an mmap whose area criu may
+	 * not have taken over when it dies: at its exit the victim is left
+	 * set to munmap(result, undo_unmap) at g1, through the same chain,
+	 * until criu sets its registers again (compel_map_shared()) */
+	size_t undo_unmap;
 	int nr_rw_spans;
 	bool rw_spans_loaded;
 	struct compel_map *maps;	/* unmapped at cure */
@@ -262,6 +270,7 @@ int compel_cure(struct infect_ctx *ctx, enum compel_leave leave);
  * changed when the task has no exit chain or its stack no room.
  */
 int compel_make_safe(struct infect_ctx *ctx);
+int compel_make_safe_undo(struct infect_ctx *ctx, size_t len, unsigned long *addr);
 void compel_unmake_safe(struct infect_ctx *ctx);
 int compel_syscall(struct infect_ctx *ctx, long nr, const unsigned long *args, int nargs,
 		   long *ret);
