@@ -16,6 +16,7 @@ enum fault_mode { FAULT_OFF, FAULT_FAIL, FAULT_KILL, FAULT_PAUSE, FAULT_LIST };
 static enum fault_mode mode = FAULT_OFF;
 static unsigned long target;
 static pid_t owner; /* the criu process a kill is aimed at */
+static pid_t worker; /* fault_set_worker(): the process doing the work for it */
 /* shared with every process criu forks, so points count across them */
 static unsigned int *counter;
 
@@ -98,10 +99,13 @@ int fault_point(const char *name)
 	if (n != target)
 		return 0;
 	if (mode == FAULT_KILL) {
-		pr_info("CRIU_FAULT: killing criu (pid %d) here (%u)\n", owner, n);
+		/* the worker first: its tasks must see the one that traces them die */
+		pr_info("CRIU_FAULT: killing criu (pid %d) here (%u)\n", worker ? worker : owner, n);
+		if (worker)
+			kill(worker, SIGKILL);
 		kill(owner, SIGKILL);
 		/* a child of criu goes on: it must notice that criu is gone */
-		if (getpid() == owner)
+		if (getpid() == owner || getpid() == worker)
 			for (;;)
 				pause();
 		return 0;
@@ -127,4 +131,9 @@ void fault_report(void)
 	pr_info("%s", line);
 	if (mode == FAULT_LIST)
 		say(line);
+}
+
+void fault_set_worker(pid_t pid)
+{
+	worker = pid;
 }

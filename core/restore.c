@@ -780,6 +780,38 @@ static int finish_prepare(int idx, struct infect_ctx **ctxp)
 	return ret;
 }
 
+/*
+ * The criu process the user runs, when the restore runs in its worker
+ * (cmd_restore()); 0 when it runs here (-S, RPC).
+ */
+static pid_t restore_parent;
+
+/*
+ * The worker dies with criu (PR_SET_PDEATHSIG), and its tasks with it
+ * (PTRACE_O_EXITKILL), except while it lets them go: open, criu's death
+ * no longer stops the loop of releases, so a kill leaves the whole tree
+ * or nothing.  A criu gone before the window opened fails the restore
+ * (nothing is let go); one gone while it was open: the tree runs whole,
+ * and the worker ends as criu did.
+ */
+static int release_window(bool open)
+{
+	if (!restore_parent)
+		return 0;
+	if (prctl(PR_SET_PDEATHSIG, open ? 0 : SIGKILL, 0, 0, 0)) {
+		pr_perror("can't set the worker's parent-death signal");
+		return open ? -errno : 0;
+	}
+	if (getppid() == restore_parent)
+		return 0;
+	if (open) {
+		pr_err("criu (pid %d) is gone: no task is let go\n", (int)restore_parent);
+		return -ESRCH;
+	}
+	log_close();
+	_exit(1);
+}
+
 /* Lets a prepared task go, as it was dumped (or stopped). */
 static int finish_release(int idx, struct infect_ctx *ctx)
 {
@@ -821,6 +853,8 @@ static int finish_tasks(void)
 		pr_step("restore: releasing %d tasks\n", nr_tasks);
 		ret = fault_point("restore: release");
 	}
+	if (!ret)
+		ret = release_window(true);
 	if (ret) {
 		for (int i = 0; i < nr_tasks; i++)
 			if (ctx[i])
@@ -835,6 +869,7 @@ static int finish_tasks(void)
 				ret = r;
 		}
 	free(ctx);
+	release_window(false);
 	return ret;
 }
 
@@ -1042,11 +1077,80 @@ static int restore_run(void)
 	}
 }
 
-int cmd_restore(void)
+int restore_here(void)
 {
 	int ret = restore_run();
 
 	/* a restore that failed before its tasks were ready: its ghosts go */
 	files_restore_fini(&rctx, false);
 	return ret;
+}
+
+static volatile pid_t worker_pid;
+
+static void forward_signal(int sig)
+{
+	if (worker_pid > 0)
+		kill(worker_pid, sig);
+}
+
+/*
+ * The command line's restore runs in a worker child, which traces the
+ * tasks and dies with criu (release_window()): a criu killed at any
+ * moment leaves nothing or, if the worker was letting the tasks go, the
+ * whole tree; never part of it.  criu passes SIGTERM, SIGINT and SIGHUP on
+ * to it and ends as it ended: its exit status, or its signal.  -S keeps
+ * the restore here (the root must be criu's sibling, not the worker's):
+ * there a kill during the releases still leaves those let go.
+ */
+int cmd_restore(void)
+{
+	struct sigaction sa, saved[3];
+	pid_t me = getpid(), w;
+	int st, sig;
+
+	if (opts.restore_sibling)
+		return restore_here();
+	fflush(NULL);
+	w = fork();
+	if (w < 0) {
+		pr_perror("can't fork the restore's worker");
+		return 1;
+	}
+	if (w == 0) {
+		int ret;
+
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) || getppid() != me)
+			_exit(1);
+		restore_parent = me;
+		fault_set_worker(getpid());
+		ret = restore_here();
+		fflush(NULL);
+		log_close();
+		_exit(ret);
+	}
+	worker_pid = w;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		sigaction(stop_sigs[i], &sa, &saved[i]);
+	while (waitpid(w, &st, 0) < 0)
+		if (errno != EINTR) {
+			pr_perror("can't wait for the restore's worker %d", w);
+			st = 1 << 8;
+			break;
+		}
+	worker_pid = 0;
+	for (int i = 0; i < 3; i++)
+		sigaction(stop_sigs[i], &saved[i], NULL);
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	/* killed: criu ends the same way */
+	sig = WTERMSIG(st);
+	pr_err("the restore's worker (pid %d) was killed by signal %d\n", w, sig);
+	log_close();
+	signal(sig, SIG_DFL);
+	raise(sig);
+	return 1;
 }

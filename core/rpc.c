@@ -662,7 +662,7 @@ static void run_command(int sk, const CriuReq *req, const struct ucred *cr, enum
 		ret = cmd_pre_dump();
 		break;
 	case CMD_RESTORE:
-		ret = cmd_restore();
+		ret = restore_here(); /* in this worker already */
 		break;
 	case CMD_CHECK:
 		ret = cmd_check();

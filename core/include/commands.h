@@ -16,6 +16,8 @@ int cmd_dump(void);
 int cmd_pre_dump(void);
 int cmd_dedup(void);
 int cmd_restore(void);
+/* the restore in this process (cmd_restore() forks a worker for it) */
+int restore_here(void);
 /* the RPC commands (core/rpc.c): a session on opts.swrk_fd, a listening socket */
 int cmd_swrk(void);
 int cmd_service(void);

@@ -22,6 +22,7 @@
 #define CRIU_FAULT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* Reads CRIU_FAULT; -1 (logged) for a value that means nothing. */
 int fault_init(void);
@@ -35,5 +36,7 @@ bool fault_enabled(void);
 /* The failing point (CRIU_FAULT=N) was reached: a fallback that would hide
  * the injected failure must not be taken. */
 bool fault_hit(void);
+/* pid works for criu (restore's worker): a kill kills it first, then criu. */
+void fault_set_worker(pid_t pid);
 
 #endif

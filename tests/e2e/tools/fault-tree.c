@@ -410,6 +410,10 @@ static void start_threads(void)
 		}
 		pthread_attr_destroy(&a);
 	}
+	/* each has its own mask before the state is recorded (at most 10 s) */
+	for (int i = 0, waited = 0; i < nthreads && waited < 10000; i++)
+		while (!thread_ticks[i] && waited++ < 10000)
+			usleep(1000);
 }
 
 static void setup_process(void)
