@@ -47,13 +47,6 @@ static const char *who(const struct dump_check_task *t, pid_t tid)
 	return buf;
 }
 
-static bool is_deleted(const char *path)
-{
-	size_t n = strlen(path), s = strlen(" (deleted)");
-
-	return n >= s && !strcmp(path + n - s, " (deleted)");
-}
-
 static void read_link(const char *path, char *buf, size_t size)
 {
 	ssize_t n = readlink(path, buf, size - 1);
@@ -375,26 +368,9 @@ static int check_fds(const struct dump_check_task *t, bool shell_job)
 
 /* ---- the task's files outside its fd table ----------------------------------------- */
 
-/*
- * A path restore would open again: absolute, not deleted, and naming the
- * very file the task has (not one renamed over it since).
- */
-static const char *why_not_reopenable(const char *link, const struct stat *st)
-{
-	struct stat now;
-
-	if (link[0] != '/')
-		return "it has no path";
-	if (is_deleted(link))
-		return "it is deleted";
-	if (stat(link, &now))
-		return "its path can't be opened";
-	if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
-		return "its path now names another file";
-	return NULL;
-}
-
-/* cwd, root and exe are opened again by path on restore. */
+/* cwd, root and exe are opened again by path on restore; a deleted cwd
+ * or exe is kept as a ghost (a directory, or the binary within
+ * --ghost-limit), a deleted root is not (restore chroots by path). */
 static int check_task_paths(const struct dump_check_task *t, bool shell_job)
 {
 	static const char *const names[] = { "cwd", "root", "exe" };
@@ -410,8 +386,17 @@ static int check_task_paths(const struct dump_check_task *t, bool shell_job)
 			if (i == 2)
 				continue; /* no exe (it was closed with PR_SET_MM): nothing to keep */
 			why = "it can't be seen";
+		} else if (i != 1 && link[0] == '/' && regfile_is_deleted(link)) {
+			char what[16];
+			int ret;
+
+			snprintf(what, sizeof(what), "its %s", names[i]);
+			ret = regfile_check_deleted(&st, who(t, 0), what, link);
+			if (ret)
+				return ret;
+			continue;
 		} else
-			why = why_not_reopenable(link, &st);
+			why = regfile_why_not_reopenable(link, &st);
 		if (why) {
 			pr_err("%s: its %s (%s) is a file restore could not open again: %s\n",
 			       who(t, 0), names[i], link, why);
@@ -433,7 +418,7 @@ static int check_file_mapping(const struct dump_check_task *t, const struct proc
 	const char *kind = pv->shared ? "shared" : "private";
 	struct stat now;
 
-	if (is_deleted(pv->path)) {
+	if (regfile_is_deleted(pv->path)) {
 		/* kept as a ghost or a link remap, as an fd of it would be */
 		char mf[64], what[96];
 

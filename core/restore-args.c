@@ -20,6 +20,7 @@
 #include "blob.h"
 #include "log.h"
 #include "proc.h"
+#include "files/regfile.h"
 #include "restore-priv.h"
 #include "restorer-blob.h"
 #include "show.h"
@@ -711,10 +712,11 @@ int restore_prepare_and_jump(int idx)
 
 	if (t->fs) {
 		const FileEntry *cwd = file_by_id(t->fs->cwd_id);
+		/* a deleted cwd is a ghost directory made for the restore */
+		const char *dir = cwd ? regfile_restore_path(&rctx, cwd) : NULL;
 
-		if (cwd && cwd->reg && chdir(cwd->reg->name)) {
-			pr_perror("pid %u: can't change to its directory %s", t->pe->pid,
-				  cwd->reg->name);
+		if (dir && chdir(dir)) {
+			pr_perror("pid %u: can't change to its directory %s", t->pe->pid, dir);
 			return -errno;
 		}
 	}

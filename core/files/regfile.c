@@ -10,7 +10,10 @@
  *    below), up to --ghost-limit of disk space (default 1 MiB).  Restore
  *    makes the file again at its old path (or beside it when that path is
  *    taken), every holder opens it, and it is unlinked once every task is
- *    ready.
+ *    ready.  A deleted directory (an fd of it, or a cwd) is a ghost too,
+ *    with no contents (the kernel only removes empty ones): made again with
+ *    mkdir and removed the same way.  Directories above a ghost that are
+ *    gone too are made for the time of the restore (mode 0700).
  *  - LINKED (--link-remap): dump links it back as link_remap.<id> in its
  *    old directory (the kernel allows that for a file still linked
  *    elsewhere, or made with O_TMPFILE); remap_id is a REG entry of that
@@ -110,7 +113,7 @@ static struct reg_dump *new_reg(struct dump_file *f, const char *name)
 	return r;
 }
 
-static bool is_deleted(const char *path)
+bool regfile_is_deleted(const char *path)
 {
 	size_t n = strlen(path), s = strlen(" (deleted)");
 
@@ -130,13 +133,13 @@ static bool reg_match(const struct fd_parms *p)
  * A path restore would open again: absolute, not deleted, and naming the
  * very file the task has (not one renamed over it since).
  */
-static const char *why_not_reopenable(const char *link, const struct stat *st)
+const char *regfile_why_not_reopenable(const char *link, const struct stat *st)
 {
 	struct stat now;
 
 	if (link[0] != '/')
 		return "it has no path";
-	if (is_deleted(link))
+	if (regfile_is_deleted(link))
 		return "it is deleted";
 	if ((S_ISLNK(st->st_mode) ? lstat(link, &now) : stat(link, &now)))
 		return "its path can't be opened";
@@ -154,6 +157,8 @@ static uint64_t ghost_bytes(const struct stat *st)
 int regfile_check_deleted(const struct stat *st, const char *who, const char *what,
 			  const char *link)
 {
+	if (S_ISDIR(st->st_mode))
+		return 0; /* an empty ghost, whatever the options */
 	if (!S_ISREG(st->st_mode)) {
 		pr_err("%s: %s is deleted (%s): deleted files other than regular ones are not "
 		       "dumped yet\n",
@@ -186,13 +191,14 @@ static int reg_check(const struct fd_parms *p, const char *who)
 		return 0; /* --external: not ours */
 
 	/* opened, then unlinked: a ghost, or a link remap */
-	if (p->link[0] == '/' && is_deleted(p->link) && S_ISREG(p->st.st_mode)) {
+	if (p->link[0] == '/' && regfile_is_deleted(p->link) &&
+	    (S_ISREG(p->st.st_mode) || S_ISDIR(p->st.st_mode))) {
 		char what[32];
 
 		snprintf(what, sizeof(what), "fd %d", p->fd);
 		return regfile_check_deleted(&p->st, who, what, p->link);
 	}
-	why = why_not_reopenable(p->link, &p->st);
+	why = regfile_why_not_reopenable(p->link, &p->st);
 
 	if (why) {
 		pr_err("%s: fd %d is a file restore could not open again (%s): %s\n", who, p->fd,
@@ -209,7 +215,7 @@ static int dump_ghost(uint32_t file_id, const char *src, const struct stat *st, 
 	struct ghost_dump *g = NULL, *n;
 	int fd;
 
-	if (ghost_bytes(st) > opts.ghost_limit) {
+	if (!S_ISDIR(st->st_mode) && ghost_bytes(st) > opts.ghost_limit) {
 		pr_err("%s is a deleted file of %llu bytes, more than the --ghost-limit of %llu that "
 		       "dump keeps in the images: raise --ghost-limit, or use --link-remap\n",
 		       name, (unsigned long long)ghost_bytes(st), (unsigned long long)opts.ghost_limit);
@@ -281,8 +287,12 @@ static int dump_link_remap(uint32_t file_id, const char *src, const char *name)
 static int dump_unlinked(struct dump_file *f, const char *src, const struct stat *st,
 			 const char *name)
 {
+	if (S_ISDIR(st->st_mode))
+		return dump_ghost(f->id, src, st, name); /* a directory can't be linked */
 	if (!S_ISREG(st->st_mode)) {
-		pr_err("%s: deleted files other than regular ones are not dumped yet\n", name);
+		pr_err("%s: deleted files other than regular ones and directories are not "
+		       "dumped yet\n",
+		       name);
 		return -EOPNOTSUPP;
 	}
 	if (opts.link_remap) {
@@ -303,7 +313,7 @@ static bool strip_deleted(const char *link, char *buf, size_t size)
 {
 	size_t n = strlen(link), s = strlen(" (deleted)");
 
-	if (!is_deleted(link))
+	if (!regfile_is_deleted(link))
 		return false;
 	snprintf(buf, size, "%.*s", (int)(n - s), link);
 	return true;
@@ -317,9 +327,10 @@ int regfile_dump(struct dump_file *f, const struct fd_parms *p)
 	struct reg_dump *r;
 	int ret;
 
-	if (!ext && (p->link[0] != '/' || (deleted && !S_ISREG(p->st.st_mode)))) {
-		pr_err("fd %d of pid %d: %s: unlinked files other than regular ones are not "
-		       "supported yet\n",
+	if (!ext && (p->link[0] != '/' ||
+		     (deleted && !S_ISREG(p->st.st_mode) && !S_ISDIR(p->st.st_mode)))) {
+		pr_err("fd %d of pid %d: %s: unlinked files other than regular ones and "
+		       "directories are not supported yet\n",
 		       p->fd, p->pid, p->link);
 		return -EOPNOTSUPP;
 	}
@@ -437,7 +448,8 @@ static int reg_write(int dirfd)
 		const struct ghost_dump *g = &ghosts[i];
 		GhostFileEntry ge = GHOST_FILE_ENTRY__INIT;
 		Timeval at = TIMEVAL__INIT, mt = TIMEVAL__INIT;
-		bool chunks = g->st.st_size >= GHOST_CHUNKS_FROM;
+		bool dir = S_ISDIR(g->st.st_mode);
+		bool chunks = !dir && g->st.st_size >= GHOST_CHUNKS_FROM;
 
 		ge.uid = g->st.st_uid;
 		ge.gid = g->st.st_gid;
@@ -460,7 +472,7 @@ static int reg_write(int dirfd)
 		if (!img)
 			return -EIO;
 		ret = img_write_pb(img, &ge.base);
-		if (!ret)
+		if (!ret && !dir)
 			ret = write_ghost(img, g, chunks);
 		if (ret)
 			pr_err("can't keep the deleted file of ghost %u: %s\n", g->id, strerror(-ret));
@@ -573,8 +585,11 @@ struct reg_remap {
 	const char *path; /* what to open: a ghost's path, or the link remap's */
 };
 
+/* what criu made on disk, removed by reg_fini: a ghost (id), or a
+ * directory above one that was gone too (id 0) */
 struct ghost_made {
 	uint32_t id;
+	bool dir;
 	char *path;
 };
 
@@ -646,6 +661,62 @@ static const char *alt_path(struct restore_ctx *rc, const FileEntry *fe)
 	return fe->reg->name;
 }
 
+const char *regfile_restore_path(struct restore_ctx *rc, const FileEntry *fe)
+{
+	return fe->reg ? alt_path(rc, fe) : NULL;
+}
+
+static struct ghost_made *add_made(struct reg_state *s, uint32_t id, bool dir, const char *path)
+{
+	struct ghost_made *n = realloc(s->ghosts, (s->nr_ghosts + 1) * sizeof(*n));
+	char *p = strdup(path);
+
+	if (!n || !p) {
+		free(p);
+		if (n)
+			s->ghosts = n;
+		return NULL;
+	}
+	s->ghosts = n;
+	n[s->nr_ghosts] = (struct ghost_made){ id, dir, p };
+	return &n[s->nr_ghosts++];
+}
+
+/* The directories above path that are gone (a ghost in a deleted
+ * directory), made with mode 0700 for reg_fini to remove. */
+static int make_parents(struct reg_state *s, const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *c = strchr(dir + 1, '/'); c; c = strchr(c + 1, '/')) {
+		*c = 0;
+		if (lstat(dir, &st)) {
+			if (errno != ENOENT || mkdir(dir, 0700)) {
+				pr_perror("can't make the directory %s above the ghost %s", dir, path);
+				return -errno;
+			}
+			if (!add_made(s, 0, true, dir)) {
+				rmdir(dir);
+				return -ENOMEM;
+			}
+			pr_info("made %s, gone since dump, for the ghost %s\n", dir, path);
+		}
+		*c = '/';
+	}
+	return 0;
+}
+
+/* a directory reg_fini removes: made above a ghost, and now that ghost */
+static struct ghost_made *made_parent(struct reg_state *s, const char *path)
+{
+	for (size_t i = 0; i < s->nr_ghosts; i++)
+		if (!s->ghosts[i].id && !strcmp(s->ghosts[i].path, path))
+			return &s->ghosts[i];
+	return NULL;
+}
+
 /* ghost-file-<id>.img's contents into fd: chunks at their offsets, or raw */
 static int fill_ghost(struct cr_img *img, const GhostFileEntry *ge, int fd, const char *path)
 {
@@ -706,8 +777,9 @@ static const char *make_ghost(struct restore_ctx *rc, struct reg_state *s, uint3
 			      const char *name)
 {
 	GhostFileEntry *ge = NULL;
-	struct ghost_made *g, *n;
+	struct ghost_made *g;
 	struct timespec ts[2];
+	bool dir;
 	char path[PATH_MAX];
 	struct cr_img *img;
 	struct stat st;
@@ -722,30 +794,46 @@ static const char *make_ghost(struct restore_ctx *rc, struct reg_state *s, uint3
 		return NULL;
 	}
 	ret = img_read_pb(img, NULL, (ProtobufCMessage **)&ge);
-	if (ret <= 0 || !S_ISREG(ge->mode)) {
+	if (ret <= 0 || (!S_ISREG(ge->mode) && !S_ISDIR(ge->mode))) {
 		pr_err("the deleted file %s: ghost-file-%x.img %s\n", name, id,
-		       ret <= 0 ? "has no ghost entry" : "is not of a regular file");
+		       ret <= 0 ? "has no ghost entry" : "is not of a regular file or directory");
 		goto out;
 	}
+	dir = S_ISDIR(ge->mode);
+	if (name[0] != '/' || make_parents(s, name))
+		goto out;
 	snprintf(path, sizeof(path), "%s", name);
-	if (!lstat(path, &st) || errno != ENOENT)
-		snprintf(path, sizeof(path), "%s.cr.%x.ghost", name, id);
-	fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+	g = dir ? made_parent(s, path) : NULL;
+	if (g) {
+		/* made above another ghost: it is this one (fds of a deleted
+		 * directory and of what was in it) */
+		g->id = id;
+	} else {
+		if (!lstat(path, &st) || errno != ENOENT)
+			snprintf(path, sizeof(path), "%s.cr.%x.ghost", name, id);
+		if (dir && mkdir(path, 0700)) {
+			pr_perror("can't make the deleted directory %s again as %s", name, path);
+			goto out;
+		}
+		fd = dir ? -1 : open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (!dir && fd < 0) {
+			pr_perror("can't make the deleted file %s again as %s", name, path);
+			goto out;
+		}
+		g = add_made(s, id, dir, path);
+		if (!g) {
+			if (dir ? rmdir(path) : unlink(path))
+				pr_perror("can't remove %s", path);
+			goto out;
+		}
+	}
+	if (dir)
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		pr_perror("can't make the deleted file %s again as %s", name, path);
+		pr_perror("can't open the ghost %s", path);
 		goto out;
 	}
-	n = realloc(s->ghosts, (s->nr_ghosts + 1) * sizeof(*n));
-	if (!n || !(path[0] && (n[s->nr_ghosts].path = strdup(path)))) {
-		if (n)
-			s->ghosts = n;
-		unlink(path);
-		goto out;
-	}
-	s->ghosts = n;
-	g = &s->ghosts[s->nr_ghosts++];
-	g->id = id;
-	ret = fill_ghost(img, ge, fd, path);
+	ret = dir ? 0 : fill_ghost(img, ge, fd, path);
 	if (ret)
 		goto out;
 	if (fchown(fd, ge->uid, ge->gid) && errno != EPERM) {
@@ -856,6 +944,14 @@ static int reg_collect(struct restore_ctx *rc, const FileEntry *fe)
 	return 0;
 }
 
+static int deeper_first(const void *a, const void *b)
+{
+	size_t la = strlen(((const struct ghost_made *)a)->path);
+	size_t lb = strlen(((const struct ghost_made *)b)->path);
+
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
 /* Ghosts are unlinked once every task holds them (or the restore failed);
  * link remaps once the restore succeeded. */
 static void reg_fini(struct restore_ctx *rc)
@@ -865,10 +961,15 @@ static void reg_fini(struct restore_ctx *rc)
 
 	if (!s)
 		return;
+	/* the deepest first: what is in a directory goes before it */
+	qsort(s->ghosts, s->nr_ghosts, sizeof(*s->ghosts), deeper_first);
 	for (size_t i = 0; i < s->nr_ghosts; i++) {
-		if (unlink(s->ghosts[i].path))
-			pr_perror("can't remove the ghost file %s", s->ghosts[i].path);
-		free(s->ghosts[i].path);
+		const struct ghost_made *g = &s->ghosts[i];
+
+		if (g->dir ? rmdir(g->path) : unlink(g->path))
+			pr_perror("can't remove the %s %s", g->id ? "ghost" : "directory made for a ghost",
+				  g->path);
+		free(g->path);
 	}
 	for (size_t i = 0; rc->restored && i < s->nr_linked; i++)
 		if (unlink(s->linked[i]))

@@ -17,5 +17,12 @@ uint32_t regfile_status_flags(const FileEntry *fe);
  * --ghost-limit, or --link-remap), else the logged refusal */
 int regfile_check_deleted(const struct stat *st, const char *who, const char *what,
 			  const char *link);
+/* whether a /proc link names an unlinked file ("... (deleted)") */
+bool regfile_is_deleted(const char *link);
+/* why restore could not open link again by path (st: the file dumped), or
+ * NULL when its path still names that very file */
+const char *regfile_why_not_reopenable(const char *link, const struct stat *st);
+/* the path restore opens for fe: its own, or its ghost's or link remap's */
+const char *regfile_restore_path(struct restore_ctx *rc, const FileEntry *fe);
 
 #endif

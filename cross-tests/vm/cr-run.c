@@ -143,6 +143,7 @@ struct test {
 	char pidfile[PATH_MAX];
 	char outfile[PATH_MAX];
 	char log[PATH_MAX];
+	char exe[PATH_MAX]; /* what it runs when ready: prog, or a copy in work */
 	long deadline; /* now_ms() by which the variant must be over */
 	char why[1024]; /* the reason it failed */
 };
@@ -714,6 +715,21 @@ static int start(struct test *t, pid_t *pid)
 	read_line(t->pidfile, text, sizeof(text));
 	if (atoi(text) != *pid)
 		return test_fail(t, "pidfile says %s, the program is %d", text, (int)*pid);
+	/* the program, or a copy of it that it ran from its work dir (exe-deleted) */
+	{
+		char link[64];
+		size_t wl = strlen(t->work);
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)*pid);
+		n = readlink(link, t->exe, sizeof(t->exe) - 1);
+		if (n < 0)
+			return test_fail(t, "pid %d when ready: %s", (int)*pid, strerror(errno));
+		t->exe[n] = '\0';
+		if (strcmp(t->exe, t->prog) && (strncmp(t->exe, t->work, wl) || t->exe[wl] != '/'))
+			return test_fail(t, "pid %d runs %s, neither the program nor a file of its own",
+					 (int)*pid, t->exe);
+	}
 	return 0;
 }
 
@@ -904,8 +920,9 @@ static int check_restored(struct test *t, pid_t pid)
 	if (n < 0)
 		return test_fail(t, "pid %d after restore: %s", (int)pid, strerror(errno));
 	exe[n] = '\0';
-	if (strcmp(exe, t->prog))
-		return test_fail(t, "pid %d after restore runs %s, not the program", (int)pid, exe);
+	if (strcmp(exe, t->exe))
+		return test_fail(t, "pid %d after restore runs %s, not %s as before dump", (int)pid,
+				 exe, t->exe);
 	return 0;
 }
 

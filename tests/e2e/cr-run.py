@@ -318,6 +318,16 @@ class Test:
             written = int(f.read().strip() or 0)
         if written != pid:
             self.fail("pidfile says %d, the program is %d" % (written, pid))
+        # what it runs when ready: the program, or a copy it executed
+        # (exe-deleted runs a copy of itself that it then removes)
+        try:
+            self.exe = os.readlink("/proc/%d/exe" % pid)
+        except OSError as e:
+            self.fail("pid %d when ready: %s" % (pid, e))
+        if self.exe != os.path.realpath(self.prog) and \
+                not self.exe.startswith(os.path.realpath(self.work) + "/"):
+            self.fail("pid %d runs %s, neither the program nor a file of its own" %
+                      (pid, self.exe))
         return pid
 
     def read_outfile(self):
@@ -447,8 +457,9 @@ class Test:
             exe = os.readlink("/proc/%d/exe" % pid)
         except OSError as e:
             self.fail("pid %d after restore: %s" % (pid, e))
-        if exe != os.path.realpath(self.prog):
-            self.fail("pid %d after restore runs %s, not the program" % (pid, exe))
+        if exe != self.exe:
+            self.fail("pid %d after restore runs %s, not %s as before dump" %
+                      (pid, exe, self.exe))
         self.track(pid)
 
     def run(self):

@@ -9,7 +9,7 @@ Each case starts a tree holding one thing dump does not save (a pty with
 bytes queued in it, a pty slave whose master is not in the tree, a
 deleted file over --ghost-limit, a namespace of its own, a file lock (a
 lease also with --file-locks), a
-device, a deleted cwd, a thread with its own fd table, two processes
+device, a deleted root, a thread with its own fd table, two processes
 sharing memory, guard pages, ...),
 dumps it the default way (which would kill it) and checks that the dump is
 refused with one error naming a task of the tree (pid and comm) and what it
@@ -99,10 +99,17 @@ elif kind in ('thread-files', 'thread-fs'):
             time.sleep(100)
     threading.Thread(target=split, daemon=True).start()
     done.wait(10)
-elif kind == 'deleted-cwd':
-    os.mkdir(hb + '.dir')
-    os.chdir(hb + '.dir')
-    os.rmdir(hb + '.dir')
+elif kind == 'deleted-root':
+    # a child chrooted into a directory removed since (restore chroots by path)
+    os.mkdir(hb + '.root')
+    r, w = os.pipe()
+    if os.fork() == 0:
+        os.chroot(hb + '.root'); os.chdir('/')
+        os.write(w, b'x')
+        while True:
+            time.sleep(100)
+    os.read(r, 1)
+    os.rmdir(hb + '.root')
 elif kind == 'big-ghost':
     # opened, 2 MiB written, unlinked: more than the default --ghost-limit
     f = open(hb + '.big', 'wb'); keep.append(f)
@@ -357,7 +364,7 @@ def main():
         ('mlock', case([], 'mlock', 'locked', 'mlock')),
         ('thread-own-fd-table', case([], 'thread-files', 'thread', 'fd table')),
         ('thread-own-fs', case([], 'thread-fs', 'thread', 'CLONE_FS')),
-        ('deleted-cwd', case([], 'deleted-cwd', 'cwd', 'deleted')),
+        ('deleted-root', case([], 'deleted-root', 'root', 'deleted')),
         ('big-ghost', case([], 'big-ghost', 'deleted', '--ghost-limit', '--link-remap')),
         ('device', case([], 'device', 'character device', '/dev/kmsg')),
         ('ctty', test_ctty),

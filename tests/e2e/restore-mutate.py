@@ -29,12 +29,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import become_subreaper, reap, tree_of, wait_gone  # noqa: E402
 
 # Programs whose images hold a little of everything: threads, children,
-# zombies, pipes, FIFOs and files (ghosts, directories, deleted mappings),
+# zombies, pipes, FIFOs and files (ghosts, directories, deleted ones, deleted mappings),
 # file locks, terminals, shared memory, signals, timers, the anon-inode
 # files (eventfd, epoll with its targets, signalfd, timerfd, inotify,
 # pidfds of a live and of a dead process).
 BASES = ['threads', 'tree-children', 'tree-zombie', 'fd-shared', 'fd-pipe', 'fd-fifo', 'fd-ghost',
-         'fd-dir', 'file-locks', 'mem-deleted', 'mem-anon-shared', 'mem-file-private', 'mem-cow',
+         'fd-dir', 'fd-dir-deleted', 'file-locks', 'mem-deleted', 'mem-anon-shared', 'mem-file-private', 'mem-cow',
          'sig-pending', 'posix-timers', 'itimer-real', 'rseq', 'fd-eventfd', 'fd-epoll',
          'fd-epoll-moved', 'fd-signalfd', 'fd-timerfd', 'tty-pty', 'tty-ctty', 'fsnotify-inotify',
          'pidfd-child', 'pidfd-dead', 'sk-unix-pair', 'sk-unix-named']
