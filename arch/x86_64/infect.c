@@ -1,4 +1,5 @@
 /* What compel needs to run code in an x86_64 task (see compel-arch.h). */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -251,26 +252,61 @@ static void fill_sigcontext(struct x86_sigcontext *sc, const struct user_regs_st
 	sc->fs = (uint16_t)g->fs;
 }
 
-/* The xsave image at fp (fp_len bytes) made what a signal frame holds. */
-static bool fill_fpstate(unsigned char *fp, const struct compel_regs *r)
+/*
+ * The end of the last state component an xsave image with xstate_bv holds
+ * (standard format: each component's offset and size from CPUID leaf 0xd),
+ * at most len.
+ */
+static size_t xstate_end(uint64_t xstate_bv, size_t len)
+{
+	size_t end = FXSAVE_SIZE + 64; /* x87 and SSE, then the header */
+
+	for (unsigned int i = 2; i < 63; i++) {
+		unsigned int size, off, c, d;
+
+		if (!(xstate_bv & (1ull << i)))
+			continue;
+		__cpuid_count(0xd, i, size, off, c, d);
+		if (size && off + size > end)
+			end = off + size;
+	}
+	return end < len ? end : len;
+}
+
+/*
+ * The xsave image at fp (fp_len bytes) made what a signal frame holds:
+ * its software bytes (where ptrace puts XCR0) say which features it holds
+ * and how big it is, and a second magic word follows it.
+ *
+ * NT_X86_XSTATE is as big as every feature the CPU has (with AMX, 8 KiB
+ * of tile data after the rest), but rt_sigreturn takes an xstate_size up
+ * to the task's own size only, and a task that never asked for AMX has
+ * the smaller default one; a bigger size makes it restore the fxsave part
+ * alone, and the upper halves of the vector registers are lost.  So the
+ * size is where the last feature in use ends (the whole image only for a
+ * task whose tiles hold data, which has the whole size).  Returns that
+ * size, 0 for an fxsave-only image.
+ */
+static size_t fill_fpstate(unsigned char *fp, const struct compel_regs *r)
 {
 	struct x86_fpx_sw_bytes sw;
 	uint32_t magic2 = FP_XSTATE_MAGIC2;
+	uint64_t xstate_bv;
+	size_t size;
 
 	memcpy(fp, r->fp, r->fp_len);
 	if (r->fp_type != NT_X86_XSTATE || r->fp_len < FXSAVE_SIZE + 64)
-		return false; /* fxsave only: the kernel takes it as such */
-	memcpy(&sw, fp + SW_BYTES_OFF, sizeof(sw));
-	if (sw.magic1 != FP_XSTATE_MAGIC1 || sw.xstate_size != r->fp_len) {
-		memset(&sw, 0, sizeof(sw));
-		sw.magic1 = FP_XSTATE_MAGIC1;
-		sw.xstate_size = (uint32_t)r->fp_len;
-		sw.extended_size = (uint32_t)r->fp_len + sizeof(magic2);
-		memcpy(&sw.xfeatures, fp + FXSAVE_SIZE, sizeof(sw.xfeatures)); /* xstate_bv */
-		memcpy(fp + SW_BYTES_OFF, &sw, sizeof(sw));
-	}
-	memcpy(fp + r->fp_len, &magic2, sizeof(magic2));
-	return true;
+		return 0; /* fxsave only: the kernel takes it as such */
+	memcpy(&xstate_bv, fp + FXSAVE_SIZE, sizeof(xstate_bv));
+	size = xstate_end(xstate_bv, r->fp_len);
+	memset(&sw, 0, sizeof(sw));
+	sw.magic1 = FP_XSTATE_MAGIC1;
+	sw.xstate_size = (uint32_t)size;
+	sw.extended_size = (uint32_t)size + sizeof(magic2);
+	sw.xfeatures = xstate_bv;
+	memcpy(fp + SW_BYTES_OFF, &sw, sizeof(sw));
+	memcpy(fp + size, &magic2, sizeof(magic2));
+	return size;
 }
 
 int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void *buf,
@@ -281,7 +317,7 @@ int compel_arch_build_sigframe(const struct compel_regs *r, uint64_t mask, void 
 	size_t frame_off = fp_off + align_up(r->fp_len + sizeof(uint32_t), 64);
 	struct user_regs_struct g = r->gp;
 	struct x86_rt_sigframe *f;
-	bool xstate;
+	size_t xstate;
 
 	if (!r->fp || !r->fp_len || frame_off + sizeof(*f) > room)
 		return -ENOSPC;
