@@ -152,7 +152,7 @@ static bool chr_owns(const FileEntry *fe)
 
 static int chr_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 {
-	int flags = (int)(fe->reg->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC));
+	int flags = rc_open_flags(fe->reg->flags);
 	int fd;
 
 	/* a shell job's terminal becomes the one criu runs on */

@@ -202,7 +202,7 @@ static int eventfd_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 	return fd;
 }
 
-static uint32_t eventfd_status_flags(const FileEntry *fe)
+static uint32_t eventfd_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->efd ? fe->efd->flags & ~EFD_IMG_SEMAPHORE : 0;
 }

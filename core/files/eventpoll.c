@@ -464,7 +464,7 @@ static int eventpoll_post_open(struct restore_ctx *rc, int idx)
 	return 0;
 }
 
-static uint32_t eventpoll_status_flags(const FileEntry *fe)
+static uint32_t eventpoll_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->epfd ? fe->epfd->flags : 0;
 }

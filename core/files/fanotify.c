@@ -447,7 +447,7 @@ static int fanotify_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 	return fd;
 }
 
-static uint32_t fanotify_status_flags(const FileEntry *fe)
+static uint32_t fanotify_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->ffy ? fe->ffy->flags : 0;
 }

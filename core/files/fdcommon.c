@@ -427,6 +427,11 @@ void **rc_kind_state(struct restore_ctx *rc, const struct fd_kind *k)
  * set last, at the fd's own number (see restore_async) */
 #define SETFL_FLAGS (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME)
 
+int rc_open_flags(uint32_t dumped)
+{
+	return (int)(dumped & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC | O_ASYNC));
+}
+
 /*
  * The owner for signal-driven I/O (F_SETOWN_EX, F_SETSIG), then the
  * status flags.  The owner must exist: a process group its holder joins
@@ -611,7 +616,7 @@ static int restore_async(struct restore_ctx *rc, const FdinfoEntry *fd, uint32_t
 {
 	const FileEntry *fe = rc_file(rc, fd->id);
 	const struct fd_kind *k = fe ? fd_kind_of_file(fe) : NULL;
-	uint32_t flags = k && k->status_flags ? k->status_flags(fe) : 0;
+	uint32_t flags = k && k->status_flags ? k->status_flags(rc, fe) : 0;
 	int now;
 
 	if (!(flags & O_ASYNC))

@@ -95,7 +95,7 @@ struct fd_kind {
 	void (*fini)(struct restore_ctx *rc);
 	/* the O_* status flags of the description (O_ASYNC is set by fdcommon at
 	 * the fd's number); NULL: none */
-	uint32_t (*status_flags)(const FileEntry *fe);
+	uint32_t (*status_flags)(struct restore_ctx *rc, const FileEntry *fe);
 	/* several kinds of one FdTypes (chrdev and regfile are both REG): the
 	 * entries this one restores; NULL: every entry of its type */
 	bool (*owns)(const FileEntry *fe);
@@ -146,6 +146,12 @@ uint32_t rc_opening_fd(struct restore_ctx *rc);
 void **rc_kind_state(struct restore_ctx *rc, const struct fd_kind *k);
 /* F_SETOWN_EX / F_SETSIG, and the status flags F_SETFL takes (O_ASYNC is
  * set later by fdcommon, at the fd's own number) */
+/* the flags to open a dumped description again with: without the ones of
+ * its making (O_CREAT, O_EXCL, O_TRUNC), O_CLOEXEC (the fd's own), and
+ * O_ASYNC: set at the fd's number (fdcommon), as an open() with it marks
+ * the file async without joining its notification list, so no SIGIO ever
+ * comes */
+int rc_open_flags(uint32_t dumped);
 int rc_restore_fown_and_flags(int fd, uint32_t flags, const FownEntry *fown, uint32_t fdnum,
 			      uint32_t pid);
 

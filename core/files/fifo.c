@@ -30,8 +30,8 @@
 #include "image.h"
 #include "inherit.h"
 #include "log.h"
+#include "pipe-data.h"
 #include "proto/fifo.pb-c.h"
-#include "proto/pipe-data.pb-c.h"
 #include "regfile.h"
 
 extern const struct fd_kind fifo_kind;
@@ -41,9 +41,7 @@ extern const struct fd_kind fifo_kind;
 struct fifo_dump {
 	FifoEntry fifo;
 	ino_t ino;
-	char *data; /* the first description of its FIFO: what was in it */
-	size_t bytes;
-	unsigned int size;
+	struct pipe_queue q; /* the first description of its FIFO: what was in it */
 	bool first;
 	struct fifo_dump *next;
 };
@@ -57,21 +55,12 @@ static bool fifo_match(const struct fd_parms *p)
 
 static int fifo_check(const struct fd_parms *p, const char *who)
 {
-	const char *why = NULL;
-	struct stat now;
-	size_t n = strlen(p->link);
+	const char *why;
 	char ext[64];
 
 	if (files_external_key(p, ext, sizeof(ext)))
 		return 0; /* --external: restore takes it from --inherit-fd */
-	if (p->link[0] != '/')
-		why = "it has no path";
-	else if (n > 10 && !strcmp(p->link + n - 10, " (deleted)"))
-		why = "it is deleted";
-	else if (stat(p->link, &now))
-		why = "its path can't be seen";
-	else if (now.st_dev != p->st.st_dev || now.st_ino != p->st.st_ino)
-		why = "its path now names another file";
+	why = regfile_why_not_reopenable(p->link, &p->st);
 	if (!why)
 		return 0;
 	pr_err("%s: fd %d is a FIFO restore could not open again (%s): %s\n", who, p->fd, p->link,
@@ -79,46 +68,19 @@ static int fifo_check(const struct fd_parms *p, const char *who)
 	return -EOPNOTSUPP;
 }
 
-/* What sits in the FIFO, copied without taking it. */
+/* What sits in the FIFO, copied without taking it, through a description
+ * of our own: O_RDWR never blocks, and reads whatever end the task holds. */
 static int peek_fifo(const struct fd_parms *p, struct fifo_dump *d)
 {
 	char path[64];
-	int rfd, tp[2] = { -1, -1 }, size, ret = 0;
-	ssize_t n;
+	int rfd, ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", p->pid, p->fd);
 	rfd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (rfd < 0)
 		return -errno;
-	size = fcntl(rfd, F_GETPIPE_SZ);
-	d->size = size > 0 ? (unsigned int)size : 0;
-	if (pipe2(tp, O_CLOEXEC | O_NONBLOCK) || (size > 0 && fcntl(tp[1], F_SETPIPE_SZ, size) < 0)) {
-		ret = -errno;
-		goto out;
-	}
-	n = tee(rfd, tp[1], (size_t)(size > 0 ? size : 65536), SPLICE_F_NONBLOCK);
-	if (n < 0 && errno != EAGAIN) {
-		ret = -errno;
-		goto out;
-	}
-	if (n > 0) {
-		d->data = malloc((size_t)n);
-		if (!d->data) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		if (read(tp[0], d->data, (size_t)n) != n) {
-			ret = -EIO;
-			goto out;
-		}
-		d->bytes = (size_t)n;
-	}
-out:
+	ret = pipe_queue_peek(rfd, &d->q);
 	close(rfd);
-	if (tp[0] >= 0)
-		close(tp[0]);
-	if (tp[1] >= 0)
-		close(tp[1]);
 	return ret;
 }
 
@@ -163,23 +125,11 @@ static int fifo_dump(struct dump_file *f, const struct fd_parms *p)
 
 static int write_one(struct cr_img *img, const struct fifo_dump *d)
 {
-	PipeDataEntry e = PIPE_DATA_ENTRY__INIT;
-	int ret;
+	int ret = d->next ? write_one(img, d->next) : 0; /* oldest first, as dumped */
 
-	if (d->next)
-		ret = write_one(img, d->next); /* oldest first, as they were dumped */
-	else
-		ret = 0;
 	if (ret || !d->first)
 		return ret;
-	e.pipe_id = d->fifo.pipe_id;
-	e.bytes = (uint32_t)d->bytes;
-	e.has_size = d->size != 0;
-	e.size = d->size;
-	ret = img_write_pb(img, &e.base);
-	if (!ret && d->bytes)
-		ret = img_write_raw(img, d->data, d->bytes);
-	return ret;
+	return pipe_queue_write(img, d->fifo.pipe_id, &d->q);
 }
 
 static int fifo_write(int dirfd)
@@ -204,7 +154,7 @@ static void fifo_dump_fini(void)
 		struct fifo_dump *d = fdumps;
 
 		fdumps = d->next;
-		free(d->data);
+		free(d->q.data);
 		free(d);
 	}
 }
@@ -216,15 +166,12 @@ struct rfifo {
 	const char *path; /* of one of its entries */
 	int lca;	  /* opens it first and keeps it open for the others */
 	int keeper;
-	size_t data_off;
-	uint32_t bytes, size;
-	bool has_data;
 };
 
 struct fifo_state {
 	struct rfifo *fifos;
 	size_t nr;
-	uint8_t *data;
+	struct pipe_data pd; /* fifo-data.img */
 	bool data_read;
 };
 
@@ -243,45 +190,6 @@ static struct rfifo *fifo_of(struct fifo_state *s, uint32_t pipe_id)
 		if (s->fifos[i].pipe_id == pipe_id)
 			return &s->fifos[i];
 	return NULL;
-}
-
-/* fifo-data.img, once: each entry's size and data go to its FIFO */
-static int read_fifo_data(struct restore_ctx *rc, struct fifo_state *s)
-{
-	struct cr_img *img;
-	ProtobufCMessage *m;
-	size_t used = 0;
-	int ret;
-
-	if (s->data_read)
-		return 0;
-	s->data_read = true;
-	img = img_open(rc_images_dirfd(rc), IMG_FIFO_DATA, O_RDONLY);
-	if (!img)
-		return errno == ENOENT ? 0 : -EIO;
-	s->data = malloc((size_t)img_bytes_left(img) + 1);
-	if (!s->data) {
-		img_close(img);
-		return -ENOMEM;
-	}
-	while ((ret = img_read_pb(img, NULL, &m)) > 0) {
-		PipeDataEntry *e = (PipeDataEntry *)m;
-		struct rfifo *f = fifo_of(s, e->pipe_id);
-
-		ret = img_read_raw(img, s->data + used, e->bytes);
-		if (!ret && f && !f->has_data) {
-			f->has_data = true;
-			f->data_off = used;
-			f->bytes = e->bytes;
-			f->size = e->has_size ? e->size : 0;
-		}
-		used += e->bytes;
-		protobuf_c_message_free_unpacked(m, NULL);
-		if (ret)
-			break;
-	}
-	img_close(img);
-	return ret < 0 ? ret : 0;
 }
 
 /* The REG entry of a FIFO entry: its path, flags and owner. */
@@ -347,13 +255,17 @@ static int fifo_create(struct restore_ctx *rc, int idx)
 
 	if (!s)
 		return 0;
-	ret = read_fifo_data(rc, s);
-	if (ret) {
-		pr_err("can't read fifo-data.img\n");
-		return ret;
+	if (!s->data_read) {
+		s->data_read = true;
+		ret = pipe_data_read(rc, IMG_FIFO_DATA, &s->pd);
+		if (ret) {
+			pr_err("can't read fifo-data.img\n");
+			return ret;
+		}
 	}
 	for (size_t i = 0; i < s->nr; i++) {
 		struct rfifo *f = &s->fifos[i];
+		char what[224];
 
 		if (f->lca != idx)
 			continue;
@@ -364,19 +276,10 @@ static int fifo_create(struct restore_ctx *rc, int idx)
 			pr_perror("can't open FIFO %s", f->path);
 			return -errno;
 		}
-		if (f->size && fcntl(f->keeper, F_SETPIPE_SZ, (int)f->size) < (int)f->size) {
-			pr_perror("can't give FIFO %s its size of %u bytes", f->path, f->size);
-			return -errno ? -errno : -EINVAL;
-		}
-		if (f->bytes) {
-			ssize_t n = write(f->keeper, s->data + f->data_off, f->bytes);
-
-			if (n != (ssize_t)f->bytes) {
-				pr_err("can't refill FIFO %s with %u bytes: %s\n", f->path, f->bytes,
-				       n < 0 ? strerror(errno) : "they do not fit in it");
-				return -EIO;
-			}
-		}
+		snprintf(what, sizeof(what), "FIFO %.200s", f->path);
+		ret = pipe_data_refill(f->keeper, &s->pd, pipe_data_find(&s->pd, f->pipe_id), what);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -396,10 +299,12 @@ static int fifo_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 	return regfile_open(rc, reg, idx);
 }
 
-static uint32_t fifo_status_flags(const FileEntry *fe)
+/* the REG entry's: regfile_open sets them, and fdcommon O_ASYNC from them */
+static uint32_t fifo_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
-	(void)fe;
-	return 0; /* set by regfile_open from the REG entry; O_ASYNC below */
+	const FileEntry *reg = fifo_reg(rc, fe);
+
+	return reg ? regfile_status_flags(rc, reg) : 0;
 }
 
 static void fifo_fini(struct restore_ctx *rc)
@@ -410,7 +315,7 @@ static void fifo_fini(struct restore_ctx *rc)
 	if (!s)
 		return;
 	free(s->fifos);
-	free(s->data);
+	pipe_data_free(&s->pd);
 	free(s);
 	*slot = NULL;
 }

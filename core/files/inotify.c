@@ -626,7 +626,7 @@ static int inotify_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 	return ifd;
 }
 
-static uint32_t inotify_status_flags(const FileEntry *fe)
+static uint32_t inotify_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->ify ? fe->ify->flags : 0;
 }

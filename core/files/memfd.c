@@ -29,7 +29,7 @@ static int open_memfd(const FileEntry *fe, int flags, uint64_t pos)
 	if (!m)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", m->fd);
-	fd = open(path, (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_CLOEXEC);
+	fd = open(path, rc_open_flags((uint32_t)flags) | O_CLOEXEC);
 	if (fd < 0) {
 		pr_perror("can't open memfd %s", m->inode->name);
 		return -errno;

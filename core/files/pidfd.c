@@ -416,7 +416,7 @@ static void pidfd_fini(struct restore_ctx *rc)
 	*sp = NULL;
 }
 
-static uint32_t pidfd_status_flags(const FileEntry *fe)
+static uint32_t pidfd_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->pidfd ? fe->pidfd->flags : 0;
 }

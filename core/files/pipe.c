@@ -17,7 +17,7 @@
 #include "image-desc.h"
 #include "image.h"
 #include "log.h"
-#include "proto/pipe-data.pb-c.h"
+#include "pipe-data.h"
 #include "proto/pipe.pb-c.h"
 
 extern const struct fd_kind pipe_kind;
@@ -27,10 +27,9 @@ extern const struct fd_kind pipe_kind;
 struct pipe_dump {
 	PipeEntry pipe;
 	ino_t ino;
-	/* the data in flight, copied without consuming it */
-	char *data;
-	size_t bytes;
-	unsigned int size;
+	/* the size (of the first description of its pipe) and the data in
+	 * flight (of the one it was taken from) */
+	struct pipe_queue q;
 	bool size_seen; /* the first description of its pipe: writes its size */
 	bool taken;
 };
@@ -41,44 +40,6 @@ static size_t nr_pdumps, cap_pdumps;
 static bool pipe_match(const struct fd_parms *p)
 {
 	return S_ISFIFO(p->st.st_mode) && !strncmp(p->link, "pipe:", 5);
-}
-
-/* Copies what is queued in the task's pipe without taking it: tee() from
- * our duplicate of the task's fd into a pipe of ours. */
-static int peek_pipe(int tfd, struct pipe_dump *pd)
-{
-	int p[2] = { -1, -1 }, ret = 0;
-	int size;
-	ssize_t n;
-
-	size = fcntl(tfd, F_GETPIPE_SZ);
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) || (size > 0 && fcntl(p[1], F_SETPIPE_SZ, size) < 0)) {
-		ret = -errno;
-		goto out;
-	}
-	n = tee(tfd, p[1], (size_t)(size > 0 ? size : 65536), SPLICE_F_NONBLOCK);
-	if (n < 0 && errno != EAGAIN) {
-		ret = -errno;
-		goto out;
-	}
-	if (n > 0) {
-		pd->data = malloc((size_t)n);
-		if (!pd->data) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		if (read(p[0], pd->data, (size_t)n) != n) {
-			ret = -EIO;
-			goto out;
-		}
-		pd->bytes = (size_t)n;
-	}
-out:
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
-	return ret;
 }
 
 static int pipe_dump(struct dump_file *f, const struct fd_parms *p)
@@ -113,7 +74,7 @@ static int pipe_dump(struct dump_file *f, const struct fd_parms *p)
 	if (!pd->size_seen) {
 		int size = fcntl(p->tfd, F_GETPIPE_SZ);
 
-		pd->size = size > 0 ? (unsigned int)size : 0;
+		pd->q.size = size > 0 ? (unsigned int)size : 0;
 		pd->size_seen = true;
 	}
 	/* the data is taken once per pipe, from a read end: a pipe whose
@@ -124,7 +85,12 @@ static int pipe_dump(struct dump_file *f, const struct fd_parms *p)
 		if (pdumps[i]->ino == pd->ino && pdumps[i]->taken)
 			return 0;
 	pd->taken = true;
-	ret = peek_pipe(p->tfd, pd);
+	{
+		unsigned int size = pd->q.size;
+
+		ret = pipe_queue_peek(p->tfd, &pd->q);
+		pd->q.size = size; /* the first description's says it */
+	}
 	if (ret)
 		pr_err("can't read the data in pipe %s (fd %d of pid %d): %s\n", p->link, p->fd,
 		       p->pid, strerror(-ret));
@@ -142,20 +108,16 @@ static int pipe_write(int dirfd)
 	 * is empty, and the data taken from a read end */
 	for (size_t i = 0; i < nr_pdumps && !ret; i++) {
 		struct pipe_dump *f = pdumps[i], *data = NULL;
-		PipeDataEntry e = PIPE_DATA_ENTRY__INIT;
+		struct pipe_queue q;
 
-		if (!f->size)
+		if (!f->q.size)
 			continue;
 		for (size_t j = i; j < nr_pdumps; j++)
 			if (pdumps[j]->ino == f->ino && pdumps[j]->taken)
 				data = pdumps[j];
-		e.pipe_id = f->pipe.pipe_id;
-		e.bytes = data ? (uint32_t)data->bytes : 0;
-		e.has_size = true;
-		e.size = f->size;
-		ret = img_write_pb(pd, &e.base);
-		if (!ret && e.bytes)
-			ret = img_write_raw(pd, data->data, data->bytes);
+		q = (struct pipe_queue){ f->q.size, data ? data->q.data : NULL,
+					 data ? data->q.bytes : 0 };
+		ret = pipe_queue_write(pd, f->pipe.pipe_id, &q);
 	}
 	if (img_close(pd) && !ret)
 		ret = -EIO;
@@ -165,7 +127,7 @@ static int pipe_write(int dirfd)
 static void pipe_dump_fini(void)
 {
 	for (size_t i = 0; i < nr_pdumps; i++) {
-		free(pdumps[i]->data);
+		free(pdumps[i]->q.data);
 		free(pdumps[i]);
 	}
 	free(pdumps);
@@ -181,56 +143,11 @@ struct rpipe {
 	int fds[2]; /* in the creator and, inherited, its descendants */
 };
 
-struct rpipe_data {
-	uint32_t pipe_id;
-	size_t off;
-	uint32_t bytes, size;
-};
-
 struct pipe_state {
 	struct rpipe *pipes;
 	size_t nr_pipes;
-	uint8_t *data; /* pipes-data.img's raw data, one after another */
-	struct rpipe_data *pd;
-	size_t nr_pd;
+	struct pipe_data pd; /* pipes-data.img */
 };
-
-static int read_pipes_data(struct restore_ctx *rc, struct pipe_state *s)
-{
-	struct cr_img *img = img_open(rc_images_dirfd(rc), IMG_PIPES_DATA, O_RDONLY | O_CREAT);
-	ProtobufCMessage *m;
-	size_t used = 0, len;
-	int ret;
-
-	if (!img)
-		return 0;
-	len = (size_t)img_bytes_left(img);
-	s->data = malloc(len + 1);
-	if (!s->data) {
-		img_close(img);
-		return -ENOMEM;
-	}
-	while ((ret = img_read_pb(img, NULL, &m)) > 0) {
-		PipeDataEntry *e = (PipeDataEntry *)m;
-		struct rpipe_data *n = realloc(s->pd, (s->nr_pd + 1) * sizeof(*n));
-
-		if (!n) {
-			protobuf_c_message_free_unpacked(m, NULL);
-			ret = -ENOMEM;
-			break;
-		}
-		s->pd = n;
-		s->pd[s->nr_pd++] = (struct rpipe_data){ e->pipe_id, used, e->bytes,
-							 e->has_size ? e->size : 0 };
-		ret = img_read_raw(img, s->data + used, e->bytes);
-		used += e->bytes;
-		protobuf_c_message_free_unpacked(m, NULL);
-		if (ret)
-			break;
-	}
-	img_close(img);
-	return ret < 0 ? ret : 0;
-}
 
 static struct pipe_state *state(struct restore_ctx *rc)
 {
@@ -242,7 +159,7 @@ static struct pipe_state *state(struct restore_ctx *rc)
 		if (!s)
 			return NULL;
 		*slot = s;
-		if (read_pipes_data(rc, s))
+		if (pipe_data_read(rc, IMG_PIPES_DATA, &s->pd))
 			return NULL;
 	}
 	return *slot;
@@ -298,25 +215,23 @@ static int pipe_create(struct restore_ctx *rc, int idx)
 
 	for (size_t i = 0; s && i < s->nr_pipes; i++) {
 		struct rpipe *p = &s->pipes[i];
-		const struct rpipe_data *d = NULL;
+		char what[32];
+		int ret;
 
 		if (p->lca != idx)
 			continue;
-		for (size_t j = 0; j < s->nr_pd; j++)
-			if (s->pd[j].pipe_id == p->pipe_id)
-				d = &s->pd[j];
-		if (pipe2(p->fds, 0)) {
+		if (pipe2(p->fds, O_NONBLOCK)) {
 			pr_perror("can't create pipe %u", p->pipe_id);
 			return -errno;
 		}
-		if (d && d->size && fcntl(p->fds[1], F_SETPIPE_SZ, (int)d->size) < (int)d->size) {
-			pr_perror("can't give pipe %u its size of %u bytes", p->pipe_id, d->size);
-			return -errno ? -errno : -EINVAL;
-		}
-		if (d && d->bytes &&
-		    write(p->fds[1], s->data + d->off, d->bytes) != (ssize_t)d->bytes) {
-			pr_perror("can't refill pipe %u with %u bytes", p->pipe_id, d->bytes);
-			return -EIO;
+		snprintf(what, sizeof(what), "pipe %u", p->pipe_id);
+		ret = pipe_data_refill(p->fds[1], &s->pd, pipe_data_find(&s->pd, p->pipe_id), what);
+		if (ret)
+			return ret;
+		/* each end's own flags come with its fds (rc_restore_fown_and_flags) */
+		if (fcntl(p->fds[0], F_SETFL, 0) || fcntl(p->fds[1], F_SETFL, 0)) {
+			pr_perror("can't make pipe %u blocking", p->pipe_id);
+			return -errno;
 		}
 	}
 	return 0;
@@ -349,7 +264,7 @@ static int pipe_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 	return fd;
 }
 
-static uint32_t pipe_status_flags(const FileEntry *fe)
+static uint32_t pipe_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->pipe ? fe->pipe->flags : 0;
 }
@@ -362,8 +277,7 @@ static void pipe_fini(struct restore_ctx *rc)
 	if (!s)
 		return;
 	free(s->pipes);
-	free(s->data);
-	free(s->pd);
+	pipe_data_free(&s->pd);
 	free(s);
 	*slot = NULL;
 }

@@ -536,7 +536,7 @@ int regfile_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 		       fe->type);
 		return -EOPNOTSUPP;
 	}
-	flags = (int)(fe->reg->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC));
+	flags = rc_open_flags(fe->reg->flags);
 	/* a file made with O_TMPFILE keeps that (with O_DIRECTORY) in its
 	 * flags: it is opened as the regular file it is */
 	if ((flags & O_TMPFILE) == O_TMPFILE)
@@ -984,7 +984,7 @@ static void reg_fini(struct restore_ctx *rc)
 	*slot = NULL;
 }
 
-uint32_t regfile_status_flags(const FileEntry *fe)
+uint32_t regfile_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->reg ? fe->reg->flags : 0;
 }

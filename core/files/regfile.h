@@ -11,7 +11,7 @@ int regfile_dump(struct dump_file *f, const struct fd_parms *p);
 /* opens a REG entry as it was (flags, fown, position) */
 int regfile_open(struct restore_ctx *rc, const FileEntry *fe, int idx);
 int regfile_open_id(struct restore_ctx *rc, const FileEntry *fe, int flags);
-uint32_t regfile_status_flags(const FileEntry *fe);
+uint32_t regfile_status_flags(struct restore_ctx *rc, const FileEntry *fe);
 /* dump-check of an unlinked file (st) that what ("fd 3", "its shared
  * mapping 7f..-7f..") of who holds: 0 when dump keeps it (a ghost within
  * --ghost-limit, or --link-remap), else the logged refusal */

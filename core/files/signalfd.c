@@ -122,7 +122,7 @@ static int signalfd_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 	return fd;
 }
 
-static uint32_t signalfd_status_flags(const FileEntry *fe)
+static uint32_t signalfd_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->sgfd ? fe->sgfd->flags : 0;
 }

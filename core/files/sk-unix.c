@@ -1201,7 +1201,7 @@ static void usk_fini(struct restore_ctx *rc)
 	*rc_kind_state(rc, &unix_sk_kind) = NULL;
 }
 
-static uint32_t usk_status_flags(const FileEntry *fe)
+static uint32_t usk_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->usk ? fe->usk->flags : 0;
 }

@@ -315,7 +315,7 @@ static int timerfd_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 	return fd;
 }
 
-static uint32_t timerfd_status_flags(const FileEntry *fe)
+static uint32_t timerfd_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->tfd ? fe->tfd->flags : 0;
 }

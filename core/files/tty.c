@@ -1000,7 +1000,7 @@ static int open_slave(int master, unsigned int index, int flags)
 	char path[32];
 	int fd;
 
-	flags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_NOCTTY | O_CLOEXEC;
+	flags = rc_open_flags((uint32_t)flags) | O_NOCTTY | O_CLOEXEC;
 	fd = ioctl(master, TIOCGPTPEER, flags);
 	if (fd >= 0)
 		return fd;
@@ -1123,7 +1123,7 @@ static int dup_fd(int fd, const char *what, uint32_t id)
 /* A description of its own of a terminal opened by path. */
 static int open_by_path(const char *path, const TtyFileEntry *t, uint32_t pid)
 {
-	int flags = (int)(t->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC));
+	int flags = rc_open_flags(t->flags);
 	int fd = open(path, flags | O_NOCTTY | O_CLOEXEC), ret;
 
 	if (fd < 0) {
@@ -1261,7 +1261,7 @@ static void tty_fini(struct restore_ctx *rc)
 	*slot = NULL;
 }
 
-static uint32_t tty_status_flags(const FileEntry *fe)
+static uint32_t tty_status_flags(struct restore_ctx *rc, const FileEntry *fe)
 {
 	return fe->tty ? fe->tty->flags : 0;
 }
