@@ -36,6 +36,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,8 +44,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -125,6 +128,22 @@ static void mount_one(const char *src, const char *dir, const char *type, const 
 		say("init: mount %s on %s: %s", type, dir, strerror(errno));
 }
 
+/* lo up, for the tests that talk over loopback (127.0.0.1 and ::1 come
+ * with it) */
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (sk < 0 || ioctl(sk, SIOCGIFFLAGS, &ifr) < 0 ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(sk, SIOCSIFFLAGS, &ifr) < 0))
+		say("VM-INIT can't bring lo up: %s", strerror(errno));
+	if (sk >= 0)
+		close(sk);
+}
+
 static void setup_system(void)
 {
 	struct utsname u;
@@ -148,6 +167,7 @@ static void setup_system(void)
 	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin:/", 1);
 	setenv("HOME", "/tmp", 1);
 	setenv("TMPDIR", "/tmp", 1);
+	loopback_up();
 	if (uname(&u) == 0) {
 		snprintf(arch, sizeof(arch), "%s", u.machine);
 		say("VM-INIT %s %s", arch, u.release);

@@ -9,7 +9,8 @@ Each case starts a tree holding one thing dump does not save (a pty with
 bytes queued in it, a pty slave whose master is not in the tree, a
 deleted file over --ghost-limit, a namespace of its own, a file lock (a
 lease also with --file-locks), a
-device, a deleted root, a thread with its own fd table, two processes
+device, a deleted root, a TCP connection, a listener with connections
+not yet accepted, corked UDP data, a thread with its own fd table, two processes
 sharing memory, guard pages, ...),
 dumps it the default way (which would kill it) and checks that the dump is
 refused with one error naming a task of the tree (pid and comm) and what it
@@ -99,6 +100,23 @@ elif kind in ('thread-files', 'thread-fs'):
             time.sleep(100)
     threading.Thread(target=split, daemon=True).start()
     done.wait(10)
+elif kind in ('tcp-established', 'tcp-not-accepted'):
+    # on loopback, ports of the kernel's choosing
+    import socket
+    l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(4)
+    c = socket.socket(); c.connect(l.getsockname())
+    keep += [l, c]
+    if kind == 'tcp-established':
+        keep.append(l.accept()[0])
+    else:
+        time.sleep(0.2)  # the handshake done: the connection waits in l's queue
+elif kind == 'udp-corked':
+    import socket
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(('127.0.0.1', 0))
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.setsockopt(socket.IPPROTO_UDP, 1, 1)  # UDP_CORK
+    u.sendto(b'corked', r.getsockname())
+    keep += [r, u]
 elif kind == 'deleted-root':
     # a child chrooted into a directory removed since (restore chroots by path)
     os.mkdir(hb + '.root')
@@ -365,6 +383,11 @@ def main():
         ('thread-own-fd-table', case([], 'thread-files', 'thread', 'fd table')),
         ('thread-own-fs', case([], 'thread-fs', 'thread', 'CLONE_FS')),
         ('deleted-root', case([], 'deleted-root', 'root', 'deleted')),
+        ('tcp-established', case([], 'tcp-established', 'TCP connection', 'ESTABLISHED',
+                                 '--tcp-established')),
+        ('tcp-not-accepted', case([], 'tcp-not-accepted', 'TCP socket 127.0.0.1:',
+                                  'not yet accepted')),
+        ('udp-corked', case([], 'udp-corked', 'UDP socket', 'corked')),
         ('big-ghost', case([], 'big-ghost', 'deleted', '--ghost-limit', '--link-remap')),
         ('device', case([], 'device', 'character device', '/dev/kmsg')),
         ('ctty', test_ctty),
