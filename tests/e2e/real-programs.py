@@ -9,7 +9,8 @@ holding a lock while its command runs (-l), a python3 asyncio loop
 (epoll, an eventfd, its self-pipe) busy serving requests, `tail -f`
 (an inotify) on a file that is appended to after restore, an interactive
 shell with jobs on a pty that python's pty module holds inside the tree,
-and script(1) running such a shell, dumped as a shell job.  Each is started by
+script(1) running such a shell, dumped as a shell job, and python3's
+http.server idle between two requests (its listening TCP socket).  Each is started by
 us (in its own session unless it is the shell job), dumped, checked to be
 gone, restored, and its result checked against the same computation done
 here.  This process is a child subreaper and reaps everything it started,
@@ -103,6 +104,53 @@ def test_sleep(d):
         return 'the restored sleep did not finish'
     if time.time() - t0 > 15:
         return 'the restored sleep took too long'
+    return None
+
+
+def http_get(port, path, timeout=10):
+    """The status and body of GET path from 127.0.0.1:port, or None."""
+    import http.client
+    end = time.time() + timeout
+    while time.time() < end:
+        reap()
+        try:
+            c = http.client.HTTPConnection('127.0.0.1', port, timeout=5)
+            c.request('GET', path)
+            r = c.getresponse()
+            body = r.read()
+            c.close()
+            return r.status, body
+        except OSError:
+            time.sleep(0.1)
+    return None
+
+
+def test_http_server(d):
+    """python3 -m http.server, idle between requests: its listening socket
+    (and its SO_REUSEADDR) come back, and it serves the next request."""
+    import socket
+    with open(os.path.join(d, 'hello.txt'), 'w') as f:
+        f.write('hello from before the dump\n')
+    with socket.socket() as s:  # a free port of the kernel's choosing
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    pid = spawn([sys.executable, '-m', 'http.server', '--bind', '127.0.0.1', '--directory', d,
+                 str(port)])
+    got = http_get(port, '/hello.txt')
+    if not got or got[0] != 200 or b'before the dump' not in got[1]:
+        return f'the server does not serve before the dump: {got}'
+    time.sleep(0.5)  # the request's thread is gone, its connection closed
+    err = dump_restore(os.path.join(d, 'img'), pid)
+    if err:
+        return err
+    with open(os.path.join(d, 'after.txt'), 'w') as f:
+        f.write('written after the restore\n')
+    got = http_get(port, '/after.txt')
+    if not got or got[0] != 200 or b'after the restore' not in got[1]:
+        return f'the restored server does not serve: {got}'
+    got = http_get(port, '/missing')
+    if not got or got[0] != 404:
+        return f'the restored server answers a missing file with {got}'
     return None
 
 
@@ -585,7 +633,8 @@ def main():
     tests = [('python3', test_python), ('sleep', test_sleep), ('pipeline', test_pipeline),
              ('shell-job', test_shell_job), ('stopped', test_stopped), ('flock', test_flock),
              ('asyncio', test_asyncio), ('tail-f', test_tail_f),
-             ('pty-shell', test_pty_shell), ('script', test_script)]
+             ('pty-shell', test_pty_shell), ('script', test_script),
+             ('http-server', test_http_server)]
     # Held out of the default run, still run by name (real-programs.py CRIU
     # SCRATCH script): a dump disturbs script(1) itself, -R included (its
     # shell is gone soon after the tree is let go; CRIU_FAULT bisects it to
