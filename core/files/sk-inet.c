@@ -46,9 +46,6 @@
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
 #endif
-#ifndef SIOCGSKNS
-#define SIOCGSKNS 0x894C
-#endif
 
 extern const struct fd_kind inet_sk_kind;
 
@@ -191,25 +188,9 @@ static int isk_read(int sk, struct isk *s)
 	return 0;
 }
 
-/* whether sk lives in criu's network namespace */
-static int same_netns(int sk)
-{
-	struct stat mine, its;
-	int ns = ioctl(sk, SIOCGSKNS);
-
-	if (ns < 0)
-		return errno == EINVAL || errno == ENOTTY ? 0 : -errno; /* a kernel without it */
-	if (fstat(ns, &its) || stat("/proc/self/ns/net", &mine)) {
-		close(ns);
-		return -errno;
-	}
-	close(ns);
-	return its.st_ino == mine.st_ino && its.st_dev == mine.st_dev ? 0 : 1;
-}
-
 static int isk_refusals(int sk, const struct isk *s, const char *who, int fd)
 {
-	int n = 0, ret = same_netns(sk);
+	int n = 0, ret = sk_netns_other(sk);
 
 	if (ret) {
 		if (ret > 0)

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -21,6 +23,24 @@
 #ifndef SO_BUF_LOCK
 #define SO_BUF_LOCK 72
 #endif
+#ifndef SIOCGSKNS
+#define SIOCGSKNS 0x894C
+#endif
+
+int sk_netns_other(int sk)
+{
+	struct stat mine, its;
+	int ns = ioctl(sk, SIOCGSKNS);
+
+	if (ns < 0)
+		return errno == EINVAL || errno == ENOTTY ? 0 : -errno; /* a kernel without it */
+	if (fstat(ns, &its) || stat("/proc/self/ns/net", &mine)) {
+		close(ns);
+		return -errno;
+	}
+	close(ns);
+	return its.st_ino == mine.st_ino && its.st_dev == mine.st_dev ? 0 : 1;
+}
 
 int sk_diag_dump(const void *req, size_t len, int (*fn)(struct nlmsghdr *h, void *arg), void *arg)
 {

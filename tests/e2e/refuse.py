@@ -10,7 +10,7 @@ bytes queued in it, a pty slave whose master is not in the tree, a
 deleted file over --ghost-limit, a namespace of its own, a file lock (a
 lease also with --file-locks), a
 device, a deleted root, a TCP connection, a listener with connections
-not yet accepted, corked UDP data, a thread with its own fd table, two processes
+not yet accepted, corked UDP data, a netlink socket with messages queued or a dump half read, a thread with its own fd table, two processes
 sharing memory, guard pages, ...),
 dumps it the default way (which would kill it) and checks that the dump is
 refused with one error naming a task of the tree (pid and comm) and what it
@@ -110,6 +110,16 @@ elif kind in ('tcp-established', 'tcp-not-accepted'):
         keep.append(l.accept()[0])
     else:
         time.sleep(0.2)  # the handshake done: the connection waits in l's queue
+elif kind in ('netlink-queued', 'netlink-dump-unread'):
+    # lo's link asked for (or a dump of every link), the answer not read
+    import socket, struct
+    n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 0))
+    if kind == 'netlink-queued':  # RTM_GETLINK of ifindex 1, with an ack
+        n.send(struct.pack('=IHHII', 32, 18, 0x5, 1, 0) + struct.pack('=BxHiII', 0, 0, 1, 0, 0))
+    else:  # RTM_GETLINK, NLM_F_DUMP
+        n.send(struct.pack('=IHHII', 32, 18, 0x301, 1, 0) + bytes(16))
+    keep.append(n)
+    time.sleep(0.2)
 elif kind == 'udp-corked':
     import socket
     r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(('127.0.0.1', 0))
@@ -388,6 +398,9 @@ def main():
         ('tcp-not-accepted', case([], 'tcp-not-accepted', 'TCP socket 127.0.0.1:',
                                   'not yet accepted')),
         ('udp-corked', case([], 'udp-corked', 'UDP socket', 'corked')),
+        ('netlink-queued', case([], 'netlink-queued', 'netlink socket', 'queued')),
+        ('netlink-dump-unread', case([], 'netlink-dump-unread', 'netlink socket',
+                                     'in the middle of reading a dump')),
         ('big-ghost', case([], 'big-ghost', 'deleted', '--ghost-limit', '--link-remap')),
         ('device', case([], 'device', 'character device', '/dev/kmsg')),
         ('ctty', test_ctty),
