@@ -15,6 +15,7 @@ extern const struct fd_kind fifo_kind;
 extern const struct fd_kind unix_sk_kind;
 extern const struct fd_kind inet_sk_kind;
 extern const struct fd_kind netlink_sk_kind;
+extern const struct fd_kind packet_sk_kind;
 extern const struct fd_kind eventfd_kind;
 extern const struct fd_kind eventpoll_kind;
 extern const struct fd_kind signalfd_kind;
@@ -34,6 +35,7 @@ const struct fd_kind *const fd_kinds[] = {
 	&unix_sk_kind, /* unix sockets, sk-queues.img (UNIXSK) */
 	&inet_sk_kind, /* IPv4 and IPv6 sockets not connected by TCP (INETSK) */
 	&netlink_sk_kind, /* netlink sockets (NETLINKSK) */
+	&packet_sk_kind,  /* packet sockets (PACKETSK) */
 	&eventfd_kind,   /* eventfd (EVENTFD) */
 	&eventpoll_kind, /* epoll and its targets (EVENTPOLL) */
 	&signalfd_kind,  /* signalfd (SIGNALFD) */

@@ -10,7 +10,7 @@ bytes queued in it, a pty slave whose master is not in the tree, a
 deleted file over --ghost-limit, a namespace of its own, a file lock (a
 lease also with --file-locks), a
 device, a deleted root, a TCP connection, a listener with connections
-not yet accepted, corked UDP data, a netlink socket with messages queued or a dump half read, a thread with its own fd table, two processes
+not yet accepted, corked UDP data, a netlink socket with messages queued or a dump half read, a packet socket with a ring, a thread with its own fd table, two processes
 sharing memory, guard pages, ...),
 dumps it the default way (which would kill it) and checks that the dump is
 refused with one error naming a task of the tree (pid and comm) and what it
@@ -120,6 +120,12 @@ elif kind in ('netlink-queued', 'netlink-dump-unread'):
         n.send(struct.pack('=IHHII', 32, 18, 0x301, 1, 0) + bytes(16))
     keep.append(n)
     time.sleep(0.2)
+elif kind == 'packet-ring':
+    # a receive ring (PACKET_RX_RING, TPACKET_V1: one block of two frames)
+    import socket, struct
+    k = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    k.setsockopt(263, 5, struct.pack('IIII', 4096, 1, 2048, 2))  # SOL_PACKET, PACKET_RX_RING
+    keep.append(k)
 elif kind == 'udp-corked':
     import socket
     r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(('127.0.0.1', 0))
@@ -399,6 +405,7 @@ def main():
                                   'not yet accepted')),
         ('udp-corked', case([], 'udp-corked', 'UDP socket', 'corked')),
         ('netlink-queued', case([], 'netlink-queued', 'netlink socket', 'queued')),
+        ('packet-ring', case([], 'packet-ring', 'packet socket', 'PACKET_RX_RING')),
         ('netlink-dump-unread', case([], 'netlink-dump-unread', 'netlink socket',
                                      'in the middle of reading a dump')),
         ('big-ghost', case([], 'big-ghost', 'deleted', '--ghost-limit', '--link-remap')),
