@@ -619,7 +619,7 @@ static bool cgroups_left_alone(const struct cr_options *o)
 
 /* Why an option is refused (docs/options.md says the same). */
 #define NO_NETNS "network namespaces and their devices are not dumped yet"
-#define NO_TCP "TCP connections are not dumped yet"
+#define NO_TCP "TCP connections are dumped established only (--tcp-established)"
 #define NO_MNT "mount namespaces and external mounts are not handled yet"
 #define NO_CG "cgroups are not dumped or restored yet"
 #define NO_PS "the page server is not implemented yet"
@@ -679,8 +679,7 @@ static const struct cli_option options[] = {
 	OPT("ext-unix-sk", 'x', ARG_OPTIONAL, store_ext_unix_sk, NO_FIELD, &sk_ids_rule,
 	    GRP_DUMP, "INODE,...", "allow datagram peers outside the tree", .cmds = ON_DR),
 	FLAG("tcp-established", 0, tcp_established, GRP_DUMP,
-	     "dump/restore established TCP connections", .cmds = ON_DR, .negatable = true,
-	     .refused = NO_TCP),
+	     "dump/restore established TCP connections", .cmds = ON_DR, .negatable = true),
 	NOFLAG("skip-in-flight", 0, GRP_DUMP, "skip connections not yet accepted",
 	       .cmds = ON_DUMP, .negatable = true, .refused = NO_TCP),
 	NOFLAG("tcp-close", 0, GRP_RESTORE, "restore TCP connections closed", .cmds = ON_RESTORE,

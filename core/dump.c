@@ -1838,6 +1838,7 @@ written:
 		if (dump_quit_signal)
 			pr_err("dump interrupted by signal %d (%s)\n", dump_quit_signal,
 			       strsignal(dump_quit_signal));
+		files_dump_release(false);
 		release_tree(false, false);
 		incr_end(false, NULL);
 		pr_err("%s of the tree of %d failed; the tree is left running\n",
@@ -1845,6 +1846,7 @@ written:
 		close(dirfd);
 		return 1;
 	}
+	files_dump_release(!pre && !opts.leave_running && !opts.leave_stopped);
 	if (pre)
 		release_tree(false, false);
 	else

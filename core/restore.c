@@ -849,6 +849,10 @@ static int finish_tasks(void)
 		if (!ret && stop_signal)
 			ret = -EINTR;
 	}
+	/* every peer exists now: what waited for them goes live (TCP) */
+	for (int i = 0; i < nr_tasks && !ret; i++)
+		if (!tasks[i].zombie)
+			ret = files_restore_live(&rctx, i);
 	if (!ret) {
 		pr_step("restore: releasing %d tasks\n", nr_tasks);
 		ret = fault_point("restore: release");

@@ -83,8 +83,7 @@ static void result_error(struct cmd_result *res, const char *fmt, ...)
  * Mount and namespace options come first: a container runtime sends them
  * with everything else, and they are what stops it.  Accepted without
  * effect, as nothing they act on can be in what this criu dumps or
- * restores: tcp_established (dump refuses inet sockets),
- * orphan_pts_master (no ptys), network_lock,
+ * restores: orphan_pts_master (no ptys),
  * pre_dump_mode of a dump; manage_cgroups is checked further in
  * tree_refusal(); file_locks is carried out; config_file is read by opts_init_from_config().
  */
@@ -496,6 +495,11 @@ static int opts_what_from_req(const CriuReq *req, enum cr_command cmd, const str
 	if (o->has_ghost_limit)
 		opts.ghost_limit = o->ghost_limit;
 	opts.file_locks = o->has_file_locks && o->file_locks;
+	opts.tcp_established = o->has_tcp_established && o->tcp_established;
+	if (o->has_network_lock)
+		opts.network_lock = o->network_lock == CRIU_NETWORK_LOCK_METHOD__SKIP	   ? "skip"
+				    : o->network_lock == CRIU_NETWORK_LOCK_METHOD__NFTABLES ? "nftables"
+											    : "iptables";
 	opts.ext_unix_sk = o->has_ext_unix_sk && o->ext_unix_sk;
 	opts.display_stats = o->has_display_stats && o->display_stats; /* to the log */
 	if (o->has_timeout)

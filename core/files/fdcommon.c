@@ -357,6 +357,13 @@ void files_dump_fini(void)
 	locks_dump_fini();
 }
 
+void files_dump_release(bool killed)
+{
+	for (unsigned int k = 0; k < nr_fd_kinds; k++)
+		if (fd_kinds[k]->dump_release)
+			fd_kinds[k]->dump_release(killed);
+}
+
 /* ---- restore: the accessors ------------------------------------------------------ */
 
 const FileEntry *rc_file(struct restore_ctx *rc, uint32_t id)
@@ -774,6 +781,16 @@ void files_restore_fini(struct restore_ctx *rc, bool restored)
 	free(rc->shared);
 	rc->shared = NULL;
 	rc->nr_shared = 0;
+}
+
+int files_restore_live(struct restore_ctx *rc, int idx)
+{
+	int ret = 0;
+
+	for (unsigned int k = 0; k < nr_fd_kinds && !ret; k++)
+		if (fd_kinds[k]->live)
+			ret = fd_kinds[k]->live(rc, idx);
+	return ret;
 }
 
 int open_file_id(struct restore_ctx *rc, uint32_t id, int flags)

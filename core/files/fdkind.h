@@ -86,12 +86,19 @@ struct fd_kind {
 	int (*dump)(struct dump_file *f, const struct fd_parms *p);
 	int (*write)(int dirfd);
 	void (*dump_fini)(void);
+	/* right before the tree is released, killed or not (TCP connections
+	 * leave repair mode only for a tree that goes on) */
+	void (*dump_release)(bool killed);
 
 	/* restore */
 	int (*collect)(struct restore_ctx *rc, const FileEntry *fe);
 	int (*create)(struct restore_ctx *rc, int idx);
 	int (*open)(struct restore_ctx *rc, const FileEntry *fe, int idx);
 	int (*post_open)(struct restore_ctx *rc, int idx);
+	/* run by criu for task idx (seized, its files all open in every task)
+	 * before any task is let go: what needs every peer made (a TCP
+	 * connection out of repair mode); 0 or logged -errno */
+	int (*live)(struct restore_ctx *rc, int idx);
 	void (*fini)(struct restore_ctx *rc);
 	/* the O_* status flags of the description (O_ASYNC is set by fdcommon at
 	 * the fd's number); NULL: none */

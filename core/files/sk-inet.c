@@ -40,7 +40,9 @@
 
 #include "fdkind.h"
 #include "log.h"
+#include "options.h"
 #include "proto/sk-inet.pb-c.h"
+#include "sk-tcp.h"
 #include "sockets.h"
 
 #ifndef IPPROTO_MPTCP
@@ -203,14 +205,21 @@ static int isk_refusals(int sk, const struct isk *s, const char *who, int fd)
 		return -EOPNOTSUPP;
 	}
 	if (s->type == SOCK_STREAM && s->proto == IPPROTO_TCP) {
-		if (s->state != ST_CLOSE && s->state != ST_LISTEN) {
-			pr_err("%s: fd %d (%s) is a TCP connection in state %s: TCP connections are not "
-			       "dumped yet (--tcp-established is not available yet)\n",
-			       who, fd, s->text,
-			       s->state < sizeof(tcp_state_names) / sizeof(tcp_state_names[0]) &&
-					       tcp_state_names[s->state]
-				       ? tcp_state_names[s->state]
-				       : "?");
+		const char *st = s->state < sizeof(tcp_state_names) / sizeof(tcp_state_names[0]) &&
+						 tcp_state_names[s->state]
+					 ? tcp_state_names[s->state]
+					 : "?";
+
+		if (s->state == ST_ESTABLISHED && !opts.tcp_established) {
+			pr_err("%s: fd %d (%s) is an established TCP connection: dump it with "
+			       "--tcp-established\n",
+			       who, fd, s->text);
+			return -EOPNOTSUPP;
+		}
+		if (s->state != ST_CLOSE && s->state != ST_LISTEN && s->state != ST_ESTABLISHED) {
+			pr_err("%s: fd %d (%s) is a TCP connection in state %s: only established "
+			       "connections are dumped yet (with --tcp-established)\n",
+			       who, fd, s->text, st);
 			return -EOPNOTSUPP;
 		}
 		if (s->pending) {
@@ -240,6 +249,42 @@ static int isk_refusals(int sk, const struct isk *s, const char *who, int fd)
 	return -EOPNOTSUPP;
 }
 
+/* the TCP connections of the tree, for check_end to find their peers */
+struct conn_seen {
+	struct sockaddr_storage src, dst;
+	char who[256];
+	struct conn_seen *next;
+};
+
+static struct conn_seen *conns;
+
+/* an address and port, IPv4-mapped IPv6 ones as IPv4 */
+static void norm(const struct sockaddr_storage *a, uint8_t out[18])
+{
+	memset(out, 0, 18);
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)a;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s->sin6_addr))
+			memcpy(out + 12, &s->sin6_addr.s6_addr[12], 4);
+		else
+			memcpy(out, &s->sin6_addr, 16);
+		memcpy(out + 16, &s->sin6_port, 2);
+	} else {
+		memcpy(out + 12, &((const struct sockaddr_in *)a)->sin_addr, 4);
+		memcpy(out + 16, &((const struct sockaddr_in *)a)->sin_port, 2);
+	}
+}
+
+static bool same_end(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	uint8_t x[18], y[18];
+
+	norm(a, x);
+	norm(b, y);
+	return !memcmp(x, y, sizeof(x));
+}
+
 static int isk_check(const struct fd_parms *p, const char *who)
 {
 	struct isk s;
@@ -254,8 +299,54 @@ static int isk_check(const struct fd_parms *p, const char *who)
 		pr_err("%s: fd %d: can't read its socket: %s\n", who, p->fd, strerror(-ret));
 	else
 		ret = isk_refusals(sk, &s, who, p->fd);
+	if (!ret && s.proto == IPPROTO_TCP && s.state == ST_ESTABLISHED) {
+		struct conn_seen *c = calloc(1, sizeof(*c));
+
+		if (!c) {
+			ret = -ENOMEM;
+		} else {
+			c->src = s.src;
+			c->dst = s.dst;
+			snprintf(c->who, sizeof(c->who), "%s: fd %d (%s)", who, p->fd, s.text);
+			c->next = conns;
+			conns = c;
+		}
+	}
 	if (sk != p->tfd)
 		close(sk);
+	return ret;
+}
+
+/*
+ * A connection whose peer is outside the tree: until restore, what the
+ * peer sends reaches no socket, and the kernel answers it with a reset.
+ * Locking the connections in the firewall is not done yet, so such a
+ * connection needs --network-lock skip (the peer then must stay quiet).
+ */
+static int isk_check_end(void)
+{
+	int ret = 0;
+
+	for (struct conn_seen *c = conns; c && !ret; c = c->next) {
+		bool inside = false;
+
+		for (struct conn_seen *o = conns; o && !inside; o = o->next)
+			inside = same_end(&o->src, &c->dst) && same_end(&o->dst, &c->src);
+		if (inside || (opts.network_lock && !strcmp(opts.network_lock, "skip")))
+			continue;
+		pr_err("%s has its peer outside the dumped tree: until restore, what the peer sends "
+		       "would be answered with a reset; locking the network (--network-lock "
+		       "iptables/nftables) is not available yet: dump with --network-lock skip if "
+		       "the peer stays quiet meanwhile\n",
+		       c->who);
+		ret = -EOPNOTSUPP;
+	}
+	while (conns) {
+		struct conn_seen *c = conns;
+
+		conns = c->next;
+		free(c);
+	}
 	return ret;
 }
 
@@ -374,7 +465,7 @@ static void tcp_opts_dump(int sk, const struct isk *s, struct isk_dump *d)
 
 static int isk_dump(struct dump_file *f, const struct fd_parms *p)
 {
-	char who[64];
+	char who[256];
 	struct isk_dump *d;
 	struct isk s;
 	int ret, n = 0, v;
@@ -427,6 +518,12 @@ static int isk_dump(struct dump_file *f, const struct fd_parms *p)
 	ip_opts_dump(p->tfd, &s, d);
 	if (s.proto == IPPROTO_TCP)
 		tcp_opts_dump(p->tfd, &s, d);
+	if (s.proto == IPPROTO_TCP && s.state == ST_ESTABLISHED) {
+		snprintf(who, sizeof(who), "fd %d of pid %d (%s)", p->fd, p->pid, s.text);
+		ret = tcp_dump_conn(p->tfd, d->e.ino, who);
+		if (ret)
+			return ret;
+	}
 	if (s.type == SOCK_DGRAM && !ioctl(p->tfd, SIOCINQ, &n) && n > 0)
 		pr_warn("fd %d of pid %d (%s): the datagrams it received and has not read (the "
 			"first of %d bytes) are lost: a socket can't be read without taking them\n",
@@ -435,6 +532,11 @@ static int isk_dump(struct dump_file *f, const struct fd_parms *p)
 	f->fe.isk = &d->e;
 	f->priv = d;
 	return 0;
+}
+
+static int isk_write(int dirfd)
+{
+	return tcp_dump_write(dirfd);
 }
 
 static void isk_dump_fini(void)
@@ -466,11 +568,22 @@ static int isk_collect(struct restore_ctx *rc, const FileEntry *fe)
 		       fe->id, e->family, e->n_src_addr, e->n_dst_addr);
 		return -EINVAL;
 	}
-	if (e->type == SOCK_STREAM && e->state != ST_CLOSE && e->state != ST_LISTEN) {
-		pr_err("inet socket %u: a TCP connection (state %u): TCP connections are not "
-		       "restored yet (no tcp-stream images)\n",
+	if (e->type == SOCK_STREAM && e->state == ST_ESTABLISHED && !opts.tcp_established) {
+		pr_err("inet socket %u is an established TCP connection: restore it with "
+		       "--tcp-established\n",
+		       e->ino);
+		return -EOPNOTSUPP;
+	}
+	if (e->type == SOCK_STREAM && e->state != ST_CLOSE && e->state != ST_LISTEN &&
+	    e->state != ST_ESTABLISHED) {
+		pr_err("inet socket %u: a TCP connection in state %u: only established connections "
+		       "are restored yet\n",
 		       e->ino, e->state);
 		return -EOPNOTSUPP;
+	}
+	if (e->state == ST_ESTABLISHED && !e->n_dst_addr) {
+		pr_err("inet socket %u: a connection with no peer address\n", e->ino);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -545,7 +658,7 @@ static int isk_opts_restore(int sk, const InetSkEntry *e, const char *who)
 		if (!ret && ip->raw && ip->raw->has_nodefrag && ip->raw->nodefrag)
 			ret = set_opt(sk, IPPROTO_IP, IP_NODEFRAG, 1, "IP_NODEFRAG", who);
 	}
-	if (t && e->proto == IPPROTO_TCP) {
+	if (t && e->proto == IPPROTO_TCP && e->state != ST_ESTABLISHED) {
 		if (!ret && t->has_nodelay && t->nodelay)
 			ret = set_opt(sk, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", who);
 		if (!ret && t->has_cork && t->cork)
@@ -580,6 +693,15 @@ static int isk_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 	}
 	ret = sk_opts_restore(sk, e->opts, who);
 	ret = ret ?: isk_opts_restore(sk, e, who);
+	if (!ret && e->type == SOCK_STREAM && e->state == ST_ESTABLISHED) {
+		struct sockaddr_storage d;
+
+		alen = make_addr(e, e->src_addr, e->src_port, &a);
+		make_addr(e, e->dst_addr, e->dst_port, &d);
+		ret = tcp_restore_conn(rc, sk, e->ino, (struct sockaddr *)&a, (struct sockaddr *)&d,
+				       alen, who);
+		goto flags;
+	}
 	/* a raw socket's port is its protocol, which bind does not take */
 	if (!ret && ((e->src_port && e->type != SOCK_RAW) || !any_addr(e))) {
 		alen = make_addr(e, e->src_addr, e->type == SOCK_RAW ? 0 : e->src_port, &a);
@@ -611,6 +733,7 @@ static int isk_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 			ret = -errno;
 		}
 	}
+flags:
 	ret = ret ?: rc_restore_fown_and_flags(sk, e->flags, e->fown, rc_opening_fd(rc),
 					       rc_task_pid(rc, idx));
 	if (ret) {
@@ -618,6 +741,34 @@ static int isk_open(struct restore_ctx *rc, const FileEntry *fe, int idx)
 		return ret;
 	}
 	return sk;
+}
+
+/* Task idx's connections out of repair mode, each once (a description
+ * several tasks hold, in the first of them). */
+static int isk_live(struct restore_ctx *rc, int idx)
+{
+	for (size_t j = 0; j < rc_task_nfds(rc, idx); j++) {
+		const FdinfoEntry *fd = rc_task_fd(rc, idx, j);
+		const FileEntry *fe = rc_file(rc, fd->id);
+		bool earlier = false;
+		int ret;
+
+		if (!fe || fe->type != FD_TYPES__INETSK || !fe->isk ||
+		    fe->isk->type != SOCK_STREAM || fe->isk->state != ST_ESTABLISHED)
+			continue;
+		for (int i = 0; i < idx && !earlier; i++)
+			for (size_t k = 0; k < rc_task_nfds(rc, i) && !earlier; k++)
+				earlier = rc_task_fd(rc, i, k)->id == fd->id;
+		for (size_t k = 0; k < j && !earlier; k++)
+			earlier = rc_task_fd(rc, idx, k)->id == fd->id;
+		if (earlier)
+			continue;
+		ret = tcp_restore_live(rc, (pid_t)rc_task_pid(rc, idx), (int)fd->fd, fe->isk->ino,
+				       fe->isk->tcp_opts, fe->isk->opts);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static uint32_t isk_status_flags(struct restore_ctx *rc, const FileEntry *fe)
@@ -630,9 +781,13 @@ const struct fd_kind inet_sk_kind = {
 	.type = FD_TYPES__INETSK,
 	.match = isk_match,
 	.check = isk_check,
+	.check_end = isk_check_end,
 	.dump = isk_dump,
+	.write = isk_write,
 	.dump_fini = isk_dump_fini,
+	.dump_release = tcp_dump_release,
 	.collect = isk_collect,
 	.open = isk_open,
+	.live = isk_live,
 	.status_flags = isk_status_flags,
 };

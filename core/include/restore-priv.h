@@ -110,6 +110,8 @@ int open_file_id(struct restore_ctx *rc, uint32_t id, int flags);
 /* every kind's fini (once; again is a no-op): after every task is ready
  * (restored true) or on failure */
 void files_restore_fini(struct restore_ctx *rc, bool restored);
+/* task idx's files made live once every task holds its own (fdkind.h's live) */
+int files_restore_live(struct restore_ctx *rc, int idx);
 
 /* restore-mem.c: shared anonymous memory, holes in address spaces, the
  * premapped private memory */

@@ -247,14 +247,14 @@ def test_env_and_config_files(d):
 def test_refused_option_from_config(d):
     """An option this criu can't carry out, set in a config file, fails the dump
     naming it and the file; the process keeps running, untouched."""
-    user_config('tcp-established\n')
+    user_config('skip-in-flight\n')
     try:
         pid = start(d, 'fd-pipe')
         tree = harness.tree_of(pid)
         os.makedirs(os.path.join(d, 'img'))
         rc, out, err = run(['dump', '-t', str(pid), '-D', 'img', '-o', 'dump.log'], d)
-        if rc != 1 or '--tcp-established (from a config file) is not supported' not in err:
-            return f'dump with tcp-established in ~/.criu/default.conf: exit {rc}: {err}'
+        if rc != 1 or '--skip-in-flight (from a config file) is not supported' not in err:
+            return f'dump with skip-in-flight in ~/.criu/default.conf: exit {rc}: {err}'
         if not os.path.exists(f'/proc/{pid}') or os.listdir(os.path.join(d, 'img')):
             return 'the refused dump touched the process or wrote images'
         # what zdtm does: --no-default-config, and the same dump works
@@ -282,7 +282,7 @@ def test_refused_and_irrelevant_options(d):
     pid = start(d, 'mem-anon-private')
     tree = harness.tree_of(pid)
     os.makedirs(os.path.join(d, 'img'))
-    for opt in (['--lazy-pages'], ['--tcp-established'], ['--manage-cgroups'],
+    for opt in (['--lazy-pages'], ['--skip-in-flight'], ['--manage-cgroups'],
                 ['--root', '/']):
         rc, out, err = run(['dump', '--no-default-config', '-t', str(pid), '-D', 'img'] + opt,
                            d)

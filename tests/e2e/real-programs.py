@@ -10,7 +10,8 @@ holding a lock while its command runs (-l), a python3 asyncio loop
 (an inotify) on a file that is appended to after restore, an interactive
 shell with jobs on a pty that python's pty module holds inside the tree,
 script(1) running such a shell, dumped as a shell job, and python3's
-http.server idle between two requests (its listening TCP socket).  Each is started by
+http.server idle between two requests (its listening TCP socket), and
+again with a keep-alive client whose connection it keeps (--tcp-established).  Each is started by
 us (in its own session unless it is the shell job), dumped, checked to be
 gone, restored, and its result checked against the same computation done
 here.  This process is a child subreaper and reaps everything it started,
@@ -151,6 +152,50 @@ def test_http_server(d):
     got = http_get(port, '/missing')
     if not got or got[0] != 404:
         return f'the restored server answers a missing file with {got}'
+    return None
+
+
+def test_http_keepalive(d):
+    """python3 -m http.server (HTTP/1.1) with a keep-alive client of ours
+    between two requests: --tcp-established (the client, outside the tree,
+    stays quiet meanwhile: --network-lock skip); the second request goes
+    over the same connection, which never sees a reset."""
+    import http.client
+    import socket
+    with open(os.path.join(d, 'one.txt'), 'w') as f:
+        f.write('the first answer\n')
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    pid = spawn([sys.executable, '-m', 'http.server', '--protocol', 'HTTP/1.1', '--bind',
+                 '127.0.0.1', '--directory', d, str(port)])
+    if not http_get(port, '/one.txt'):
+        return 'the server does not start'
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+    try:
+        c.request('GET', '/one.txt')
+        r = c.getresponse()
+        if r.status != 200 or b'first answer' not in r.read():
+            return 'the first request on the kept connection failed'
+        local = c.sock.getsockname()
+        time.sleep(0.3)  # the server's thread waits for the next request
+        err = dump_restore(os.path.join(d, 'img'), pid,
+                           extra=('--tcp-established', '--network-lock', 'skip'))
+        if err:
+            return err
+        with open(os.path.join(d, 'two.txt'), 'w') as f:
+            f.write('the second answer, after the restore\n')
+        c.request('GET', '/two.txt')
+        r = c.getresponse()
+        body = r.read()
+        if r.status != 200 or b'after the restore' not in body:
+            return f'the second request on the same connection: {r.status} {body[:80]}'
+        if c.sock.getsockname() != local:
+            return 'the client made a new connection'
+    except OSError as e:
+        return f'the kept connection broke: {e}'
+    finally:
+        c.close()
     return None
 
 
@@ -634,7 +679,7 @@ def main():
              ('shell-job', test_shell_job), ('stopped', test_stopped), ('flock', test_flock),
              ('asyncio', test_asyncio), ('tail-f', test_tail_f),
              ('pty-shell', test_pty_shell), ('script', test_script),
-             ('http-server', test_http_server)]
+             ('http-server', test_http_server), ('http-keepalive', test_http_keepalive)]
     # Held out of the default run, still run by name (real-programs.py CRIU
     # SCRATCH script): a dump disturbs script(1) itself, -R included (its
     # shell is gone soon after the tree is let go; CRIU_FAULT bisects it to

@@ -9,7 +9,8 @@ Each case starts a tree holding one thing dump does not save (a pty with
 bytes queued in it, a pty slave whose master is not in the tree, a
 deleted file over --ghost-limit, a namespace of its own, a file lock (a
 lease also with --file-locks), a
-device, a deleted root, a TCP connection, a listener with connections
+device, a deleted root, a TCP connection (without --tcp-established, or
+with its peer outside the tree), a listener with connections
 not yet accepted, corked UDP data, a netlink socket with messages queued or a dump half read, a packet socket with a ring, a thread with its own fd table, two processes
 sharing memory, guard pages, ...),
 dumps it the default way (which would kill it) and checks that the dump is
@@ -110,6 +111,10 @@ elif kind in ('tcp-established', 'tcp-not-accepted'):
         keep.append(l.accept()[0])
     else:
         time.sleep(0.2)  # the handshake done: the connection waits in l's queue
+elif kind == 'tcp-peer-outside':
+    # connected to a listener of the runner's
+    import socket
+    c = socket.create_connection(('127.0.0.1', int(sys.argv[3]))); keep.append(c)
 elif kind in ('netlink-queued', 'netlink-dump-unread'):
     # lo's link asked for (or a dump of every link), the answer not read
     import socket, struct
@@ -331,6 +336,21 @@ def test_ctty(d):
         os.close(master)
 
 
+def tcp_outside(d):
+    """With --tcp-established, a connection to a listener of ours (outside
+    the tree): refused without a network lock, naming --network-lock skip."""
+    import socket
+    srv = socket.socket()
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(4)
+    try:
+        return check_refused(d, [], 'tcp-peer-outside', ('peer outside the dumped tree',
+                                                         '--network-lock skip'),
+                             (str(srv.getsockname()[1]),), criu_args=('--tcp-established',))
+    finally:
+        srv.close()
+
+
 def unix_outside(kind, words):
     """A unix socket of the tree connected to one of ours (outside the tree)."""
     import socket
@@ -399,8 +419,9 @@ def main():
         ('thread-own-fd-table', case([], 'thread-files', 'thread', 'fd table')),
         ('thread-own-fs', case([], 'thread-fs', 'thread', 'CLONE_FS')),
         ('deleted-root', case([], 'deleted-root', 'root', 'deleted')),
-        ('tcp-established', case([], 'tcp-established', 'TCP connection', 'ESTABLISHED',
+        ('tcp-established', case([], 'tcp-established', 'established TCP connection',
                                  '--tcp-established')),
+        ('tcp-peer-outside', tcp_outside),
         ('tcp-not-accepted', case([], 'tcp-not-accepted', 'TCP socket 127.0.0.1:',
                                   'not yet accepted')),
         ('udp-corked', case([], 'udp-corked', 'UDP socket', 'corked')),

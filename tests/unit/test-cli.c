@@ -553,7 +553,6 @@ TEST(leave_stopped_and_running)
 TEST(dump_flags_long_and_short)
 {
 	static const char *const refused[][2] = {
-		{ "--tcp-established", "--tcp-established" },
 		{ "--manage-cgroups", "--manage-cgroups" },
 		{ "--page-server", "--page-server" },
 		{ "--enable-external-sharing", "--enable-external-sharing" },
@@ -571,6 +570,8 @@ TEST(dump_flags_long_and_short)
 		CHECK_REFUSED(refused[i][1], "dump", "-t", "1", (char *)refused[i][0]);
 	CHECK_OK("dump", "-t", "1", "--track-mem", "--auto-dedup");
 	CHECK(o.track_mem && o.auto_dedup);
+	CHECK_OK("dump", "-t", "1", "--tcp-established", "--network-lock", "skip");
+	CHECK(o.tcp_established && o.network_lock && !strcmp(o.network_lock, "skip"));
 	CHECK_OK("dump", "-t", "1", "-j");
 	CHECK(o.shell_job);
 	CHECK_OK("dump", "-t", "1", "--ext-unix-sk=123,456");
@@ -784,7 +785,8 @@ TEST(restore_flags_and_root)
 	CHECK_REFUSED("-r", "restore", "-r", "/newroot");
 	CHECK_REFUSED("--root", "restore", "--root=/r2");
 	CHECK_REFUSED("-r", "restore", "--root", "/r3", "-r/r4");
-	CHECK_REFUSED("--tcp-established", "restore", "--tcp-established", "-j");
+	CHECK_OK("restore", "--tcp-established", "-j");
+	CHECK(o.tcp_established && o.shell_job);
 	CHECK_REFUSED("--tcp-close", "restore", "--tcp-close");
 	CHECK_REFUSED("-J", "restore", "-J", "net:/proc/1/ns/net");
 	CHECK_REFUSED("--lsm-profile", "restore", "--lsm-profile", "apparmor:x");
@@ -1134,11 +1136,11 @@ TEST(config_file_errors)
 	CHECK_ERR("can't read the config file /nonexistent/x.conf: No such file or directory",
 		  "dump", "-t", "1", "--config", "/nonexistent/x.conf");
 	/* A refused option from a file is refused, saying where it came from. */
-	f = write_cfg("tcp.conf", "tcp-established\n");
-	CHECK_REFUSED("--tcp-established (from a config file)", "dump", "-t", "1", "--config",
+	f = write_cfg("tcp.conf", "skip-in-flight\n");
+	CHECK_REFUSED("--skip-in-flight (from a config file)", "dump", "-t", "1", "--config",
 		      (char *)f);
 	/* ...unless the command line turns it off, or the command has no use for it. */
-	CHECK_OK("dump", "-t", "1", "--config", (char *)f, "--no-tcp-established");
+	CHECK_OK("dump", "-t", "1", "--config", (char *)f, "--no-skip-in-flight");
 	CHECK_OK("check", "--config", (char *)f);
 	rm_cfgs();
 }
@@ -1198,9 +1200,9 @@ TEST(config_for_rpc)
 	/* runc names /etc/criu/runc.conf whether or not it exists. */
 	CHECK_EQ(opts_init_from_config("/nonexistent/runc.conf"), 0);
 	CHECK_STR(cli_last_error(), "");
-	f = write_cfg("rpc-tcp.conf", "tcp-established\n");
+	f = write_cfg("rpc-tcp.conf", "skip-in-flight\n");
 	CHECK_EQ(opts_init_from_config(f), -1);
-	CHECK(strstr(cli_last_error(), "--tcp-established (from a config file) is not supported") !=
+	CHECK(strstr(cli_last_error(), "--skip-in-flight (from a config file) is not supported") !=
 	      NULL);
 	f = write_cfg("rpc-bad.conf", "nonsense\n");
 	CHECK_EQ(opts_init_from_config(f), -1);
