@@ -1846,11 +1846,17 @@ written:
 		close(dirfd);
 		return 1;
 	}
-	files_dump_release(!pre && !opts.leave_running && !opts.leave_stopped);
-	if (pre)
-		release_tree(false, false);
-	else
-		release_tree(!opts.leave_running && !opts.leave_stopped, opts.leave_stopped);
+	{
+		/* a tree that goes on gets its files back (TCP out of repair)
+		 * before it runs; a killed one lets go of them once it is dead */
+		bool kill_it = !pre && !opts.leave_running && !opts.leave_stopped;
+
+		if (!kill_it)
+			files_dump_release(false);
+		release_tree(kill_it, !pre && opts.leave_stopped);
+		if (kill_it)
+			files_dump_release(true);
+	}
 	frozen = us_since(&t0);
 	ret = incr_after_release(&stats);
 	if (incr_end(!ret, run_id) || ret) {

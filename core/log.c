@@ -154,6 +154,11 @@ void log_close_fd_only(void)
 	log_fd = -1;
 }
 
+int log_get_fd(void)
+{
+	return log_fd;
+}
+
 void log_peak_rss(void)
 {
 	char line[256];

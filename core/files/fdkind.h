@@ -86,8 +86,8 @@ struct fd_kind {
 	int (*dump)(struct dump_file *f, const struct fd_parms *p);
 	int (*write)(int dirfd);
 	void (*dump_fini)(void);
-	/* right before the tree is released, killed or not (TCP connections
-	 * leave repair mode only for a tree that goes on) */
+	/* right before a tree that goes on is released (killed false: TCP
+	 * connections leave repair mode), or right after a killed tree's kill */
 	void (*dump_release)(bool killed);
 
 	/* restore */

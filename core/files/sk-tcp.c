@@ -12,6 +12,20 @@
  * mode, so no FIN or reset goes to the peer; one left running (or a
  * failed dump) gets them back out of repair before it runs.
  *
+ * A criu that dies (SIGKILL) with sockets in repair would leave a tree
+ * whose connections fail every send and receive.  So before the first one
+ * goes into repair, criu starts a guard: a process of its own (forked
+ * twice, so that it is no child of criu's) that gets a duplicate of every
+ * socket before that socket goes into repair mode.  criu's end of their
+ * channel is its only link to the guard: when criu ends normally it tells
+ * the guard first ("they are live again", or "the tree was killed"), and
+ * the guard exits without touching them; when criu's end closes without
+ * that word, criu died, and the guard takes every socket out of repair
+ * (with its SO_REUSEADDR) before it exits.  The channel closes when the
+ * kernel releases a dead criu's files, before it lets the tracees go, so
+ * the guard is normally first; a thread that runs before the guard is done
+ * can still see one EPERM or EINVAL from the socket.
+ *
  * Restore makes the socket in repair mode in the task, binds it (repair
  * lets it share its port with a listener, as the accepted socket did),
  * sets both queues' sequence numbers, connects without a handshake, sets
@@ -32,11 +46,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "fdkind.h"
 #include "image-desc.h"
 #include "image.h"
@@ -69,6 +88,181 @@ static struct tcp_dumped *tcps;
 static int set_int(int sk, int name, int v)
 {
 	return setsockopt(sk, IPPROTO_TCP, name, &v, sizeof(v)) ? -errno : 0;
+}
+
+/* ---- the guard (see the top of the file) ---- */
+
+enum { G_READY = 'R', G_SOCK = 'S', G_LIVE = 'L', G_KILLED = 'K' };
+
+struct guard_msg {
+	char op;
+	int reuse;
+	uint32_t ino;
+};
+
+static int guard = -1; /* criu's end of the channel */
+
+static int guard_send(const struct guard_msg *m, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t w;
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		h.msg_control = cbuf;
+		h.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&h);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do
+		w = sendmsg(guard, &h, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return w == (ssize_t)sizeof(*m) ? 0 : (w < 0 ? -errno : -EIO);
+}
+
+/* every fd but the channel and the log: the guard must hold nothing else
+ * of criu's (a parasite's control channel above all, whose close is what
+ * tells a parasite that criu died) */
+static void guard_close_others(int ch, int logfd)
+{
+	int keep[2] = { ch < logfd ? ch : logfd, ch < logfd ? logfd : ch };
+	unsigned int from = 0;
+
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] < 0)
+			continue;
+		if ((unsigned int)keep[i] > from)
+			syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+		from = (unsigned int)keep[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
+}
+
+static void guard_revive(int sk, int reuse, uint32_t ino)
+{
+	if (set_int(sk, TCP_REPAIR, TCP_REPAIR_OFF) ||
+	    setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse)))
+		pr_perror("tcp guard: can't take TCP socket:[%u] out of repair mode", ino);
+	else
+		pr_warn("tcp guard: criu is gone; TCP socket:[%u] is out of repair mode\n", ino);
+}
+
+static _Noreturn void guard_main(int ch)
+{
+	struct held {
+		int sk, reuse;
+		uint32_t ino;
+	} *held = NULL;
+	size_t n = 0;
+	struct guard_msg m = { .op = G_READY };
+
+	/* a terminal's ^C or a supervisor's SIGTERM reaches criu, which takes
+	 * the sockets out of repair itself */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_NAME, "criu-tcp-guard", 0, 0, 0);
+	guard_close_others(ch, log_get_fd());
+	guard = ch;
+	if (guard_send(&m, -1))
+		_exit(1);
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+		struct msghdr h = { .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c;
+		int fd = -1;
+		ssize_t r = recvmsg(ch, &h, MSG_CMSG_CLOEXEC);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		c = r > 0 ? CMSG_FIRSTHDR(&h) : NULL;
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		if (r == (ssize_t)sizeof(m) && m.op == G_SOCK && fd >= 0) {
+			struct held *more = realloc(held, (n + 1) * sizeof(*held));
+
+			if (!more) {
+				/* can't keep it: criu's next send fails the dump */
+				pr_err("tcp guard: out of memory\n");
+				break;
+			}
+			held = more;
+			held[n++] = (struct held){ fd, m.reuse, m.ino };
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (r == (ssize_t)sizeof(m) && (m.op == G_LIVE || m.op == G_KILLED))
+			_exit(0); /* criu saw to them */
+		break; /* criu is gone (or speaks nonsense) */
+	}
+	for (size_t i = 0; i < n; i++)
+		guard_revive(held[i].sk, held[i].reuse, held[i].ino);
+	_exit(0);
+}
+
+static int guard_start(void)
+{
+	struct guard_msg m = { 0 };
+	int sv[2], st = 0;
+	pid_t p, w;
+	ssize_t r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	p = fork();
+	if (p < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (!p) {
+		pid_t g;
+
+		close(sv[0]);
+		g = fork();
+		if (g)
+			_exit(g < 0);
+		guard_main(sv[1]);
+	}
+	close(sv[1]);
+	do
+		w = waitpid(p, &st, 0);
+	while (w < 0 && errno == EINTR);
+	do
+		r = recv(sv[0], &m, sizeof(m), 0);
+	while (r < 0 && errno == EINTR);
+	if (w != p || !WIFEXITED(st) || WEXITSTATUS(st) || r != (ssize_t)sizeof(m) ||
+	    m.op != G_READY) {
+		close(sv[0]);
+		return -ECHILD;
+	}
+	guard = sv[0];
+	return 0;
+}
+
+/* the guard's word, and the end of the channel */
+static void guard_end(bool killed)
+{
+	struct guard_msg m = { .op = killed ? G_KILLED : G_LIVE };
+
+	if (guard < 0)
+		return;
+	if (guard_send(&m, -1))
+		pr_warn("the tcp guard is gone before criu said it was done\n");
+	close(guard);
+	guard = -1;
 }
 
 /* queue q's sequence number and, when len, its bytes (peeked) */
@@ -108,6 +302,20 @@ int tcp_dump_conn(int tfd, uint32_t ino, const char *who)
 	}
 	len = sizeof(t->reuse);
 	getsockopt(t->sk, SOL_SOCKET, SO_REUSEADDR, &t->reuse, &len);
+	ret = guard < 0 ? guard_start() : 0;
+	if (!ret) {
+		struct guard_msg m = { .op = G_SOCK, .reuse = t->reuse, .ino = ino };
+
+		ret = guard_send(&m, t->sk);
+	}
+	if (ret) {
+		pr_err("%s: can't hand the connection to the tcp guard, which takes it out of "
+		       "repair mode should criu die: %s\n",
+		       who, strerror(-ret));
+		close(t->sk);
+		free(t);
+		return ret;
+	}
 	if (set_int(t->sk, TCP_REPAIR, 1)) {
 		ret = -errno;
 		pr_err("%s: can't put the connection in repair mode (TCP_REPAIR, which needs "
@@ -120,6 +328,9 @@ int tcp_dump_conn(int tfd, uint32_t ino, const char *who)
 	/* from here on tcp_dump_release() takes it out of repair again */
 	t->next = tcps;
 	tcps = t;
+	ret = fault_point("dump: tcp repair");
+	if (ret)
+		return ret;
 	tcp_stream_entry__init(&t->e);
 	len = sizeof(ti);
 	memset(&ti, 0, sizeof(ti));
@@ -215,6 +426,7 @@ void tcp_dump_release(bool killed)
 		free(t->outq);
 		free(t);
 	}
+	guard_end(killed);
 }
 
 /* ---- restore ---------------------------------------------------------------------- */

@@ -16,7 +16,8 @@ struct restore_ctx;
 int tcp_dump_conn(int tfd, uint32_t ino, const char *who);
 /* tcp-stream-<ino>.img of each connection dumped */
 int tcp_dump_write(int dirfd);
-/* before the tree is released: out of repair mode unless it is killed */
+/* before a tree that goes on is released: out of repair mode; after a
+ * killed tree's kill: closed as they are (and the guard told either way) */
 void tcp_dump_release(bool killed);
 
 /* restore, in the task: the new socket sk (options set, not bound) made

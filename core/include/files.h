@@ -24,7 +24,8 @@ int files_dump_path(pid_t pid, const char *link, const char *path, unsigned int 
 /* files.img and every kind's images, after every task. */
 int files_write_images(int dirfd);
 void files_dump_fini(void);
-/* right before the dumped tree is released (killed, or going on) */
+/* right before the dumped tree is released to go on, or right after it
+ * was killed */
 void files_dump_release(bool killed);
 
 /* fd of pid as struct fd_parms: link, fstat, fdinfo (pos, flags); tfd -1,

@@ -27,6 +27,8 @@ int log_get_level(void);
 void log_close(void);
 /* Stops logging without touching the fd (a restored task took its number). */
 void log_close_fd_only(void);
+/* the fd the log is written to (stderr when there is no -o file) */
+int log_get_fd(void);
 /* Logs this process's peak RSS (VmHWM) at info level. */
 void log_peak_rss(void);
 /* Switches to a per-pid file "<path>.<pid>" when --log-pid was given. */
